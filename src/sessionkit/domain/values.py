@@ -1,0 +1,383 @@
+"""Small value objects: codes, providers, resubmission, overrides, add-on lines."""
+
+from __future__ import annotations
+
+import enum
+import re
+from collections.abc import Iterable
+from decimal import Decimal, InvalidOperation
+from typing import Union
+
+import attrs
+
+from sessionkit.codes import behavioral, ein, hcpcs, icd10, modifier, npi, pos
+from sessionkit.domain import _checks
+from sessionkit.errors import InvalidValue, SessionkitError
+from sessionkit.money import Money, MoneyLike
+
+__all__ = [
+    "AddOnLine",
+    "Address",
+    "BillTo",
+    "BillingCode",
+    "DiagnosisCode",
+    "Frequency",
+    "InsuranceOverrides",
+    "Modifier",
+    "OFFICE",
+    "ORIGINAL",
+    "PlaceOfService",
+    "ProviderQualifier",
+    "ReferringProvider",
+    "Resubmission",
+    "Sex",
+]
+
+
+class BillTo(str, enum.Enum):
+    """Who a session is billed to (the entry screen's *Bill To*)."""
+
+    AUTOMATIC = "automatic"
+    """Let the system decide: insurance when coverage is active on the date, else the client."""
+    CLIENT = "client"
+    """Bill the client directly, bypassing insurance (phone call, report writing)."""
+
+
+class Frequency(str, enum.Enum):
+    """Claim frequency code (CMS-1500 box 22, X12 CLM05-3)."""
+
+    ORIGINAL = "1"
+    REPLACEMENT = "7"
+    VOID = "8"
+
+
+class ProviderQualifier(str, enum.Enum):
+    """CMS-1500 box 17 qualifier."""
+
+    REFERRING = "DN"
+    ORDERING = "DK"
+    SUPERVISING = "DQ"
+
+
+class Sex(str, enum.Enum):
+    """Administrative sex code of X12 DMG03."""
+
+    FEMALE = "F"
+    MALE = "M"
+    UNKNOWN = "U"
+
+
+# -- converters (named functions, so that mypy's attrs plugin types __init__) --
+
+
+def _charge(value: MoneyLike) -> Money:
+    return _checks.money(value, "charge")
+
+
+def _default_charge(value: MoneyLike) -> Money:
+    return _checks.money(value, "default_charge")
+
+
+def _paid_at_session(value: MoneyLike) -> Money:
+    return _checks.money(value, "paid_at_session")
+
+
+def _copay(value: MoneyLike | None) -> Money | None:
+    return None if value is None else _checks.money(value, "copay")
+
+
+def _icd10(value: str) -> str:
+    return _checks.normalise(icd10.validate, value, "code")
+
+
+def _hcpcs(value: str) -> str:
+    return _checks.normalise(hcpcs.validate, value, "code")
+
+
+def _modifier(value: str) -> str:
+    return _checks.normalise(modifier.validate, value, "code")
+
+
+def _pos(value: str) -> str:
+    return _checks.normalise(pos.validate, value, "code")
+
+
+def _npi(value: str) -> str:
+    return _checks.normalise(npi.validate, value, "npi")
+
+
+def _optional_npi(value: str | None) -> str | None:
+    return None if value is None or value == "" else _checks.normalise(npi.validate, value, "npi")
+
+
+def _optional_ein(value: str | None) -> str | None:
+    return None if value is None or value == "" else _checks.normalise(ein.validate, value, "tax_id")
+
+
+_STATE = re.compile(r"[A-Z]{2}")
+_ZIP = re.compile(r"\d{5}(\d{4})?")
+
+
+def _state(value: str) -> str:
+    state = _checks.text(value, "state").strip().upper()
+    if not _STATE.fullmatch(state):
+        raise InvalidValue("state must be a 2-letter code", "address.state", "state")
+    return state
+
+
+def _postal_code(value: str) -> str:
+    code = _checks.text(value, "postal_code").strip().replace("-", "").replace(" ", "")
+    if not _ZIP.fullmatch(code):
+        raise InvalidValue("postal_code must be 5 or 9 digits", "address.postal_code", "postal_code")
+    return code
+
+
+def _required(_inst: object, attribute: attrs.Attribute[str], value: str) -> None:
+    _checks.text(value, attribute.name, required=True, max_len=60)
+
+
+def _optional_text(_inst: object, attribute: attrs.Attribute[str], value: str) -> None:
+    _checks.text(value, attribute.name, max_len=60)
+
+
+@attrs.frozen(kw_only=True)
+class Address:
+    """A US postal address (X12 N3/N4, CMS-1500 boxes 5, 32, 33)."""
+
+    line1: str = attrs.field(validator=_required)
+    line2: str = attrs.field(default="", validator=_optional_text)
+    city: str = attrs.field(validator=_required)
+    state: str = attrs.field(converter=_state)
+    postal_code: str = attrs.field(converter=_postal_code)
+
+
+@attrs.frozen(kw_only=True)
+class DiagnosisCode:
+    """An ICD-10-CM code in its canonical dotted form, e.g. ``F41.1``.
+
+    The description is the practice's own label; it does not take part in equality.
+
+    >>> DiagnosisCode(code="f411")
+    DiagnosisCode(code='F41.1', description='')
+    >>> DiagnosisCode(code="F41.1").x12
+    'F411'
+    """
+
+    code: str = attrs.field(converter=_icd10)
+    description: str = attrs.field(default="", eq=False, validator=attrs.validators.instance_of(str))
+
+    @property
+    def x12(self) -> str:
+        """The code without the dot, as the X12 HI segment carries it."""
+        return icd10.compact(self.code)
+
+    @classmethod
+    def of(cls, value: DiagnosisCode | str) -> DiagnosisCode:
+        return value if isinstance(value, DiagnosisCode) else cls(code=value)
+
+
+@attrs.frozen
+class Modifier:
+    """A billing code modifier: exactly 2 alphanumerics, e.g. ``95``.
+
+    >>> Modifier("hn")
+    Modifier(code='HN')
+    """
+
+    code: str = attrs.field(converter=_modifier)
+
+    @property
+    def meaning(self) -> str | None:
+        """A short meaning for common modifiers, else None."""
+        return modifier.describe(self.code)
+
+    @classmethod
+    def of(cls, value: Modifier | str) -> Modifier:
+        return value if isinstance(value, Modifier) else cls(value)
+
+
+@attrs.frozen
+class PlaceOfService:
+    """A CMS place-of-service code, e.g. ``11`` (office), ``10`` (telehealth at home)."""
+
+    code: str = attrs.field(converter=_pos)
+
+    @property
+    def name(self) -> str:
+        return pos.name(self.code)
+
+    @property
+    def is_telehealth(self) -> bool:
+        return pos.is_telehealth(self.code)
+
+    @classmethod
+    def of(cls, value: PlaceOfService | str) -> PlaceOfService:
+        return value if isinstance(value, PlaceOfService) else cls(value)
+
+
+OFFICE = PlaceOfService("11")
+
+
+def _place_of_service(value: PlaceOfService | str) -> PlaceOfService:
+    try:
+        return PlaceOfService.of(value)
+    except SessionkitError as exc:
+        raise exc.at("place_of_service") from None
+
+
+def _modifiers(values: Iterable[Modifier | str]) -> tuple[Modifier, ...]:
+    if isinstance(values, str):
+        raise InvalidValue("modifiers must be a sequence of codes", "value.type", "modifiers")
+    out = []
+    for i, value in enumerate(values):
+        try:
+            out.append(Modifier.of(value))
+        except SessionkitError as exc:
+            raise exc.at(f"modifiers[{i}]") from None
+    result = tuple(out)
+    _checks.count(result, "modifiers", 4)
+    return result
+
+
+def _minutes(_inst: object, attribute: attrs.Attribute[int | None], value: int | None) -> None:
+    if value is not None:
+        _checks.whole(value, attribute.name, low=0, high=1440)
+
+
+def _add_on_default(self: BillingCode) -> bool:
+    return behavioral.is_add_on(self.code)
+
+
+@attrs.frozen(kw_only=True)
+class BillingCode:
+    """A billing code of the practice's setup: the code and its defaults.
+
+    ``add_on`` defaults to what the behavioural-health catalogue says of the code.
+
+    >>> BillingCode(code="90834", default_minutes=45, default_charge="140").add_on
+    False
+    """
+
+    code: str = attrs.field(converter=_hcpcs)
+    description: str = attrs.field(default="", validator=attrs.validators.instance_of(str))
+    default_minutes: int | None = attrs.field(default=None, validator=_minutes)
+    default_charge: Money = attrs.field(converter=_default_charge)
+    add_on: bool = attrs.field(
+        default=attrs.Factory(_add_on_default, takes_self=True),
+        validator=attrs.validators.instance_of(bool),
+    )
+
+
+def _qualifier(value: ProviderQualifier | str) -> ProviderQualifier:
+    try:
+        return ProviderQualifier(value)
+    except ValueError:
+        raise InvalidValue("qualifier must be DN, DK or DQ", "provider.qualifier", "qualifier") from None
+
+
+def _name35(_inst: object, attribute: attrs.Attribute[str], value: str) -> None:
+    _checks.text(value, attribute.name, max_len=35)
+
+
+@attrs.frozen(kw_only=True)
+class ReferringProvider:
+    """The referring provider (CMS-1500 box 17/17b, X12 2310A).
+
+    Any part may be missing while the biller gathers it; an NPI, when given,
+    must be valid. The claim needs all three: a readiness finding says so.
+    """
+
+    first_name: str = attrs.field(default="", validator=_name35)
+    last_name: str = attrs.field(default="", validator=_name35)
+    npi: str | None = attrs.field(default=None, converter=_optional_npi)
+    qualifier: ProviderQualifier = attrs.field(default=ProviderQualifier.REFERRING, converter=_qualifier)
+
+    @property
+    def complete(self) -> bool:
+        """True when first name, last name and NPI are all present."""
+        return bool(self.first_name.strip() and self.last_name.strip() and self.npi)
+
+
+_REFERENCE = re.compile(r"[A-Za-z0-9]{1,50}")
+
+
+def _frequency(value: Frequency | str) -> Frequency:
+    try:
+        return Frequency(value)
+    except ValueError:
+        raise InvalidValue("frequency must be 1, 7 or 8", "resubmission.frequency", "frequency") from None
+
+
+def _reference(value: str | None) -> str | None:
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str) or not _REFERENCE.fullmatch(value.strip()):
+        raise InvalidValue(
+            "original_reference must be 1-50 letters or digits",
+            "resubmission.reference_format",
+            "original_reference",
+        )
+    return value.strip()
+
+
+@attrs.frozen(kw_only=True)
+class Resubmission:
+    """Claim frequency and the payer's original claim number (box 22, CLM05-3 + REF*F8).
+
+    A replacement (7) or void (8) needs the original reference; an original
+    (1) carries none. That pairing is a readiness finding, not an invariant,
+    since the biller may not have the number yet.
+    """
+
+    frequency: Frequency = attrs.field(default=Frequency.ORIGINAL, converter=_frequency)
+    original_reference: str | None = attrs.field(default=None, converter=_reference)
+
+
+ORIGINAL = Resubmission()
+
+
+@attrs.frozen(kw_only=True)
+class InsuranceOverrides:
+    """Per-session overrides of the practice setup for the insurance claim. Rarely used."""
+
+    billing_provider_name: str | None = None
+    billing_provider_npi: str | None = attrs.field(default=None, converter=_optional_npi)
+    tax_id: str | None = attrs.field(default=None, converter=_optional_ein)
+    rendering_provider_first_name: str | None = None
+    rendering_provider_last_name: str | None = None
+    rendering_provider_npi: str | None = attrs.field(default=None, converter=_optional_npi)
+    facility_name: str | None = None
+    facility_npi: str | None = attrs.field(default=None, converter=_optional_npi)
+    facility_address: Address | None = None
+
+    @property
+    def empty(self) -> bool:
+        return all(getattr(self, a.name) is None for a in attrs.fields(InsuranceOverrides))
+
+
+_UNIT_MAX = Decimal("9999")
+
+
+def _units(value: Decimal | int | str) -> Decimal:
+    if isinstance(value, (float, bool)) or not isinstance(value, (Decimal, int, str)):
+        raise InvalidValue("units must be an int, str or Decimal", "units.type", "units")
+    try:
+        dec = Decimal(value)
+    except InvalidOperation:
+        raise InvalidValue("units is not a number", "units.format", "units") from None
+    if not dec.is_finite() or not Decimal(0) < dec <= _UNIT_MAX:
+        raise InvalidValue("units must be above 0 and at most 9999", "units.out_of_range", "units")
+    if dec != dec.quantize(Decimal("0.001")):
+        raise InvalidValue("units has more than 3 decimal places", "units.precision", "units")
+    return dec.quantize(Decimal(1)) if dec == dec.to_integral_value() else dec.normalize()
+
+
+@attrs.frozen(kw_only=True)
+class AddOnLine:
+    """An add-on code billed with a primary session (e.g. 90785, 90840)."""
+
+    code: str = attrs.field(converter=_hcpcs)
+    units: Decimal = attrs.field(default=Decimal(1), converter=_units)
+    charge: Money = attrs.field(converter=_charge)
+    modifiers: tuple[Modifier, ...] = attrs.field(default=(), converter=_modifiers)
+
