@@ -24,8 +24,7 @@ def _to_amount(value: object) -> Decimal:
         return value.amount
     if isinstance(value, float):
         raise FloatMoneyError(
-            "money cannot be a float (binary floats cannot hold cents exactly); "
-            "pass a str, int or Decimal",
+            "money cannot be a float (binary floats cannot hold cents exactly); pass a str, int or Decimal",
             field="amount",
         )
     if isinstance(value, bool) or not isinstance(value, (Decimal, int, str)):

@@ -57,10 +57,10 @@ def optional_date(value: object, field: str) -> date | None:
     return None if value is None else a_date(value, field)
 
 
-def instance(value: Any, cls: type[T] | tuple[type, ...], field: str) -> T:
+def instance(value: T, cls: type | tuple[type, ...], field: str) -> T:
     if not isinstance(value, cls):
         raise InvalidValue(f"{field} has the wrong type", "value.type", field)
-    return value  # type: ignore[no-any-return]
+    return value
 
 
 def count(values: tuple[Any, ...], field: str, most: int) -> None:

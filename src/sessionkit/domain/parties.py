@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 import re
+from collections.abc import Iterable
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -146,14 +147,20 @@ class Payer:
 def _coinsurance(value: Decimal | str | None) -> Decimal | None:
     if value is None:
         return None
-    if isinstance(value, float):
-        raise InvalidValue("coinsurance cannot be a float; pass a Decimal or str", "coverage.coinsurance_type", "coinsurance")
+    if isinstance(value, float):  # type: ignore[unreachable]  # callers without mypy
+        raise InvalidValue(
+            "coinsurance cannot be a float; pass a Decimal or str", "coverage.coinsurance_type", "coinsurance"
+        )
     try:
         dec = Decimal(value)
     except (InvalidOperation, TypeError, ValueError):
-        raise InvalidValue("coinsurance is not a number", "coverage.coinsurance_format", "coinsurance") from None
+        raise InvalidValue(
+            "coinsurance is not a number", "coverage.coinsurance_format", "coinsurance"
+        ) from None
     if not dec.is_finite() or not Decimal(0) <= dec <= Decimal(1):
-        raise InvalidValue("coinsurance must be a rate from 0 to 1", "coverage.coinsurance_range", "coinsurance")
+        raise InvalidValue(
+            "coinsurance must be a rate from 0 to 1", "coverage.coinsurance_range", "coinsurance"
+        )
     return dec
 
 
@@ -162,14 +169,18 @@ _MEMBER = re.compile(r"[A-Za-z0-9\-]{1,80}")
 
 def _member_id(_inst: object, attribute: attrs.Attribute[str], value: str) -> None:
     if not isinstance(value, str) or not _MEMBER.fullmatch(value):
-        raise InvalidValue("member_id must be 1-80 letters, digits or hyphens", "coverage.member_id", attribute.name)
+        raise InvalidValue(
+            "member_id must be 1-80 letters, digits or hyphens", "coverage.member_id", attribute.name
+        )
 
 
 def _relationship(value: Relationship | str) -> Relationship:
     try:
         return Relationship(value)
     except ValueError:
-        raise InvalidValue("relationship is not a known code", "coverage.relationship", "relationship") from None
+        raise InvalidValue(
+            "relationship is not a known code", "coverage.relationship", "relationship"
+        ) from None
 
 
 @attrs.frozen(kw_only=True)
@@ -203,7 +214,9 @@ class Coverage:
             raise InvalidValue("termination is before effective", "coverage.dates", "termination")
 
     @subscriber.validator
-    def _check_subscriber(self, attribute: attrs.Attribute[Subscriber | None], value: Subscriber | None) -> None:
+    def _check_subscriber(
+        self, attribute: attrs.Attribute[Subscriber | None], value: Subscriber | None
+    ) -> None:
         if value is not None:
             _checks.instance(value, Subscriber, "subscriber")
             if self.relationship is Relationship.SELF:
@@ -238,7 +251,7 @@ def _auth_number(_inst: object, attribute: attrs.Attribute[str], value: str) -> 
         )
 
 
-def _codes(values: frozenset[str] | set[str] | tuple[str, ...] | list[str]) -> frozenset[str]:
+def _codes(values: Iterable[str]) -> frozenset[str]:
     if isinstance(values, str):
         raise InvalidValue("billing_codes must be a collection of codes", "value.type", "billing_codes")
     return frozenset(_checks.normalise(hcpcs.validate, v, "billing_codes") for v in values)
@@ -284,7 +297,9 @@ def _time_zone(_inst: object, attribute: attrs.Attribute[str], value: str) -> No
     try:
         ZoneInfo(value)
     except (ZoneInfoNotFoundError, ValueError, TypeError):
-        raise InvalidValue("time_zone must be an IANA zone name", "practice.time_zone", attribute.name) from None
+        raise InvalidValue(
+            "time_zone must be an IANA zone name", "practice.time_zone", attribute.name
+        ) from None
 
 
 def _practice_npi(value: str) -> str:
@@ -300,7 +315,9 @@ _TAXONOMY = re.compile(r"[0-9]{3}[A-Z0-9]{6}X")
 
 def _taxonomy(_inst: object, attribute: attrs.Attribute[str | None], value: str | None) -> None:
     if value is not None and (not isinstance(value, str) or not _TAXONOMY.fullmatch(value)):
-        raise InvalidValue("taxonomy must be a 10-character provider taxonomy code", "practice.taxonomy", attribute.name)
+        raise InvalidValue(
+            "taxonomy must be a 10-character provider taxonomy code", "practice.taxonomy", attribute.name
+        )
 
 
 def _default_code(value: str | None) -> str | None:
@@ -324,5 +341,3 @@ class PracticeSetup:
     @property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.time_zone)
-
-

@@ -22,9 +22,9 @@ from sessionkit.domain.values import (
     PlaceOfService,
     ReferringProvider,
     Resubmission,
+    _charge,
     _hcpcs,
     _modifiers,
-    _charge,
     _paid_at_session,
     _place_of_service,
     _units,
@@ -196,7 +196,7 @@ class ClientSession:
     @property
     def total_charge(self) -> Money:
         """Charge of every line: the session on each of its dates plus its add-ons."""
-        total = self.charge.amount * len(self.dates) + sum((a.charge.amount for a in self.add_ons), Decimal(0))
+        total = self.charge.amount * len(self.dates) + sum(
+            (a.charge.amount for a in self.add_ons), Decimal(0)
+        )
         return Money(total)
-
-

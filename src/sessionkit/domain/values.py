@@ -6,7 +6,6 @@ import enum
 import re
 from collections.abc import Iterable
 from decimal import Decimal, InvalidOperation
-from typing import Union
 
 import attrs
 
@@ -380,4 +379,3 @@ class AddOnLine:
     units: Decimal = attrs.field(default=Decimal(1), converter=_units)
     charge: Money = attrs.field(converter=_charge)
     modifiers: tuple[Modifier, ...] = attrs.field(default=(), converter=_modifiers)
-
