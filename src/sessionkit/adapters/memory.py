@@ -1,0 +1,587 @@
+"""In-memory adapters: every port of :mod:`sessionkit.ports`, held in dicts.
+
+This is the reference implementation: other adapters (SQLite) must behave
+exactly as documented here, and the test suite uses it as its fake.
+
+Transactions
+    A :class:`MemoryStore` holds the committed state; any number of
+    :class:`InMemoryUnitOfWork` objects may share one store. Entering a unit
+    of work takes a snapshot of the store (snapshot isolation): reads see that
+    snapshot plus the unit's own writes, never another unit's uncommitted or
+    later-committed writes. :meth:`InMemoryUnitOfWork.commit` first checks
+    every saved session's version against the store (a session changed and
+    committed by someone else since the snapshot raises
+    :class:`~sessionkit.errors.ConcurrentUpdate`; an appointment key taken by a
+    session committed meanwhile raises :class:`~sessionkit.ports.AlreadyExists`)
+    and then applies all writes at once, or none. Other records are
+    last-writer-wins. After a commit, or a rollback, the unit continues with a
+    fresh snapshot. Leaving the ``with`` block discards uncommitted writes.
+
+Ordering
+    ``list()`` of clients, payers, coverages and authorizations orders by id;
+    of billing and diagnosis codes by code. ``for_client``/``active_on`` of
+    coverages: rank (primary first), effective date, id; of authorizations:
+    start date, id. Every query returning sessions: date of service, then id.
+
+>>> from datetime import date
+>>> from sessionkit import Client, ClientSession
+>>> uow = InMemoryUnitOfWork()
+>>> with uow:
+...     uow.clients.put(Client(id="c1", first_name="Ada", last_name="Byron"))
+...     saved = uow.sessions.save(ClientSession(id="s1", client_id="c1",
+...         date_of_service=date(2026, 3, 2), billing_code="90834", charge="140"))
+...     uow.commit()
+>>> saved.version
+1
+>>> with uow:
+...     uow.sessions.count()
+1
+"""
+
+from __future__ import annotations
+
+import builtins
+from collections.abc import Callable, Iterable
+from datetime import date
+from types import TracebackType
+from typing import TYPE_CHECKING, Generic, TypeVar
+
+import attrs
+
+from sessionkit.codes import hcpcs, icd10
+from sessionkit.domain import (
+    Authorization,
+    BillingCode,
+    Client,
+    ClientSession,
+    Coverage,
+    CoverageRank,
+    DiagnosisCode,
+    Payer,
+    PracticeSetup,
+)
+from sessionkit.errors import ConcurrentUpdate, NotFound
+from sessionkit.ports import AlreadyExists, TransactionError
+
+if TYPE_CHECKING:
+    from sessionkit.ports import SessionRepository, UnitOfWork
+from sessionkit.routing import Destination, active_coverages, route
+
+__all__ = [
+    "InMemoryAuthorizationRepository",
+    "InMemoryBillingCodeRepository",
+    "InMemoryClientRepository",
+    "InMemoryCoverageRepository",
+    "InMemoryDiagnosisCodeRepository",
+    "InMemoryPayerRepository",
+    "InMemoryPracticeRepository",
+    "InMemorySessionRepository",
+    "InMemoryUnitOfWork",
+    "MemoryStore",
+]
+
+V = TypeVar("V")
+
+
+class MemoryStore:
+    """The committed state: one dict per record kind, keyed as the repositories key them.
+
+    ``session_seq`` maps a session id to the save-sequence number of its last
+    committed save; ``next_seq`` is the next number to hand out. ``commits``
+    counts the commits applied (a convenience for tests).
+    """
+
+    def __init__(self) -> None:
+        self.clients: dict[str, Client] = {}
+        self.payers: dict[str, Payer] = {}
+        self.coverages: dict[str, Coverage] = {}
+        self.billing_codes: dict[str, BillingCode] = {}
+        self.diagnoses: dict[str, DiagnosisCode] = {}
+        self.authorizations: dict[str, Authorization] = {}
+        self.sessions: dict[str, ClientSession] = {}
+        self.session_seq: dict[str, int] = {}
+        self.next_seq = 1
+        self.practice: PracticeSetup | None = None
+        self.commits = 0
+
+
+class _Table(Generic[V]):
+    """A snapshot of one committed dict plus the writes made to it (``None`` = deleted)."""
+
+    def __init__(self, committed: dict[str, V]) -> None:
+        self.committed = committed
+        self.data: dict[str, V] = dict(committed)
+        self.writes: dict[str, V | None] = {}
+
+    def set(self, key: str, value: V) -> None:
+        self.data[key] = value
+        self.writes[key] = value
+
+    def remove(self, key: str) -> None:
+        del self.data[key]
+        self.writes[key] = None
+
+    def apply(self) -> None:
+        for key, value in self.writes.items():
+            if value is None:
+                self.committed.pop(key, None)
+            else:
+                self.committed[key] = value
+
+
+class _Keyed(Generic[V]):
+    """get/find/add/put/list over a table, for records keyed by a string."""
+
+    _what = "record"
+
+    def __init__(self, table: _Table[V], key: Callable[[V], str]) -> None:
+        self._table = table
+        self._key = key
+
+    def _normal(self, key: str) -> str | None:
+        return key if isinstance(key, str) else None
+
+    def get(self, key: str) -> V:
+        """The record with this key; raises NotFound (code ``<kind>.not_found``)."""
+        found = self.find(key)
+        if found is None:
+            raise NotFound(f"{self._what} not found", f"{self._what}.not_found")
+        return found
+
+    def find(self, key: str) -> V | None:
+        """The record with this key, or None."""
+        normal = self._normal(key)
+        return None if normal is None else self._table.data.get(normal)
+
+    def add(self, record: V) -> None:
+        """Insert; raises AlreadyExists (code ``<kind>.exists``) when the key is taken."""
+        key = self._key(record)
+        if key in self._table.data:
+            raise AlreadyExists(f"{self._what} already exists", f"{self._what}.exists")
+        self._table.set(key, record)
+
+    def put(self, record: V) -> None:
+        """Insert or replace."""
+        self._table.set(self._key(record), record)
+
+    def list(self) -> builtins.list[V]:
+        """Every record, ordered by key."""
+        return [self._table.data[k] for k in sorted(self._table.data)]
+
+
+class InMemoryClientRepository(_Keyed[Client]):
+    """Clients keyed by id. See :class:`sessionkit.ports.ClientRepository`."""
+
+    _what = "client"
+
+
+class InMemoryPayerRepository(_Keyed[Payer]):
+    """Payers keyed by id. See :class:`sessionkit.ports.PayerRepository`."""
+
+    _what = "payer"
+
+
+_RANKS = [CoverageRank.PRIMARY, CoverageRank.SECONDARY, CoverageRank.TERTIARY]
+
+
+class InMemoryCoverageRepository(_Keyed[Coverage]):
+    """Coverages keyed by id. See :class:`sessionkit.ports.CoverageRepository`."""
+
+    _what = "coverage"
+
+    def delete(self, coverage_id: str) -> None:
+        """Remove a coverage; raises NotFound when there is none."""
+        self.get(coverage_id)
+        self._table.remove(coverage_id)
+
+    def for_client(self, client_id: str) -> builtins.list[Coverage]:
+        """The client's coverages: rank (primary first), effective date, id."""
+        found = [c for c in self._table.data.values() if c.client_id == client_id]
+        found.sort(key=lambda c: (_RANKS.index(c.rank), c.effective, c.id))
+        return found
+
+    def active_on(self, client_id: str, on: date) -> builtins.list[Coverage]:
+        """The client's coverages in effect on ``on``, ordered as :meth:`for_client`."""
+        return builtins.list(active_coverages(client_id, on, self._table.data.values()))
+
+
+def _billing_key(code: str) -> str | None:
+    return hcpcs.validate(code) if hcpcs.is_valid(code) else None
+
+
+def _diagnosis_key(code: str) -> str | None:
+    return icd10.validate(code) if icd10.is_valid(code) else None
+
+
+class InMemoryBillingCodeRepository(_Keyed[BillingCode]):
+    """The codes setup keyed by normalised code. See :class:`sessionkit.ports.BillingCodeRepository`."""
+
+    _what = "billing_code"
+
+    def _normal(self, key: str) -> str | None:
+        return _billing_key(key)
+
+
+class InMemoryDiagnosisCodeRepository(_Keyed[DiagnosisCode]):
+    """The diagnosis setup keyed by canonical code. See :class:`sessionkit.ports.DiagnosisCodeRepository`."""
+
+    _what = "diagnosis"
+
+    def _normal(self, key: str) -> str | None:
+        return _diagnosis_key(key)
+
+
+class InMemoryAuthorizationRepository(_Keyed[Authorization]):
+    """Authorizations keyed by id. See :class:`sessionkit.ports.AuthorizationRepository`."""
+
+    _what = "authorization"
+
+    def for_client(self, client_id: str) -> builtins.list[Authorization]:
+        """The client's authorizations by start date, then id."""
+        found = [a for a in self._table.data.values() if a.client_id == client_id]
+        found.sort(key=lambda a: (a.start, a.id))
+        return found
+
+    def active_on(self, client_id: str, on: date) -> builtins.list[Authorization]:
+        """The client's authorizations with ``start <= on <= end``, by start date, then id."""
+        return [a for a in self.for_client(client_id) if a.is_active(on)]
+
+
+class InMemoryPracticeRepository:
+    """The practice setup. See :class:`sessionkit.ports.PracticeRepository`."""
+
+    def __init__(self, committed: PracticeSetup | None) -> None:
+        self.value = committed
+        self.written = False
+
+    def get(self) -> PracticeSetup:
+        """The practice setup; raises NotFound (``practice.not_found``) before one is put."""
+        if self.value is None:
+            raise NotFound("the practice is not set up", "practice.not_found")
+        return self.value
+
+    def find(self) -> PracticeSetup | None:
+        """The practice setup, or None."""
+        return self.value
+
+    def put(self, practice: PracticeSetup) -> None:
+        """Set the practice setup."""
+        self.value = practice
+        self.written = True
+
+
+def _session_order(s: ClientSession) -> tuple[date, str]:
+    return (s.date_of_service, s.id)
+
+
+class InMemorySessionRepository:
+    """Client sessions with versions and a save sequence. See :class:`sessionkit.ports.SessionRepository`.
+
+    Within a unit of work, sessions saved in it count as saved after every
+    committed session (their sequence numbers continue the store's); the
+    commit renumbers them in the order they were saved.
+    """
+
+    def __init__(self, table: _Table[ClientSession], store: MemoryStore, coverages: _Table[Coverage]) -> None:
+        self._table = table
+        self._coverages = coverages
+        self.seq: dict[str, int] = dict(store.session_seq)
+        self.counter = store.next_seq
+        self.expected: dict[str, int | None] = {}
+        """For each session written in this unit: its version in the snapshot (None: absent)."""
+
+    def _sorted(self, sessions: Iterable[ClientSession]) -> builtins.list[ClientSession]:
+        return sorted(sessions, key=_session_order)
+
+    def get(self, session_id: str) -> ClientSession:
+        """The session; raises NotFound (``session.not_found``)."""
+        found = self.find(session_id)
+        if found is None:
+            raise NotFound("session not found", "session.not_found")
+        return found
+
+    def find(self, session_id: str) -> ClientSession | None:
+        """The session, or None."""
+        return self._table.data.get(session_id)
+
+    def list(self) -> builtins.list[ClientSession]:
+        """Every session, by date of service then id."""
+        return self._sorted(self._table.data.values())
+
+    def by_client(self, client_id: str) -> builtins.list[ClientSession]:
+        """The client's sessions, by date of service then id."""
+        return self._sorted(s for s in self._table.data.values() if s.client_id == client_id)
+
+    def between(self, start: date, end: date) -> builtins.list[ClientSession]:
+        """Sessions with ``start <= date_of_service <= end``, by date of service then id."""
+        return self._sorted(s for s in self._table.data.values() if start <= s.date_of_service <= end)
+
+    def by_appointment_key(self, key: str) -> ClientSession | None:
+        """The session imported from this calendar appointment, or None."""
+        for s in self._table.data.values():
+            if s.appointment_key == key:
+                return s
+        return None
+
+    def last_saved_for(self, client_id: str) -> ClientSession | None:
+        """The client's session saved last (by save sequence), or None."""
+        best: ClientSession | None = None
+        best_seq = -1
+        for s in self._table.data.values():
+            if s.client_id == client_id and self.seq.get(s.id, 0) > best_seq:
+                best, best_seq = s, self.seq.get(s.id, 0)
+        return best
+
+    def by_destination(self, destination: Destination) -> builtins.list[ClientSession]:
+        """Sessions routed to ``destination`` with this unit's coverages, by date of service then id."""
+        coverages = builtins.list(self._coverages.data.values())
+        return self._sorted(s for s in self._table.data.values() if destination in route(s, coverages))
+
+    def save(self, session: ClientSession) -> ClientSession:
+        """Store ``session`` with its version bumped and return what was stored.
+
+        Raises ConcurrentUpdate (``session.version``) when the version is not
+        the stored one (0 for a new session), AlreadyExists
+        (``session.appointment_key_taken``) when another session has its
+        appointment key.
+        """
+        stored = self._table.data.get(session.id)
+        expected = 0 if stored is None else stored.version
+        if session.version != expected:
+            raise ConcurrentUpdate("the session was changed since it was read", "session.version", "version")
+        if session.appointment_key is not None:
+            other = self.by_appointment_key(session.appointment_key)
+            if other is not None and other.id != session.id:
+                raise AlreadyExists(
+                    "another session has this appointment key",
+                    "session.appointment_key_taken",
+                    "appointment_key",
+                )
+        if session.id not in self.expected:
+            self.expected[session.id] = None if stored is None else stored.version
+        saved = attrs.evolve(session, version=session.version + 1)
+        self._table.set(session.id, saved)
+        self.seq[session.id] = self.counter
+        self.counter += 1
+        return saved
+
+    def save_many(self, sessions: Iterable[ClientSession]) -> builtins.list[ClientSession]:
+        """Save each session in order; if one fails, none of them is saved (then the error is raised)."""
+        data, writes = dict(self._table.data), dict(self._table.writes)
+        seq, counter, expected = dict(self.seq), self.counter, dict(self.expected)
+        try:
+            return [self.save(s) for s in sessions]
+        except BaseException:
+            self._table.data, self._table.writes = data, writes
+            self.seq, self.counter, self.expected = seq, counter, expected
+            raise
+
+    def delete(self, session_id: str) -> None:
+        """Remove a session; raises NotFound when there is none."""
+        stored = self.get(session_id)
+        if session_id not in self.expected:
+            self.expected[session_id] = stored.version
+        self._table.remove(session_id)
+        self.seq.pop(session_id, None)
+
+    def count(self) -> int:
+        """How many sessions there are."""
+        return len(self._table.data)
+
+
+class _Transaction:
+    """The repositories of one unit of work over a snapshot of ``store``."""
+
+    def __init__(self, store: MemoryStore) -> None:
+        self.store = store
+        self.tables = (
+            _Table(store.clients),
+            _Table(store.payers),
+            _Table(store.coverages),
+            _Table(store.billing_codes),
+            _Table(store.diagnoses),
+            _Table(store.authorizations),
+        )
+        clients, payers, coverages, billing_codes, diagnoses, authorizations = self.tables
+        self.session_table = _Table(store.sessions)
+        self.clients = InMemoryClientRepository(clients, lambda c: c.id)
+        self.payers = InMemoryPayerRepository(payers, lambda p: p.id)
+        self.coverages = InMemoryCoverageRepository(coverages, lambda c: c.id)
+        self.billing_codes = InMemoryBillingCodeRepository(billing_codes, lambda b: b.code)
+        self.diagnoses = InMemoryDiagnosisCodeRepository(diagnoses, lambda d: d.code)
+        self.authorizations = InMemoryAuthorizationRepository(authorizations, lambda a: a.id)
+        self.sessions = InMemorySessionRepository(self.session_table, store, coverages)
+        self.practice = InMemoryPracticeRepository(store.practice)
+
+    def check(self) -> None:
+        """Raise if a write conflicts with what was committed since the snapshot."""
+        store = self.store
+        for session_id, expected in self.sessions.expected.items():
+            current = store.sessions.get(session_id)
+            if (None if current is None else current.version) != expected:
+                raise ConcurrentUpdate(
+                    "the session was changed by another unit of work", "session.version", "version"
+                )
+        written = self.session_table.writes
+        keys = {s.appointment_key: s.id for s in written.values() if s is not None and s.appointment_key}
+        if keys:
+            for s in store.sessions.values():
+                if s.id not in written and s.appointment_key in keys and keys[s.appointment_key] != s.id:
+                    raise AlreadyExists(
+                        "another session has this appointment key",
+                        "session.appointment_key_taken",
+                        "appointment_key",
+                    )
+
+    def apply(self) -> None:
+        """Apply every write to the store (after :meth:`check`)."""
+        store = self.store
+        for table in self.tables:
+            table.apply()
+        self.session_table.apply()
+        saved = [sid for sid, s in self.session_table.writes.items() if s is not None]
+        for sid in sorted(saved, key=lambda sid: self.sessions.seq[sid]):
+            store.session_seq[sid] = store.next_seq
+            store.next_seq += 1
+        for sid, s in self.session_table.writes.items():
+            if s is None:
+                store.session_seq.pop(sid, None)
+        if self.practice.written:
+            store.practice = self.practice.value
+        store.commits += 1
+
+
+class InMemoryUnitOfWork:
+    """A unit of work over a :class:`MemoryStore` (a new empty one unless given).
+
+    See the module docstring for the transaction semantics. The same object
+    can be entered again after its ``with`` block ends; entering it while
+    active raises :class:`~sessionkit.ports.TransactionError`
+    (``uow.nested``).
+    """
+
+    def __init__(self, store: MemoryStore | None = None) -> None:
+        self.store = store if store is not None else MemoryStore()
+        self._tx: _Transaction | None = None
+
+    def _active(self) -> _Transaction:
+        if self._tx is None:
+            raise TransactionError("the unit of work is used outside its with block", "uow.inactive")
+        return self._tx
+
+    @property
+    def clients(self) -> InMemoryClientRepository:
+        """The clients of this unit of work."""
+        return self._active().clients
+
+    @property
+    def payers(self) -> InMemoryPayerRepository:
+        """The payers of this unit of work."""
+        return self._active().payers
+
+    @property
+    def coverages(self) -> InMemoryCoverageRepository:
+        """The coverages of this unit of work."""
+        return self._active().coverages
+
+    @property
+    def billing_codes(self) -> InMemoryBillingCodeRepository:
+        """The codes setup of this unit of work."""
+        return self._active().billing_codes
+
+    @property
+    def diagnoses(self) -> InMemoryDiagnosisCodeRepository:
+        """The diagnosis setup of this unit of work."""
+        return self._active().diagnoses
+
+    @property
+    def authorizations(self) -> InMemoryAuthorizationRepository:
+        """The authorizations of this unit of work."""
+        return self._active().authorizations
+
+    @property
+    def sessions(self) -> InMemorySessionRepository:
+        """The sessions of this unit of work."""
+        return self._active().sessions
+
+    @property
+    def practice(self) -> InMemoryPracticeRepository:
+        """The practice setup of this unit of work."""
+        return self._active().practice
+
+    @property
+    def active(self) -> bool:
+        """True inside the ``with`` block."""
+        return self._tx is not None
+
+    def __enter__(self) -> InMemoryUnitOfWork:
+        if self._tx is not None:
+            raise TransactionError("the unit of work is already active", "uow.nested")
+        self._tx = _Transaction(self.store)
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self._tx = None
+
+    def commit(self) -> None:
+        """Apply every write atomically, then continue with a fresh snapshot.
+
+        Raises ConcurrentUpdate or AlreadyExists (and applies nothing,
+        discarding this unit's writes) on a conflict with a commit made since
+        the snapshot.
+        """
+        tx = self._active()
+        try:
+            tx.check()
+        except BaseException:
+            self._tx = _Transaction(self.store)
+            raise
+        tx.apply()
+        self._tx = _Transaction(self.store)
+
+    def rollback(self) -> None:
+        """Discard every write of this unit, continuing with a fresh snapshot."""
+        self._active()
+        self._tx = _Transaction(self.store)
+
+    def seed(
+        self,
+        *,
+        practice: PracticeSetup | None = None,
+        clients: Iterable[Client] = (),
+        payers: Iterable[Payer] = (),
+        coverages: Iterable[Coverage] = (),
+        billing_codes: Iterable[BillingCode] = (),
+        diagnoses: Iterable[DiagnosisCode] = (),
+        authorizations: Iterable[Authorization] = (),
+        sessions: Iterable[ClientSession] = (),
+    ) -> InMemoryUnitOfWork:
+        """Put the given records (sessions via ``save``) in one committed unit of work; return self."""
+        with self:
+            if practice is not None:
+                self.practice.put(practice)
+            for client in clients:
+                self.clients.put(client)
+            for payer in payers:
+                self.payers.put(payer)
+            for coverage in coverages:
+                self.coverages.put(coverage)
+            for billing_code in billing_codes:
+                self.billing_codes.put(billing_code)
+            for diagnosis in diagnoses:
+                self.diagnoses.put(diagnosis)
+            for authorization in authorizations:
+                self.authorizations.put(authorization)
+            self.sessions.save_many(sessions)
+            self.commit()
+        return self
+
+
+if TYPE_CHECKING:  # the in-memory adapters satisfy every port (checked by mypy)
+    _UOW: UnitOfWork = InMemoryUnitOfWork()
+    _SESSIONS: SessionRepository = _UOW.sessions

@@ -1,0 +1,704 @@
+"""The session builder: the client-session entry screen as a service.
+
+:class:`SessionBuilder` reads and writes through a
+:class:`~sessionkit.ports.UnitOfWork`. ``start`` gives a :class:`SessionDraft`
+holding a valid :class:`~sessionkit.domain.ClientSession` with the screen's
+defaults and what the screen shows beside it (insurance notes, authorizations,
+the client file note). Drafts are frozen: every ``with_*`` method returns a new
+draft, and an edit that would break an invariant of ``ClientSession`` raises at
+once, so a draft always holds a savable session. ``draft.warnings`` lists what
+the biller should look at before saving; warnings never block a save.
+
+``save(draft, action)`` saves in one unit of work and answers a
+:class:`SaveResult`. See ``docs/entering-a-session.md`` for a walk-through.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable, Iterable, Mapping
+from datetime import date
+from decimal import Decimal
+from types import MappingProxyType
+from typing import Any, cast
+
+import attrs
+
+from sessionkit.codes import behavioral, hcpcs
+from sessionkit.domain import (
+    AddOnLine,
+    Authorization,
+    BillingCode,
+    BillTo,
+    Client,
+    ClientSession,
+    Coverage,
+    DiagnosisCode,
+    InsuranceOverrides,
+    Modifier,
+    PlaceOfService,
+    PracticeSetup,
+    ReferringProvider,
+    Resubmission,
+    SessionStatus,
+    _checks,
+)
+from sessionkit.errors import InvalidValue, NotFound, SessionkitError, SessionLocked
+from sessionkit.money import Money, MoneyLike
+from sessionkit.ports import Clock, UnitOfWork
+from sessionkit.routing import Destination, client_share, over_payment, route
+
+__all__ = [
+    "PROGRESS_NOTES",
+    "AddOnDraft",
+    "AuthorizationUsage",
+    "DraftWarning",
+    "InsuranceNote",
+    "NextStep",
+    "SaveAction",
+    "SaveResult",
+    "SessionBuilder",
+    "SessionDraft",
+    "authorization_usage",
+]
+
+PROGRESS_NOTES = "progress_notes"
+"""The :attr:`NextStep.screen` of *Save and Add Note*: the client's progress notes."""
+
+
+class SaveAction(str, enum.Enum):
+    """The three save buttons of the entry screen."""
+
+    SAVE = "save"
+    """Save and go back to the list, ready for the next session."""
+    SAVE_AND_ADD_NOTE = "save_and_add_note"
+    """Save; the host app should then open progress notes for the client."""
+    CREATE_ADD_ONS = "create_add_ons"
+    """Save the primary session and go on to attach up to 4 add-on codes to it."""
+
+
+@attrs.frozen(kw_only=True)
+class DraftWarning:
+    """Something the biller should look at before saving; it never blocks the save.
+
+    :ivar code: stable dotted code, e.g. ``paid_at_session.over_payment``.
+    :ivar field: path of the field concerned, e.g. ``add_ons[1].code``.
+    :ivar message: plain text without client data.
+    :ivar hint: what to do about it.
+    :ivar amount: the money concerned (the credit an over-payment creates), if any.
+    :ivar suggestion: the value suggested instead (the code the minutes fit), if any.
+    """
+
+    code: str
+    field: str
+    message: str
+    hint: str = ""
+    amount: Money | None = None
+    suggestion: str | None = None
+
+
+@attrs.frozen(kw_only=True)
+class InsuranceNote:
+    """The insurance note of a payer covering the client on the date of service."""
+
+    payer_id: str
+    payer_name: str
+    note: str
+
+
+@attrs.frozen(kw_only=True)
+class AuthorizationUsage:
+    """An authorization as the screen shows it: sessions authorized, used and remaining.
+
+    ``used`` counts the client's saved sessions whose date of service lies in
+    the authorization's date range and whose billing code it covers.
+    ``remaining = max(0, authorized - used)`` and
+    ``over_used = max(0, used - authorized)``; so ``used + remaining ==
+    authorized`` unless ``over_used > 0``, and neither is ever negative.
+    """
+
+    authorization: Authorization
+    used: int
+    remaining: int
+    over_used: int
+
+    @property
+    def sessions_authorized(self) -> int:
+        """How many sessions the payer authorized."""
+        return self.authorization.sessions_authorized
+
+    @property
+    def end(self) -> date:
+        """The last date the authorization covers."""
+        return self.authorization.end
+
+
+def authorization_usage(
+    authorization: Authorization, sessions: Iterable[ClientSession]
+) -> AuthorizationUsage:
+    """Count ``sessions`` against ``authorization`` (see :class:`AuthorizationUsage`).
+
+    ``sessions`` may include other clients' sessions: only the
+    authorization's client counts.
+    """
+    used = sum(
+        1
+        for s in sessions
+        if s.client_id == authorization.client_id
+        and authorization.is_active(s.date_of_service)
+        and authorization.covers(s.billing_code)
+    )
+    authorized = authorization.sessions_authorized
+    return AuthorizationUsage(
+        authorization=authorization,
+        used=used,
+        remaining=max(0, authorized - used),
+        over_used=max(0, used - authorized),
+    )
+
+
+def _frozen_mapping(value: Mapping[str, BillingCode]) -> Mapping[str, BillingCode]:
+    return MappingProxyType(dict(value))
+
+
+@attrs.frozen(kw_only=True)
+class SessionDraft:
+    """A session being entered or edited, with what the entry screen shows beside it.
+
+    ``session`` is always a valid :class:`ClientSession`. ``stored`` is the
+    saved session this draft edits (None for a new one). The other fields are
+    the context read when the draft was made: the client, the practice, the
+    coverages active on the date of service, the payers' insurance notes, the
+    authorizations active on the date with their usage, the codes setup and
+    the diagnosis setup (plus diagnoses added to it from this draft, saved
+    with the session).
+    """
+
+    session: ClientSession
+    stored: ClientSession | None = attrs.field(default=None, repr=False)
+    client: Client = attrs.field(repr=False)
+    practice: PracticeSetup = attrs.field(repr=False)
+    today: date = attrs.field(repr=False)
+    coverages: tuple[Coverage, ...] = attrs.field(default=(), repr=False)
+    insurance_notes: tuple[InsuranceNote, ...] = ()
+    authorizations: tuple[AuthorizationUsage, ...] = ()
+    billing_code_setup: Mapping[str, BillingCode] = attrs.field(
+        factory=dict, converter=_frozen_mapping, eq=False, repr=False
+    )
+    diagnosis_setup: frozenset[str] = attrs.field(default=frozenset(), repr=False)
+    new_diagnoses: tuple[DiagnosisCode, ...] = ()
+
+    # -- what the screen shows ------------------------------------------------
+
+    @property
+    def is_new(self) -> bool:
+        """True until the session has been saved."""
+        return self.stored is None
+
+    @property
+    def client_file_note(self) -> str:
+        """The client file note of the client's setup (read-only on the screen)."""
+        return self.client.client_file_note
+
+    @property
+    def client_share(self) -> Money:
+        """What the client owes for this session (see :func:`sessionkit.routing.client_share`)."""
+        return client_share(self.session, self.coverages)
+
+    @property
+    def over_payment(self) -> Money:
+        """The credit paid-at-session would create (zero when it does not exceed the client's share)."""
+        return over_payment(self.session, self.coverages)
+
+    @property
+    def destinations(self) -> frozenset[Destination]:
+        """Where the session would be billed if saved as it is."""
+        return route(self.session, self.coverages)
+
+    @property
+    def warnings(self) -> tuple[DraftWarning, ...]:
+        """Every draft-level finding, in a fixed order (date, time, add-ons, payment, authorizations)."""
+        s = self.session
+        out: list[DraftWarning] = []
+        if s.date_of_service > self.today:
+            out.append(
+                DraftWarning(
+                    code="date_of_service.future",
+                    field="date_of_service",
+                    message="the date of service is in the future",
+                    hint="a claim cannot be sent before the service",
+                )
+            )
+        out.extend(self._time_warnings())
+        out.extend(_pairing_warnings(s))
+        credit = self.over_payment
+        if credit:
+            out.append(
+                DraftWarning(
+                    code="paid_at_session.over_payment",
+                    field="paid_at_session",
+                    message=f"paid at session is above the client's share; it would create a credit of {credit}",
+                    hint="enter no more than the client's share (copay or coinsurance)",
+                    amount=credit,
+                )
+            )
+        for i, usage in enumerate(self.authorizations):
+            if usage.over_used:
+                out.append(
+                    DraftWarning(
+                        code="authorization.over_used",
+                        field=f"authorizations[{i}]",
+                        message=f"the authorization is over-used by {usage.over_used} session(s)",
+                        hint="ask the payer for more sessions or bill the client",
+                    )
+                )
+            elif self.is_new and usage.remaining == 0 and usage.authorization.covers(s.billing_code):
+                out.append(
+                    DraftWarning(
+                        code="authorization.exhausted",
+                        field=f"authorizations[{i}]",
+                        message="the authorization has no sessions left; this session would over-use it",
+                        hint="ask the payer for more sessions or bill the client",
+                    )
+                )
+        return tuple(out)
+
+    def _time_warnings(self) -> list[DraftWarning]:
+        s = self.session
+        if s.minutes is None:
+            return []
+        suggestion = behavioral.time_mismatch(s.billing_code, s.minutes)
+        if suggestion is not None:
+            return [
+                DraftWarning(
+                    code="billing_code.time_mismatch",
+                    field="billing_code",
+                    message=f"{s.minutes} minutes do not fit {s.billing_code}; they fit {suggestion}",
+                    hint=f"bill {suggestion} or correct the session length",
+                    suggestion=suggestion,
+                )
+            ]
+        if behavioral.minutes_in_range(s.billing_code, s.minutes) is False:
+            return [
+                DraftWarning(
+                    code="billing_code.minutes_out_of_range",
+                    field="minutes",
+                    message=f"{s.minutes} minutes are outside the time rule of {s.billing_code}",
+                    hint="correct the session length or the billing code",
+                )
+            ]
+        return []
+
+    # -- editing ----------------------------------------------------------------
+
+    def _edit(self, **changes: Any) -> SessionDraft:
+        return attrs.evolve(self, session=attrs.evolve(self.session, **changes))
+
+    def setup_code(self, code: str) -> BillingCode | None:
+        """The codes-setup entry of ``code`` (any spelling), or None."""
+        return self.billing_code_setup.get(hcpcs.validate(code)) if hcpcs.is_valid(code) else None
+
+    def with_billing_code(self, code: str) -> SessionDraft:
+        """Change the billing code: minutes and charge reset to that code's defaults in the setup.
+
+        Raises InvalidBillingCode for a malformed code and NotFound
+        (``billing_code.not_in_setup``) for a code the setup does not have.
+        """
+        normal = _checks.normalise(hcpcs.validate, code, "billing_code")
+        setup = self.billing_code_setup.get(normal)
+        if setup is None:
+            raise NotFound(
+                "the billing code is not in the codes setup", "billing_code.not_in_setup", "billing_code"
+            )
+        return self._edit(billing_code=normal, minutes=setup.default_minutes, charge=setup.default_charge)
+
+    def with_minutes(self, minutes: int | None) -> SessionDraft:
+        """Set the session length (kept until the billing code changes)."""
+        return self._edit(minutes=minutes)
+
+    def with_units(self, units: Decimal | int | str) -> SessionDraft:
+        """Set the units of the session line."""
+        return self._edit(units=units)
+
+    def with_charge(self, charge: MoneyLike) -> SessionDraft:
+        """Set the charge (kept until the billing code changes)."""
+        return self._edit(charge=charge)
+
+    def add_diagnosis_to_setup(self, diagnosis: DiagnosisCode | str) -> SessionDraft:
+        """Add a diagnosis to the practice's setup; it is saved with the session, in the same unit of work.
+
+        It is not selected: pass it to :meth:`with_diagnoses`. Adding a code
+        the setup already has changes nothing.
+        """
+        dx = _checks.instance(DiagnosisCode.of(diagnosis), DiagnosisCode, "diagnosis")
+        if dx.code in self.diagnosis_setup or any(d.code == dx.code for d in self.new_diagnoses):
+            return self
+        return attrs.evolve(self, new_diagnoses=(*self.new_diagnoses, dx))
+
+    def with_diagnoses(self, diagnoses: Iterable[DiagnosisCode | str]) -> SessionDraft:
+        """Set the primary and up to 3 additional diagnoses, primary first.
+
+        Each must be in the diagnosis setup or added by
+        :meth:`add_diagnosis_to_setup`, else NotFound
+        (``diagnosis.not_in_setup``, field ``diagnoses[i]``).
+        """
+        if isinstance(diagnoses, str):
+            raise InvalidValue("diagnoses must be a sequence of codes", "value.type", "diagnoses")
+        known = self.diagnosis_setup | {d.code for d in self.new_diagnoses}
+        chosen = []
+        for i, value in enumerate(diagnoses):
+            try:
+                dx = DiagnosisCode.of(value)
+            except SessionkitError as exc:
+                raise exc.at(f"diagnoses[{i}]") from None
+            if dx.code not in known:
+                raise NotFound(
+                    "the diagnosis is not in the diagnosis setup; add it first",
+                    "diagnosis.not_in_setup",
+                    f"diagnoses[{i}]",
+                )
+            chosen.append(dx)
+        return self._edit(diagnoses=chosen)
+
+    def with_paid_at_session(self, amount: MoneyLike) -> SessionDraft:
+        """Set what the client paid at the session.
+
+        Raises SessionLocked (field ``paid_at_session``) when an insurance EOB
+        is posted for the saved session and the amount differs from the saved one.
+        """
+        draft = self._edit(paid_at_session=amount)
+        if (
+            self.stored is not None
+            and self.stored.locked
+            and draft.session.paid_at_session != self.stored.paid_at_session
+        ):
+            raise _locked()
+        return draft
+
+    def with_modifiers(self, modifiers: Iterable[Modifier | str]) -> SessionDraft:
+        """Set up to 4 two-character billing code modifiers."""
+        return self._edit(modifiers=modifiers)
+
+    def with_place_of_service(self, place: PlaceOfService | str) -> SessionDraft:
+        """Set the location type (place of service)."""
+        return self._edit(place_of_service=place)
+
+    def with_bill_to(self, bill_to: BillTo | str) -> SessionDraft:
+        """Set *Bill To*: AUTOMATIC, or CLIENT to bypass insurance."""
+        return self._edit(bill_to=bill_to)
+
+    def with_additional_dates(self, dates: Iterable[date]) -> SessionDraft:
+        """Set further dates of the same service (each becomes its own claim line)."""
+        return self._edit(additional_dates=dates)
+
+    def with_referring_provider(self, provider: ReferringProvider | None) -> SessionDraft:
+        """Set (or clear, with None) the referring provider."""
+        return self._edit(referring_provider=provider)
+
+    def with_line_note(self, note: str) -> SessionDraft:
+        """Set the line note (electronic claims only, at most 80 characters)."""
+        return self._edit(line_note=note)
+
+    def with_resubmission(self, resubmission: Resubmission) -> SessionDraft:
+        """Set the resubmission code and original reference."""
+        return self._edit(resubmission=resubmission)
+
+    def with_overrides(self, overrides: InsuranceOverrides | None) -> SessionDraft:
+        """Set (or clear, with None) the insurance company overrides."""
+        return self._edit(overrides=overrides)
+
+    def with_comments(self, comments: str) -> SessionDraft:
+        """Set the administrative comments."""
+        return self._edit(comments=comments)
+
+    def with_add_on(
+        self,
+        code: str,
+        units: Decimal | int | str = 1,
+        charge: MoneyLike | None = None,
+        modifiers: Iterable[Modifier | str] = (),
+    ) -> SessionDraft:
+        """Append an add-on line (at most 4).
+
+        The code must be an add-on in the behavioural-health catalogue or in
+        the codes setup, else InvalidValue (``add_on.not_an_add_on``). The
+        charge defaults to the setup's default charge times ``units``
+        (NotFound ``billing_code.not_in_setup`` when the setup lacks the code).
+        """
+        field = f"add_ons[{len(self.session.add_ons)}]"
+        normal = _checks.normalise(hcpcs.validate, code, f"{field}.code")
+        setup = self.billing_code_setup.get(normal)
+        if not (behavioral.is_add_on(normal) or (setup is not None and setup.add_on)):
+            raise InvalidValue(
+                "the code is not an add-on code in the catalogue or the codes setup",
+                "add_on.not_an_add_on",
+                f"{field}.code",
+            )
+        if charge is None:
+            if setup is None:
+                raise NotFound(
+                    "the add-on code is not in the codes setup; give its charge",
+                    "billing_code.not_in_setup",
+                    f"{field}.charge",
+                )
+            line = AddOnLine(code=normal, units=units, charge=Money(0), modifiers=modifiers)
+            line = attrs.evolve(line, charge=setup.default_charge.times(line.units))
+        else:
+            line = AddOnLine(code=normal, units=units, charge=charge, modifiers=modifiers)
+        return self._edit(add_ons=(*self.session.add_ons, line))
+
+    def without_add_on(self, index: int) -> SessionDraft:
+        """Remove the add-on line at ``index``."""
+        lines = list(self.session.add_ons)
+        if not 0 <= index < len(lines):
+            raise InvalidValue("there is no add-on line at this index", "add_on.index", f"add_ons[{index}]")
+        del lines[index]
+        return self._edit(add_ons=lines)
+
+
+def _pairing_warnings(session: ClientSession) -> list[DraftWarning]:
+    problems = behavioral.pairing_problems(session.billing_code, [a.code for a in session.add_ons])
+    return [
+        DraftWarning(
+            code=code,
+            field=f"add_ons[{i}].code",
+            message=message,
+            hint="remove the add-on or change the primary code",
+        )
+        for i, code, message in problems
+    ]
+
+
+def _locked() -> SessionLocked:
+    return SessionLocked(
+        "paid at session cannot change: an insurance EOB is posted for the session",
+        "session.locked",
+        "paid_at_session",
+    )
+
+
+@attrs.frozen(kw_only=True)
+class AddOnDraft:
+    """Add-on lines being attached to a saved primary session (*Create Add-On Codes*).
+
+    Save it with :meth:`SessionBuilder.save_add_ons`.
+    """
+
+    draft: SessionDraft
+
+    @property
+    def primary(self) -> ClientSession:
+        """The primary session, as it will be saved."""
+        return self.draft.session
+
+    @property
+    def lines(self) -> tuple[AddOnLine, ...]:
+        """The add-on lines."""
+        return self.draft.session.add_ons
+
+    @property
+    def warnings(self) -> tuple[DraftWarning, ...]:
+        """Pairing problems of the add-on lines with the primary code."""
+        return tuple(_pairing_warnings(self.draft.session))
+
+    def with_add_on(
+        self,
+        code: str,
+        units: Decimal | int | str = 1,
+        charge: MoneyLike | None = None,
+        modifiers: Iterable[Modifier | str] = (),
+    ) -> AddOnDraft:
+        """Append an add-on line: see :meth:`SessionDraft.with_add_on`."""
+        return AddOnDraft(draft=self.draft.with_add_on(code, units, charge, modifiers))
+
+    def without_add_on(self, index: int) -> AddOnDraft:
+        """Remove the add-on line at ``index``."""
+        return AddOnDraft(draft=self.draft.without_add_on(index))
+
+
+@attrs.frozen(kw_only=True)
+class NextStep:
+    """Where the host app should go after saving: ``screen`` for ``client_id``."""
+
+    screen: str
+    client_id: str
+
+
+@attrs.frozen(kw_only=True)
+class SaveResult:
+    """The outcome of a save.
+
+    :ivar session: the session as stored (its version bumped).
+    :ivar action: the save button pressed.
+    :ivar destinations: where the session is billed (see :func:`sessionkit.routing.route`).
+    :ivar next_step: for SAVE_AND_ADD_NOTE, the client's progress notes.
+    :ivar add_on_draft: for CREATE_ADD_ONS, the add-on draft bound to the saved session.
+    """
+
+    session: ClientSession
+    action: SaveAction
+    destinations: frozenset[Destination]
+    next_step: NextStep | None = None
+    add_on_draft: AddOnDraft | None = None
+
+
+UnitOfWorkSource = UnitOfWork | Callable[[], UnitOfWork]
+"""A unit of work, or a factory of fresh ones."""
+
+
+class SessionBuilder:
+    """The entry-screen service over a unit of work and a clock.
+
+    :param uow: a unit of work (entered once per operation) or a factory
+        returning a fresh one per operation.
+    :param clock: gives today's date (the default date of service and the
+        future-date warning).
+    """
+
+    def __init__(self, uow: UnitOfWorkSource, clock: Clock) -> None:
+        self._source = uow
+        self.clock = clock
+
+    def _uow(self) -> UnitOfWork:
+        source = self._source
+        if callable(source) and not hasattr(source, "__enter__"):
+            return source()
+        return cast(UnitOfWork, source)
+
+    def start(self, client_id: str, date_of_service: date | None = None) -> SessionDraft:
+        """A new draft for the client on the date (default: today) with the screen's defaults.
+
+        Billing code: the code of the client's session saved last, else the
+        practice default (NotFound ``practice.no_default_billing_code`` when
+        there is neither). Minutes and charge: that code's defaults in the
+        setup (the last session's own when the setup no longer has the code).
+        Diagnoses: those of the last saved session. Place of service: the
+        practice default. Bill to: AUTOMATIC. Raises NotFound for an unknown
+        client or a practice not set up.
+        """
+        dos = self.clock.today() if date_of_service is None else date_of_service
+        with self._uow() as uow:
+            practice = uow.practice.get()
+            uow.clients.get(client_id)
+            last = uow.sessions.last_saved_for(client_id)
+            code = last.billing_code if last is not None else practice.default_billing_code
+            if code is None:
+                raise NotFound(
+                    "no billing code to default to: the practice has no default billing code",
+                    "practice.no_default_billing_code",
+                    "billing_code",
+                )
+            setup = uow.billing_codes.find(code)
+            if setup is not None:
+                minutes, charge = setup.default_minutes, setup.default_charge
+            elif last is not None:
+                minutes, charge = last.minutes, last.charge
+            else:
+                raise NotFound(
+                    "the practice's default billing code is not in the codes setup",
+                    "billing_code.not_in_setup",
+                    "billing_code",
+                )
+            session = ClientSession(
+                client_id=client_id,
+                date_of_service=dos,
+                billing_code=code,
+                minutes=minutes,
+                charge=charge,
+                diagnoses=last.diagnoses if last is not None else (),
+                place_of_service=practice.default_place_of_service,
+                bill_to=BillTo.AUTOMATIC,
+            )
+            return self._draft(uow, session, None)
+
+    def open(self, session_id: str) -> SessionDraft:
+        """A draft editing the saved session (NotFound ``session.not_found`` if there is none)."""
+        with self._uow() as uow:
+            stored = uow.sessions.get(session_id)
+            return self._draft(uow, stored, stored)
+
+    def _draft(self, uow: UnitOfWork, session: ClientSession, stored: ClientSession | None) -> SessionDraft:
+        client = uow.clients.get(session.client_id)
+        dos = session.date_of_service
+        coverages = tuple(uow.coverages.active_on(session.client_id, dos))
+        notes: list[InsuranceNote] = []
+        for coverage in coverages:
+            payer = uow.payers.find(coverage.payer_id)
+            if (
+                payer is not None
+                and payer.insurance_note.strip()
+                and all(n.payer_id != payer.id for n in notes)
+            ):
+                notes.append(
+                    InsuranceNote(payer_id=payer.id, payer_name=payer.name, note=payer.insurance_note)
+                )
+        sessions = uow.sessions.by_client(session.client_id)
+        usages = tuple(
+            authorization_usage(a, sessions) for a in uow.authorizations.active_on(session.client_id, dos)
+        )
+        return SessionDraft(
+            session=session,
+            stored=stored,
+            client=client,
+            practice=uow.practice.get(),
+            today=self.clock.today(),
+            coverages=coverages,
+            insurance_notes=tuple(notes),
+            authorizations=usages,
+            billing_code_setup={b.code: b for b in uow.billing_codes.list()},
+            diagnosis_setup=frozenset(d.code for d in uow.diagnoses.list()),
+        )
+
+    def save(self, draft: SessionDraft, action: SaveAction = SaveAction.SAVE) -> SaveResult:
+        """Save the draft's session in one unit of work and say what comes next.
+
+        Diagnoses added to the setup from the draft are saved in the same unit
+        of work. The stored version is bumped; a draft of a session saved by
+        someone else since raises ConcurrentUpdate. Changing paid-at-session
+        of a session whose EOB is posted raises SessionLocked. Nothing is
+        written when an error is raised.
+        """
+        action = SaveAction(action)
+        session = draft.session
+        with self._uow() as uow:
+            stored = uow.sessions.find(session.id)
+            if stored is not None:
+                if stored.locked and session.paid_at_session != stored.paid_at_session:
+                    raise _locked()
+                session = attrs.evolve(session, status=stored.status)
+            for dx in draft.new_diagnoses:
+                if uow.diagnoses.find(dx.code) is None:
+                    uow.diagnoses.put(dx)
+            saved = uow.sessions.save(session)
+            coverages = uow.coverages.active_on(saved.client_id, saved.date_of_service)
+            uow.commit()
+        next_step = None
+        add_on_draft = None
+        if action is SaveAction.SAVE_AND_ADD_NOTE:
+            next_step = NextStep(screen=PROGRESS_NOTES, client_id=saved.client_id)
+        elif action is SaveAction.CREATE_ADD_ONS:
+            add_on_draft = AddOnDraft(draft=self.open(saved.id))
+        return SaveResult(
+            session=saved,
+            action=action,
+            destinations=route(saved, coverages),
+            next_step=next_step,
+            add_on_draft=add_on_draft,
+        )
+
+    def save_add_ons(self, add_on_draft: AddOnDraft) -> SaveResult:
+        """Save the add-on lines onto their primary session (one unit of work, version bumped)."""
+        return self.save(add_on_draft.draft, SaveAction.SAVE)
+
+    def mark_eob_posted(self, session_id: str) -> ClientSession:
+        """Record that an insurance EOB was posted for the session: paid-at-session is locked from now on.
+
+        Returns the stored session (its version bumped; unchanged if already posted).
+        """
+        with self._uow() as uow:
+            stored = uow.sessions.get(session_id)
+            if stored.locked:
+                return stored
+            saved = uow.sessions.save(attrs.evolve(stored, status=SessionStatus.EOB_POSTED))
+            uow.commit()
+            return saved

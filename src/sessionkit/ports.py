@@ -1,0 +1,303 @@
+"""Ports: what the services need from storage and from the outside world.
+
+Each port is a :class:`typing.Protocol`; adapters satisfy them structurally
+(:mod:`sessionkit.adapters.memory` is the reference implementation, whose
+docstrings fix the behaviour every adapter must match). The services
+(:class:`sessionkit.builder.SessionBuilder`) take ports as arguments.
+
+Contract shared by every repository:
+
+* ``get(key)`` returns the record or raises :class:`~sessionkit.errors.NotFound`;
+  ``find(key)`` returns it or ``None``.
+* ``put(record)`` inserts or replaces; ``add(record)`` inserts and raises
+  :class:`AlreadyExists` when the key is taken.
+* ``list()`` and every query returning several records return a new ``list``
+  in a documented, deterministic order.
+* Repositories are reached through a :class:`UnitOfWork`: nothing written is
+  visible to other units of work until :meth:`UnitOfWork.commit`.
+
+The clock lives here too: :class:`Clock`, with :class:`SystemClock` and
+:class:`FixedClock`.
+"""
+
+from __future__ import annotations
+
+import builtins
+from collections.abc import Iterable
+from datetime import date, datetime, time
+from types import TracebackType
+from typing import Protocol, runtime_checkable
+from zoneinfo import ZoneInfo
+
+from sessionkit.domain import (
+    Authorization,
+    BillingCode,
+    Client,
+    ClientSession,
+    Coverage,
+    DiagnosisCode,
+    Payer,
+    PracticeSetup,
+)
+from sessionkit.errors import InvalidValue, SessionkitError
+from sessionkit.routing import Destination
+
+__all__ = [
+    "AlreadyExists",
+    "AuthorizationRepository",
+    "BillingCodeRepository",
+    "ClientRepository",
+    "Clock",
+    "CoverageRepository",
+    "DiagnosisCodeRepository",
+    "FixedClock",
+    "PayerRepository",
+    "PracticeRepository",
+    "SessionRepository",
+    "SystemClock",
+    "TransactionError",
+    "UnitOfWork",
+]
+
+
+class AlreadyExists(SessionkitError, ValueError):
+    """``add`` was given a record whose key is taken, or an appointment key is already used."""
+
+    default_code = "record.exists"
+
+
+class TransactionError(SessionkitError, RuntimeError):
+    """A unit of work was used outside its ``with`` block, or entered twice."""
+
+    default_code = "uow.inactive"
+
+
+@runtime_checkable
+class ClientRepository(Protocol):
+    """**Protocol:** the practice's clients, keyed by ``Client.id``; ``list`` orders by id."""
+
+    def get(self, client_id: str) -> Client: ...
+    def find(self, client_id: str) -> Client | None: ...
+    def add(self, client: Client) -> None: ...
+    def put(self, client: Client) -> None: ...
+    def list(self) -> builtins.list[Client]: ...
+
+
+@runtime_checkable
+class PayerRepository(Protocol):
+    """**Protocol:** the insurance companies of the setup, keyed by ``Payer.id``; ``list`` orders by id."""
+
+    def get(self, payer_id: str) -> Payer: ...
+    def find(self, payer_id: str) -> Payer | None: ...
+    def add(self, payer: Payer) -> None: ...
+    def put(self, payer: Payer) -> None: ...
+    def list(self) -> builtins.list[Payer]: ...
+
+
+@runtime_checkable
+class CoverageRepository(Protocol):
+    """**Protocol:** clients' insurance policies, keyed by ``Coverage.id``.
+
+    ``list`` orders by id; ``for_client`` and ``active_on`` order by rank
+    (primary, secondary, tertiary), then effective date, then id.
+    """
+
+    def get(self, coverage_id: str) -> Coverage: ...
+    def find(self, coverage_id: str) -> Coverage | None: ...
+    def add(self, coverage: Coverage) -> None: ...
+    def put(self, coverage: Coverage) -> None: ...
+    def delete(self, coverage_id: str) -> None: ...
+    def list(self) -> builtins.list[Coverage]: ...
+    def for_client(self, client_id: str) -> builtins.list[Coverage]: ...
+    def active_on(self, client_id: str, on: date) -> builtins.list[Coverage]: ...
+
+
+@runtime_checkable
+class BillingCodeRepository(Protocol):
+    """**Protocol:** the practice's codes setup, keyed by the normalised code; ``list`` orders by code.
+
+    ``get``/``find`` accept any spelling the code module normalises
+    (``" 90834 "``); a malformed code is simply not found.
+    """
+
+    def get(self, code: str) -> BillingCode: ...
+    def find(self, code: str) -> BillingCode | None: ...
+    def put(self, billing_code: BillingCode) -> None: ...
+    def list(self) -> builtins.list[BillingCode]: ...
+
+
+@runtime_checkable
+class DiagnosisCodeRepository(Protocol):
+    """**Protocol:** the practice's diagnosis setup, keyed by the canonical code; ``list`` orders by code.
+
+    ``get``/``find`` accept any spelling (``"f411"`` finds ``F41.1``); a
+    malformed code is simply not found.
+    """
+
+    def get(self, code: str) -> DiagnosisCode: ...
+    def find(self, code: str) -> DiagnosisCode | None: ...
+    def put(self, diagnosis: DiagnosisCode) -> None: ...
+    def list(self) -> builtins.list[DiagnosisCode]: ...
+
+
+@runtime_checkable
+class AuthorizationRepository(Protocol):
+    """**Protocol:** prior authorizations, keyed by ``Authorization.id``.
+
+    ``list`` orders by id; ``for_client`` and ``active_on`` order by start
+    date, then id. ``active_on(client_id, d)`` holds those with
+    ``start <= d <= end``.
+    """
+
+    def get(self, authorization_id: str) -> Authorization: ...
+    def find(self, authorization_id: str) -> Authorization | None: ...
+    def add(self, authorization: Authorization) -> None: ...
+    def put(self, authorization: Authorization) -> None: ...
+    def list(self) -> builtins.list[Authorization]: ...
+    def for_client(self, client_id: str) -> builtins.list[Authorization]: ...
+    def active_on(self, client_id: str, on: date) -> builtins.list[Authorization]: ...
+
+
+@runtime_checkable
+class SessionRepository(Protocol):
+    """**Protocol:** client sessions, keyed by ``ClientSession.id``, with optimistic versions.
+
+    Every query returning several sessions orders them by date of service,
+    then id. ``between(start, end)`` is inclusive at both ends and looks at
+    the date of service only.
+
+    ``save(session)``: a session not yet stored must have version 0; a stored
+    one must carry the stored version. Anything else raises
+    :class:`~sessionkit.errors.ConcurrentUpdate`. The stored (and returned)
+    session has ``version + 1``. An ``appointment_key`` already used by
+    another session raises :class:`AlreadyExists` (field ``appointment_key``).
+    Each save gets the next value of a save sequence:
+    ``last_saved_for(client_id)`` is the client's session saved last by that
+    sequence (not the latest date of service), ``None`` if there is none.
+
+    ``by_destination(dest)`` holds the sessions whose
+    :func:`sessionkit.routing.route`, computed with the coverages of the same
+    unit of work, contains ``dest``.
+    """
+
+    def get(self, session_id: str) -> ClientSession: ...
+    def find(self, session_id: str) -> ClientSession | None: ...
+    def list(self) -> builtins.list[ClientSession]: ...
+    def by_client(self, client_id: str) -> builtins.list[ClientSession]: ...
+    def between(self, start: date, end: date) -> builtins.list[ClientSession]: ...
+    def by_appointment_key(self, key: str) -> ClientSession | None: ...
+    def last_saved_for(self, client_id: str) -> ClientSession | None: ...
+    def by_destination(self, destination: Destination) -> builtins.list[ClientSession]: ...
+    def save(self, session: ClientSession) -> ClientSession: ...
+    def save_many(self, sessions: Iterable[ClientSession]) -> builtins.list[ClientSession]: ...
+    def delete(self, session_id: str) -> None: ...
+    def count(self) -> int: ...
+
+
+@runtime_checkable
+class PracticeRepository(Protocol):
+    """**Protocol:** the one practice setup: ``get`` raises NotFound until one is ``put``."""
+
+    def get(self) -> PracticeSetup: ...
+    def find(self) -> PracticeSetup | None: ...
+    def put(self, practice: PracticeSetup) -> None: ...
+
+
+class UnitOfWork(Protocol):
+    """**Protocol:** one atomic piece of work over every repository.
+
+    Use it as a context manager. Inside the ``with`` block the repositories
+    see the state as of entering the block plus this unit's own writes.
+    :meth:`commit` applies every write at once (or none, raising) and starts
+    afresh; :meth:`rollback` discards them. Leaving the block without
+    committing, or by an exception, rolls back. A repository used outside
+    the block raises :class:`TransactionError`.
+    """
+
+    @property
+    def clients(self) -> ClientRepository: ...
+    @property
+    def payers(self) -> PayerRepository: ...
+    @property
+    def coverages(self) -> CoverageRepository: ...
+    @property
+    def billing_codes(self) -> BillingCodeRepository: ...
+    @property
+    def diagnoses(self) -> DiagnosisCodeRepository: ...
+    @property
+    def authorizations(self) -> AuthorizationRepository: ...
+    @property
+    def sessions(self) -> SessionRepository: ...
+    @property
+    def practice(self) -> PracticeRepository: ...
+
+    def __enter__(self) -> UnitOfWork: ...
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None: ...
+    def commit(self) -> None: ...
+    def rollback(self) -> None: ...
+
+
+@runtime_checkable
+class Clock(Protocol):
+    """**Protocol:** the current date and time, as the practice sees them."""
+
+    def today(self) -> date:
+        """Today's date in the practice's time zone."""
+        ...
+
+    def now(self) -> datetime:
+        """The current instant, timezone-aware."""
+        ...
+
+
+class SystemClock:
+    """The real clock, reading dates in the practice's IANA time zone.
+
+    >>> SystemClock("America/New_York").now().tzinfo is not None
+    True
+    """
+
+    def __init__(self, time_zone: str | ZoneInfo) -> None:
+        self.zone = time_zone if isinstance(time_zone, ZoneInfo) else ZoneInfo(time_zone)
+
+    def today(self) -> date:
+        """Today's local date in the practice's zone."""
+        return self.now().date()
+
+    def now(self) -> datetime:
+        """The current instant in the practice's zone."""
+        return datetime.now(self.zone)
+
+    def __repr__(self) -> str:
+        return f"SystemClock({self.zone.key!r})"
+
+
+class FixedClock:
+    """A clock stopped at ``today`` (``at`` o'clock in ``time_zone``), for tests and examples.
+
+    >>> FixedClock(date(2026, 3, 2)).now().isoformat()
+    '2026-03-02T09:00:00+00:00'
+    """
+
+    def __init__(self, today: date, *, at: time = time(9, 0), time_zone: str = "UTC") -> None:
+        if isinstance(today, datetime) or not isinstance(today, date):
+            raise InvalidValue("today must be a date", "value.type", "today")
+        self._today = today
+        self._at = at
+        self.zone = ZoneInfo(time_zone)
+
+    def today(self) -> date:
+        """The fixed date."""
+        return self._today
+
+    def now(self) -> datetime:
+        """The fixed date at the fixed time, aware."""
+        return datetime.combine(self._today, self._at, tzinfo=self.zone)
+
+    def __repr__(self) -> str:
+        return f"FixedClock({self._today!r})"
