@@ -5,6 +5,23 @@ starts with an underscore is an implementation detail.
 """
 
 from sessionkit._version import __version__
+from sessionkit.appointments import (
+    Appointment,
+    InvalidAppointment,
+    MappingMatcher,
+    MatchFailure,
+    MatchResult,
+    NameMatcher,
+)
+from sessionkit.builder import (
+    AddOnDraft,
+    DraftWarning,
+    NextStep,
+    SaveAction,
+    SaveResult,
+    SessionBuilder,
+    SessionDraft,
+)
 from sessionkit.domain import (
     OFFICE,
     ORIGINAL,
@@ -52,12 +69,15 @@ from sessionkit.errors import (
     SessionLocked,
 )
 from sessionkit.money import Money
+from sessionkit.ports import AlreadyExists, FixedClock, SystemClock, TransactionError
+from sessionkit.routing import Destination, route
 
 __all__ = [
-    "OFFICE",
-    "ORIGINAL",
+    "AddOnDraft",
     "AddOnLine",
     "Address",
+    "AlreadyExists",
+    "Appointment",
     "Authorization",
     "BillTo",
     "BillingCode",
@@ -69,12 +89,16 @@ __all__ = [
     "Coverage",
     "CoverageRank",
     "DatabaseError",
+    "Destination",
     "DiagnosisCode",
     "DocumentError",
     "DocumentProblem",
+    "DraftWarning",
+    "FixedClock",
     "FloatMoneyError",
     "Frequency",
     "InsuranceOverrides",
+    "InvalidAppointment",
     "InvalidBillingCode",
     "InvalidDiagnosisCode",
     "InvalidEIN",
@@ -82,9 +106,16 @@ __all__ = [
     "InvalidNPI",
     "InvalidPlaceOfService",
     "InvalidValue",
+    "MappingMatcher",
+    "MatchFailure",
+    "MatchResult",
     "Modifier",
     "Money",
+    "NameMatcher",
+    "NextStep",
     "NotFound",
+    "OFFICE",
+    "ORIGINAL",
     "Payer",
     "PlaceOfService",
     "PracticeSetup",
@@ -92,10 +123,17 @@ __all__ = [
     "ReferringProvider",
     "Relationship",
     "Resubmission",
+    "SaveAction",
+    "SaveResult",
+    "SessionBuilder",
+    "SessionDraft",
     "SessionLocked",
     "SessionStatus",
     "SessionkitError",
     "Sex",
     "Subscriber",
+    "SystemClock",
+    "TransactionError",
     "__version__",
+    "route",
 ]

@@ -29,6 +29,7 @@ __all__ = [
     "InvalidModifier",
     "InvalidNPI",
     "InvalidPlaceOfService",
+    "InvalidType",
     "InvalidValue",
     "NotFound",
     "SessionLocked",
@@ -75,6 +76,15 @@ class InvalidValue(SessionkitError, ValueError):
     """A value does not have the form its field requires."""
 
     default_code = "value.invalid"
+
+
+class InvalidType(InvalidValue, TypeError):
+    """A value has the wrong type (a number where text is expected, ...).
+
+    It is both a ``ValueError`` (as every invalid value is) and a ``TypeError``.
+    """
+
+    default_code = "value.type"
 
 
 class InvalidNPI(InvalidValue):

@@ -46,7 +46,7 @@ def _to_amount(value: object) -> Decimal:
     quantized = dec.quantize(_CENT)
     if quantized != dec:
         raise InvalidValue("money has more than 2 decimal places", "money.precision", "amount")
-    return quantized
+    return quantized + 0  # "+ 0" turns a negative zero ("-0") into 0.00
 
 
 @attrs.frozen(order=True, repr=False)
@@ -100,7 +100,22 @@ class Money:
 
     @classmethod
     def of(cls, value: MoneyLike) -> Money:
-        """Return ``value`` as Money (Money passes through unchanged)."""
-        if isinstance(value, Money):
+        """Return ``value`` as Money (Money passes through unchanged).
+
+        Amounts given as text or int are cached: a practice's charges repeat,
+        and Money is immutable, so the same object can serve every session.
+        """
+        if type(value) is Money:
             return value
-        return cls(value)
+        if type(value) is str or type(value) is int:
+            cached = _CACHE.get(value)
+            if cached is None:
+                cached = cls(value)
+                if len(_CACHE) < _CACHE_MAX:
+                    _CACHE[value] = cached
+            return cached
+        return value if isinstance(value, Money) else cls(value)
+
+
+_CACHE: dict[object, Money] = {}
+_CACHE_MAX = 4096

@@ -17,7 +17,9 @@ Contract shared by every repository:
   visible to other units of work until :meth:`UnitOfWork.commit`.
 
 The clock lives here too: :class:`Clock`, with :class:`SystemClock` and
-:class:`FixedClock`.
+:class:`FixedClock`. The calendar ports, :class:`CalendarSource` and
+:class:`ClientMatcher`, are defined beside their values in
+:mod:`sessionkit.appointments` and re-exported here.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from types import TracebackType
 from typing import Protocol, runtime_checkable
 from zoneinfo import ZoneInfo
 
+from sessionkit.appointments import CalendarSource, ClientMatcher
 from sessionkit.domain import (
     Authorization,
     BillingCode,
@@ -46,6 +49,8 @@ __all__ = [
     "AlreadyExists",
     "AuthorizationRepository",
     "BillingCodeRepository",
+    "CalendarSource",
+    "ClientMatcher",
     "ClientRepository",
     "Clock",
     "CoverageRepository",

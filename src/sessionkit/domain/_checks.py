@@ -6,7 +6,8 @@ from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any, TypeVar
 
-from sessionkit.errors import InvalidValue, SessionkitError
+from sessionkit.codes import npi
+from sessionkit.errors import InvalidType, InvalidValue, SessionkitError
 from sessionkit.money import Money
 
 T = TypeVar("T")
@@ -22,6 +23,8 @@ def normalise(fn: Callable[[str], str], value: object, field: str) -> str:
 
 def money(value: object, field: str) -> Money:
     """Turn ``value`` into Money, naming ``field`` on failure."""
+    if type(value) is Money:
+        return value
     try:
         return Money.of(value)  # type: ignore[arg-type]
     except SessionkitError as exc:
@@ -32,7 +35,7 @@ def money(value: object, field: str) -> Money:
 def text(value: object, field: str, *, max_len: int | None = None, required: bool = False) -> str:
     """Check a free-text field."""
     if not isinstance(value, str):
-        raise InvalidValue(f"{field} must be text", "value.type", field)
+        raise InvalidType(f"{field} must be text", "value.type", field)
     if required and not value.strip():
         raise InvalidValue(f"{field} is required", "value.required", field)
     if max_len is not None and len(value) > max_len:
@@ -49,7 +52,7 @@ def a_date(value: object, field: str) -> date:
             field,
         )
     if not isinstance(value, date):
-        raise InvalidValue(f"{field} must be a date", "value.type", field)
+        raise InvalidType(f"{field} must be a date", "value.type", field)
     return value
 
 
@@ -59,7 +62,7 @@ def optional_date(value: object, field: str) -> date | None:
 
 def instance(value: T, cls: type | tuple[type, ...], field: str) -> T:
     if not isinstance(value, cls):
-        raise InvalidValue(f"{field} has the wrong type", "value.type", field)
+        raise InvalidType(f"{field} has the wrong type", "value.type", field)
     return value
 
 
@@ -70,7 +73,32 @@ def count(values: tuple[Any, ...], field: str, most: int) -> None:
 
 def whole(value: object, field: str, *, low: int, high: int) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
-        raise InvalidValue(f"{field} must be a whole number", "value.type", field)
+        raise InvalidType(f"{field} must be a whole number", "value.type", field)
     if not low <= value <= high:
         raise InvalidValue(f"{field} must be from {low} to {high}", "value.out_of_range", field)
     return value
+
+
+def is_text(_inst: object, attribute: Any, value: object) -> None:
+    """attrs validator: the value is a ``str`` (the message never shows the value)."""
+    if type(value) is not str and not isinstance(value, str):
+        raise InvalidType(f"{attribute.name} must be text", "value.type", attribute.name)
+
+
+def is_optional_text(_inst: object, attribute: Any, value: object) -> None:
+    """attrs validator: ``None`` or a ``str``."""
+    if value is not None:
+        is_text(_inst, attribute, value)
+
+
+def is_bool(_inst: object, attribute: Any, value: object) -> None:
+    """attrs validator: the value is a ``bool``."""
+    if not isinstance(value, bool):
+        raise InvalidType(f"{attribute.name} must be true or false", "value.type", attribute.name)
+
+
+def optional_npi(value: object, field: str) -> str | None:
+    """``None`` (or empty) or a valid NPI, naming ``field`` on failure."""
+    if value is None or value == "":
+        return None
+    return normalise(npi.validate, value, field)

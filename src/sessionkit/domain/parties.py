@@ -21,7 +21,7 @@ from sessionkit.domain.values import (
     _copay,
     _place_of_service,
 )
-from sessionkit.errors import InvalidValue
+from sessionkit.errors import InvalidType, InvalidValue
 from sessionkit.money import Money
 
 __all__ = [
@@ -137,10 +137,8 @@ class Payer:
     payer_id: str | None = attrs.field(default=None, validator=_payer_id)
     """The electronic payer id (X12 2010BB NM109)."""
     insurance_note: str = attrs.field(default="", validator=_note)
-    requires_authorization: bool = attrs.field(default=False, validator=attrs.validators.instance_of(bool))
-    requires_referring_provider: bool = attrs.field(
-        default=False, validator=attrs.validators.instance_of(bool)
-    )
+    requires_authorization: bool = attrs.field(default=False, validator=_checks.is_bool)
+    requires_referring_provider: bool = attrs.field(default=False, validator=_checks.is_bool)
     address: Address | None = attrs.field(default=None, validator=_address)
 
 
@@ -174,6 +172,13 @@ def _member_id(_inst: object, attribute: attrs.Attribute[str], value: str) -> No
         )
 
 
+def _rank(value: CoverageRank | str) -> CoverageRank:
+    try:
+        return CoverageRank(value)
+    except ValueError:
+        raise InvalidValue("rank must be P, S or T", "coverage.rank", "rank") from None
+
+
 def _relationship(value: Relationship | str) -> Relationship:
     try:
         return Relationship(value)
@@ -196,7 +201,7 @@ class Coverage:
     payer_id: str = attrs.field(validator=_id)
     member_id: str = attrs.field(validator=_member_id)
     group_number: str = attrs.field(default="", validator=_note)
-    rank: CoverageRank = attrs.field(default=CoverageRank.PRIMARY, converter=CoverageRank)
+    rank: CoverageRank = attrs.field(default=CoverageRank.PRIMARY, converter=_rank)
     effective: date = attrs.field()
     termination: date | None = attrs.field(default=None)
     copay: Money | None = attrs.field(default=None, converter=_copay)
@@ -253,7 +258,7 @@ def _auth_number(_inst: object, attribute: attrs.Attribute[str], value: str) -> 
 
 def _codes(values: Iterable[str]) -> frozenset[str]:
     if isinstance(values, str):
-        raise InvalidValue("billing_codes must be a collection of codes", "value.type", "billing_codes")
+        raise InvalidType("billing_codes must be a collection of codes", "value.type", "billing_codes")
     return frozenset(_checks.normalise(hcpcs.validate, v, "billing_codes") for v in values)
 
 

@@ -10,8 +10,10 @@ from decimal import Decimal
 
 import attrs
 
+from sessionkit.codes import hcpcs
 from sessionkit.domain import _checks
 from sessionkit.domain.values import (
+    _ONE,
     OFFICE,
     ORIGINAL,
     AddOnLine,
@@ -23,14 +25,13 @@ from sessionkit.domain.values import (
     ReferringProvider,
     Resubmission,
     _charge,
-    _hcpcs,
     _modifiers,
     _paid_at_session,
     _place_of_service,
     _units,
 )
-from sessionkit.errors import InvalidValue, SessionkitError
-from sessionkit.money import Money
+from sessionkit.errors import InvalidType, InvalidValue, SessionkitError
+from sessionkit.money import Money, MoneyLike
 
 __all__ = ["ClientSession", "SessionStatus", "new_id"]
 
@@ -49,30 +50,73 @@ class SessionStatus(str, enum.Enum):
     """An insurance EOB was posted: paid-at-session is locked."""
 
 
+_MAX_VERSION = 2**62
+
+
+def _check_text(value: object, field: str, max_len: int) -> None:
+    if type(value) is not str or not value.strip() or len(value) > max_len:
+        _checks.text(value, field, required=True, max_len=max_len)
+
+
 def new_id() -> str:
     """A fresh random identifier."""
     return uuid.uuid4().hex
 
 
-def _session_id(_inst: object, attribute: attrs.Attribute[str], value: str) -> None:
-    _checks.text(value, attribute.name, required=True, max_len=64)
+_DX: dict[str | DiagnosisCode, DiagnosisCode] = {}
+_CACHE_MAX = 4096
+_HCPCS_OK: dict[str, str] = {}
+_DX_LOOKUP = _DX.__getitem__
+
+
+def _billing_code(value: str) -> str:
+    # Valid codes are cached: a practice bills a handful of codes over and over.
+    code = _HCPCS_OK.get(value) if type(value) is str else None
+    if code is None:
+        code = _checks.normalise(hcpcs.validate, value, "billing_code")
+        if len(_HCPCS_OK) < _CACHE_MAX:
+            _HCPCS_OK[value] = code
+    return code
 
 
 def _diagnoses(values: Iterable[DiagnosisCode | str]) -> tuple[DiagnosisCode, ...]:
+    if not values:
+        if values is None:
+            raise InvalidType("diagnoses must be a sequence of codes", "value.type", "diagnoses")
+        return ()
     if isinstance(values, str):
-        raise InvalidValue("diagnoses must be a sequence of codes", "value.type", "diagnoses")
+        raise InvalidType("diagnoses must be a sequence of codes", "value.type", "diagnoses")
+    if type(values) is tuple and len(values) <= MAX_DIAGNOSES:
+        # Fast path: every element already a DiagnosisCode, or a string seen before.
+        try:
+            return tuple(map(_DX_LOOKUP, values))
+        except (KeyError, TypeError):
+            pass
     out = []
     for i, value in enumerate(values):
-        try:
-            out.append(DiagnosisCode.of(value))
-        except SessionkitError as exc:
-            raise exc.at(f"diagnoses[{i}]") from None
+        if type(value) is DiagnosisCode:
+            out.append(value)
+            continue
+        cached = _DX.get(value) if type(value) is str else None
+        if cached is None:
+            try:
+                cached = DiagnosisCode.of(value)
+            except SessionkitError as exc:
+                raise exc.at(f"diagnoses[{i}]") from None
+            if type(value) is str and len(_DX) < _CACHE_MAX:
+                _DX[value] = cached
+                _DX[cached] = cached
+        out.append(cached)
     result = tuple(out)
     _checks.count(result, "diagnoses", MAX_DIAGNOSES)
     return result
 
 
 def _add_ons(values: Iterable[AddOnLine]) -> tuple[AddOnLine, ...]:
+    if values == ():
+        return ()
+    if values is None:
+        raise InvalidType("add_ons must be a sequence of add-on lines", "value.type", "add_ons")
     result = tuple(values)
     for i, value in enumerate(result):
         _checks.instance(value, AddOnLine, f"add_ons[{i}]")
@@ -81,6 +125,10 @@ def _add_ons(values: Iterable[AddOnLine]) -> tuple[AddOnLine, ...]:
 
 
 def _dates(values: Iterable[date]) -> tuple[date, ...]:
+    if values == ():
+        return ()
+    if values is None:
+        raise InvalidType("additional_dates must be a sequence of dates", "value.type", "additional_dates")
     result = tuple(values)
     for i, value in enumerate(result):
         _checks.a_date(value, f"additional_dates[{i}]")
@@ -90,6 +138,8 @@ def _dates(values: Iterable[date]) -> tuple[date, ...]:
 
 
 def _bill_to(value: BillTo | str) -> BillTo:
+    if type(value) is BillTo:
+        return value
     try:
         return BillTo(value)
     except ValueError:
@@ -97,13 +147,19 @@ def _bill_to(value: BillTo | str) -> BillTo:
 
 
 def _status(value: SessionStatus | str) -> SessionStatus:
+    if type(value) is SessionStatus:
+        return value
     try:
         return SessionStatus(value)
     except ValueError:
         raise InvalidValue("status is not a known status", "session.status", "status") from None
 
 
-@attrs.frozen(kw_only=True)
+_NO_DATES: tuple[date, ...] = ()
+_ZERO = Money(0)
+
+
+@attrs.frozen(kw_only=True, init=False)
 class ClientSession:
     """One billable service for a client on a date: what the entry screen saves.
 
@@ -120,64 +176,120 @@ class ClientSession:
     (Money('140.00'), 'F41.1', True)
     """
 
-    id: str = attrs.field(factory=new_id, validator=_session_id)
-    client_id: str = attrs.field(validator=_session_id)
-    date_of_service: date = attrs.field()
-    additional_dates: tuple[date, ...] = attrs.field(default=(), converter=_dates)
-    billing_code: str = attrs.field(converter=_hcpcs)
-    minutes: int | None = attrs.field(default=None)
-    units: Decimal = attrs.field(default=Decimal(1), converter=_units)
-    charge: Money = attrs.field(converter=_charge)
-    diagnoses: tuple[DiagnosisCode, ...] = attrs.field(default=(), converter=_diagnoses)
-    modifiers: tuple[Modifier, ...] = attrs.field(default=(), converter=_modifiers)
-    place_of_service: PlaceOfService = attrs.field(default=OFFICE, converter=_place_of_service)
-    bill_to: BillTo = attrs.field(default=BillTo.AUTOMATIC, converter=_bill_to)
-    paid_at_session: Money = attrs.field(default=Money(0), converter=_paid_at_session)
-    referring_provider: ReferringProvider | None = attrs.field(
-        default=None, validator=attrs.validators.optional(attrs.validators.instance_of(ReferringProvider))
-    )
-    line_note: str = attrs.field(default="")
-    resubmission: Resubmission = attrs.field(
-        default=ORIGINAL, validator=attrs.validators.instance_of(Resubmission)
-    )
-    overrides: InsuranceOverrides | None = attrs.field(
-        default=None, validator=attrs.validators.optional(attrs.validators.instance_of(InsuranceOverrides))
-    )
-    comments: str = attrs.field(default="")
-    add_ons: tuple[AddOnLine, ...] = attrs.field(default=(), converter=_add_ons)
-    appointment_key: str | None = attrs.field(default=None)
-    status: SessionStatus = attrs.field(default=SessionStatus.OPEN, converter=_status)
-    version: int = attrs.field(default=0)
+    # ClientSession is the hot object (a practice holds hundreds of thousands),
+    # so its __init__ is written by hand: one pass with fast paths for values
+    # that are already normalised, instead of one converter and one validator
+    # call per field. The field declarations below still give attrs (and so
+    # evolve, cattrs and hypothesis) the names, types and defaults.
+    id: str = attrs.field(factory=new_id)
+    client_id: str
+    date_of_service: date
+    additional_dates: tuple[date, ...] = _NO_DATES
+    billing_code: str = attrs.field(metadata={"sessionkit.convert": _billing_code})
+    minutes: int | None = None
+    units: Decimal = _ONE
+    charge: Money
+    diagnoses: tuple[DiagnosisCode, ...] = ()
+    modifiers: tuple[Modifier, ...] = ()
+    place_of_service: PlaceOfService = OFFICE
+    bill_to: BillTo = BillTo.AUTOMATIC
+    paid_at_session: Money = _ZERO
+    referring_provider: ReferringProvider | None = None
+    line_note: str = ""
+    resubmission: Resubmission = ORIGINAL
+    overrides: InsuranceOverrides | None = None
+    comments: str = ""
+    add_ons: tuple[AddOnLine, ...] = ()
+    appointment_key: str | None = None
+    status: SessionStatus = SessionStatus.OPEN
+    version: int = 0
 
-    @date_of_service.validator
-    def _check_dos(self, attribute: attrs.Attribute[date], value: date) -> None:
-        _checks.a_date(value, "date_of_service")
-        if value in self.additional_dates:
+    def __init__(
+        self,
+        *,
+        id: str | None = None,
+        client_id: str,
+        date_of_service: date,
+        additional_dates: Iterable[date] = _NO_DATES,
+        billing_code: str,
+        minutes: int | None = None,
+        units: Decimal | int | str = _ONE,
+        charge: MoneyLike,
+        diagnoses: Iterable[DiagnosisCode | str] = (),
+        modifiers: Iterable[Modifier | str] = (),
+        place_of_service: PlaceOfService | str = OFFICE,
+        bill_to: BillTo | str = BillTo.AUTOMATIC,
+        paid_at_session: MoneyLike = _ZERO,
+        referring_provider: ReferringProvider | None = None,
+        line_note: str = "",
+        resubmission: Resubmission = ORIGINAL,
+        overrides: InsuranceOverrides | None = None,
+        comments: str = "",
+        add_ons: Iterable[AddOnLine] = (),
+        appointment_key: str | None = None,
+        status: SessionStatus | str = SessionStatus.OPEN,
+        version: int = 0,
+    ) -> None:
+        set_ = object.__setattr__
+        if id is None:
+            id = new_id()
+        _check_text(id, "id", 64)
+        set_(self, "id", id)
+        _check_text(client_id, "client_id", 64)
+        set_(self, "client_id", client_id)
+        if type(date_of_service) is not date:
+            _checks.a_date(date_of_service, "date_of_service")
+        set_(self, "date_of_service", date_of_service)
+        dates = _dates(additional_dates)
+        if dates and date_of_service in dates:
             raise InvalidValue(
                 "additional_dates repeats the date of service", "session.dates_repeated", "additional_dates"
             )
-
-    @minutes.validator
-    def _check_minutes(self, attribute: attrs.Attribute[int | None], value: int | None) -> None:
-        if value is not None:
-            _checks.whole(value, "minutes", low=0, high=1440)
-
-    @line_note.validator
-    def _check_line_note(self, attribute: attrs.Attribute[str], value: str) -> None:
-        _checks.text(value, "line_note", max_len=LINE_NOTE_MAX)
-
-    @comments.validator
-    def _check_comments(self, attribute: attrs.Attribute[str], value: str) -> None:
-        _checks.text(value, "comments", max_len=10_000)
-
-    @appointment_key.validator
-    def _check_key(self, attribute: attrs.Attribute[str | None], value: str | None) -> None:
-        if value is not None:
-            _checks.text(value, "appointment_key", required=True, max_len=1_000)
-
-    @version.validator
-    def _check_version(self, attribute: attrs.Attribute[int], value: int) -> None:
-        _checks.whole(value, "version", low=0, high=2**62)
+        set_(self, "additional_dates", dates)
+        set_(self, "billing_code", _billing_code(billing_code))
+        if minutes is not None and (type(minutes) is not int or not 0 <= minutes <= 1440):
+            _checks.whole(minutes, "minutes", low=0, high=1440)
+        set_(self, "minutes", minutes)
+        set_(self, "units", units if units is _ONE else _units(units))
+        set_(self, "charge", charge if type(charge) is Money else _charge(charge))
+        set_(self, "diagnoses", _diagnoses(diagnoses))
+        set_(self, "modifiers", _modifiers(modifiers))
+        set_(
+            self,
+            "place_of_service",
+            place_of_service
+            if type(place_of_service) is PlaceOfService
+            else _place_of_service(place_of_service),
+        )
+        set_(self, "bill_to", bill_to if type(bill_to) is BillTo else _bill_to(bill_to))
+        set_(
+            self,
+            "paid_at_session",
+            paid_at_session if type(paid_at_session) is Money else _paid_at_session(paid_at_session),
+        )
+        if referring_provider is not None:
+            _checks.instance(referring_provider, ReferringProvider, "referring_provider")
+        set_(self, "referring_provider", referring_provider)
+        if type(line_note) is not str or len(line_note) > LINE_NOTE_MAX:
+            _checks.text(line_note, "line_note", max_len=LINE_NOTE_MAX)
+        set_(self, "line_note", line_note)
+        if type(resubmission) is not Resubmission:
+            _checks.instance(resubmission, Resubmission, "resubmission")
+        set_(self, "resubmission", resubmission)
+        if overrides is not None:
+            _checks.instance(overrides, InsuranceOverrides, "overrides")
+        set_(self, "overrides", overrides)
+        if type(comments) is not str or len(comments) > 10_000:
+            _checks.text(comments, "comments", max_len=10_000)
+        set_(self, "comments", comments)
+        set_(self, "add_ons", _add_ons(add_ons))
+        if appointment_key is not None:
+            _checks.text(appointment_key, "appointment_key", required=True, max_len=1_000)
+        set_(self, "appointment_key", appointment_key)
+        set_(self, "status", status if type(status) is SessionStatus else _status(status))
+        if type(version) is not int or not 0 <= version <= _MAX_VERSION:
+            _checks.whole(version, "version", low=0, high=_MAX_VERSION)
+        set_(self, "version", version)
 
     @property
     def primary_diagnosis(self) -> DiagnosisCode | None:

@@ -11,7 +11,7 @@ import attrs
 
 from sessionkit.codes import behavioral, ein, hcpcs, icd10, modifier, npi, pos
 from sessionkit.domain import _checks
-from sessionkit.errors import InvalidValue, SessionkitError
+from sessionkit.errors import InvalidType, InvalidValue, SessionkitError
 from sessionkit.money import Money, MoneyLike
 
 __all__ = [
@@ -89,8 +89,18 @@ def _icd10(value: str) -> str:
     return _checks.normalise(icd10.validate, value, "code")
 
 
+_HCPCS_OK: dict[str, str] = {}
+_CACHE_MAX = 4096
+
+
 def _hcpcs(value: str) -> str:
-    return _checks.normalise(hcpcs.validate, value, "code")
+    # Valid codes are cached: a practice bills a handful of codes over and over.
+    code = _HCPCS_OK.get(value) if type(value) is str else None
+    if code is None:
+        code = _checks.normalise(hcpcs.validate, value, "code")
+        if len(_HCPCS_OK) < _CACHE_MAX:
+            _HCPCS_OK[value] = code
+    return code
 
 
 def _modifier(value: str) -> str:
@@ -106,7 +116,26 @@ def _npi(value: str) -> str:
 
 
 def _optional_npi(value: str | None) -> str | None:
-    return None if value is None or value == "" else _checks.normalise(npi.validate, value, "npi")
+    return _checks.optional_npi(value, "npi")
+
+
+def _billing_provider_npi(value: str | None) -> str | None:
+    return _checks.optional_npi(value, "billing_provider_npi")
+
+
+def _rendering_provider_npi(value: str | None) -> str | None:
+    return _checks.optional_npi(value, "rendering_provider_npi")
+
+
+def _facility_npi(value: str | None) -> str | None:
+    return _checks.optional_npi(value, "facility_npi")
+
+
+def _optional_address(
+    _inst: object, attribute: attrs.Attribute[Address | None], value: Address | None
+) -> None:
+    if value is not None:
+        _checks.instance(value, Address, attribute.name)
 
 
 def _optional_ein(value: str | None) -> str | None:
@@ -163,7 +192,7 @@ class DiagnosisCode:
     """
 
     code: str = attrs.field(converter=_icd10)
-    description: str = attrs.field(default="", eq=False, validator=attrs.validators.instance_of(str))
+    description: str = attrs.field(default="", eq=False, validator=_checks.is_text)
 
     @property
     def x12(self) -> str:
@@ -217,22 +246,53 @@ class PlaceOfService:
 OFFICE = PlaceOfService("11")
 
 
+_POS: dict[str, PlaceOfService] = {}
+
+
 def _place_of_service(value: PlaceOfService | str) -> PlaceOfService:
-    try:
-        return PlaceOfService.of(value)
-    except SessionkitError as exc:
-        raise exc.at("place_of_service") from None
+    if type(value) is PlaceOfService:
+        return value
+    cached = _POS.get(value) if type(value) is str else None
+    if cached is None:
+        try:
+            cached = PlaceOfService.of(value)
+        except SessionkitError as exc:
+            raise exc.at("place_of_service") from None
+        if type(value) is str and len(_POS) < _CACHE_MAX:
+            _POS[value] = cached
+    return cached
+
+
+_MODIFIERS: dict[str | Modifier, Modifier] = {}
+_MODIFIER_LOOKUP = _MODIFIERS.__getitem__
 
 
 def _modifiers(values: Iterable[Modifier | str]) -> tuple[Modifier, ...]:
-    if isinstance(values, str):
-        raise InvalidValue("modifiers must be a sequence of codes", "value.type", "modifiers")
+    if values == ():
+        return ()
+    if values is None or isinstance(values, str):
+        raise InvalidType("modifiers must be a sequence of codes", "value.type", "modifiers")
+    if type(values) is tuple and len(values) <= 4:
+        # Fast path: every element already a Modifier, or a string seen before.
+        try:
+            return tuple(map(_MODIFIER_LOOKUP, values))
+        except (KeyError, TypeError):
+            pass
     out = []
     for i, value in enumerate(values):
-        try:
-            out.append(Modifier.of(value))
-        except SessionkitError as exc:
-            raise exc.at(f"modifiers[{i}]") from None
+        if type(value) is Modifier:
+            out.append(value)
+            continue
+        cached = _MODIFIERS.get(value) if type(value) is str else None
+        if cached is None:
+            try:
+                cached = Modifier.of(value)
+            except SessionkitError as exc:
+                raise exc.at(f"modifiers[{i}]") from None
+            if type(value) is str and len(_MODIFIERS) < _CACHE_MAX:
+                _MODIFIERS[value] = cached
+                _MODIFIERS[cached] = cached
+        out.append(cached)
     result = tuple(out)
     _checks.count(result, "modifiers", 4)
     return result
@@ -258,12 +318,12 @@ class BillingCode:
     """
 
     code: str = attrs.field(converter=_hcpcs)
-    description: str = attrs.field(default="", validator=attrs.validators.instance_of(str))
+    description: str = attrs.field(default="", validator=_checks.is_text)
     default_minutes: int | None = attrs.field(default=None, validator=_minutes)
     default_charge: Money = attrs.field(converter=_default_charge)
     add_on: bool = attrs.field(
         default=attrs.Factory(_add_on_default, takes_self=True),
-        validator=attrs.validators.instance_of(bool),
+        validator=_checks.is_bool,
     )
 
 
@@ -339,15 +399,15 @@ ORIGINAL = Resubmission()
 class InsuranceOverrides:
     """Per-session overrides of the practice setup for the insurance claim. Rarely used."""
 
-    billing_provider_name: str | None = None
-    billing_provider_npi: str | None = attrs.field(default=None, converter=_optional_npi)
+    billing_provider_name: str | None = attrs.field(default=None, validator=_checks.is_optional_text)
+    billing_provider_npi: str | None = attrs.field(default=None, converter=_billing_provider_npi)
     tax_id: str | None = attrs.field(default=None, converter=_optional_ein)
-    rendering_provider_first_name: str | None = None
-    rendering_provider_last_name: str | None = None
-    rendering_provider_npi: str | None = attrs.field(default=None, converter=_optional_npi)
-    facility_name: str | None = None
-    facility_npi: str | None = attrs.field(default=None, converter=_optional_npi)
-    facility_address: Address | None = None
+    rendering_provider_first_name: str | None = attrs.field(default=None, validator=_checks.is_optional_text)
+    rendering_provider_last_name: str | None = attrs.field(default=None, validator=_checks.is_optional_text)
+    rendering_provider_npi: str | None = attrs.field(default=None, converter=_rendering_provider_npi)
+    facility_name: str | None = attrs.field(default=None, validator=_checks.is_optional_text)
+    facility_npi: str | None = attrs.field(default=None, converter=_facility_npi)
+    facility_address: Address | None = attrs.field(default=None, validator=_optional_address)
 
     @property
     def empty(self) -> bool:
@@ -357,7 +417,12 @@ class InsuranceOverrides:
 _UNIT_MAX = Decimal("9999")
 
 
+_ONE = Decimal(1)
+
+
 def _units(value: Decimal | int | str) -> Decimal:
+    if value is _ONE or (type(value) is int and value == 1):
+        return _ONE
     if isinstance(value, (float, bool)) or not isinstance(value, (Decimal, int, str)):
         raise InvalidValue("units must be an int, str or Decimal", "units.type", "units")
     try:
@@ -376,6 +441,6 @@ class AddOnLine:
     """An add-on code billed with a primary session (e.g. 90785, 90840)."""
 
     code: str = attrs.field(converter=_hcpcs)
-    units: Decimal = attrs.field(default=Decimal(1), converter=_units)
+    units: Decimal = attrs.field(default=_ONE, converter=_units)
     charge: Money = attrs.field(converter=_charge)
     modifiers: tuple[Modifier, ...] = attrs.field(default=(), converter=_modifiers)

@@ -1,0 +1,289 @@
+"""What the readiness rules may look at besides the session itself."""
+
+from __future__ import annotations
+
+from bisect import bisect_left
+from collections.abc import Iterable, Mapping
+from datetime import date
+from types import MappingProxyType
+
+import attrs
+
+from sessionkit.codes.icd10 import DiagnosisCodeSet
+from sessionkit.domain import (
+    Authorization,
+    BillingCode,
+    BillTo,
+    Client,
+    ClientSession,
+    Coverage,
+    CoverageRank,
+    Payer,
+    PracticeSetup,
+)
+
+__all__ = ["AuthorizationUse", "ReadinessContext", "active_coverage"]
+
+_UNKNOWN = object()
+_CACHE_MAX = 4096
+_RANK_ORDER = {CoverageRank.PRIMARY: 0, CoverageRank.SECONDARY: 1, CoverageRank.TERTIARY: 2}
+
+
+def _uses_of(authorization: Authorization, session: ClientSession) -> list[tuple[date, str]]:
+    """The (date, session id) pairs of ``session`` that draw on ``authorization``."""
+    if (
+        session.client_id != authorization.client_id
+        or session.bill_to is BillTo.CLIENT
+        or not authorization.covers(session.billing_code)
+    ):
+        return []
+    return [(d, session.id) for d in session.dates if authorization.start <= d <= authorization.end]
+
+
+def _sorted_uses(values: Iterable[tuple[date, str]]) -> tuple[tuple[date, str], ...]:
+    return tuple(sorted(values))
+
+
+@attrs.frozen(kw_only=True)
+class AuthorizationUse:
+    """An authorization with the sessions already drawn on it.
+
+    ``uses`` holds one ``(date, session id)`` pair per date of service that
+    draws on the authorization, sorted. A session's date is within the limit
+    when fewer than ``sessions_authorized`` uses come before it, so the
+    earliest sessions are the ones covered whatever order they are checked in.
+
+    >>> from datetime import date
+    >>> auth = Authorization(id="a1", client_id="c1", payer_id="p1", number="A1",
+    ...                      start=date(2026, 1, 1), end=date(2026, 6, 30), sessions_authorized=2)
+    >>> s = ClientSession(client_id="c1", date_of_service=date(2026, 1, 5), billing_code="90834",
+    ...                   charge="100")
+    >>> use = AuthorizationUse.count(auth, [s])
+    >>> use.used, use.remaining
+    (1, 1)
+    """
+
+    authorization: Authorization
+    uses: tuple[tuple[date, str], ...] = attrs.field(default=(), converter=_sorted_uses)
+
+    @property
+    def used(self) -> int:
+        """How many sessions (dates of service) draw on the authorization."""
+        return len(self.uses)
+
+    @property
+    def remaining(self) -> int:
+        """Sessions left (never negative)."""
+        return max(0, self.authorization.sessions_authorized - len(self.uses))
+
+    def used_before(self, on: date, session_id: str) -> int:
+        """How many uses come before ``(on, session_id)`` (the session's own later dates excluded)."""
+        return bisect_left(self.uses, (on, session_id))
+
+    @classmethod
+    def count(cls, authorization: Authorization, sessions: Iterable[ClientSession]) -> AuthorizationUse:
+        """Count the uses of ``authorization`` among ``sessions``.
+
+        A session draws on it when it is the same client's, is not billed to
+        the client directly, has a code the authorization covers, and one of
+        its dates falls inside the authorization's dates (one use per date).
+        """
+        uses: list[tuple[date, str]] = []
+        for session in sessions:
+            uses.extend(_uses_of(authorization, session))
+        return cls(authorization=authorization, uses=uses)
+
+
+def _payers(value: Mapping[str, Payer] | Iterable[Payer]) -> Mapping[str, Payer]:
+    if isinstance(value, Mapping):
+        return MappingProxyType(dict(value))
+    return MappingProxyType({p.id: p for p in value})
+
+
+def _billing_codes(value: Mapping[str, BillingCode] | Iterable[BillingCode]) -> Mapping[str, BillingCode]:
+    if isinstance(value, Mapping):
+        return MappingProxyType(dict(value))
+    return MappingProxyType({b.code: b for b in value})
+
+
+def _authorizations(values: Iterable[AuthorizationUse | Authorization]) -> tuple[AuthorizationUse, ...]:
+    return tuple(v if isinstance(v, AuthorizationUse) else AuthorizationUse(authorization=v) for v in values)
+
+
+def _coverages(values: Iterable[Coverage]) -> tuple[Coverage, ...]:
+    return tuple(values)
+
+
+def _sessions(values: Iterable[ClientSession]) -> tuple[ClientSession, ...]:
+    return tuple(values)
+
+
+def _index(sessions: tuple[ClientSession, ...]) -> Mapping[date, tuple[ClientSession, ...]]:
+    by_date: dict[date, list[ClientSession]] = {}
+    for s in sessions:
+        for d in s.dates:
+            by_date.setdefault(d, []).append(s)
+    return MappingProxyType({d: tuple(v) for d, v in by_date.items()})
+
+
+@attrs.frozen(kw_only=True)
+class ReadinessContext:
+    """Everything besides the session that the rules may read.
+
+    Every part is optional except ``today``: a missing part (no client, no
+    practice) is reported as a finding, never raised. Rules never read the
+    clock: ``today`` is the date the check is made on.
+
+    :ivar practice: the practice setup (billing provider).
+    :ivar client: the session's client.
+    :ivar coverages: the client's coverages.
+    :ivar payers: the practice's payers by id (a mapping, or an iterable of :class:`Payer`).
+    :ivar authorizations: the client's authorizations with their uses
+        (:class:`AuthorizationUse`; bare :class:`Authorization` objects count as unused).
+    :ivar other_sessions: the client's other saved sessions: at least those on the
+        same dates (same-day rules); all of them for the optional payer rules that
+        look back in time. The session being checked is skipped if it is included.
+    :ivar code_set: an ICD-10-CM release to check billability against; ``None``
+        gives an INFO finding instead.
+    :ivar billing_codes: the practice's billing codes setup by code (add-on knowledge).
+    :ivar today: the date of the check.
+    """
+
+    today: date
+    practice: PracticeSetup | None = None
+    client: Client | None = None
+    coverages: tuple[Coverage, ...] = attrs.field(default=(), converter=_coverages)
+    payers: Mapping[str, Payer] = attrs.field(factory=dict, converter=_payers)
+    authorizations: tuple[AuthorizationUse, ...] = attrs.field(default=(), converter=_authorizations)
+    other_sessions: tuple[ClientSession, ...] = attrs.field(default=(), converter=_sessions)
+    code_set: DiagnosisCodeSet | None = None
+    billing_codes: Mapping[str, BillingCode] = attrs.field(factory=dict, converter=_billing_codes)
+    _by_date: Mapping[date, tuple[ClientSession, ...]] = attrs.field(
+        init=False, eq=False, repr=False, hash=False
+    )
+
+    _coverage_cache: dict[tuple[date, str | None], Coverage | None] = attrs.field(
+        factory=dict, init=False, eq=False, repr=False, hash=False
+    )
+
+    _diagnosis_cache: dict[str, int] = attrs.field(factory=dict, init=False, eq=False, repr=False, hash=False)
+    _authorization_cache: dict[tuple[str, str, str], tuple[AuthorizationUse, ...]] = attrs.field(
+        factory=dict, init=False, eq=False, repr=False, hash=False
+    )
+
+    @_by_date.default
+    def _index_sessions(self) -> Mapping[date, tuple[ClientSession, ...]]:
+        return _index(self.other_sessions)
+
+    def same_day_sessions(self, session: ClientSession) -> tuple[ClientSession, ...]:
+        """The other sessions of ``session``'s client on its date of service."""
+        found = self._by_date.get(session.date_of_service, ())
+        return tuple(s for s in found if s.id != session.id and s.client_id == session.client_id)
+
+    def coverage_on(self, on: date, client_id: str | None = None) -> Coverage | None:
+        """The coverage that pays first on ``on`` (primary before secondary), or ``None``.
+
+        Answers are remembered (the context is immutable), so the rules may ask freely.
+        """
+        key = (on, client_id)
+        cache = self._coverage_cache
+        best = cache.get(key, _UNKNOWN)
+        if best is not _UNKNOWN:
+            return best  # type: ignore[return-value]
+        best = None
+        for c in self.coverages:
+            if (
+                (client_id is None or c.client_id == client_id)
+                and c.is_active(on)
+                and (best is None or _RANK_ORDER[c.rank] < _RANK_ORDER[best.rank])
+            ):
+                best = c
+        if len(cache) >= _CACHE_MAX:
+            cache.clear()
+        cache[key] = best
+        return best
+
+    def diagnosis_status(self, code: str) -> int:
+        """0 when ``code`` is billable in ``code_set``, 1 when it exists but is not billable,
+        2 when it is not in the release, -1 when there is no code set. Answers are remembered."""
+        code_set = self.code_set
+        if code_set is None:
+            return -1
+        cache = self._diagnosis_cache
+        status = cache.get(code)
+        if status is None:
+            status = 2 if not code_set.is_valid(code) else (0 if code_set.is_billable(code) else 1)
+            if len(cache) >= _CACHE_MAX:
+                cache.clear()
+            cache[code] = status
+        return status
+
+    def authorizations_for(
+        self, payer_id: str, client_id: str, billing_code: str
+    ) -> tuple[AuthorizationUse, ...]:
+        """The authorizations of ``client_id`` with ``payer_id`` that cover ``billing_code`` (any dates)."""
+        key = (payer_id, client_id, billing_code)
+        cache = self._authorization_cache
+        found = cache.get(key)
+        if found is None:
+            found = tuple(
+                u
+                for u in self.authorizations
+                if u.authorization.payer_id == payer_id
+                and u.authorization.client_id == client_id
+                and u.authorization.covers(billing_code)
+            )
+            if len(cache) >= _CACHE_MAX:
+                cache.clear()
+            cache[key] = found
+        return found
+
+    @classmethod
+    def build(
+        cls,
+        *,
+        today: date,
+        practice: PracticeSetup | None = None,
+        client: Client | None = None,
+        coverages: Iterable[Coverage] = (),
+        payers: Mapping[str, Payer] | Iterable[Payer] = (),
+        authorizations: Iterable[Authorization | AuthorizationUse] = (),
+        sessions: Iterable[ClientSession] = (),
+        code_set: DiagnosisCodeSet | None = None,
+        billing_codes: Mapping[str, BillingCode] | Iterable[BillingCode] = (),
+    ) -> ReadinessContext:
+        """Build a context, counting each authorization's uses among ``sessions``.
+
+        ``sessions`` are the client's saved sessions; they also serve as
+        ``other_sessions`` (same-day and look-back rules).
+
+        >>> from datetime import date
+        >>> ReadinessContext.build(today=date(2026, 3, 1)).client is None
+        True
+        """
+        saved = tuple(sessions)
+        uses = tuple(
+            a if isinstance(a, AuthorizationUse) else AuthorizationUse.count(a, saved) for a in authorizations
+        )
+        return cls(
+            today=today,
+            practice=practice,
+            client=client,
+            coverages=tuple(coverages),
+            payers=payers,
+            authorizations=uses,
+            other_sessions=saved,
+            code_set=code_set,
+            billing_codes=billing_codes,
+        )
+
+
+def active_coverage(session: ClientSession, context: ReadinessContext) -> Coverage | None:
+    """The coverage insurance is billed to for ``session``, or ``None`` when it goes to the client.
+
+    ``None`` when the session is billed to the client directly, or when no
+    coverage of the client is active on the date of service (AUTOMATIC routing).
+    """
+    if session.bill_to is BillTo.CLIENT:
+        return None
+    return context.coverage_on(session.date_of_service, session.client_id)

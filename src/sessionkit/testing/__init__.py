@@ -1,0 +1,488 @@
+"""Hypothesis strategies for sessionkit's codes and domain objects.
+
+Use them in your own property-based tests (``pip install sessionkit[testing]``)::
+
+    from hypothesis import given
+    from sessionkit.testing import sessions
+
+    @given(sessions())
+    def test_total_covers_the_charge(session):
+        assert session.total_charge >= session.charge
+
+Every strategy draws valid values only: codes in their normal form, objects that
+construct without error. Codes are returned as ``str`` (the form a user types
+after normalisation); domain objects as the frozen attrs classes.
+
+This module imports :mod:`hypothesis`, an optional dependency.
+"""
+
+from __future__ import annotations
+
+import string
+from collections.abc import Sequence
+from datetime import date
+from decimal import Decimal
+
+from hypothesis import strategies as st
+from hypothesis.strategies import SearchStrategy
+
+from sessionkit.codes import behavioral, icd10, npi, pos
+from sessionkit.domain import (
+    AddOnLine,
+    Address,
+    Authorization,
+    BillingCode,
+    BillTo,
+    Client,
+    ClientSession,
+    Coverage,
+    CoverageRank,
+    Frequency,
+    InsuranceOverrides,
+    Payer,
+    PracticeSetup,
+    ProviderQualifier,
+    ReferringProvider,
+    Relationship,
+    Resubmission,
+    SessionStatus,
+    Sex,
+    Subscriber,
+)
+from sessionkit.money import Money
+
+__all__ = [
+    "BEHAVIORAL_DIAGNOSES",
+    "FIRST_DATE_OF_SERVICE",
+    "LAST_DATE_OF_SERVICE",
+    "add_on_lines",
+    "addresses",
+    "authorizations",
+    "billing_code_setups",
+    "billing_codes",
+    "clients",
+    "coverages",
+    "diagnosis_codes",
+    "eins",
+    "ids",
+    "insurance_overrides",
+    "modifiers",
+    "money",
+    "npis",
+    "payers",
+    "places_of_service",
+    "practices",
+    "referring_providers",
+    "resubmissions",
+    "sessions",
+    "subscribers",
+]
+
+FIRST_DATE_OF_SERVICE = date(2015, 10, 1)
+"""ICD-10-CM took effect for dates of service from 1 October 2015."""
+LAST_DATE_OF_SERVICE = date(2030, 12, 31)
+
+BEHAVIORAL_DIAGNOSES: tuple[str, ...] = (
+    "F10.20",
+    "F10.21",
+    "F11.20",
+    "F17.210",
+    "F20.9",
+    "F31.81",
+    "F32.0",
+    "F32.1",
+    "F32.9",
+    "F32.A",
+    "F33.1",
+    "F33.9",
+    "F40.10",
+    "F41.0",
+    "F41.1",
+    "F41.9",
+    "F42.2",
+    "F43.10",
+    "F43.12",
+    "F43.20",
+    "F43.21",
+    "F43.22",
+    "F43.23",
+    "F43.25",
+    "F50.00",
+    "F60.3",
+    "F84.0",
+    "F90.0",
+    "F90.2",
+    "F91.3",
+    "Z63.0",
+    "Z71.89",
+)
+"""Realistic behavioural-health diagnosis codes (mostly ICD-10-CM chapter 5), in normal form."""
+
+_ADD_ON_CODES = tuple(sorted(code for code, rule in behavioral.CATALOGUE.items() if rule.add_on))
+_COMMON_MODIFIERS = ("95", "GT", "HN", "HO", "HQ", "U4", "AH", "AJ", "59", "25", "93", "FQ", "GA", "XU")
+_TIME_ZONES = (
+    "America/New_York",
+    "America/Chicago",
+    "America/Denver",
+    "America/Phoenix",
+    "America/Los_Angeles",
+    "America/Anchorage",
+    "Pacific/Honolulu",
+    "America/Puerto_Rico",
+)
+_UPPER_DIGITS = string.ascii_uppercase + string.digits
+_ALNUM = string.ascii_letters + string.digits
+# Text a person might type: any printable character that UTF-8 can encode (no lone surrogates).
+_TEXT = st.characters(codec="utf-8", exclude_categories=("Cc", "Cs"))
+# Notes and comments may also hold line breaks and tabs.
+_NOTE_TEXT = st.characters(codec="utf-8", exclude_categories=["Cs"])
+
+
+def _fixed(alphabet: str, size: int) -> SearchStrategy[str]:
+    return st.text(alphabet, min_size=size, max_size=size)
+
+
+def _names(max_size: int = 60) -> SearchStrategy[str]:
+    """A required name: 1-``max_size`` characters, not only spaces."""
+    return st.text(_TEXT, min_size=1, max_size=max_size).filter(str.strip)
+
+
+def _notes(max_size: int = 200) -> SearchStrategy[str]:
+    return st.text(_NOTE_TEXT, max_size=max_size)
+
+
+def _dates(low: date = FIRST_DATE_OF_SERVICE, high: date = LAST_DATE_OF_SERVICE) -> SearchStrategy[date]:
+    return st.dates(min_value=low, max_value=high)
+
+
+def ids() -> SearchStrategy[str]:
+    """Record identifiers: 1-64 letters, digits or ``_ . : -``."""
+    return st.from_regex(r"[A-Za-z0-9_.:\-]{1,64}", fullmatch=True)
+
+
+# -- codes -------------------------------------------------------------------------------
+
+
+@st.composite
+def _npi(draw: st.DrawFn) -> str:
+    first9 = draw(st.sampled_from("12")) + draw(_fixed(string.digits, 8))
+    return first9 + npi.calc_check_digit(first9)
+
+
+def npis() -> SearchStrategy[str]:
+    """Valid 10-digit National Provider Identifiers (Luhn check digit with prefix 80840)."""
+    return _npi()
+
+
+def eins() -> SearchStrategy[str]:
+    """Employer identification numbers in normal form: 9 digits, no hyphen."""
+    return _fixed(string.digits, 9)
+
+
+@st.composite
+def _any_icd10(draw: st.DrawFn) -> str:
+    head = draw(st.sampled_from(string.ascii_uppercase)) + draw(st.sampled_from(string.digits))
+    head += draw(st.sampled_from(_UPPER_DIGITS))
+    tail = draw(st.text(_UPPER_DIGITS, max_size=4))
+    return icd10.validate(head + tail)
+
+
+def diagnosis_codes() -> SearchStrategy[str]:
+    """ICD-10-CM codes in normal dotted form (``F41.1``): realistic F-chapter codes or any well-formed code."""
+    return st.one_of(st.sampled_from(BEHAVIORAL_DIAGNOSES), _any_icd10())
+
+
+def _any_procedure_code() -> SearchStrategy[str]:
+    return st.one_of(
+        _fixed(string.digits, 5),
+        st.tuples(_fixed(string.digits, 4), st.sampled_from("FTU")).map("".join),
+        st.tuples(st.sampled_from("ABCDEFGHIJKLMNOPQRSTUV"), _fixed(string.digits, 4)).map("".join),
+    )
+
+
+def billing_codes() -> SearchStrategy[str]:
+    """CPT/HCPCS codes in normal form, mostly from the behavioural-health catalogue."""
+    catalogue = st.sampled_from(sorted(behavioral.CATALOGUE))
+    return st.one_of(catalogue, catalogue, catalogue, _any_procedure_code())
+
+
+def modifiers() -> SearchStrategy[str]:
+    """Billing code modifiers in normal form: 2 uppercase letters or digits, often a common one."""
+    return st.one_of(st.sampled_from(_COMMON_MODIFIERS), _fixed(_UPPER_DIGITS, 2))
+
+
+def places_of_service() -> SearchStrategy[str]:
+    """Assigned CMS place-of-service codes (``"11"``, ``"10"``, ...)."""
+    return st.sampled_from(sorted(pos.NAMES))
+
+
+def money(min_value: str = "0", max_value: str = "99999999.99") -> SearchStrategy[Money]:
+    """Amounts from ``min_value`` to ``max_value`` (inclusive), with exactly 2 places."""
+    low, high = Money(min_value).amount, Money(max_value).amount
+    return st.decimals(min_value=low, max_value=high, places=2, allow_nan=False, allow_infinity=False).map(
+        Money
+    )
+
+
+# -- value objects ---------------------------------------------------------------------------
+
+
+def addresses() -> SearchStrategy[Address]:
+    """US postal addresses."""
+    return st.builds(
+        Address,
+        line1=_names(),
+        line2=st.text(_TEXT, max_size=60),
+        city=_names(),
+        state=_fixed(string.ascii_uppercase, 2),
+        postal_code=st.one_of(_fixed(string.digits, 5), _fixed(string.digits, 9)),
+    )
+
+
+def referring_providers() -> SearchStrategy[ReferringProvider]:
+    """Referring providers, complete or partly filled in."""
+    return st.builds(
+        ReferringProvider,
+        first_name=st.text(_TEXT, max_size=35),
+        last_name=st.text(_TEXT, max_size=35),
+        npi=st.none() | npis(),
+        qualifier=st.sampled_from(ProviderQualifier),
+    )
+
+
+def resubmissions() -> SearchStrategy[Resubmission]:
+    """Claim frequency with or without the payer's original reference."""
+    return st.builds(
+        Resubmission,
+        frequency=st.sampled_from(Frequency),
+        original_reference=st.none() | st.text(_ALNUM, min_size=1, max_size=50),
+    )
+
+
+def insurance_overrides() -> SearchStrategy[InsuranceOverrides]:
+    """Per-session overrides of the practice setup, each part present or not."""
+    return st.builds(
+        InsuranceOverrides,
+        billing_provider_name=st.none() | _names(),
+        billing_provider_npi=st.none() | npis(),
+        tax_id=st.none() | eins(),
+        rendering_provider_first_name=st.none() | _names(35),
+        rendering_provider_last_name=st.none() | _names(35),
+        rendering_provider_npi=st.none() | npis(),
+        facility_name=st.none() | _names(),
+        facility_npi=st.none() | npis(),
+        facility_address=st.none() | addresses(),
+    )
+
+
+def add_on_lines() -> SearchStrategy[AddOnLine]:
+    """Add-on lines, mostly with catalogue add-on codes (90785, 90840, ...)."""
+    return st.builds(
+        AddOnLine,
+        code=st.one_of(st.sampled_from(_ADD_ON_CODES), billing_codes()),
+        units=st.one_of(
+            st.integers(min_value=1, max_value=9999).map(Decimal),
+            st.decimals(min_value=Decimal("0.001"), max_value=Decimal(9999), places=3),
+        ),
+        charge=money(max_value="100000.00"),
+        modifiers=st.lists(modifiers(), max_size=4).map(tuple),
+    )
+
+
+def billing_code_setups() -> SearchStrategy[BillingCode]:
+    """Billing codes of a practice setup (:class:`~sessionkit.BillingCode` objects)."""
+
+    @st.composite
+    def build(draw: st.DrawFn) -> BillingCode:
+        code = draw(billing_codes())
+        add_on = draw(st.none() | st.booleans())
+        description = draw(_notes(80))
+        minutes = draw(st.none() | st.integers(min_value=0, max_value=1440))
+        charge = draw(money(max_value="100000.00"))
+        if add_on is None:  # let the catalogue decide
+            return BillingCode(
+                code=code, description=description, default_minutes=minutes, default_charge=charge
+            )
+        return BillingCode(
+            code=code, description=description, default_minutes=minutes, default_charge=charge, add_on=add_on
+        )
+
+    return build()
+
+
+# -- parties ------------------------------------------------------------------------------
+
+
+def clients(id: SearchStrategy[str] | None = None) -> SearchStrategy[Client]:
+    """Clients; pass ``id=st.just("c1")`` (or any strategy) to fix their identifiers."""
+    return st.builds(
+        Client,
+        id=ids() if id is None else id,
+        first_name=_names(),
+        last_name=_names(),
+        date_of_birth=st.none() | st.dates(min_value=date(1900, 1, 1), max_value=LAST_DATE_OF_SERVICE),
+        sex=st.sampled_from(Sex),
+        address=st.none() | addresses(),
+        email=st.text(_TEXT, max_size=80),
+        client_file_note=_notes(),
+    )
+
+
+def subscribers() -> SearchStrategy[Subscriber]:
+    """Insured persons other than the client."""
+    return st.builds(
+        Subscriber,
+        first_name=_names(),
+        last_name=_names(),
+        date_of_birth=st.none() | st.dates(min_value=date(1900, 1, 1), max_value=LAST_DATE_OF_SERVICE),
+        sex=st.sampled_from(Sex),
+        address=st.none() | addresses(),
+    )
+
+
+def payers() -> SearchStrategy[Payer]:
+    """Insurance companies of a practice setup."""
+    return st.builds(
+        Payer,
+        id=ids(),
+        name=_names(),
+        payer_id=st.none() | st.text(_ALNUM, min_size=2, max_size=80),
+        insurance_note=_notes(),
+        requires_authorization=st.booleans(),
+        requires_referring_provider=st.booleans(),
+        address=st.none() | addresses(),
+    )
+
+
+@st.composite
+def _coverage(draw: st.DrawFn, client_id: str | None, payer_id: str | None) -> Coverage:
+    effective = draw(_dates())
+    termination = draw(st.none() | _dates(low=effective))
+    relationship = draw(st.sampled_from(Relationship))
+    subscriber = None if relationship is Relationship.SELF else draw(st.none() | subscribers())
+    return Coverage(
+        id=draw(ids()),
+        client_id=draw(ids()) if client_id is None else client_id,
+        payer_id=draw(ids()) if payer_id is None else payer_id,
+        member_id=draw(st.text(_ALNUM + "-", min_size=1, max_size=80)),
+        group_number=draw(st.text(_TEXT, max_size=30)),
+        rank=draw(st.sampled_from(CoverageRank)),
+        effective=effective,
+        termination=termination,
+        copay=draw(st.none() | money(max_value="1000.00")),
+        coinsurance=draw(
+            st.none() | st.decimals(min_value=0, max_value=1, places=2, allow_nan=False, allow_infinity=False)
+        ),
+        relationship=relationship,
+        subscriber=subscriber,
+    )
+
+
+def coverages(client_id: str | None = None, payer_id: str | None = None) -> SearchStrategy[Coverage]:
+    """Coverages (insurance policies), tied to ``client_id`` / ``payer_id`` when given."""
+    return _coverage(client_id, payer_id)
+
+
+@st.composite
+def _authorization(draw: st.DrawFn, client_id: str | None, payer_id: str | None) -> Authorization:
+    start = draw(_dates())
+    return Authorization(
+        id=draw(ids()),
+        client_id=draw(ids()) if client_id is None else client_id,
+        payer_id=draw(ids()) if payer_id is None else payer_id,
+        number=draw(st.text(_ALNUM, min_size=1, max_size=50)),
+        billing_codes=draw(st.frozensets(billing_codes(), max_size=3)),
+        start=start,
+        end=draw(_dates(low=start)),
+        sessions_authorized=draw(st.integers(min_value=1, max_value=10_000)),
+    )
+
+
+def authorizations(
+    client_id: str | None = None, payer_id: str | None = None
+) -> SearchStrategy[Authorization]:
+    """Prior authorizations, tied to ``client_id`` / ``payer_id`` when given."""
+    return _authorization(client_id, payer_id)
+
+
+def practices() -> SearchStrategy[PracticeSetup]:
+    """Practice setups in US time zones."""
+    return st.builds(
+        PracticeSetup,
+        name=_names(),
+        npi=npis(),
+        tax_id=eins(),
+        taxonomy=st.none() | st.from_regex(r"[0-9]{3}[A-Z0-9]{6}X", fullmatch=True),
+        address=st.none() | addresses(),
+        time_zone=st.sampled_from(_TIME_ZONES),
+        default_place_of_service=places_of_service(),
+        default_billing_code=st.none() | billing_codes(),
+    )
+
+
+# -- sessions ----------------------------------------------------------------------------
+
+
+@st.composite
+def _session(
+    draw: st.DrawFn,
+    client_ids: SearchStrategy[str],
+    dates_of_service: SearchStrategy[date],
+) -> ClientSession:
+    date_of_service = draw(dates_of_service)
+    additional = draw(st.lists(_dates(), max_size=3, unique=True))
+    return ClientSession(
+        id=draw(st.uuids().map(lambda u: u.hex)),
+        client_id=draw(client_ids),
+        date_of_service=date_of_service,
+        additional_dates=tuple(d for d in additional if d != date_of_service),
+        billing_code=draw(billing_codes()),
+        minutes=draw(st.none() | st.integers(min_value=0, max_value=1440)),
+        units=draw(st.integers(min_value=1, max_value=4).map(Decimal)),
+        charge=draw(money(max_value="100000.00")),
+        diagnoses=draw(st.lists(diagnosis_codes(), max_size=4)),
+        modifiers=draw(st.lists(modifiers(), max_size=4)),
+        place_of_service=draw(places_of_service()),
+        bill_to=draw(st.sampled_from(BillTo)),
+        paid_at_session=draw(money(max_value="100000.00")),
+        referring_provider=draw(st.none() | referring_providers()),
+        line_note=draw(st.text(_TEXT, max_size=80)),
+        resubmission=draw(resubmissions()),
+        overrides=draw(st.none() | insurance_overrides()),
+        comments=draw(_notes()),
+        add_ons=draw(st.lists(add_on_lines(), max_size=4)),
+        appointment_key=draw(st.none() | _names(100)),
+        status=draw(st.sampled_from(SessionStatus)),
+        version=draw(st.integers(min_value=0, max_value=2**62)),
+    )
+
+
+def sessions(
+    client_id: str | None = None,
+    *,
+    client_ids: Sequence[str] | None = None,
+    min_date: date = FIRST_DATE_OF_SERVICE,
+    max_date: date = LAST_DATE_OF_SERVICE,
+) -> SearchStrategy[ClientSession]:
+    """Valid client sessions, every field exercised.
+
+    :param client_id: give every session this client.
+    :param client_ids: draw each session's client from these (e.g. the ids of
+        clients you saved first).
+    :param min_date: earliest date of service (default 2015-10-01).
+    :param max_date: latest date of service (default 2030-12-31).
+
+    Charges are at most 100,000.00 a line, so that :attr:`ClientSession.total_charge`
+    stays within what a claim can carry.
+    """
+    if client_id is not None and client_ids is not None:
+        raise ValueError("pass client_id or client_ids, not both")
+    if client_id is not None:
+        who: SearchStrategy[str] = st.just(client_id)
+    elif client_ids is not None:
+        if not client_ids:
+            raise ValueError("client_ids is empty")
+        who = st.sampled_from(list(client_ids))
+    else:
+        who = ids()
+    return _session(who, _dates(min_date, max_date))
