@@ -1,0 +1,468 @@
+"""From ready sessions to claims: the readiness gate, grouping, splitting and line order."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import importlib
+from collections.abc import Callable, Iterable, Sequence
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+import attrs
+
+from sessionkit.claims.model import (
+    MAX_CLAIM_DIAGNOSES,
+    BillingProvider,
+    Claim,
+    ClaimLine,
+    ClaimTarget,
+    RenderingProvider,
+    ServiceFacility,
+)
+from sessionkit.domain.parties import Authorization, Client, Coverage, Payer, PracticeSetup
+from sessionkit.domain.session import ClientSession
+from sessionkit.domain.values import BillTo, DiagnosisCode, InsuranceOverrides, ReferringProvider
+from sessionkit.errors import ClaimNotReady
+from sessionkit.money import Money
+
+__all__ = [
+    "ClaimContext",
+    "ReadinessCheck",
+    "billing_provider_for",
+    "build_claims",
+    "claims_for_client",
+    "patient_control_number",
+    "readiness_gate",
+    "rendering_provider_for",
+    "service_facility_for",
+]
+
+ReadinessCheck = Callable[[ClientSession, ClaimTarget], Sequence[Any]]
+"""A readiness hook: the *blocking* findings of a session for a target; empty means ready."""
+
+
+def _tuple(values: Iterable[Any]) -> tuple[Any, ...]:
+    return tuple(values)
+
+
+@attrs.frozen(kw_only=True)
+class ClaimContext:
+    """What claims need beyond the sessions: the practice and the clients' insurance."""
+
+    practice: PracticeSetup
+    clients: tuple[Client, ...] = attrs.field(converter=_tuple)
+    coverages: tuple[Coverage, ...] = attrs.field(default=(), converter=_tuple)
+    payers: tuple[Payer, ...] = attrs.field(default=(), converter=_tuple)
+    authorizations: tuple[Authorization, ...] = attrs.field(default=(), converter=_tuple)
+    today: date | None = None
+    """The day readiness is judged on (None: today in the practice's time zone)."""
+    code_set: object | None = None
+    """An ICD-10-CM release for the readiness check (``sessionkit.codes.icd10`` code set), or None."""
+
+    def client(self, client_id: str) -> Client:
+        """The client with ``client_id``, or :class:`ClaimNotReady`."""
+        for client in self.clients:
+            if client.id == client_id:
+                return client
+        raise ClaimNotReady(
+            "the session's client is not in the claim context", "claim.no_client", "client_id"
+        )
+
+    def payer(self, payer_id: str) -> Payer:
+        """The payer with ``payer_id``, or :class:`ClaimNotReady`."""
+        for payer in self.payers:
+            if payer.id == payer_id:
+                return payer
+        raise ClaimNotReady("the coverage's payer is not in the claim context", "claim.no_payer", "payer_id")
+
+    def coverage_on(self, client_id: str, on: date) -> Coverage | None:
+        """The client's coverage in effect on ``on``: primary before secondary before tertiary."""
+        rank_order = {"P": 0, "S": 1, "T": 2}
+        active = [c for c in self.coverages if c.client_id == client_id and c.is_active(on)]
+        active.sort(key=lambda c: rank_order[c.rank.value])
+        return active[0] if active else None
+
+    def authorization_for(self, session: ClientSession, coverage: Coverage) -> Authorization | None:
+        """The authorization that covers the session's code on its date with the coverage's payer."""
+        for auth in sorted(self.authorizations, key=lambda a: (a.start, a.id)):
+            if (
+                auth.client_id == session.client_id
+                and auth.payer_id == coverage.payer_id
+                and auth.is_active(session.date_of_service)
+                and auth.covers(session.billing_code)
+            ):
+                return auth
+        return None
+
+
+# -- the readiness gate -------------------------------------------------------------------------
+
+
+def _is_blocking(finding: Any) -> bool:
+    severity = getattr(finding, "severity", "error")
+    value = getattr(severity, "value", severity)
+    return str(value).lower() == "error"
+
+
+def readiness_gate(context: ClaimContext, sessions: Sequence[ClientSession]) -> ReadinessCheck:
+    """The default readiness hook: :func:`sessionkit.readiness.check` with the context's data.
+
+    ``sessions`` are all sessions being claimed (the same-day sessions come from them).
+    Imported lazily so that :mod:`sessionkit.claims` does not depend on it at import time.
+    """
+    readiness: Any = importlib.import_module("sessionkit.readiness")
+
+    def check(session: ClientSession, target: ClaimTarget) -> Sequence[Any]:
+        client = context.client(session.client_id)
+        kwargs: dict[str, Any] = {
+            "today": context.today or datetime.now(context.practice.zone).date(),
+            "practice": context.practice,
+            "client": client,
+            "coverages": tuple(c for c in context.coverages if c.client_id == client.id),
+            "payers": context.payers,
+            "authorizations": tuple(a for a in context.authorizations if a.client_id == client.id),
+            "other_sessions": tuple(
+                s for s in sessions if s.client_id == session.client_id and s.id != session.id
+            ),
+        }
+        if context.code_set is not None:
+            kwargs["code_set"] = context.code_set
+        report = readiness.check(session, readiness.ReadinessContext(**kwargs), target.value)
+        if report.ready:
+            return ()
+        blocking = [f for f in report.findings if _is_blocking(f)]
+        return blocking or list(report.findings)
+
+    return check
+
+
+def _gate(sessions: Sequence[ClientSession], target: ClaimTarget, check: ReadinessCheck) -> None:
+    for i, session in enumerate(sessions):
+        if session.bill_to is BillTo.CLIENT:
+            raise ClaimNotReady(
+                "the session is billed to the client directly, not to insurance",
+                "claim.billed_to_client",
+                f"sessions[{i}].bill_to",
+            )
+        findings = tuple(check(session, target))
+        if findings:
+            raise ClaimNotReady(
+                f"the session is not ready for {target.value} ({len(findings)} blocking finding(s))",
+                field=f"sessions[{i}]",
+                findings=findings,
+            )
+
+
+# -- providers after overrides ------------------------------------------------------------------
+
+
+def billing_provider_for(practice: PracticeSetup, overrides: InsuranceOverrides | None) -> BillingProvider:
+    """The billing provider: the practice setup with the session's insurance overrides applied."""
+    o = overrides or InsuranceOverrides()
+    return BillingProvider(
+        name=o.billing_provider_name or practice.name,
+        npi=o.billing_provider_npi or practice.npi,
+        tax_id=o.tax_id or practice.tax_id,
+        taxonomy=practice.taxonomy,
+        address=practice.address,
+    )
+
+
+def rendering_provider_for(
+    overrides: InsuranceOverrides | None, billing_npi: str
+) -> RenderingProvider | None:
+    """The overridden rendering provider, when it has a name and an NPI different from the billing one."""
+    if overrides is None or overrides.rendering_provider_npi is None:
+        return None
+    if overrides.rendering_provider_npi == billing_npi:
+        return None
+    first = (overrides.rendering_provider_first_name or "").strip()
+    last = (overrides.rendering_provider_last_name or "").strip()
+    if not last:
+        raise ClaimNotReady(
+            "a rendering provider override needs a last name",
+            "claim.rendering_incomplete",
+            "overrides.rendering_provider_last_name",
+        )
+    return RenderingProvider(first_name=first, last_name=last, npi=overrides.rendering_provider_npi)
+
+
+def service_facility_for(overrides: InsuranceOverrides | None) -> ServiceFacility | None:
+    """The overridden service facility; it needs a name and an address."""
+    if overrides is None or (
+        overrides.facility_name is None
+        and overrides.facility_address is None
+        and overrides.facility_npi is None
+    ):
+        return None
+    if not (overrides.facility_name or "").strip():
+        raise ClaimNotReady(
+            "a facility override needs a name", "claim.facility_incomplete", "overrides.facility_name"
+        )
+    if overrides.facility_address is None:
+        raise ClaimNotReady(
+            "a facility override needs an address", "claim.facility_incomplete", "overrides.facility_address"
+        )
+    return ServiceFacility(
+        name=overrides.facility_name.strip(),  # type: ignore[union-attr]
+        address=overrides.facility_address,
+        npi=overrides.facility_npi,
+    )
+
+
+# -- lines ----------------------------------------------------------------------------------------
+
+
+@attrs.frozen
+class _Block:
+    """Lines that must stay on one claim: a primary with its add-ons, or one additional date."""
+
+    session: ClientSession
+    lines: tuple[tuple[date, str, tuple[str, ...], Money, Decimal, bool], ...]
+    carries_payment: bool
+
+
+def _blocks(session: ClientSession) -> list[_Block]:
+    mods = tuple(m.code for m in session.modifiers)
+    first = [(session.date_of_service, session.billing_code, mods, session.charge, session.units, False)]
+    first += [
+        (session.date_of_service, a.code, tuple(m.code for m in a.modifiers), a.charge, a.units, True)
+        for a in session.add_ons
+    ]
+    blocks = [_Block(session, tuple(first), carries_payment=True)]
+    blocks += [
+        _Block(
+            session,
+            ((d, session.billing_code, mods, session.charge, session.units, False),),
+            carries_payment=False,
+        )
+        for d in session.additional_dates
+    ]
+    return blocks
+
+
+def patient_control_number(lines: Iterable[ClaimLine]) -> str:
+    """A deterministic claim id from the claim's lines: 20 uppercase letters and digits.
+
+    >>> from datetime import date, datetime
+    >>> len(patient_control_number([]))
+    20
+    """
+    digest = hashlib.sha256()
+    for line in lines:
+        digest.update(f"{line.session_id}|{line.date_of_service.isoformat()}|{line.code}\n".encode())
+    text = base64.b32encode(digest.digest()).decode("ascii").rstrip("=")
+    return "SK" + text[:18]
+
+
+@attrs.frozen
+class _Key:
+    billing: BillingProvider
+    rendering: RenderingProvider | None
+    facility: ServiceFacility | None
+    referring: ReferringProvider | None
+    frequency: str
+    original_reference: str | None
+    prior_authorization: str | None
+
+
+def claims_for_client(
+    sessions: Sequence[ClientSession],
+    *,
+    practice: PracticeSetup,
+    client: Client,
+    coverage: Coverage,
+    payer: Payer,
+    target: ClaimTarget | str,
+    readiness_check: ReadinessCheck,
+    authorization_number: str | None = None,
+) -> tuple[Claim, ...]:
+    """Claims for one client's sessions under one coverage, after the readiness gate.
+
+    Sessions are split by billing provider (after overrides), rendering provider,
+    facility, referring provider, frequency code and original reference, and prior
+    authorization; then packed in date order into claims of at most
+    ``target.max_lines`` lines and 12 diagnoses. Each additional date is its own
+    line; add-on lines follow their primary on the same claim.
+
+    :raises ClaimNotReady: a session is not ready for ``target`` (``findings`` says why).
+    """
+    target = ClaimTarget(target)
+    _gate(sessions, target, readiness_check)
+    for i, session in enumerate(sessions):
+        if session.client_id != client.id:
+            raise ClaimNotReady("a session belongs to another client", "claim.other_client", f"sessions[{i}]")
+    return _claims(
+        sessions,
+        practice=practice,
+        client=client,
+        coverage=coverage,
+        payer=payer,
+        target=target,
+        authorization=lambda _s: authorization_number,
+    )
+
+
+def _claims(
+    sessions: Sequence[ClientSession],
+    *,
+    practice: PracticeSetup,
+    client: Client,
+    coverage: Coverage,
+    payer: Payer,
+    target: ClaimTarget,
+    authorization: Callable[[ClientSession], str | None],
+) -> tuple[Claim, ...]:
+    groups: dict[_Key, list[ClientSession]] = {}
+    for session in sorted(sessions, key=lambda s: (s.date_of_service, s.id)):
+        billing = billing_provider_for(practice, session.overrides)
+        key = _Key(
+            billing=billing,
+            rendering=rendering_provider_for(session.overrides, billing.npi),
+            facility=service_facility_for(session.overrides),
+            referring=session.referring_provider,
+            frequency=session.resubmission.frequency.value,
+            original_reference=session.resubmission.original_reference,
+            prior_authorization=authorization(session),
+        )
+        groups.setdefault(key, []).append(session)
+
+    claims: list[Claim] = []
+    for key, members in groups.items():
+        blocks = sorted(
+            (b for s in members for b in _blocks(s)),
+            key=lambda b: (b.lines[0][0], b.session.id, not b.carries_payment),
+        )
+        packs: list[list[_Block]] = []
+        diagnoses: list[DiagnosisCode] = []
+        for block in blocks:
+            new = [d for d in block.session.diagnoses if d not in diagnoses]
+            if not packs or (
+                sum(len(b.lines) for b in packs[-1]) + len(block.lines) > target.max_lines
+                or len(diagnoses) + len(new) > MAX_CLAIM_DIAGNOSES
+            ):
+                packs.append([])
+                diagnoses = []
+                new = list(dict.fromkeys(block.session.diagnoses))
+            packs[-1].append(block)
+            diagnoses.extend(new)
+        claims.extend(
+            _claim(pack, key, client=client, coverage=coverage, payer=payer, target=target) for pack in packs
+        )
+    claims.sort(key=lambda c: (c.lines[0].date_of_service, c.patient_control_number))
+    return tuple(claims)
+
+
+def _claim(
+    pack: list[_Block], key: _Key, *, client: Client, coverage: Coverage, payer: Payer, target: ClaimTarget
+) -> Claim:
+    diagnoses: list[DiagnosisCode] = []
+    for block in pack:
+        for d in block.session.diagnoses:
+            if d not in diagnoses:
+                diagnoses.append(d)
+    lines: list[ClaimLine] = []
+    paid = Decimal(0)
+    session_ids: list[str] = []
+    for block in pack:
+        s = block.session
+        pointers = tuple(dict.fromkeys(diagnoses.index(d) + 1 for d in s.diagnoses))
+        if not pointers:
+            raise ClaimNotReady("a session has no diagnosis", "claim.no_diagnosis", "diagnoses")
+        if block.carries_payment:
+            paid += s.paid_at_session.amount
+        if s.id not in session_ids:
+            session_ids.append(s.id)
+        lines.extend(
+            ClaimLine(
+                session_id=s.id,
+                date_of_service=dos,
+                code=code,
+                modifiers=mods,
+                charge=charge,
+                units=units,
+                place_of_service=s.place_of_service.code,
+                diagnosis_pointers=pointers,
+                note="" if add_on else s.line_note,
+                add_on=add_on,
+            )
+            for dos, code, mods, charge, units, add_on in block.lines
+        )
+    return Claim(
+        target=target,
+        patient_control_number=patient_control_number(lines),
+        client=client,
+        coverage=coverage,
+        payer=payer,
+        billing_provider=key.billing,
+        rendering_provider=key.rendering,
+        service_facility=key.facility,
+        referring_provider=key.referring,
+        diagnoses=tuple(diagnoses),
+        lines=tuple(lines),
+        frequency=pack[0].session.resubmission.frequency,
+        original_reference=key.original_reference,
+        prior_authorization=key.prior_authorization,
+        amount_paid=Money(paid),
+        session_ids=tuple(session_ids),
+    )
+
+
+def build_claims(
+    sessions: Sequence[ClientSession],
+    context: ClaimContext,
+    target: ClaimTarget | str,
+    *,
+    readiness_check: ReadinessCheck | None = None,
+) -> tuple[Claim, ...]:
+    """Group ready sessions into claims for ``target``.
+
+    Each session goes under its client's coverage in effect on its date of
+    service (primary first), with the authorization that covers its code and
+    date. One claim holds one client, one coverage, one billing provider (the
+    practice with the session's overrides), one frequency code and original
+    reference; see :func:`claims_for_client` for the splitting rules.
+
+    ``readiness_check`` defaults to :func:`readiness_gate` (``sessionkit.readiness``).
+
+    :raises ClaimNotReady: a session is not ready for ``target``, or has no coverage
+        or client in ``context``.
+    """
+    target = ClaimTarget(target)
+    check = readiness_check if readiness_check is not None else readiness_gate(context, sessions)
+    _gate(sessions, target, check)
+    by_party: dict[tuple[str, str], list[ClientSession]] = {}
+    coverages: dict[str, Coverage] = {}
+    for i, session in enumerate(sessions):
+        context.client(session.client_id)
+        coverage = context.coverage_on(session.client_id, session.date_of_service)
+        if coverage is None:
+            raise ClaimNotReady(
+                "the client has no coverage in effect on the date of service",
+                "claim.no_coverage",
+                f"sessions[{i}].date_of_service",
+            )
+        coverages[coverage.id] = coverage
+        by_party.setdefault((session.client_id, coverage.id), []).append(session)
+    claims: list[Claim] = []
+    for (client_id, coverage_id), members in by_party.items():
+        coverage = coverages[coverage_id]
+
+        def auth_number(session: ClientSession, coverage: Coverage = coverage) -> str | None:
+            auth = context.authorization_for(session, coverage)
+            return None if auth is None else auth.number
+
+        claims.extend(
+            _claims(
+                members,
+                practice=context.practice,
+                client=context.client(client_id),
+                coverage=coverage,
+                payer=context.payer(coverage.payer_id),
+                target=target,
+                authorization=auth_number,
+            )
+        )
+    return tuple(claims)

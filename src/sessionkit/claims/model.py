@@ -1,0 +1,179 @@
+"""Claim value objects: what a claim says, independent of the paper or electronic form."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable
+from datetime import date
+from decimal import Decimal
+
+import attrs
+
+from sessionkit.domain.parties import Client, Coverage, Payer, Relationship, Subscriber
+from sessionkit.domain.values import Address, DiagnosisCode, Frequency, ReferringProvider
+from sessionkit.errors import InvalidValue
+from sessionkit.money import Money
+
+__all__ = [
+    "MAX_CLAIM_DIAGNOSES",
+    "BillingProvider",
+    "Claim",
+    "ClaimLine",
+    "ClaimTarget",
+    "Receiver",
+    "RenderingProvider",
+    "ServiceFacility",
+    "Submitter",
+]
+
+MAX_CLAIM_DIAGNOSES = 12
+"""A claim holds at most 12 diagnoses (box 21 A-L, one HI segment)."""
+POINTER_LETTERS = "ABCDEFGHIJKL"
+_ZERO = Money(0)
+
+
+class ClaimTarget(str, enum.Enum):
+    """The form a claim is built for; names and values match ``sessionkit.readiness.Target``."""
+
+    CMS1500 = "cms1500"
+    """The paper form: at most 6 lines a claim."""
+    X12_837P = "x12_837p"
+    """The electronic ASC X12 837 professional claim: at most 50 lines a claim."""
+
+    @property
+    def max_lines(self) -> int:
+        """How many service lines one claim of this form holds."""
+        return 6 if self is ClaimTarget.CMS1500 else 50
+
+
+@attrs.frozen(kw_only=True)
+class BillingProvider:
+    """The billing provider after insurance overrides (box 33 / X12 2010AA)."""
+
+    name: str
+    npi: str
+    tax_id: str
+    taxonomy: str | None = None
+    address: Address | None = None
+
+
+@attrs.frozen(kw_only=True)
+class RenderingProvider:
+    """A rendering provider different from the billing provider (box 24J / X12 2310B)."""
+
+    first_name: str
+    last_name: str
+    npi: str
+
+
+@attrs.frozen(kw_only=True)
+class ServiceFacility:
+    """Where the service was given, when overridden (box 32 / X12 2310C)."""
+
+    name: str
+    address: Address
+    npi: str | None = None
+
+
+@attrs.frozen(kw_only=True)
+class Submitter:
+    """Who sends the 837P file (X12 1000A, ISA06, GS02)."""
+
+    name: str
+    id: str
+    """The submitter id the receiver assigned (ETIN): ISA06, GS02 and NM109."""
+    contact_name: str
+    phone: str
+    """10 digits."""
+
+
+@attrs.frozen(kw_only=True)
+class Receiver:
+    """Who receives the 837P file: the clearinghouse or payer (X12 1000B, ISA08, GS03)."""
+
+    name: str
+    id: str
+
+
+def _pointers(values: Iterable[int]) -> tuple[int, ...]:
+    result = tuple(values)
+    if not 1 <= len(result) <= 4 or any(not 1 <= p <= MAX_CLAIM_DIAGNOSES for p in result):
+        raise InvalidValue(
+            "a line points to 1-4 diagnoses numbered 1-12", "claim.pointers", "diagnosis_pointers"
+        )
+    if len(set(result)) != len(result):
+        raise InvalidValue("a line points to a diagnosis twice", "claim.pointers", "diagnosis_pointers")
+    return result
+
+
+@attrs.frozen(kw_only=True)
+class ClaimLine:
+    """One service line: a code on one date (box 24 / X12 loop 2400)."""
+
+    session_id: str
+    date_of_service: date
+    code: str
+    modifiers: tuple[str, ...] = ()
+    charge: Money
+    units: Decimal
+    place_of_service: str
+    diagnosis_pointers: tuple[int, ...] = attrs.field(converter=_pointers)
+    """1-based positions in :attr:`Claim.diagnoses`, primary first."""
+    note: str = ""
+    """The line note (X12 NTE*ADD); the paper form cannot print it."""
+    add_on: bool = False
+
+    @property
+    def pointer_letters(self) -> str:
+        """The pointers as box 24E letters, e.g. ``"AB"``."""
+        return "".join(POINTER_LETTERS[p - 1] for p in self.diagnosis_pointers)
+
+
+@attrs.frozen(kw_only=True)
+class Claim:
+    """One claim: one client, coverage, billing provider and frequency code, with its lines.
+
+    Built by :func:`sessionkit.claims.build_claims` from ready sessions; rendered by
+    :func:`sessionkit.claims.to_837p` or :func:`sessionkit.claims.to_cms1500`.
+    """
+
+    target: ClaimTarget
+    patient_control_number: str
+    """Deterministic from the claim's sessions and lines: at most 20 letters and digits (box 26, CLM01)."""
+    client: Client
+    coverage: Coverage
+    payer: Payer
+    billing_provider: BillingProvider
+    rendering_provider: RenderingProvider | None = None
+    service_facility: ServiceFacility | None = None
+    referring_provider: ReferringProvider | None = None
+    diagnoses: tuple[DiagnosisCode, ...]
+    lines: tuple[ClaimLine, ...]
+    frequency: Frequency = Frequency.ORIGINAL
+    original_reference: str | None = None
+    prior_authorization: str | None = None
+    amount_paid: Money = _ZERO
+    """Sum of paid-at-session of the sessions whose primary line is on this claim (box 29, AMT*F5)."""
+    session_ids: tuple[str, ...] = ()
+
+    @property
+    def total_charge(self) -> Money:
+        """Sum of the line charges (box 28, CLM02)."""
+        return Money(sum((line.charge.amount for line in self.lines), Decimal(0)))
+
+    @property
+    def place_of_service(self) -> str:
+        """The claim's place of service (CLM05-1): that of the first line."""
+        return self.lines[0].place_of_service
+
+    @property
+    def patient_is_subscriber(self) -> bool:
+        """True when the client holds the policy (no X12 2000C patient loop)."""
+        return self.coverage.relationship is Relationship.SELF
+
+    @property
+    def subscriber(self) -> Client | Subscriber:
+        """The insured person: the client, or the coverage's subscriber."""
+        if self.patient_is_subscriber or self.coverage.subscriber is None:
+            return self.client
+        return self.coverage.subscriber

@@ -1,0 +1,379 @@
+"""ASC X12 837 professional claims, version 005010X222A1."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Sequence
+from datetime import date, datetime
+from decimal import Decimal
+
+from sessionkit.claims.model import Claim, ClaimTarget, Receiver, Submitter
+from sessionkit.domain.parties import Client, Subscriber
+from sessionkit.domain.values import Address, ProviderQualifier, ReferringProvider
+from sessionkit.errors import ClaimNotReady, InvalidValue
+from sessionkit.money import Money
+
+__all__ = ["IMPLEMENTATION_GUIDE", "to_837p", "x12_text"]
+
+IMPLEMENTATION_GUIDE = "005010X222A1"
+_SEGMENT = "~"
+_ELEMENT = "*"
+_COMPONENT = ":"
+_REPETITION = "^"
+# The X12 basic character set, less the four delimiters this writer uses.
+_BASIC = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 !\"&'()+,-./;?=")
+_ISA_ID = re.compile(r"[A-Z0-9][A-Z0-9 ]{1,14}")
+
+
+def x12_text(value: str, max_len: int) -> str:
+    """``value`` in the X12 basic character set: accents dropped, uppercase, other characters as spaces.
+
+    Runs of spaces collapse and the result is cut to ``max_len`` characters.
+
+    >>> x12_text("José O'Brien*Smith~", 60)
+    "JOSE O'BRIEN SMITH"
+    """
+    ascii_text = unicodedata.normalize("NFKD", value).encode("ascii", "ignore").decode("ascii").upper()
+    cleaned = "".join(c if c in _BASIC else " " for c in ascii_text)
+    return " ".join(cleaned.split())[:max_len].rstrip()
+
+
+def _amount(money: Money) -> str:
+    return f"{money.amount.normalize():f}"
+
+
+def _decimal(value: Decimal) -> str:
+    return f"{value.normalize():f}"
+
+
+def _d8(day: date) -> str:
+    return day.strftime("%Y%m%d")
+
+
+class _Writer:
+    """Collects segments and counts those of the transaction set."""
+
+    def __init__(self) -> None:
+        self.segments: list[str] = []
+
+    def add(self, *elements: str) -> None:
+        items = list(elements)
+        while items and items[-1] == "":
+            items.pop()
+        self.segments.append(_ELEMENT.join(items))
+
+
+def _required(value: str, max_len: int, field: str, min_len: int = 1) -> str:
+    text = x12_text(value, max_len)
+    if not text:
+        raise ClaimNotReady(
+            "a required value has no characters of the X12 basic character set", "x12.empty", field
+        )
+    if len(text) < min_len:
+        raise ClaimNotReady(f"the 837P needs at least {min_len} characters here", "x12.too_short", field)
+    return text
+
+
+def _address(w: _Writer, address: Address | None, field: str) -> None:
+    if address is None:
+        raise ClaimNotReady("an address is required on the 837P", "x12.no_address", field)
+    w.add("N3", _required(address.line1, 55, f"{field}.line1"), x12_text(address.line2, 55))
+    w.add("N4", _required(address.city, 30, f"{field}.city", min_len=2), address.state, address.postal_code)
+
+
+def _demographics(w: _Writer, person: Client | Subscriber, field: str) -> None:
+    if person.date_of_birth is None:
+        raise ClaimNotReady("a date of birth is required on the 837P", "x12.no_birth_date", field)
+    w.add("DMG", "D8", _d8(person.date_of_birth), person.sex.value)
+
+
+def _person_name(
+    w: _Writer, entity: str, person: Client | Subscriber | ReferringProvider, field: str, *ids: str
+) -> None:
+    w.add(
+        "NM1",
+        entity,
+        "1",
+        _required(person.last_name, 60, f"{field}.last_name"),
+        x12_text(person.first_name, 35),
+        "",
+        "",
+        "",
+        *ids,
+    )
+
+
+def _isa_id(value: str, field: str) -> str:
+    text = x12_text(value, 15)
+    if not _ISA_ID.fullmatch(text):
+        raise InvalidValue("an interchange id must be 2-15 letters or digits", "x12.interchange_id", field)
+    return text
+
+
+def _control(value: int, high: int, field: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= high:
+        raise InvalidValue(f"{field} must be a whole number from 1 to {high}", "x12.control_number", field)
+    return value
+
+
+def _claim_segments(w: _Writer, claim: Claim, field: str) -> None:
+    w.add(
+        "CLM",
+        claim.patient_control_number,
+        _amount(claim.total_charge),
+        "",
+        "",
+        _COMPONENT.join((claim.place_of_service, "B", claim.frequency.value)),
+        "Y",
+        "A",
+        "Y",
+        "Y",
+    )
+    if claim.amount_paid:
+        w.add("AMT", "F5", _amount(claim.amount_paid))
+    if claim.prior_authorization:
+        w.add("REF", "G1", _required(claim.prior_authorization, 50, f"{field}.prior_authorization"))
+    if claim.original_reference and claim.frequency.value in {"7", "8"}:
+        w.add("REF", "F8", _required(claim.original_reference, 50, f"{field}.original_reference"))
+    if not claim.diagnoses:
+        raise ClaimNotReady("a claim needs a diagnosis", "x12.no_diagnosis", f"{field}.diagnoses")
+    w.add(
+        "HI",
+        *(_COMPONENT.join(("ABK" if i == 0 else "ABF", d.x12)) for i, d in enumerate(claim.diagnoses)),
+    )
+    ref = claim.referring_provider
+    if ref is not None and ref.complete and ref.npi and ref.qualifier is ProviderQualifier.REFERRING:
+        _person_name(w, "DN", ref, f"{field}.referring_provider", "XX", ref.npi)
+    if claim.rendering_provider is not None:
+        rp = claim.rendering_provider
+        w.add(
+            "NM1",
+            "82",
+            "1",
+            _required(rp.last_name, 60, f"{field}.rendering_provider.last_name"),
+            x12_text(rp.first_name, 35),
+            "",
+            "",
+            "",
+            "XX",
+            rp.npi,
+        )
+    if claim.service_facility is not None:
+        sf = claim.service_facility
+        ids = ("XX", sf.npi) if sf.npi else ()
+        w.add(
+            "NM1", "77", "2", _required(sf.name, 60, f"{field}.service_facility.name"), "", "", "", "", *ids
+        )
+        _address(w, sf.address, f"{field}.service_facility.address")
+    if ref is not None and ref.complete and ref.npi and ref.qualifier is ProviderQualifier.SUPERVISING:
+        _person_name(w, "DQ", ref, f"{field}.referring_provider", "XX", ref.npi)
+    for n, line in enumerate(claim.lines, start=1):
+        w.add("LX", str(n))
+        w.add(
+            "SV1",
+            _COMPONENT.join(("HC", line.code, *line.modifiers)),
+            _amount(line.charge),
+            "UN",
+            _decimal(line.units),
+            "" if line.place_of_service == claim.place_of_service else line.place_of_service,
+            "",
+            _COMPONENT.join(str(p) for p in line.diagnosis_pointers),
+        )
+        w.add("DTP", "472", "D8", _d8(line.date_of_service))
+        note = x12_text(line.note, 80)
+        if note:
+            w.add("NTE", "ADD", note)
+        if ref is not None and ref.complete and ref.npi and ref.qualifier is ProviderQualifier.ORDERING:
+            _person_name(w, "DK", ref, f"{field}.referring_provider", "XX", ref.npi)
+
+
+def to_837p(
+    claims: Sequence[Claim],
+    *,
+    submitter: Submitter,
+    receiver: Receiver,
+    interchange_control_number: int,
+    group_control_number: int,
+    transaction_set_control_number: int = 1,
+    created_at: datetime,
+    usage: str = "T",
+    reference: str | None = None,
+    acknowledgment_requested: bool = False,
+    newlines: bool = False,
+) -> str:
+    """One ASC X12 005010X222A1 interchange holding ``claims`` in one transaction set.
+
+    ``created_at`` (timezone-aware, injected so that output is reproducible) dates
+    the ISA, GS and BHT; ``usage`` is ``"T"`` (test) or ``"P"`` (production).
+    ``reference`` is BHT03 (default: the transaction set control number).
+    ``newlines`` puts a line break after each segment terminator ``~``.
+
+    :raises InvalidValue: bad control numbers, ids or ``created_at``; a claim built for another target.
+    :raises ClaimNotReady: a claim lacks data the 837P requires (an address, a date of birth, a payer id).
+    """
+    if not claims:
+        raise InvalidValue("an 837P needs at least one claim", "x12.no_claims", "claims")
+    if not isinstance(created_at, datetime) or created_at.utcoffset() is None:
+        raise InvalidValue("created_at must be a timezone-aware datetime", "x12.created_at", "created_at")
+    if usage not in {"T", "P"}:
+        raise InvalidValue("usage must be T (test) or P (production)", "x12.usage", "usage")
+    icn = _control(interchange_control_number, 999_999_999, "interchange_control_number")
+    gcn = _control(group_control_number, 999_999_999, "group_control_number")
+    stcn = _control(transaction_set_control_number, 999_999_999, "transaction_set_control_number")
+    for i, claim in enumerate(claims):
+        if claim.target is not ClaimTarget.X12_837P:
+            raise InvalidValue("the claim was built for another target", "x12.target", f"claims[{i}].target")
+    sender = _isa_id(submitter.id, "submitter.id")
+    receiver_id = _isa_id(receiver.id, "receiver.id")
+    st_control = f"{stcn:04d}"
+
+    w = _Writer()
+    w.add(
+        "ISA",
+        "00",
+        " " * 10,
+        "00",
+        " " * 10,
+        "ZZ",
+        f"{sender:<15}",
+        "ZZ",
+        f"{receiver_id:<15}",
+        created_at.strftime("%y%m%d"),
+        created_at.strftime("%H%M"),
+        _REPETITION,
+        "00501",
+        f"{icn:09d}",
+        "1" if acknowledgment_requested else "0",
+        usage,
+        _COMPONENT,
+    )
+    w.add(
+        "GS",
+        "HC",
+        sender,
+        receiver_id,
+        created_at.strftime("%Y%m%d"),
+        created_at.strftime("%H%M"),
+        str(gcn),
+        "X",
+        IMPLEMENTATION_GUIDE,
+    )
+    st_start = len(w.segments)
+    w.add("ST", "837", st_control, IMPLEMENTATION_GUIDE)
+    bht_ref = _required(reference, 50, "reference") if reference is not None else st_control
+    w.add("BHT", "0019", "00", bht_ref, created_at.strftime("%Y%m%d"), created_at.strftime("%H%M"), "CH")
+    w.add("NM1", "41", "2", _required(submitter.name, 60, "submitter.name"), "", "", "", "", "46", sender)
+    phone = re.sub(r"\D", "", submitter.phone)
+    if not 10 <= len(phone) <= 15:
+        raise InvalidValue("submitter.phone must have 10 digits", "x12.phone", "submitter.phone")
+    w.add("PER", "IC", _required(submitter.contact_name, 60, "submitter.contact_name"), "TE", phone)
+    w.add("NM1", "40", "2", _required(receiver.name, 60, "receiver.name"), "", "", "", "", "46", receiver_id)
+
+    hl = 0
+    providers: dict[object, list[int]] = {}
+    for i, claim in enumerate(claims):
+        providers.setdefault(claim.billing_provider, []).append(i)
+    for indexes in providers.values():
+        bp = claims[indexes[0]].billing_provider
+        field = f"claims[{indexes[0]}].billing_provider"
+        hl += 1
+        provider_hl = hl
+        w.add("HL", str(provider_hl), "", "20", "1")
+        if bp.taxonomy:
+            w.add("PRV", "BI", "PXC", bp.taxonomy)
+        w.add("NM1", "85", "2", _required(bp.name, 60, f"{field}.name"), "", "", "", "", "XX", bp.npi)
+        _address(w, bp.address, f"{field}.address")
+        w.add("REF", "EI", bp.tax_id)
+
+        parties: dict[tuple[str, str], list[int]] = {}
+        for i in indexes:
+            parties.setdefault((claims[i].client.id, claims[i].coverage.id), []).append(i)
+        for members in parties.values():
+            for start in range(0, len(members), 100):
+                chunk = members[start : start + 100]
+                hl = _subscriber_loops(w, claims, chunk, hl, provider_hl)
+
+    segment_count = len(w.segments) - st_start + 1
+    w.add("SE", str(segment_count), st_control)
+    w.add("GE", "1", str(gcn))
+    w.add("IEA", "1", f"{icn:09d}")
+    terminator = _SEGMENT + ("\n" if newlines else "")
+    return terminator.join(w.segments) + terminator
+
+
+def _subscriber_loops(
+    w: _Writer, claims: Sequence[Claim], chunk: list[int], hl: int, provider_hl: int
+) -> int:
+    first = claims[chunk[0]]
+    field = f"claims[{chunk[0]}]"
+    coverage = first.coverage
+    self_pays = first.patient_is_subscriber
+    if not self_pays and coverage.subscriber is None:
+        raise ClaimNotReady(
+            "the coverage names no subscriber though the client is not the policy holder",
+            "x12.no_subscriber",
+            f"{field}.coverage.subscriber",
+        )
+    payer = first.payer
+    if not payer.payer_id:
+        raise ClaimNotReady(
+            "the payer has no electronic payer id", "x12.no_payer_id", f"{field}.payer.payer_id"
+        )
+    hl += 1
+    subscriber_hl = hl
+    w.add("HL", str(subscriber_hl), str(provider_hl), "22", "0" if self_pays else "1")
+    w.add(
+        "SBR",
+        coverage.rank.value,
+        "18" if self_pays else "",
+        x12_text(coverage.group_number, 50),
+        "",
+        "",
+        "",
+        "",
+        "",
+        "CI",
+    )
+    subscriber = first.subscriber
+    _person_name(
+        w,
+        "IL",
+        subscriber,
+        f"{field}.subscriber",
+        "MI",
+        _required(coverage.member_id, 80, f"{field}.coverage.member_id", 2),
+    )
+    if self_pays:
+        _address(w, subscriber.address, f"{field}.client.address")
+        _demographics(w, subscriber, f"{field}.client.date_of_birth")
+    else:
+        if subscriber.address is not None:
+            _address(w, subscriber.address, f"{field}.coverage.subscriber.address")
+        if subscriber.date_of_birth is not None:
+            _demographics(w, subscriber, f"{field}.coverage.subscriber.date_of_birth")
+    w.add(
+        "NM1",
+        "PR",
+        "2",
+        _required(payer.name, 60, f"{field}.payer.name"),
+        "",
+        "",
+        "",
+        "",
+        "PI",
+        payer.payer_id,
+    )
+    if payer.address is not None:
+        _address(w, payer.address, f"{field}.payer.address")
+    if not self_pays:
+        hl += 1
+        w.add("HL", str(hl), str(subscriber_hl), "23", "0")
+        w.add("PAT", coverage.relationship.value)
+        client = first.client
+        _person_name(w, "QC", client, f"{field}.client")
+        _address(w, client.address, f"{field}.client.address")
+        _demographics(w, client, f"{field}.client.date_of_birth")
+    for i in chunk:
+        _claim_segments(w, claims[i], f"claims[{i}]")
+    return hl

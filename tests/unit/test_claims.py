@@ -1,0 +1,780 @@
+"""Claims out: grouping ready sessions into claims, the 837P writer and CMS-1500 box values."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Sequence
+from datetime import date, datetime, timedelta, timezone
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from sessionkit import (
+    AddOnLine,
+    Address,
+    Authorization,
+    BillTo,
+    ClaimNotReady,
+    Client,
+    ClientSession,
+    Coverage,
+    InsuranceOverrides,
+    InvalidValue,
+    Money,
+    Payer,
+    PracticeSetup,
+    ReferringProvider,
+    Resubmission,
+    Subscriber,
+)
+from sessionkit.claims import (
+    Claim,
+    ClaimContext,
+    ClaimTarget,
+    Receiver,
+    Submitter,
+    build_claims,
+    claims_for_client,
+    patient_control_number,
+    to_837p,
+    to_cms1500,
+    x12_text,
+)
+from sessionkit.codes import npi as npi_codes
+
+GOLDEN = Path(__file__).resolve().parents[1] / "fixtures" / "golden"
+REGEN = os.environ.get("SESSIONKIT_REGEN_GOLDEN") == "1"
+BASIC = set("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 !\"&'()+,-./;?=")
+
+ADDRESS = Address(
+    line1="12 Elm Street", line2="Suite 4", city="Springfield", state="IL", postal_code="627011234"
+)
+PRACTICE = PracticeSetup(
+    name="Calm Minds Counseling LLC",
+    npi="1234567893",
+    tax_id="12-3456789",
+    taxonomy="101YM0800X",
+    address=ADDRESS,
+    time_zone="America/Chicago",
+)
+CLIENT = Client(
+    id="c1", first_name="Ada", last_name="Byron", date_of_birth=date(1990, 1, 2), sex="F", address=ADDRESS
+)
+PAYER = Payer(id="p1", name="Acme Health", payer_id="60054")
+COVERAGE = Coverage(
+    id="cov1",
+    client_id="c1",
+    payer_id="p1",
+    member_id="W123456789",
+    group_number="G77",
+    effective=date(2025, 1, 1),
+)
+CHILD_COVERAGE = Coverage(
+    id="cov2",
+    client_id="c1",
+    payer_id="p1",
+    member_id="W999",
+    effective=date(2025, 1, 1),
+    relationship="19",
+    subscriber=Subscriber(
+        first_name="Bob", last_name="Byron", date_of_birth=date(1960, 5, 6), sex="M", address=ADDRESS
+    ),
+)
+AUTH = Authorization(
+    id="a1",
+    client_id="c1",
+    payer_id="p1",
+    number="PA998877",
+    start=date(2026, 1, 1),
+    end=date(2026, 6, 30),
+    sessions_authorized=12,
+)
+SUBMITTER = Submitter(name="Calm Minds", id="CALMMINDS01", contact_name="Bea Biller", phone="(217) 555-0100")
+RECEIVER = Receiver(name="Example Clearinghouse", id="CLEARHOUSE")
+CREATED = datetime(2026, 3, 10, 9, 30, tzinfo=timezone(timedelta(hours=-6)))
+DOS = date(2026, 3, 2)
+
+
+def ready(_session: ClientSession, _target: ClaimTarget) -> Sequence[Any]:
+    """A readiness hook that finds nothing (the readiness rules are tested elsewhere)."""
+    return ()
+
+
+def context(coverage: Coverage = COVERAGE, **kwargs: Any) -> ClaimContext:
+    return ClaimContext(practice=PRACTICE, clients=[CLIENT], coverages=[coverage], payers=[PAYER], **kwargs)
+
+
+def session(**kwargs: Any) -> ClientSession:
+    values: dict[str, Any] = {
+        "id": "s1",
+        "client_id": "c1",
+        "date_of_service": DOS,
+        "billing_code": "90834",
+        "minutes": 45,
+        "charge": "140.00",
+        "diagnoses": ["F41.1"],
+    }
+    values.update(kwargs)
+    return ClientSession(**values)
+
+
+def claims_of(
+    sessions: Sequence[ClientSession], target: ClaimTarget = ClaimTarget.X12_837P, **kwargs: Any
+) -> tuple[Claim, ...]:
+    return build_claims(sessions, context(**kwargs), target, readiness_check=ready)
+
+
+def x12(claims: Sequence[Claim], **kwargs: Any) -> str:
+    return to_837p(
+        claims,
+        submitter=SUBMITTER,
+        receiver=RECEIVER,
+        interchange_control_number=kwargs.pop("icn", 42),
+        group_control_number=kwargs.pop("gcn", 7),
+        created_at=CREATED,
+        **kwargs,
+    )
+
+
+def segments(text: str) -> list[list[str]]:
+    return [seg.strip().split("*") for seg in text.split("~") if seg.strip()]
+
+
+def seg_ids(text: str) -> list[str]:
+    return [s[0] for s in segments(text)]
+
+
+def first(text: str, *prefix: str) -> list[str]:
+    for seg in segments(text):
+        if seg[: len(prefix)] == list(prefix):
+            return seg
+    raise AssertionError(f"no segment starting {prefix}")
+
+
+def all_of(text: str, *prefix: str) -> list[list[str]]:
+    return [seg for seg in segments(text) if seg[: len(prefix)] == list(prefix)]
+
+
+# -- one test per seed field (DOMAIN.md section 2) ------------------------------------------------
+
+
+def test_referring_provider_goes_to_2310a_and_box_17() -> None:
+    """A complete referring provider is NM1*DN in 2310A and box 17 (qualifier DN + name) with 17b NPI."""
+    ref = ReferringProvider(first_name="Jane", last_name="Smith", npi="1245319599")
+    text = x12(claims_of([session(referring_provider=ref)]))
+    assert first(text, "NM1", "DN") == ["NM1", "DN", "1", "SMITH", "JANE", "", "", "", "XX", "1245319599"]
+    ids = seg_ids(text)
+    assert (
+        ids.index("HI")
+        < next(i for i, s in enumerate(segments(text)) if s[:2] == ["NM1", "DN"])
+        < ids.index("LX")
+    )
+    form = to_cms1500(claims_of([session(referring_provider=ref)], ClaimTarget.CMS1500)[0])
+    assert (form["17"], form["17.qualifier"], form["17b"]) == ("DN Jane Smith", "DN", "1245319599")
+
+
+def test_no_referring_provider_means_no_2310a_and_empty_box_17() -> None:
+    """Without a referring provider there is no NM1*DN and no box 17."""
+    text = x12(claims_of([session()]))
+    assert all_of(text, "NM1", "DN") == []
+    assert "17" not in to_cms1500(claims_of([session()], ClaimTarget.CMS1500)[0])
+
+
+def test_line_note_is_nte_add_on_837p_and_absent_on_cms1500() -> None:
+    """The line note becomes NTE*ADD after the line's DTP*472, and appears nowhere on the CMS-1500."""
+    note = "Payer asked: telehealth, audio+video"
+    text = x12(claims_of([session(line_note=note)]))
+    ids = seg_ids(text)
+    assert first(text, "NTE") == ["NTE", "ADD", "PAYER ASKED TELEHEALTH, AUDIO+VIDEO"]
+    assert ids.index("NTE") == ids.index("DTP") + 1
+    form = to_cms1500(claims_of([session(line_note=note)], ClaimTarget.CMS1500)[0])
+    printed = list(form.boxes.values()) + [v for line in form.lines for v in line.values()]
+    assert all("telehealth" not in v.lower() for v in printed)
+
+
+@pytest.mark.parametrize("frequency", ["7", "8"])
+def test_resubmission_carries_frequency_and_original_reference(frequency: str) -> None:
+    """A replacement (7) or void (8) puts the code in CLM05-3 and box 22 with REF*F8 / the original ref."""
+    resub = Resubmission(frequency=frequency, original_reference="ORIG12345")
+    text = x12(claims_of([session(resubmission=resub)]))
+    assert first(text, "CLM")[5] == f"11:B:{frequency}"
+    assert first(text, "REF", "F8") == ["REF", "F8", "ORIG12345"]
+    form = to_cms1500(claims_of([session(resubmission=resub)], ClaimTarget.CMS1500)[0])
+    assert (form["22.code"], form["22.original_ref"]) == (frequency, "ORIG12345")
+
+
+def test_original_claim_has_frequency_1_and_no_reference() -> None:
+    """An original claim has CLM05-3 = 1, no REF*F8 and an empty box 22."""
+    text = x12(claims_of([session()]))
+    assert first(text, "CLM")[5] == "11:B:1"
+    assert all_of(text, "REF", "F8") == []
+    form = to_cms1500(claims_of([session()], ClaimTarget.CMS1500)[0])
+    assert (form["22.code"], form["22.original_ref"]) == ("", "")
+
+
+def test_four_modifiers_land_in_sv101_and_24d() -> None:
+    """Four modifiers follow the code in SV101-3..6 and in box 24D, in order."""
+    s = session(modifiers=["95", "HO", "U4", "KX"])
+    assert first(x12(claims_of([s])), "SV1")[1] == "HC:90834:95:HO:U4:KX"
+    line = to_cms1500(claims_of([s], ClaimTarget.CMS1500)[0]).lines[0]
+    assert (line["24D.code"], line["24D.modifiers"]) == ("90834", "95 HO U4 KX")
+
+
+def test_four_diagnoses_land_in_hi_and_box_21_with_pointers() -> None:
+    """Four diagnoses: HI ABK then 3 ABF without dots, SV107 1:2:3:4; box 21 A-D with dots, 24E ABCD."""
+    s = session(diagnoses=["F41.1", "F32.9", "F43.23", "Z63.0"])
+    text = x12(claims_of([s]))
+    assert first(text, "HI") == ["HI", "ABK:F411", "ABF:F329", "ABF:F4323", "ABF:Z630"]
+    assert first(text, "SV1")[7] == "1:2:3:4"
+    form = to_cms1500(claims_of([s], ClaimTarget.CMS1500)[0])
+    assert [form[f"21.{x}"] for x in "ABCD"] == ["F41.1", "F32.9", "F43.23", "Z63.0"]
+    assert form["21.ICD_IND"] == "0"
+    assert "21.E" not in form
+    assert form.lines[0]["24E"] == "ABCD"
+
+
+def test_add_ons_follow_their_primary_on_the_same_date() -> None:
+    """Add-on codes are lines right after their primary, on its date, pointing to its diagnoses."""
+    s = session(
+        diagnoses=["F41.1", "F32.9"],
+        add_ons=[
+            AddOnLine(code="90785", charge="25.00"),
+            AddOnLine(code="90863", charge="30", modifiers=["95"]),
+        ],
+    )
+    (claim,) = claims_of([s])
+    assert [(ln.code, ln.add_on, ln.date_of_service) for ln in claim.lines] == [
+        ("90834", False, DOS),
+        ("90785", True, DOS),
+        ("90863", True, DOS),
+    ]
+    text = x12([claim])
+    assert [seg[1] for seg in all_of(text, "SV1")] == ["HC:90834", "HC:90785", "HC:90863:95"]
+    assert [seg[7] for seg in all_of(text, "SV1")] == ["1:2"] * 3
+    assert first(text, "CLM")[2] == "195"
+
+
+def test_additional_dates_become_their_own_lines() -> None:
+    """Each additional date is its own line with the same code and charge, and its own DTP*472."""
+    s = session(additional_dates=[date(2026, 3, 9), date(2026, 3, 16)], paid_at_session="10")
+    (claim,) = claims_of([s])
+    assert [(ln.date_of_service, ln.code, ln.charge) for ln in claim.lines] == [
+        (date(2026, 3, 2), "90834", Money("140")),
+        (date(2026, 3, 9), "90834", Money("140")),
+        (date(2026, 3, 16), "90834", Money("140")),
+    ]
+    assert claim.total_charge == s.total_charge == Money("420")
+    text = x12([claim])
+    assert [seg[3] for seg in all_of(text, "DTP", "472")] == ["20260302", "20260309", "20260316"]
+    assert [seg[1] for seg in all_of(text, "LX")] == ["1", "2", "3"]
+    form = to_cms1500(claims_of([s], ClaimTarget.CMS1500)[0])
+    assert [ln["24A.from"] for ln in form.lines] == ["030226", "030926", "031626"]
+    assert form["29"] == "10.00"
+
+
+def test_overrides_replace_the_practice_setup() -> None:
+    """Overrides change the billing provider (name, NPI, tax id), add a rendering provider and a facility."""
+    facility = Address(line1="9 Oak Ave", city="Peoria", state="IL", postal_code="61602")
+    overrides = InsuranceOverrides(
+        billing_provider_name="Group Practice Inc",
+        billing_provider_npi="1245319599",
+        tax_id="98-7654321",
+        rendering_provider_first_name="Rita",
+        rendering_provider_last_name="Render",
+        rendering_provider_npi="1679576722",
+        facility_name="Oak Clinic",
+        facility_npi="1234567893",
+        facility_address=facility,
+    )
+    s = session(overrides=overrides)
+    text = x12(claims_of([s]))
+    assert first(text, "NM1", "85") == [
+        "NM1",
+        "85",
+        "2",
+        "GROUP PRACTICE INC",
+        "",
+        "",
+        "",
+        "",
+        "XX",
+        "1245319599",
+    ]
+    assert first(text, "REF", "EI") == ["REF", "EI", "987654321"]
+    assert first(text, "NM1", "82") == ["NM1", "82", "1", "RENDER", "RITA", "", "", "", "XX", "1679576722"]
+    assert first(text, "NM1", "77") == ["NM1", "77", "2", "OAK CLINIC", "", "", "", "", "XX", "1234567893"]
+    assert ["N4", "PEORIA", "IL", "61602"] in segments(text)
+    form = to_cms1500(claims_of([s], ClaimTarget.CMS1500)[0])
+    assert form["25"] == "98-7654321"
+    assert form["33"].startswith("Group Practice Inc, ")
+    assert form["33a"] == "1245319599"
+    assert form["32"].startswith("Oak Clinic, 9 Oak Ave")
+    assert form.lines[0]["24J"] == "1679576722"
+
+
+def test_without_overrides_the_practice_bills_and_there_is_no_2310b() -> None:
+    """With no overrides the practice is the billing provider and no rendering or facility loop is written."""
+    text = x12(claims_of([session()]))
+    assert first(text, "NM1", "85")[3] == "CALM MINDS COUNSELING LLC"
+    assert first(text, "PRV") == ["PRV", "BI", "PXC", "101YM0800X"]
+    assert all_of(text, "NM1", "82") == all_of(text, "NM1", "77") == []
+
+
+def test_rendering_same_as_billing_npi_is_not_repeated() -> None:
+    """A rendering override with the billing provider's NPI adds no 2310B loop."""
+    overrides = InsuranceOverrides(rendering_provider_last_name="Same", rendering_provider_npi="1234567893")
+    assert all_of(x12(claims_of([session(overrides=overrides)])), "NM1", "82") == []
+
+
+def test_paid_at_session_is_amt_f5_before_the_refs_and_box_29() -> None:
+    """Paid at session sums into AMT*F5 (after CLM, before REF and HI) and box 29."""
+    sessions = [
+        session(paid_at_session="20.00"),
+        session(id="s2", date_of_service=date(2026, 3, 3), paid_at_session="15.50"),
+    ]
+    text = x12(claims_of(sessions, authorizations=[AUTH]))
+    assert first(text, "AMT") == ["AMT", "F5", "35.5"]
+    ids = seg_ids(text)
+    assert ids.index("CLM") < ids.index("AMT") < ids.index("HI")
+    assert ids.index("AMT") < max(i for i, s in enumerate(segments(text)) if s[:2] == ["REF", "G1"])
+    form = to_cms1500(claims_of(sessions, ClaimTarget.CMS1500)[0])
+    assert form["29"] == "35.50"
+
+
+def test_nothing_paid_means_no_amt() -> None:
+    """No paid-at-session amount writes no AMT segment and box 29 shows 0.00."""
+    assert all_of(x12(claims_of([session()])), "AMT") == []
+    assert to_cms1500(claims_of([session()], ClaimTarget.CMS1500)[0])["29"] == "0.00"
+
+
+def test_prior_authorization_is_ref_g1_and_box_23() -> None:
+    """An authorization covering the date puts its number in REF*G1 and box 23; outside its dates, none."""
+    text = x12(claims_of([session()], authorizations=[AUTH]))
+    assert first(text, "REF", "G1") == ["REF", "G1", "PA998877"]
+    assert (
+        to_cms1500(claims_of([session()], ClaimTarget.CMS1500, authorizations=[AUTH])[0])["23"] == "PA998877"
+    )
+    later = session(date_of_service=date(2026, 8, 1))
+    assert all_of(x12(claims_of([later], authorizations=[AUTH])), "REF", "G1") == []
+
+
+def test_claims_for_client_takes_an_explicit_authorization_number() -> None:
+    """claims_for_client builds from explicit parties and the given authorization number."""
+    (claim,) = claims_for_client(
+        [session()],
+        practice=PRACTICE,
+        client=CLIENT,
+        coverage=COVERAGE,
+        payer=PAYER,
+        target=ClaimTarget.X12_837P,
+        readiness_check=ready,
+        authorization_number="XYZ1",
+    )
+    assert claim.prior_authorization == "XYZ1"
+    assert first(x12([claim]), "REF", "G1") == ["REF", "G1", "XYZ1"]
+
+
+# -- subscriber and patient loops ---------------------------------------------------------------
+
+
+def test_self_subscriber_has_no_patient_loop() -> None:
+    """When the client holds the policy: SBR02 18, client in 2010BA with DMG, no HL*23 or PAT."""
+    text = x12(claims_of([session()]))
+    assert first(text, "SBR") == ["SBR", "P", "18", "G77", "", "", "", "", "", "CI"]
+    assert first(text, "NM1", "IL") == ["NM1", "IL", "1", "BYRON", "ADA", "", "", "", "MI", "W123456789"]
+    assert first(text, "DMG") == ["DMG", "D8", "19900102", "F"]
+    assert all_of(text, "PAT") == []
+    assert [s[3] for s in all_of(text, "HL")] == ["20", "22"]
+
+
+def test_dependent_patient_gets_2000c() -> None:
+    """When the client is not the subscriber: HL*22*1, subscriber in 2010BA, HL*23 with PAT and NM1*QC."""
+    text = x12(claims_of([session()], coverage=CHILD_COVERAGE))
+    assert [s[1:] for s in all_of(text, "HL")] == [
+        ["1", "", "20", "1"],
+        ["2", "1", "22", "1"],
+        ["3", "2", "23", "0"],
+    ]
+    assert first(text, "SBR")[2] == ""
+    assert first(text, "NM1", "IL")[3:5] == ["BYRON", "BOB"]
+    assert first(text, "PAT") == ["PAT", "19"]
+    assert first(text, "NM1", "QC") == ["NM1", "QC", "1", "BYRON", "ADA"]
+    ids = seg_ids(text)
+    assert ids.index("PAT") < ids.index("CLM")
+    form = to_cms1500(claims_of([session()], ClaimTarget.CMS1500, coverage=CHILD_COVERAGE)[0])
+    assert (form["2"], form["4"], form["6"]) == ("Byron, Ada", "Byron, Bob", "child")
+
+
+# -- grouping ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("target", "size"), [(ClaimTarget.CMS1500, 6), (ClaimTarget.X12_837P, 50)])
+def test_lines_split_at_the_targets_limit(target: ClaimTarget, size: int) -> None:
+    """Sessions beyond the form's line limit go on further claims of at most that many lines."""
+    sessions = [
+        session(id=f"s{i:03d}", date_of_service=date(2025, 1, 1) + timedelta(days=i)) for i in range(size + 3)
+    ]
+    claims = claims_of(sessions, target)
+    assert [len(c.lines) for c in claims] == [size, 3]
+    assert sum(c.total_charge.amount for c in claims) == Decimal(140) * (size + 3)
+
+
+def test_a_primary_and_its_add_ons_are_never_split() -> None:
+    """A 5-line block (primary + 4 add-ons) starts a new CMS-1500 claim rather than split."""
+    adds = [AddOnLine(code=c, charge="10") for c in ("90785", "90863", "90840", "90833")]
+    sessions = [
+        session(id="a", date_of_service=date(2026, 2, 27)),
+        session(id="a2", date_of_service=date(2026, 2, 28)),
+        session(id="b", add_ons=adds),
+    ]
+    claims = claims_of(sessions, ClaimTarget.CMS1500)
+    assert [[ln.code for ln in c.lines] for c in claims] == [
+        ["90834", "90834"],
+        ["90834", "90785", "90863", "90840", "90833"],
+    ]
+
+
+def test_frequency_and_billing_provider_split_claims() -> None:
+    """Different frequency codes, original references or billing providers never share a claim."""
+    sessions = [
+        session(id="a"),
+        session(id="b", resubmission=Resubmission(frequency="7", original_reference="R1")),
+        session(id="c", resubmission=Resubmission(frequency="7", original_reference="R2")),
+        session(id="d", overrides=InsuranceOverrides(billing_provider_npi="1245319599")),
+        session(id="e", date_of_service=date(2026, 3, 3)),
+    ]
+    claims = claims_of(sessions)
+    assert sorted(c.session_ids for c in claims) == [("a", "e"), ("b",), ("c",), ("d",)]
+    text = x12(claims)
+    assert len(all_of(text, "CLM")) == 4
+    assert [s[3] for s in all_of(text, "HL")].count("20") == 2
+
+
+def test_thirteen_diagnoses_split_the_claim() -> None:
+    """A claim holds at most 12 distinct diagnoses; the next session starts a new claim."""
+    codes = [f"F4{i // 10}.{i % 10}" for i in range(10, 26)]
+    sessions = [
+        session(id=f"s{i}", date_of_service=date(2026, 3, 1 + i), diagnoses=codes[i * 4 : i * 4 + 4])
+        for i in range(4)
+    ]
+    claims = claims_of(sessions)
+    assert [len(c.diagnoses) for c in claims] == [12, 4]
+
+
+def test_sessions_pick_the_coverage_in_effect() -> None:
+    """Each session goes under the client's coverage in effect on its date; none in effect is not ready."""
+    old = Coverage(
+        id="old",
+        client_id="c1",
+        payer_id="p1",
+        member_id="OLD1",
+        effective=date(2024, 1, 1),
+        termination=date(2025, 12, 31),
+    )
+    new = Coverage(id="new", client_id="c1", payer_id="p1", member_id="NEW1", effective=date(2026, 1, 1))
+    ctx = ClaimContext(practice=PRACTICE, clients=[CLIENT], coverages=[old, new], payers=[PAYER])
+    claims = build_claims(
+        [session(id="a", date_of_service=date(2025, 6, 1)), session(id="b")],
+        ctx,
+        ClaimTarget.X12_837P,
+        readiness_check=ready,
+    )
+    assert sorted((c.coverage.id, c.session_ids) for c in claims) == [("new", ("b",)), ("old", ("a",))]
+    with pytest.raises(ClaimNotReady) as info:
+        build_claims(
+            [session(date_of_service=date(2023, 6, 1))], ctx, ClaimTarget.X12_837P, readiness_check=ready
+        )
+    assert info.value.code == "claim.no_coverage"
+
+
+# -- the readiness gate -----------------------------------------------------------------------------
+
+
+def test_not_ready_session_raises_with_its_findings() -> None:
+    """A session with blocking findings is refused: ClaimNotReady carries the findings, no client data."""
+    finding = object()
+    with pytest.raises(ClaimNotReady) as info:
+        build_claims(
+            [session(line_note="secret note")],
+            context(),
+            ClaimTarget.X12_837P,
+            readiness_check=lambda s, t: [finding],
+        )
+    assert info.value.findings == (finding,)
+    assert info.value.field == "sessions[0]"
+    assert "secret" not in str(info.value)
+
+
+def test_hook_receives_each_session_and_the_target() -> None:
+    """The readiness hook is asked about every session for the requested target."""
+    seen: list[tuple[str, ClaimTarget]] = []
+
+    def hook(s: ClientSession, t: ClaimTarget) -> Sequence[Any]:
+        seen.append((s.id, t))
+        return ()
+
+    build_claims([session(id="a"), session(id="b")], context(), ClaimTarget.CMS1500, readiness_check=hook)
+    assert seen == [("a", ClaimTarget.CMS1500), ("b", ClaimTarget.CMS1500)]
+
+
+def test_billed_to_client_is_never_claimed() -> None:
+    """A session billed to the client directly is refused for insurance claims."""
+    with pytest.raises(ClaimNotReady) as info:
+        claims_of([session(bill_to=BillTo.CLIENT)])
+    assert (info.value.code, info.value.field) == ("claim.billed_to_client", "sessions[0].bill_to")
+
+
+def test_default_gate_uses_sessionkit_readiness() -> None:
+    """Without a hook, build_claims asks sessionkit.readiness and refuses a session it finds not ready."""
+    readiness = pytest.importorskip("sessionkit.readiness")
+    if not hasattr(readiness, "check"):
+        pytest.skip("sessionkit.readiness.check is not available yet")
+    not_ready = session(diagnoses=[])
+    with pytest.raises(ClaimNotReady) as info:
+        build_claims([not_ready], context(today=date(2026, 4, 1)), ClaimTarget.X12_837P)
+    assert info.value.findings
+
+
+def test_renderers_refuse_claims_built_for_the_other_target() -> None:
+    """An 837P claim cannot be printed on a CMS-1500 and vice versa."""
+    with pytest.raises(InvalidValue):
+        to_cms1500(claims_of([session()])[0])
+    with pytest.raises(InvalidValue) as info:
+        x12(claims_of([session()], ClaimTarget.CMS1500))
+    assert info.value.field == "claims[0].target"
+
+
+def test_837p_needs_an_aware_creation_time() -> None:
+    """A naive created_at is refused (the file's date and time must be unambiguous)."""
+    with pytest.raises(InvalidValue):
+        to_837p(
+            claims_of([session()]),
+            submitter=SUBMITTER,
+            receiver=RECEIVER,
+            interchange_control_number=1,
+            group_control_number=1,
+            created_at=datetime(2026, 3, 10, 9, 30),
+        )
+
+
+def test_missing_patient_address_is_not_ready_for_837p() -> None:
+    """The 837P needs the patient's address; its absence raises ClaimNotReady naming the field."""
+    ctx = ClaimContext(
+        practice=PRACTICE,
+        clients=[Client(id="c1", first_name="Ada", last_name="Byron", date_of_birth=date(1990, 1, 2))],
+        coverages=[COVERAGE],
+        payers=[PAYER],
+    )
+    claims = build_claims([session()], ctx, ClaimTarget.X12_837P, readiness_check=ready)
+    with pytest.raises(ClaimNotReady) as info:
+        x12(claims)
+    assert info.value.field == "claims[0].client.address"
+
+
+# -- envelope ---------------------------------------------------------------------------------------
+
+
+def test_envelope_counts_and_control_numbers() -> None:
+    """ISA is 106 characters; SE counts ST..SE; GE/IEA repeat GS06/ISA13; BHT carries the reference."""
+    text = x12(
+        claims_of([session(), session(id="s2", date_of_service=date(2026, 3, 9))]),
+        icn=123,
+        gcn=45,
+        reference="BATCH1",
+    )
+    assert text.index("~") + 1 == 106
+    segs = segments(text)
+    isa = segs[0]
+    assert isa[13] == "000000123"
+    assert (isa[11], isa[15], isa[16]) == ("^", "T", ":")
+    assert segs[1] == ["GS", "HC", "CALMMINDS01", "CLEARHOUSE", "20260310", "0930", "45", "X", "005010X222A1"]
+    assert segs[2] == ["ST", "837", "0001", "005010X222A1"]
+    assert segs[3] == ["BHT", "0019", "00", "BATCH1", "20260310", "0930", "CH"]
+    se = first(text, "SE")
+    assert int(se[1]) == len(segs) - 2 - 2
+    assert se[2] == "0001"
+    assert first(text, "GE") == ["GE", "1", "45"]
+    assert first(text, "IEA") == ["IEA", "1", "000000123"]
+
+
+def test_newlines_only_add_line_breaks() -> None:
+    """newlines=True differs from the wire form only by a line break after each terminator."""
+    claims = claims_of([session()])
+    assert x12(claims, newlines=True).replace("\n", "") == x12(claims)
+
+
+# -- properties -------------------------------------------------------------------------------------
+
+
+def npis() -> st.SearchStrategy[str]:
+    return st.from_regex(r"[12][0-9]{8}", fullmatch=True).map(lambda p: p + npi_codes.calc_check_digit(p))
+
+
+DIAGNOSES = [
+    "F41.1",
+    "F32.9",
+    "F43.23",
+    "F33.1",
+    "F90.0",
+    "F40.10",
+    "F42.2",
+    "F43.10",
+    "F34.1",
+    "Z63.0",
+    "F60.3",
+]
+MODIFIERS = ["95", "HO", "GT", "59", "HE", "U4", "KX", "93"]
+
+
+@st.composite
+def sessions_strategy(draw: st.DrawFn, client_id: str = "c1") -> list[ClientSession]:
+    count = draw(st.integers(1, 12))
+    out = []
+    for i in range(count):
+        dos = draw(st.dates(date(2025, 1, 1), date(2026, 6, 30)))
+        extra = draw(st.lists(st.dates(date(2025, 1, 1), date(2026, 6, 30)), max_size=3, unique=True))
+        out.append(
+            ClientSession(
+                id=f"{client_id}-s{i}",
+                client_id=client_id,
+                date_of_service=dos,
+                additional_dates=[d for d in extra if d != dos],
+                billing_code=draw(st.sampled_from(["90791", "90832", "90834", "90837", "90847"])),
+                charge=Money(draw(st.decimals(1, 999, places=2))),
+                units=draw(st.integers(1, 4)),
+                diagnoses=draw(st.lists(st.sampled_from(DIAGNOSES), min_size=1, max_size=4, unique=True)),
+                modifiers=draw(st.lists(st.sampled_from(MODIFIERS), max_size=4, unique=True)),
+                place_of_service=draw(st.sampled_from(["11", "02", "10", "53", "12"])),
+                paid_at_session=Money(draw(st.decimals(0, 50, places=2))),
+                line_note=draw(st.text(max_size=80)),
+                resubmission=draw(
+                    st.sampled_from([Resubmission(), Resubmission(frequency="7", original_reference="R7")])
+                ),
+                add_ons=[
+                    AddOnLine(code=c, charge="20")
+                    for c in draw(st.lists(st.sampled_from(["90785", "90863"]), max_size=2, unique=True))
+                ],
+            )
+        )
+    return out
+
+
+@given(sessions=sessions_strategy(), target=st.sampled_from(list(ClaimTarget)))
+def test_grouping_keeps_every_line_and_every_rule(sessions: list[ClientSession], target: ClaimTarget) -> None:
+    """Claims hold every line once, within the line and diagnosis limits, with valid pointers and totals."""
+    claims = claims_of(sessions, target)
+    expected = sorted((s.id, d, s.billing_code) for s in sessions for d in s.dates) + sorted(
+        (s.id, s.date_of_service, a.code) for s in sessions for a in s.add_ons
+    )
+    got = [(ln.session_id, ln.date_of_service, ln.code) for c in claims for ln in c.lines]
+    assert sorted(got) == sorted(expected)
+    for claim in claims:
+        assert 1 <= len(claim.lines) <= target.max_lines
+        assert len(set(claim.diagnoses)) == len(claim.diagnoses) <= 12
+        assert len({s.resubmission for s in sessions if s.id in claim.session_ids}) == 1
+        for i, line in enumerate(claim.lines):
+            session_of = next(s for s in sessions if s.id == line.session_id)
+            assert [claim.diagnoses[p - 1] for p in line.diagnosis_pointers] == list(session_of.diagnoses)
+            if line.add_on:
+                assert claim.lines[i - 1].session_id == line.session_id
+                assert claim.lines[i - 1].date_of_service == line.date_of_service
+        assert re.fullmatch(r"[A-Z0-9]{1,20}", claim.patient_control_number)
+    assert sum(c.total_charge.amount for c in claims) == sum(s.total_charge.amount for s in sessions)
+    assert sum(c.amount_paid.amount for c in claims) == sum(s.paid_at_session.amount for s in sessions)
+    assert len({c.patient_control_number for c in claims}) == len(claims)
+
+
+@settings(max_examples=30)
+@given(sessions=sessions_strategy())
+def test_837p_is_well_formed(sessions: list[ClientSession]) -> None:
+    """Every segment uses the basic character set, SE counts the transaction and CLM02 sums its SV102s."""
+    text = x12(claims_of(sessions))
+    segs = segments(text)
+    for seg in segs[1:]:
+        assert set("".join(seg)) <= BASIC | {":", "^"}
+    assert int(first(text, "SE")[1]) == len(segs) - 4
+    clm_total = sum(Decimal(s[2]) for s in all_of(text, "CLM"))
+    assert clm_total == sum(Decimal(s[2]) for s in all_of(text, "SV1"))
+
+
+@given(value=st.text(), max_len=st.integers(1, 80))
+def test_x12_text_is_in_the_basic_character_set(value: str, max_len: int) -> None:
+    """x12_text returns at most max_len basic characters, no delimiters, no edge spaces."""
+    out = x12_text(value, max_len)
+    assert len(out) <= max_len
+    assert set(out) <= BASIC
+    assert out == out.strip()
+
+
+def test_patient_control_number_is_deterministic() -> None:
+    """The same sessions give the same control number; other sessions give another."""
+    a = claims_of([session()])[0].patient_control_number
+    assert a == claims_of([session()])[0].patient_control_number
+    assert a != claims_of([session(id="s9")])[0].patient_control_number
+    assert a == patient_control_number(claims_of([session()])[0].lines)
+
+
+# -- golden files ------------------------------------------------------------------------------------
+
+
+def golden_cases() -> dict[str, tuple[list[ClientSession], Coverage, list[Authorization]]]:
+    full = session(
+        diagnoses=["F41.1", "F32.9", "F43.23", "Z63.0"],
+        modifiers=["95", "HO"],
+        place_of_service="10",
+        additional_dates=[date(2026, 3, 9)],
+        add_ons=[AddOnLine(code="90785", charge="25.00")],
+        paid_at_session="20.00",
+        line_note="Interpreter present",
+        referring_provider=ReferringProvider(first_name="Jane", last_name="Smith", npi="1245319599"),
+    )
+    replacement = session(
+        id="s2",
+        resubmission=Resubmission(frequency="7", original_reference="ORIG12345"),
+        overrides=InsuranceOverrides(
+            rendering_provider_first_name="Rita",
+            rendering_provider_last_name="Render",
+            rendering_provider_npi="1679576722",
+        ),
+    )
+    return {
+        "simple": ([session()], COVERAGE, []),
+        "full": ([full], COVERAGE, [AUTH]),
+        "dependent_replacement": ([replacement], CHILD_COVERAGE, []),
+    }
+
+
+def check_golden(name: str, text: str) -> None:
+    path = GOLDEN / name
+    if REGEN:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    assert path.read_text(encoding="utf-8") == text
+
+
+@pytest.mark.parametrize("case", ["simple", "full", "dependent_replacement"])
+def test_golden_837p(case: str) -> None:
+    """The 837P of representative claims matches its golden file (SESSIONKIT_REGEN_GOLDEN=1 rewrites)."""
+    sessions, coverage, auths = golden_cases()[case]
+    check_golden(
+        f"{case}.837p.x12", x12(claims_of(sessions, coverage=coverage, authorizations=auths), newlines=True)
+    )
+
+
+@pytest.mark.parametrize("case", ["simple", "full", "dependent_replacement"])
+def test_golden_cms1500(case: str) -> None:
+    """The CMS-1500 boxes of representative claims match their golden file."""
+    sessions, coverage, auths = golden_cases()[case]
+    forms = [
+        {"boxes": dict(sorted(f.boxes.items())), "lines": [dict(ln) for ln in f.lines]}
+        for f in map(
+            to_cms1500, claims_of(sessions, ClaimTarget.CMS1500, coverage=coverage, authorizations=auths)
+        )
+    ]
+    check_golden(f"{case}.cms1500.json", json.dumps(forms, indent=2) + "\n")
