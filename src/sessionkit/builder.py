@@ -411,6 +411,10 @@ class SessionDraft:
         """Set the administrative comments."""
         return self._edit(comments=comments)
 
+    def with_appointment_key(self, key: str | None) -> SessionDraft:
+        """Tie the session to a calendar appointment (set by the calendar import)."""
+        return self._edit(appointment_key=key)
+
     def with_add_on(
         self,
         code: str,
@@ -558,6 +562,10 @@ class SessionBuilder:
     def __init__(self, uow: UnitOfWorkSource, clock: Clock) -> None:
         self._source = uow
         self.clock = clock
+
+    def unit_of_work(self) -> UnitOfWork:
+        """A unit of work over the builder's storage (a new one when built from a factory)."""
+        return self._uow()
 
     def _uow(self) -> UnitOfWork:
         source = self._source

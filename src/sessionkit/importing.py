@@ -234,7 +234,7 @@ class ImportReport:
 def _uow_of(builder: SessionBuilder) -> UnitOfWork:
     # The builder's unit of work (or a fresh one from its factory): the import
     # reads the practice and the appointment keys through the same storage.
-    return builder._uow()
+    return builder.unit_of_work()
 
 
 class _Importer:
@@ -324,7 +324,7 @@ class _Importer:
             draft = self.builder.start(client_id, item.local_date(self.zone))
             draft = draft.with_minutes(item.duration_minutes)
             # SessionDraft has no with_appointment_key (yet): set the key on its session.
-            draft = attrs.evolve(draft, session=attrs.evolve(draft.session, appointment_key=key))
+            draft = draft.with_appointment_key(key)
             warnings = tuple(w.code for w in draft.warnings)
             if self.dry_run:
                 self.planned.add(key)

@@ -188,7 +188,7 @@ def test_session_queries_order_by_date_then_id() -> None:
 
 def test_by_destination_uses_the_coverages_of_the_unit() -> None:
     """Sessions of covered clients go to insurance; bill-to-client and uncovered ones to the invoice."""
-    cov = Coverage(id="k1", client_id="c1", payer_id="p1", member_id="M", effective=DAY, copay="20")
+    cov = Coverage(id="k1", client_id="c1", payer_id="p1", member_id="MM", effective=DAY, copay="20")
     uow = InMemoryUnitOfWork().seed(
         coverages=[cov],
         sessions=[
@@ -267,8 +267,8 @@ def test_code_setups_are_keyed_by_normal_form() -> None:
 
 def test_coverage_and_authorization_queries() -> None:
     """for_client/active_on order coverages by rank and authorizations by start date."""
-    cov_s = Coverage(id="a", client_id="c1", payer_id="p", member_id="M", effective=DAY, rank="S")
-    cov_p = Coverage(id="b", client_id="c1", payer_id="p", member_id="M", effective=DAY + timedelta(days=9))
+    cov_s = Coverage(id="a", client_id="c1", payer_id="p", member_id="MM", effective=DAY, rank="S")
+    cov_p = Coverage(id="b", client_id="c1", payer_id="p", member_id="MM", effective=DAY + timedelta(days=9))
     auth1 = Authorization(
         id="x", client_id="c1", payer_id="p", number="A1", start=DAY, end=DAY, sessions_authorized=2
     )

@@ -387,8 +387,8 @@ CASES: list[tuple[str, tuple[Target, ...], Change, Change]] = [
     (
         "line_note.invalid_characters",
         (X12,),
-        s(line_note="call before paying"),
-        s(line_note="CALL BEFORE PAYING"),
+        s(line_note="call before paying ~ now"),
+        s(line_note="Call before paying"),
     ),
     ("line_note.invalid_characters", (X12,), s(line_note="REF*1"), s(line_note="REF 1")),
     ("line_note.too_long", (X12,), forced(line_note="A" * 81), s(line_note="A" * 80)),

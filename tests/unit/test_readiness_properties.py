@@ -292,7 +292,7 @@ def test_address_is_not_client_data_in_findings() -> None:
             id="c1",
             first_name="A",
             last_name="B",
-            address=Address(line1="9 Secret Ln", city="X", state="IL", postal_code="62701"),
+            address=Address(line1="9 Secret Ln", city="XX", state="IL", postal_code="62701"),
         ),
     )
     session = ClientSession(

@@ -82,8 +82,8 @@ def test_over_payment_is_what_was_paid_above_the_share(session: ClientSession, c
 
 def test_client_share_is_copay_else_coinsurance_else_whole_charge() -> None:
     """Copay wins over coinsurance; no coverage or bill-to CLIENT means the whole charge."""
-    copay = Coverage(id="k1", client_id="c1", payer_id="p", member_id="M", effective=DAY, copay="25")
-    coins = Coverage(id="k2", client_id="c1", payer_id="p", member_id="M", effective=DAY, coinsurance="0.2")
+    copay = Coverage(id="k1", client_id="c1", payer_id="p", member_id="MM", effective=DAY, copay="25")
+    coins = Coverage(id="k2", client_id="c1", payer_id="p", member_id="MM", effective=DAY, coinsurance="0.2")
     s = _session()
     assert client_share(s, [copay]) == Money("25.00")
     assert client_share(s, [coins]) == Money("28.00")
@@ -93,21 +93,21 @@ def test_client_share_is_copay_else_coinsurance_else_whole_charge() -> None:
 
 def test_client_share_covers_add_ons_and_additional_dates() -> None:
     """Coinsurance applies to the total charge of every line of the session."""
-    coins = Coverage(id="k2", client_id="c1", payer_id="p", member_id="M", effective=DAY, coinsurance="0.5")
+    coins = Coverage(id="k2", client_id="c1", payer_id="p", member_id="MM", effective=DAY, coinsurance="0.5")
     s = _session(additional_dates=[DAY + timedelta(days=1)])
     assert client_share(s, [coins]) == Money("140.00")
 
 
 def test_active_coverages_orders_primary_first_and_skips_others() -> None:
     """Only the client's coverages in effect count, primary rank first."""
-    sec = Coverage(id="a", client_id="c1", payer_id="p", member_id="M", effective=DAY, rank="S")
-    pri = Coverage(id="b", client_id="c1", payer_id="p", member_id="M", effective=DAY, rank="P")
-    other = Coverage(id="c", client_id="c2", payer_id="p", member_id="M", effective=DAY)
+    sec = Coverage(id="a", client_id="c1", payer_id="p", member_id="MM", effective=DAY, rank="S")
+    pri = Coverage(id="b", client_id="c1", payer_id="p", member_id="MM", effective=DAY, rank="P")
+    other = Coverage(id="c", client_id="c2", payer_id="p", member_id="MM", effective=DAY)
     ended = Coverage(
         id="d",
         client_id="c1",
         payer_id="p",
-        member_id="M",
+        member_id="MM",
         effective=date(2020, 1, 1),
         termination=date(2020, 2, 1),
     )
@@ -116,7 +116,7 @@ def test_active_coverages_orders_primary_first_and_skips_others() -> None:
 
 def test_paid_share_goes_to_insurance_only() -> None:
     """A client who paid the copay is not invoiced."""
-    copay = Coverage(id="k1", client_id="c1", payer_id="p", member_id="M", effective=DAY, copay="25")
+    copay = Coverage(id="k1", client_id="c1", payer_id="p", member_id="MM", effective=DAY, copay="25")
     assert route(_session(paid_at_session="25"), [copay]) == {Destination.INSURANCE_CLAIM}
     assert route(_session(paid_at_session="10"), [copay]) == {
         Destination.INSURANCE_CLAIM,

@@ -162,13 +162,13 @@ def _coinsurance(value: Decimal | str | None) -> Decimal | None:
     return dec
 
 
-_MEMBER = re.compile(r"[A-Za-z0-9\-]{1,80}")
+_MEMBER = re.compile(r"[A-Za-z0-9\-]{2,80}")  # X12 NM109: 2-80 characters
 
 
 def _member_id(_inst: object, attribute: attrs.Attribute[str], value: str) -> None:
     if not isinstance(value, str) or not _MEMBER.fullmatch(value):
         raise InvalidValue(
-            "member_id must be 1-80 letters, digits or hyphens", "coverage.member_id", attribute.name
+            "member_id must be 2-80 letters, digits or hyphens", "coverage.member_id", attribute.name
         )
 
 

@@ -160,21 +160,25 @@ def _postal_code(value: str) -> str:
     return code
 
 
-def _required(_inst: object, attribute: attrs.Attribute[str], value: str) -> None:
-    _checks.text(value, attribute.name, required=True, max_len=60)
+def _street(_inst: object, attribute: attrs.Attribute[str], value: str) -> None:
+    # X12 N301/N302 and the CMS-1500 address lines hold at most 55 characters.
+    _checks.text(value, attribute.name, required=attribute.name == "line1", max_len=55)
 
 
-def _optional_text(_inst: object, attribute: attrs.Attribute[str], value: str) -> None:
-    _checks.text(value, attribute.name, max_len=60)
+def _city(_inst: object, attribute: attrs.Attribute[str], value: str) -> None:
+    # X12 N401 is 2-30 characters.
+    _checks.text(value, attribute.name, required=True, max_len=30)
+    if len(value.strip()) < 2:
+        raise InvalidValue("city must have at least 2 characters", "address.city", attribute.name)
 
 
 @attrs.frozen(kw_only=True)
 class Address:
     """A US postal address (X12 N3/N4, CMS-1500 boxes 5, 32, 33)."""
 
-    line1: str = attrs.field(validator=_required)
-    line2: str = attrs.field(default="", validator=_optional_text)
-    city: str = attrs.field(validator=_required)
+    line1: str = attrs.field(validator=_street)
+    line2: str = attrs.field(default="", validator=_street)
+    city: str = attrs.field(validator=_city)
     state: str = attrs.field(converter=_state)
     postal_code: str = attrs.field(converter=_postal_code)
 

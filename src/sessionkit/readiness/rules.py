@@ -767,7 +767,7 @@ NOTE_CHARACTERS = _note_x12.code(
     "line_note.invalid_characters",
     ERROR,
     "the line note has characters outside the X12 basic character set",
-    hint="use capital letters, digits, spaces and ! \" & ' ( ) + , - . / ; ? = only",
+    hint="use letters, digits, spaces and ! \" & ' ( ) + , - . / ; ? = only (letters are sent in capitals)",
 )
 NOTE_TOO_LONG = _note_x12.code(
     "line_note.too_long",
@@ -784,7 +784,8 @@ def line_note_x12(session: ClientSession, context: ReadinessContext) -> list[Fin
     if not note:
         return []
     found = []
-    if not X12_BASIC_CHARACTERS.issuperset(note):
+    # The writer sends the note in capitals, so lowercase letters are fine here.
+    if not X12_BASIC_CHARACTERS.issuperset(note.upper()):
         found.append(NOTE_CHARACTERS.at("line_note"))
     if len(note) > 80:
         found.append(NOTE_TOO_LONG.at("line_note"))

@@ -231,9 +231,9 @@ def addresses() -> SearchStrategy[Address]:
     """US postal addresses."""
     return st.builds(
         Address,
-        line1=_names(),
-        line2=st.text(_TEXT, max_size=60),
-        city=_names(),
+        line1=_names(55),
+        line2=st.text(_TEXT, max_size=55),
+        city=_names(30).filter(lambda c: len(c.strip()) >= 2),
         state=_fixed(string.ascii_uppercase, 2),
         postal_code=st.one_of(_fixed(string.digits, 5), _fixed(string.digits, 9)),
     )
@@ -364,7 +364,7 @@ def _coverage(draw: st.DrawFn, client_id: str | None, payer_id: str | None) -> C
         id=draw(ids()),
         client_id=draw(ids()) if client_id is None else client_id,
         payer_id=draw(ids()) if payer_id is None else payer_id,
-        member_id=draw(st.text(_ALNUM + "-", min_size=1, max_size=80)),
+        member_id=draw(st.text(_ALNUM + "-", min_size=2, max_size=80)),
         group_number=draw(st.text(_TEXT, max_size=30)),
         rank=draw(st.sampled_from(CoverageRank)),
         effective=effective,
