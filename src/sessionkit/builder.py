@@ -459,6 +459,12 @@ class SessionDraft:
         del lines[index]
         return self._edit(add_ons=lines)
 
+    def _repr_html_(self) -> str:
+        """The draft as HTML: the session, its warnings, insurance notes and authorizations (Jupyter display)."""
+        from sessionkit._html import draft_html  # noqa: PLC0415 (display code is loaded only when used)
+
+        return draft_html(self)
+
 
 def _pairing_warnings(session: ClientSession) -> list[DraftWarning]:
     problems = behavioral.pairing_problems(session.billing_code, [a.code for a in session.add_ons])

@@ -98,7 +98,7 @@ names = st.builds(
     st.text(alphabet=LETTERS, min_size=2, max_size=8),
     st.text(alphabet=LETTERS + "éñüØ'-. *~:^", max_size=25),
 )
-cities = names
+cities = names.map(lambda c: c[:30]).filter(lambda c: len(c.strip()) >= 2)
 addresses = st.builds(
     Address,
     line1=names,

@@ -312,3 +312,9 @@ class ClientSession:
             (a.charge.amount for a in self.add_ons), Decimal(0)
         )
         return Money(total)
+
+    def _repr_html_(self) -> str:
+        """The session as an HTML field/value table (Jupyter display)."""
+        from sessionkit._html import session_html  # noqa: PLC0415 (the domain stays free of display code)
+
+        return session_html(self)
