@@ -1,0 +1,1034 @@
+"""SQLite adapter: every port of :mod:`sessionkit.ports` in one database file.
+
+The embedded default store, on the standard library's :mod:`sqlite3`. It
+behaves exactly as the reference :mod:`sessionkit.adapters.memory` documents
+(orderings, error codes, versions, save sequence, snapshot semantics), and it
+passes :mod:`sessionkit.testing.contract`.
+
+The file
+    WAL journal, foreign keys on, a busy timeout (5 seconds by default) so
+    that two processes wait for each other rather than fail. Each record is
+    stored as its JSON document (:func:`sessionkit.serialization.dumps`)
+    beside indexed columns for the lookups the ports need: client, date of
+    service (ISO text), appointment key (``UNIQUE``), version, save sequence,
+    bill-to. The schema is versioned: ``PRAGMA application_id``,
+    ``PRAGMA user_version`` and a ``sessionkit_meta`` table, upgraded by an
+    ordered list of :data:`MIGRATIONS`. Opening a file written by a newer
+    sessionkit raises :class:`~sessionkit.errors.DatabaseError`
+    (``database.too_new``); a file that is not a sessionkit database raises
+    ``database.foreign`` (another SQLite database) or ``database.not_sqlite``
+    and is left byte-for-byte untouched: it is inspected read-only before
+    anything is written. A missing or empty file is initialised.
+
+Transactions
+    Entering a :class:`SqliteUnitOfWork` starts a read transaction: the
+    repositories see the database as it was then (snapshot isolation, as in
+    the memory adapter), plus the unit's own writes, which are kept in the
+    unit until :meth:`SqliteUnitOfWork.commit`. The commit is one
+    ``BEGIN IMMEDIATE`` transaction: every written session's version is
+    checked against the file (``DELETE ... WHERE id = ? AND version = ?``
+    and a row count), an appointment key taken meanwhile fails on the
+    ``UNIQUE`` index, and then every write is applied with ``executemany``,
+    all or nothing. So no other process is blocked while a unit is open, and
+    two processes can never silently overwrite each other's sessions: the
+    later one gets :class:`~sessionkit.errors.ConcurrentUpdate`.
+
+>>> import tempfile, pathlib
+>>> from datetime import date
+>>> from sessionkit import ClientSession
+>>> folder = tempfile.TemporaryDirectory()
+>>> with SqliteDatabase(pathlib.Path(folder.name) / "practice.sqlite") as db:
+...     with db.unit_of_work() as uow:
+...         saved = uow.sessions.save(ClientSession(id="s1", client_id="c1",
+...             date_of_service=date(2026, 3, 2), billing_code="90834", charge="140"))
+...         uow.commit()
+...     with db.unit_of_work() as uow:
+...         uow.sessions.get("s1").charge
+Money('140.00')
+>>> folder.cleanup()
+"""
+
+from __future__ import annotations
+
+import builtins
+import json
+import os
+import sqlite3
+import threading
+import urllib.parse
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from datetime import date
+from pathlib import Path
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, Final, Generic, TypeVar
+
+import attrs
+
+from sessionkit import serialization
+from sessionkit.codes import hcpcs, icd10
+from sessionkit.domain import (
+    Authorization,
+    BillingCode,
+    BillTo,
+    Client,
+    ClientSession,
+    Coverage,
+    CoverageRank,
+    DiagnosisCode,
+    Payer,
+    PracticeSetup,
+)
+from sessionkit.errors import ConcurrentUpdate, DatabaseError, NotFound
+from sessionkit.ports import AlreadyExists, TransactionError
+from sessionkit.routing import Destination, active_coverages, route
+
+if TYPE_CHECKING:
+    from sessionkit.ports import SessionRepository, UnitOfWork
+
+__all__ = [
+    "APPLICATION_ID",
+    "MIGRATIONS",
+    "SCHEMA_VERSION",
+    "SqliteDatabase",
+    "SqliteUnitOfWork",
+    "open_database",
+]
+
+V = TypeVar("V")
+
+APPLICATION_ID: Final = 0x536B4954
+"""``PRAGMA application_id`` of a sessionkit database (``"SkIT"``)."""
+
+_HEADER: Final = b"SQLite format 3\x00"
+_CHUNK: Final = 500  # ids per ``IN (...)`` query, well under SQLite's variable limit
+
+MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
+    (
+        "CREATE TABLE sessionkit_meta (key TEXT PRIMARY KEY, value NOT NULL) WITHOUT ROWID",
+        "CREATE TABLE clients (id TEXT PRIMARY KEY, doc TEXT NOT NULL)",
+        "CREATE TABLE payers (id TEXT PRIMARY KEY, doc TEXT NOT NULL)",
+        "CREATE TABLE coverages (id TEXT PRIMARY KEY, client_id TEXT NOT NULL, doc TEXT NOT NULL)",
+        "CREATE INDEX coverages_client ON coverages (client_id)",
+        "CREATE TABLE billing_codes (code TEXT PRIMARY KEY, doc TEXT NOT NULL)",
+        "CREATE TABLE diagnoses (code TEXT PRIMARY KEY, doc TEXT NOT NULL)",
+        (
+            "CREATE TABLE authorizations (id TEXT PRIMARY KEY, client_id TEXT NOT NULL,"
+            ' start TEXT NOT NULL, "end" TEXT NOT NULL, doc TEXT NOT NULL)'
+        ),
+        "CREATE INDEX authorizations_client ON authorizations (client_id, start)",
+        "CREATE TABLE practice (id INTEGER PRIMARY KEY CHECK (id = 1), doc TEXT NOT NULL)",
+        (
+            "CREATE TABLE sessions (id TEXT PRIMARY KEY, client_id TEXT NOT NULL,"
+            " date_of_service TEXT NOT NULL, appointment_key TEXT UNIQUE, version INTEGER NOT NULL,"
+            " save_seq INTEGER NOT NULL, bill_to TEXT NOT NULL, doc TEXT NOT NULL)"
+        ),
+        "CREATE INDEX sessions_date ON sessions (date_of_service, id)",
+        "CREATE INDEX sessions_client ON sessions (client_id, date_of_service)",
+        "CREATE INDEX sessions_client_seq ON sessions (client_id, save_seq)",
+        "CREATE INDEX sessions_bill_to ON sessions (bill_to)",
+        "INSERT INTO sessionkit_meta (key, value) VALUES ('application', 'sessionkit'), ('next_seq', 1)",
+    ),
+)
+"""The schema, one tuple of statements per version: ``MIGRATIONS[n]`` upgrades version ``n`` to ``n + 1``."""
+
+SCHEMA_VERSION: Final = len(MIGRATIONS)
+"""The schema version this sessionkit writes (``PRAGMA user_version``)."""
+
+
+# -- opening a file ---------------------------------------------------------------------
+
+
+def _read_only_uri(path: Path) -> str:
+    uri = "file:" + urllib.parse.quote(str(path.resolve())) + "?mode=ro"
+    if not path.with_name(path.name + "-wal").exists():
+        # No write-ahead log: the file alone is the database. Reading it as
+        # immutable creates no -wal/-shm files beside someone else's file.
+        uri += "&immutable=1"
+    return uri
+
+
+def _inspect(path: Path) -> int:
+    """The schema version of an existing file (0: empty, to initialise); raise if not ours.
+
+    Reads only: the header bytes, then a read-only connection.
+    """
+    try:
+        with path.open("rb") as f:
+            header = f.read(100)
+    except FileNotFoundError:
+        return 0
+    except OSError:
+        raise DatabaseError("the database file cannot be read", "database.unreadable") from None
+    if not header:
+        return 0
+    if len(header) < len(_HEADER) or not header.startswith(_HEADER):
+        raise DatabaseError("the file is not an SQLite database", "database.not_sqlite")
+    try:
+        conn = sqlite3.connect(_read_only_uri(path), uri=True, isolation_level=None, timeout=5.0)
+    except sqlite3.Error:
+        raise DatabaseError("the database file cannot be opened", "database.unreadable") from None
+    try:
+        app_id = conn.execute("PRAGMA application_id").fetchone()[0]
+        user_version = conn.execute("PRAGMA user_version").fetchone()[0]
+        tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        meta_version = None
+        if app_id == APPLICATION_ID and "sessionkit_meta" in tables:
+            row = conn.execute("SELECT value FROM sessionkit_meta WHERE key = 'schema_version'").fetchone()
+            meta_version = None if row is None else row[0]
+    except sqlite3.DatabaseError:
+        raise DatabaseError("the file is damaged or not a database", "database.damaged") from None
+    finally:
+        conn.close()
+    if app_id == 0 and user_version == 0 and not tables:
+        return 0
+    if app_id != APPLICATION_ID:
+        raise DatabaseError(
+            "the file is an SQLite database that sessionkit did not create", "database.foreign"
+        )
+    version = max(int(user_version), meta_version if isinstance(meta_version, int) else 0)
+    _check_version(version)
+    return version
+
+
+def _check_version(version: int) -> None:
+    if version > SCHEMA_VERSION:
+        raise DatabaseError(
+            f"the database was written by a newer sessionkit (schema {version}, this one reads up to "
+            f"{SCHEMA_VERSION}); upgrade sessionkit to open it",
+            "database.too_new",
+        )
+
+
+def _connect(path: Path, timeout: float) -> sqlite3.Connection:
+    try:
+        conn = sqlite3.connect(path, isolation_level=None, timeout=timeout, check_same_thread=False)
+    except sqlite3.Error:
+        raise DatabaseError("the database file cannot be opened", "database.unreadable") from None
+    conn.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
+    conn.execute("PRAGMA foreign_keys = ON")
+    return conn
+
+
+def _migrate(conn: sqlite3.Connection) -> None:
+    """Bring the file up to :data:`SCHEMA_VERSION` in one transaction (another process may race us)."""
+    mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+    if str(mode).lower() != "wal":  # pragma: no cover - e.g. a file system without shared memory
+        raise DatabaseError("the database cannot use a write-ahead log here", "database.no_wal")
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        app_id = conn.execute("PRAGMA application_id").fetchone()[0]
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        if app_id not in (0, APPLICATION_ID):  # pragma: no cover - changed since inspection
+            raise DatabaseError(
+                "the file is an SQLite database that sessionkit did not create", "database.foreign"
+            )
+        _check_version(version)
+        for number in range(version, SCHEMA_VERSION):
+            for statement in MIGRATIONS[number]:
+                conn.execute(statement)
+        if version < SCHEMA_VERSION:
+            conn.execute(
+                "INSERT OR REPLACE INTO sessionkit_meta (key, value) VALUES ('schema_version', ?)",
+                (SCHEMA_VERSION,),
+            )
+            conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+            conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+
+
+class SqliteDatabase:
+    """One sessionkit database file; :meth:`unit_of_work` makes the units of work over it.
+
+    :param path: the file; created and initialised when missing or empty.
+    :param timeout: seconds to wait for another process's write (busy timeout).
+    :raises DatabaseError: ``database.not_sqlite``, ``database.foreign``,
+        ``database.too_new``, ``database.damaged`` or ``database.unreadable``;
+        the file is then left untouched.
+
+    Use it as a context manager, or call :meth:`close`. Each unit of work
+    uses a connection of its own while it is active (idle connections are
+    kept for reuse), so several units may be open at once.
+    """
+
+    def __init__(self, path: str | os.PathLike[str], *, timeout: float = 5.0) -> None:
+        self.path = Path(path)
+        self.timeout = timeout
+        self._lock = threading.Lock()
+        self._idle: list[sqlite3.Connection] = []
+        self._closed = False
+        _inspect(self.path)
+        conn = _connect(self.path, timeout)
+        try:
+            _migrate(conn)
+        except sqlite3.DatabaseError:
+            conn.close()
+            raise DatabaseError("the file is damaged or not a database", "database.damaged") from None
+        except BaseException:
+            conn.close()
+            raise
+        self._idle.append(conn)
+
+    @property
+    def schema_version(self) -> int:
+        """The schema version of the file (after opening: :data:`SCHEMA_VERSION`)."""
+        conn = self.acquire()
+        try:
+            return int(conn.execute("PRAGMA user_version").fetchone()[0])
+        finally:
+            self.release(conn)
+
+    def unit_of_work(self) -> SqliteUnitOfWork:
+        """A new unit of work over this database (use it in a ``with`` block)."""
+        return SqliteUnitOfWork(self)
+
+    def acquire(self) -> sqlite3.Connection:
+        """A connection for one unit of work (raises DatabaseError ``database.closed`` after close)."""
+        with self._lock:
+            if self._closed:
+                raise DatabaseError("the database is closed", "database.closed")
+            if self._idle:
+                return self._idle.pop()
+        return _connect(self.path, self.timeout)
+
+    def release(self, conn: sqlite3.Connection) -> None:
+        """Give back a connection taken with :meth:`acquire`."""
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        with self._lock:
+            if not self._closed:
+                self._idle.append(conn)
+                return
+        conn.close()
+
+    def close(self) -> None:
+        """Close the idle connections; units still active close theirs when they end."""
+        with self._lock:
+            self._closed = True
+            idle, self._idle = self._idle, []
+        for conn in idle:
+            conn.close()
+
+    def __enter__(self) -> SqliteDatabase:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"SqliteDatabase({str(self.path)!r})"
+
+
+def open_database(path: str | os.PathLike[str], *, timeout: float = 5.0) -> SqliteDatabase:
+    """Open (creating or upgrading when needed) the sessionkit database at ``path``."""
+    return SqliteDatabase(path, timeout=timeout)
+
+
+# -- repositories ---------------------------------------------------------------------
+
+
+def _chunks(items: Sequence[str]) -> Iterator[Sequence[str]]:
+    for i in range(0, len(items), _CHUNK):
+        yield items[i : i + _CHUNK]
+
+
+class _Keyed(Generic[V]):
+    """get/find/add/put/list over one table: the snapshot in SQLite plus this unit's writes."""
+
+    _what = "record"
+    _type: type[V]
+    _table = ""
+    _key_column = "id"
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self._conn = conn
+        self.writes: dict[str, V | None] = {}
+        """This unit's writes by key (``None``: deleted)."""
+
+    def _key(self, record: V) -> str:
+        return str(record.id)  # type: ignore[attr-defined]
+
+    def _normal(self, key: str) -> str | None:
+        return key if isinstance(key, str) else None
+
+    def columns(self, record: V) -> tuple[Any, ...]:
+        """The values of the table's indexed columns after the key (none by default)."""
+        return ()
+
+    def _load(self, doc: str) -> V:
+        return serialization.loads(doc, self._type)
+
+    def _dump(self, record: V) -> str:
+        return serialization.dumps(record)
+
+    def get(self, key: str) -> V:
+        """The record with this key; raises NotFound (code ``<kind>.not_found``)."""
+        found = self.find(key)
+        if found is None:
+            raise NotFound(f"{self._what} not found", f"{self._what}.not_found")
+        return found
+
+    def find(self, key: str) -> V | None:
+        """The record with this key, or None."""
+        normal = self._normal(key)
+        if normal is None:
+            return None
+        if normal in self.writes:
+            return self.writes[normal]
+        row = self._conn.execute(
+            f"SELECT doc FROM {self._table} WHERE {self._key_column} = ?",  # noqa: S608 - fixed names
+            (normal,),
+        ).fetchone()
+        return None if row is None else self._load(row[0])
+
+    def add(self, record: V) -> None:
+        """Insert; raises AlreadyExists (code ``<kind>.exists``) when the key is taken."""
+        if self.find(self._key(record)) is not None:
+            raise AlreadyExists(f"{self._what} already exists", f"{self._what}.exists")
+        self.put(record)
+
+    def put(self, record: V) -> None:
+        """Insert or replace."""
+        self.writes[self._key(record)] = record
+
+    def _where(self, where: str, params: Sequence[Any], keep: Callable[[V], bool]) -> builtins.list[V]:
+        """Records matching ``where`` in SQLite (unless rewritten here) and the written ones ``keep`` accepts."""
+        sql = f"SELECT {self._key_column}, doc FROM {self._table} {where}"  # noqa: S608 - fixed names
+        writes = self.writes
+        found = [self._load(doc) for key, doc in self._conn.execute(sql, params) if key not in writes]
+        found.extend(v for v in writes.values() if v is not None and keep(v))
+        return found
+
+    def list(self) -> builtins.list[V]:
+        """Every record, ordered by key."""
+        found = self._where("", (), lambda _: True)
+        found.sort(key=self._key)
+        return found
+
+    def flush(self) -> None:
+        """Write this unit's changes into the current (write) transaction."""
+        deleted = [(k,) for k, v in self.writes.items() if v is None]
+        if deleted:
+            self._conn.executemany(
+                f"DELETE FROM {self._table} WHERE {self._key_column} = ?",  # noqa: S608 - fixed names
+                deleted,
+            )
+        rows = [(k, *self.columns(v), self._dump(v)) for k, v in self.writes.items() if v is not None]
+        if rows:
+            marks = ", ".join("?" * len(rows[0]))
+            self._conn.executemany(f"INSERT OR REPLACE INTO {self._table} VALUES ({marks})", rows)  # noqa: S608
+
+
+class SqliteClientRepository(_Keyed[Client]):
+    """Clients keyed by id. See :class:`sessionkit.ports.ClientRepository`."""
+
+    _what = "client"
+    _type = Client
+    _table = "clients"
+
+
+class SqlitePayerRepository(_Keyed[Payer]):
+    """Payers keyed by id. See :class:`sessionkit.ports.PayerRepository`."""
+
+    _what = "payer"
+    _type = Payer
+    _table = "payers"
+
+
+_RANKS = [CoverageRank.PRIMARY, CoverageRank.SECONDARY, CoverageRank.TERTIARY]
+
+
+class SqliteCoverageRepository(_Keyed[Coverage]):
+    """Coverages keyed by id, indexed by client. See :class:`sessionkit.ports.CoverageRepository`."""
+
+    _what = "coverage"
+    _type = Coverage
+    _table = "coverages"
+
+    def columns(self, record: Coverage) -> tuple[Any, ...]:
+        """The client id column."""
+        return (record.client_id,)
+
+    def delete(self, coverage_id: str) -> None:
+        """Remove a coverage; raises NotFound when there is none."""
+        self.get(coverage_id)
+        self.writes[coverage_id] = None
+
+    def for_client(self, client_id: str) -> builtins.list[Coverage]:
+        """The client's coverages: rank (primary first), effective date, id."""
+        found = self._where("WHERE client_id = ?", (client_id,), lambda c: c.client_id == client_id)
+        found.sort(key=lambda c: (_RANKS.index(c.rank), c.effective, c.id))
+        return found
+
+    def active_on(self, client_id: str, on: date) -> builtins.list[Coverage]:
+        """The client's coverages in effect on ``on``, ordered as :meth:`for_client`."""
+        return builtins.list(active_coverages(client_id, on, self.for_client(client_id)))
+
+
+def _billing_key(code: str) -> str | None:
+    return hcpcs.validate(code) if hcpcs.is_valid(code) else None
+
+
+def _diagnosis_key(code: str) -> str | None:
+    return icd10.validate(code) if icd10.is_valid(code) else None
+
+
+class SqliteBillingCodeRepository(_Keyed[BillingCode]):
+    """The codes setup keyed by normalised code. See :class:`sessionkit.ports.BillingCodeRepository`."""
+
+    _what = "billing_code"
+    _type = BillingCode
+    _table = "billing_codes"
+    _key_column = "code"
+
+    def _key(self, record: BillingCode) -> str:
+        return record.code
+
+    def _normal(self, key: str) -> str | None:
+        return _billing_key(key)
+
+
+class SqliteDiagnosisCodeRepository(_Keyed[DiagnosisCode]):
+    """The diagnosis setup keyed by canonical code. See :class:`sessionkit.ports.DiagnosisCodeRepository`."""
+
+    _what = "diagnosis"
+    _type = DiagnosisCode
+    _table = "diagnoses"
+    _key_column = "code"
+
+    def _key(self, record: DiagnosisCode) -> str:
+        return record.code
+
+    def _normal(self, key: str) -> str | None:
+        return _diagnosis_key(key)
+
+    # The document format of a code value leaves out the description (the
+    # practice's own label), which the setup must keep: store both.
+    def _load(self, doc: str) -> DiagnosisCode:
+        data = json.loads(doc)
+        return DiagnosisCode(code=data["code"], description=data["description"])
+
+    def _dump(self, record: DiagnosisCode) -> str:
+        return json.dumps(
+            {
+                "schema_version": serialization.SCHEMA_VERSION,
+                "code": record.code,
+                "description": record.description,
+            }
+        )
+
+
+class SqliteAuthorizationRepository(_Keyed[Authorization]):
+    """Authorizations keyed by id, indexed by client. See :class:`sessionkit.ports.AuthorizationRepository`."""
+
+    _what = "authorization"
+    _type = Authorization
+    _table = "authorizations"
+
+    def columns(self, record: Authorization) -> tuple[Any, ...]:
+        """The client id, start and end columns (ISO dates)."""
+        return (record.client_id, record.start.isoformat(), record.end.isoformat())
+
+    def for_client(self, client_id: str) -> builtins.list[Authorization]:
+        """The client's authorizations by start date, then id."""
+        found = self._where("WHERE client_id = ?", (client_id,), lambda a: a.client_id == client_id)
+        found.sort(key=lambda a: (a.start, a.id))
+        return found
+
+    def active_on(self, client_id: str, on: date) -> builtins.list[Authorization]:
+        """The client's authorizations with ``start <= on <= end``, by start date, then id."""
+        return [a for a in self.for_client(client_id) if a.is_active(on)]
+
+
+class SqlitePracticeRepository:
+    """The practice setup (one row). See :class:`sessionkit.ports.PracticeRepository`."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self._conn = conn
+        self.written: PracticeSetup | None = None
+
+    def get(self) -> PracticeSetup:
+        """The practice setup; raises NotFound (``practice.not_found``) before one is put."""
+        found = self.find()
+        if found is None:
+            raise NotFound("the practice is not set up", "practice.not_found")
+        return found
+
+    def find(self) -> PracticeSetup | None:
+        """The practice setup, or None."""
+        if self.written is not None:
+            return self.written
+        row = self._conn.execute("SELECT doc FROM practice WHERE id = 1").fetchone()
+        return None if row is None else serialization.loads(row[0], PracticeSetup)
+
+    def put(self, practice: PracticeSetup) -> None:
+        """Set the practice setup."""
+        self.written = practice
+
+    def flush(self) -> None:
+        """Write the setup into the current (write) transaction."""
+        if self.written is not None:
+            self._conn.execute(
+                "INSERT OR REPLACE INTO practice (id, doc) VALUES (1, ?)",
+                (serialization.dumps(self.written),),
+            )
+
+
+def _session_order(s: ClientSession) -> tuple[date, str]:
+    return (s.date_of_service, s.id)
+
+
+def _load_session(doc: str) -> ClientSession:
+    return serialization.loads(doc, ClientSession)
+
+
+_VERSION_CONFLICT: Final = "the session was changed since it was read"
+
+
+def _version_conflict(message: str = _VERSION_CONFLICT) -> ConcurrentUpdate:
+    return ConcurrentUpdate(message, "session.version", "version")
+
+
+def _key_taken() -> AlreadyExists:
+    return AlreadyExists(
+        "another session has this appointment key", "session.appointment_key_taken", "appointment_key"
+    )
+
+
+class SqliteSessionRepository:
+    """Client sessions with versions and a save sequence. See :class:`sessionkit.ports.SessionRepository`.
+
+    Sessions saved in a unit count as saved after every committed session;
+    the commit numbers them in the order they were saved.
+    """
+
+    def __init__(self, conn: sqlite3.Connection, coverages: SqliteCoverageRepository) -> None:
+        self._conn = conn
+        self._coverages = coverages
+        self.writes: dict[str, ClientSession | None] = {}
+        """This unit's writes by id (``None``: deleted)."""
+        self.expected: dict[str, int | None] = {}
+        """For each session written in this unit: its version in the snapshot (None: absent)."""
+        self.seq: dict[str, int] = {}
+        """The order of this unit's saves (for ``last_saved_for`` and the commit)."""
+        self._counter = 0
+        self._keys: dict[str, str] = {}
+        """Appointment key -> id, for the sessions saved in this unit."""
+
+    # reading
+
+    def _rows(
+        self, sql: str, params: Sequence[Any], keep: Callable[[ClientSession], bool]
+    ) -> builtins.list[ClientSession]:
+        writes = self.writes
+        found = [_load_session(doc) for sid, doc in self._conn.execute(sql, params) if sid not in writes]
+        if writes:
+            found.extend(s for s in writes.values() if s is not None and keep(s))
+            found.sort(key=_session_order)
+        return found
+
+    def get(self, session_id: str) -> ClientSession:
+        """The session; raises NotFound (``session.not_found``)."""
+        found = self.find(session_id)
+        if found is None:
+            raise NotFound("session not found", "session.not_found")
+        return found
+
+    def find(self, session_id: str) -> ClientSession | None:
+        """The session, or None."""
+        if session_id in self.writes:
+            return self.writes[session_id]
+        row = self._conn.execute("SELECT doc FROM sessions WHERE id = ?", (session_id,)).fetchone()
+        return None if row is None else _load_session(row[0])
+
+    def list(self) -> builtins.list[ClientSession]:
+        """Every session, by date of service then id."""
+        return self._rows("SELECT id, doc FROM sessions ORDER BY date_of_service, id", (), lambda _: True)
+
+    def by_client(self, client_id: str) -> builtins.list[ClientSession]:
+        """The client's sessions, by date of service then id."""
+        return self._rows(
+            "SELECT id, doc FROM sessions WHERE client_id = ? ORDER BY date_of_service, id",
+            (client_id,),
+            lambda s: s.client_id == client_id,
+        )
+
+    def between(self, start: date, end: date) -> builtins.list[ClientSession]:
+        """Sessions with ``start <= date_of_service <= end``, by date of service then id."""
+        return self._rows(
+            "SELECT id, doc FROM sessions WHERE date_of_service BETWEEN ? AND ? ORDER BY date_of_service, id",
+            (start.isoformat(), end.isoformat()),
+            lambda s: start <= s.date_of_service <= end,
+        )
+
+    def by_appointment_key(self, key: str) -> ClientSession | None:
+        """The session imported from this calendar appointment, or None."""
+        if key in self._keys:
+            return self.writes[self._keys[key]]
+        row = self._conn.execute("SELECT id, doc FROM sessions WHERE appointment_key = ?", (key,)).fetchone()
+        if row is None or row[0] in self.writes:
+            return None
+        return _load_session(row[1])
+
+    def last_saved_for(self, client_id: str) -> ClientSession | None:
+        """The client's session saved last (by save sequence), or None."""
+        best: ClientSession | None = None
+        best_seq = -1
+        for sid, s in self.writes.items():
+            if s is not None and s.client_id == client_id and self.seq[sid] > best_seq:
+                best, best_seq = s, self.seq[sid]
+        if best is not None:
+            return best
+        rows = self._conn.execute(
+            "SELECT id, doc FROM sessions WHERE client_id = ? ORDER BY save_seq DESC", (client_id,)
+        )
+        for sid, doc in rows:
+            if sid not in self.writes:
+                return _load_session(doc)
+        return None
+
+    def by_destination(self, destination: Destination) -> builtins.list[ClientSession]:
+        """Sessions routed to ``destination`` with this unit's coverages, by date of service then id."""
+        by_client: dict[str, builtins.list[Coverage]] = {}
+        for coverage in self._coverages.list():
+            by_client.setdefault(coverage.client_id, []).append(coverage)
+        if destination is Destination.INSURANCE_CLAIM:
+            # Only sessions billed automatically can go to insurance.
+            candidates = self._rows(
+                "SELECT id, doc FROM sessions WHERE bill_to = ? ORDER BY date_of_service, id",
+                (BillTo.AUTOMATIC.value,),
+                lambda s: s.bill_to is BillTo.AUTOMATIC,
+            )
+        else:
+            candidates = self.list()
+        return [s for s in candidates if destination in route(s, by_client.get(s.client_id, ()))]
+
+    def count(self) -> int:
+        """How many sessions there are."""
+        stored = int(self._conn.execute("SELECT count(*) FROM sessions").fetchone()[0])
+        gone = sum(1 for v in self.expected.values() if v is not None)
+        added = sum(1 for s in self.writes.values() if s is not None)
+        return stored - gone + added
+
+    # writing
+
+    def _stored_versions(self, ids: Iterable[str]) -> dict[str, int | None]:
+        """The current version of each id in this unit (None: absent)."""
+        result: dict[str, int | None] = {}
+        unknown = []
+        for sid in ids:
+            if sid in self.writes:
+                s = self.writes[sid]
+                result[sid] = None if s is None else s.version
+            else:
+                unknown.append(sid)
+        for chunk in _chunks(unknown):
+            for sid in chunk:
+                result[sid] = None
+            marks = ",".join("?" * len(chunk))
+            sql = f"SELECT id, version FROM sessions WHERE id IN ({marks})"  # noqa: S608 - only marks
+            result.update(self._conn.execute(sql, chunk).fetchall())
+        return result
+
+    def _key_owners(self, keys: Iterable[str]) -> dict[str, str]:
+        """For each appointment key in use in this unit, the id of its session."""
+        result: dict[str, str] = {}
+        unknown = []
+        for key in keys:
+            if key in self._keys:
+                result[key] = self._keys[key]
+            else:
+                unknown.append(key)
+        for chunk in _chunks(unknown):
+            marks = ",".join("?" * len(chunk))
+            sql = f"SELECT appointment_key, id FROM sessions WHERE appointment_key IN ({marks})"  # noqa: S608
+            result.update((k, sid) for k, sid in self._conn.execute(sql, chunk) if sid not in self.writes)
+        return result
+
+    def _save(
+        self,
+        session: ClientSession,
+        versions: dict[str, int | None],
+        owners: dict[str, str],
+        key_of: dict[str, str],
+    ) -> ClientSession:
+        stored = versions.get(session.id)
+        if session.version != (0 if stored is None else stored):
+            raise _version_conflict()
+        key = session.appointment_key
+        if key is not None:
+            owner = owners.get(key)
+            if owner is not None and owner != session.id:
+                raise _key_taken()
+        if session.id not in self.expected:
+            self.expected[session.id] = stored
+        saved = attrs.evolve(session, version=session.version + 1)
+        previous = self.writes.get(session.id)
+        if previous is not None and previous.appointment_key is not None:
+            self._keys.pop(previous.appointment_key, None)
+        old_key = key_of.pop(session.id, None)
+        if old_key is not None and old_key != key and owners.get(old_key) == session.id:
+            del owners[old_key]  # the key this session had (stored or saved earlier) is free again
+        self.writes[session.id] = saved
+        versions[session.id] = saved.version
+        if key is not None:
+            self._keys[key] = session.id
+            owners[key] = session.id
+            key_of[session.id] = key
+        self.seq[session.id] = self._counter
+        self._counter += 1
+        return saved
+
+    def save(self, session: ClientSession) -> ClientSession:
+        """Store ``session`` with its version bumped and return what was stored.
+
+        Raises ConcurrentUpdate (``session.version``) when the version is not
+        the stored one (0 for a new session), AlreadyExists
+        (``session.appointment_key_taken``) when another session has its
+        appointment key.
+        """
+        return self.save_many([session])[0]
+
+    def save_many(self, sessions: Iterable[ClientSession]) -> builtins.list[ClientSession]:
+        """Save each session in order; if one fails, none of them is saved (then the error is raised)."""
+        batch = builtins.list(sessions)
+        versions = self._stored_versions({s.id: None for s in batch})
+        owners = self._key_owners({s.appointment_key: None for s in batch if s.appointment_key is not None})
+        key_of = {sid: key for key, sid in owners.items()}
+        state = (dict(self.writes), dict(self.expected), dict(self.seq), self._counter, dict(self._keys))
+        try:
+            return [self._save(s, versions, owners, key_of) for s in batch]
+        except BaseException:
+            self.writes, self.expected, self.seq, self._counter, self._keys = state
+            raise
+
+    def delete(self, session_id: str) -> None:
+        """Remove a session; raises NotFound when there is none."""
+        stored = self.get(session_id)
+        if session_id not in self.expected:
+            self.expected[session_id] = stored.version
+        if stored.appointment_key is not None and self._keys.get(stored.appointment_key) == session_id:
+            del self._keys[stored.appointment_key]
+        self.writes[session_id] = None
+        self.seq.pop(session_id, None)
+
+    def flush(self) -> None:
+        """Check versions and write this unit's sessions into the current (write) transaction.
+
+        Raises ConcurrentUpdate or AlreadyExists on a conflict with what was
+        committed since the snapshot.
+        """
+        conn = self._conn
+        if not self.writes:
+            return
+        replaced = [(sid, v) for sid, v in self.expected.items() if v is not None]
+        if replaced:
+            cursor = conn.executemany("DELETE FROM sessions WHERE id = ? AND version = ?", replaced)
+            if cursor.rowcount != len(replaced):
+                raise _version_conflict("the session was changed by another unit of work")
+        new = [sid for sid, v in self.expected.items() if v is None]
+        for chunk in _chunks(new):
+            marks = ",".join("?" * len(chunk))
+            sql = f"SELECT 1 FROM sessions WHERE id IN ({marks}) LIMIT 1"  # noqa: S608 - only marks
+            if conn.execute(sql, chunk).fetchone() is not None:
+                raise _version_conflict("the session was changed by another unit of work")
+        next_seq = int(conn.execute("SELECT value FROM sessionkit_meta WHERE key = 'next_seq'").fetchone()[0])
+        saved = sorted((s for s in self.writes.values() if s is not None), key=lambda s: self.seq[s.id])
+        rows = (
+            (
+                s.id,
+                s.client_id,
+                s.date_of_service.isoformat(),
+                s.appointment_key,
+                s.version,
+                next_seq + i,
+                s.bill_to.value,
+                serialization.dumps(s),
+            )
+            for i, s in enumerate(saved)
+        )
+        try:
+            conn.executemany("INSERT INTO sessions VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
+        except sqlite3.IntegrityError as exc:
+            if "appointment_key" in str(exc):
+                raise _key_taken() from None
+            raise _version_conflict("the session was changed by another unit of work") from None
+        conn.execute("UPDATE sessionkit_meta SET value = ? WHERE key = 'next_seq'", (next_seq + len(saved),))
+
+
+# -- unit of work -----------------------------------------------------------------------
+
+
+class _Transaction:
+    """The repositories of one unit of work over a read snapshot of the file."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+        self.clients = SqliteClientRepository(conn)
+        self.payers = SqlitePayerRepository(conn)
+        self.coverages = SqliteCoverageRepository(conn)
+        self.billing_codes = SqliteBillingCodeRepository(conn)
+        self.diagnoses = SqliteDiagnosisCodeRepository(conn)
+        self.authorizations = SqliteAuthorizationRepository(conn)
+        self.sessions = SqliteSessionRepository(conn, self.coverages)
+        self.practice = SqlitePracticeRepository(conn)
+        # Start the read transaction and take its snapshot now.
+        conn.execute("BEGIN")
+        conn.execute("SELECT value FROM sessionkit_meta WHERE key = 'next_seq'").fetchone()
+
+    @property
+    def dirty(self) -> bool:
+        keyed: tuple[_Keyed[Any], ...] = (
+            self.clients,
+            self.payers,
+            self.coverages,
+            self.billing_codes,
+            self.diagnoses,
+            self.authorizations,
+        )
+        return any(r.writes for r in keyed) or bool(self.sessions.writes) or self.practice.written is not None
+
+    def commit(self) -> None:
+        """Apply every write in one ``BEGIN IMMEDIATE`` transaction, or none (raising)."""
+        conn = self.conn
+        conn.execute("COMMIT")  # ends the read transaction; nothing was written in it
+        if not self.dirty:
+            return
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            self.sessions.flush()
+            for repo in (
+                self.clients,
+                self.payers,
+                self.coverages,
+                self.billing_codes,
+                self.diagnoses,
+                self.authorizations,
+            ):
+                repo.flush()
+            self.practice.flush()
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+
+
+class SqliteUnitOfWork:
+    """A unit of work over a :class:`SqliteDatabase`: one snapshot, one transaction.
+
+    Semantics are those of :class:`sessionkit.adapters.memory.InMemoryUnitOfWork`
+    (see the module docstring). The same object can be entered again after
+    its ``with`` block ends; entering it while active raises
+    :class:`~sessionkit.ports.TransactionError` (``uow.nested``).
+    """
+
+    def __init__(self, database: SqliteDatabase) -> None:
+        self.database = database
+        self._tx: _Transaction | None = None
+
+    def _active(self) -> _Transaction:
+        if self._tx is None:
+            raise TransactionError("the unit of work is used outside its with block", "uow.inactive")
+        return self._tx
+
+    @property
+    def clients(self) -> SqliteClientRepository:
+        """The clients of this unit of work."""
+        return self._active().clients
+
+    @property
+    def payers(self) -> SqlitePayerRepository:
+        """The payers of this unit of work."""
+        return self._active().payers
+
+    @property
+    def coverages(self) -> SqliteCoverageRepository:
+        """The coverages of this unit of work."""
+        return self._active().coverages
+
+    @property
+    def billing_codes(self) -> SqliteBillingCodeRepository:
+        """The codes setup of this unit of work."""
+        return self._active().billing_codes
+
+    @property
+    def diagnoses(self) -> SqliteDiagnosisCodeRepository:
+        """The diagnosis setup of this unit of work."""
+        return self._active().diagnoses
+
+    @property
+    def authorizations(self) -> SqliteAuthorizationRepository:
+        """The authorizations of this unit of work."""
+        return self._active().authorizations
+
+    @property
+    def sessions(self) -> SqliteSessionRepository:
+        """The sessions of this unit of work."""
+        return self._active().sessions
+
+    @property
+    def practice(self) -> SqlitePracticeRepository:
+        """The practice setup of this unit of work."""
+        return self._active().practice
+
+    @property
+    def active(self) -> bool:
+        """True inside the ``with`` block."""
+        return self._tx is not None
+
+    def __enter__(self) -> SqliteUnitOfWork:
+        if self._tx is not None:
+            raise TransactionError("the unit of work is already active", "uow.nested")
+        conn = self.database.acquire()
+        try:
+            self._tx = _Transaction(conn)
+        except BaseException:
+            self.database.release(conn)
+            raise
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        tx, self._tx = self._tx, None
+        if tx is not None:
+            self.database.release(tx.conn)
+
+    def _restart(self, conn: sqlite3.Connection) -> None:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        self._tx = _Transaction(conn)
+
+    def commit(self) -> None:
+        """Apply every write atomically, then continue with a fresh snapshot.
+
+        Raises ConcurrentUpdate or AlreadyExists (and applies nothing,
+        discarding this unit's writes) on a conflict with a commit made since
+        the snapshot.
+        """
+        tx = self._active()
+        try:
+            tx.commit()
+        finally:
+            self._restart(tx.conn)
+
+    def rollback(self) -> None:
+        """Discard every write of this unit, continuing with a fresh snapshot."""
+        tx = self._active()
+        self._restart(tx.conn)
+
+
+if TYPE_CHECKING:  # the SQLite adapters satisfy every port (checked by mypy)
+    _UOW: UnitOfWork = SqliteUnitOfWork(SqliteDatabase(":memory:"))
+    _SESSIONS: SessionRepository = _UOW.sessions

@@ -1,0 +1,803 @@
+"""The adapter contract: a pytest suite every storage adapter must pass.
+
+:mod:`sessionkit.adapters.memory` fixes the behaviour of every port of
+:mod:`sessionkit.ports`; this suite checks another adapter against it:
+records read back equal, the documented orderings, ``NotFound`` and
+``AlreadyExists`` codes, session versions and
+:class:`~sessionkit.errors.ConcurrentUpdate`, appointment-key uniqueness,
+``last_saved_for`` by save sequence, ``between``, ``by_destination``, and the
+unit of work: reads see the snapshot plus the unit's own writes, commit is all
+or nothing, leaving the block or an exception rolls back, ``save_many`` is all
+or nothing, and (when the adapter can) what was committed is still there after
+reopening the store.
+
+To run it against your adapter, subclass :class:`UnitOfWorkContract` in a test
+module, in a class whose name starts with ``Test``, and implement
+:meth:`~UnitOfWorkContract.open_store`: a context manager giving a fresh,
+empty :class:`StoreUnderTest` (and cleaning up after it)::
+
+    from contextlib import contextmanager
+    from sessionkit.testing.contract import StoreUnderTest, UnitOfWorkContract
+
+    class TestMyAdapter(UnitOfWorkContract):
+        @contextmanager
+        def open_store(self):
+            db = MyDatabase.create_empty()
+            try:
+                yield StoreUnderTest(db.unit_of_work, reopen=db.reopen)
+            finally:
+                db.drop()
+
+The base class's name has no ``Test`` prefix, so pytest collects the suite
+only through subclasses. The tests draw their data from
+:mod:`sessionkit.testing` with hypothesis, so ``open_store`` is entered once
+per example: keep it quick (a temporary file, not a server round trip per
+table). This module imports :mod:`pytest` and :mod:`hypothesis`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Iterator, Sequence
+from datetime import date, timedelta
+from typing import Any
+
+import attrs
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from sessionkit import testing
+from sessionkit.domain import (
+    Authorization,
+    BillingCode,
+    BillTo,
+    Client,
+    ClientSession,
+    Coverage,
+    CoverageRank,
+    DiagnosisCode,
+    Payer,
+    PracticeSetup,
+)
+from sessionkit.errors import ConcurrentUpdate, NotFound
+from sessionkit.money import Money
+from sessionkit.ports import AlreadyExists, TransactionError, UnitOfWork
+from sessionkit.routing import Destination, active_coverages, route
+
+__all__ = ["StoreUnderTest", "UnitOfWorkContract"]
+
+UnitOfWorkFactory = Callable[[], UnitOfWork]
+
+
+class StoreUnderTest:
+    """One fresh, empty store of the adapter under test.
+
+    :param unit_of_work: makes a new unit of work over the store; several may
+        be active at once (they are independent transactions).
+    :param reopen: optional: closes the store and opens it again (a new
+        connection, a new process's view), returning the new factory. Tests
+        of persistence are skipped without it.
+    """
+
+    def __init__(
+        self, unit_of_work: UnitOfWorkFactory, reopen: Callable[[], UnitOfWorkFactory] | None = None
+    ) -> None:
+        self._factory = unit_of_work
+        self._reopen = reopen
+
+    def uow(self) -> UnitOfWork:
+        """A new unit of work over the store."""
+        return self._factory()
+
+    @property
+    def can_reopen(self) -> bool:
+        """True when the adapter gave a ``reopen`` hook."""
+        return self._reopen is not None
+
+    def reopen(self) -> None:
+        """Close and reopen the store (skips the test when the adapter cannot)."""
+        if self._reopen is None:
+            pytest.skip("the adapter has no reopen hook")
+        self._factory = self._reopen()
+
+
+DAY = date(2026, 3, 2)
+PRACTICE = PracticeSetup(
+    name="Calm Practice", npi="1234567893", tax_id="123456789", time_zone="America/New_York"
+)
+
+_KINDS = ("client", "payer", "coverage", "authorization", "billing_code", "diagnosis", "session")
+
+
+def _session(sid: str, client_id: str = "c1", day: date = DAY, **kw: Any) -> ClientSession:
+    fields: dict[str, Any] = {"billing_code": "90834", "charge": "140.00", **kw}
+    return ClientSession(id=sid, client_id=client_id, date_of_service=day, **fields)
+
+
+def _coverage(cid: str, client_id: str = "c1", **kw: Any) -> Coverage:
+    fields: dict[str, Any] = {"payer_id": "p1", "member_id": "M1", "effective": date(2026, 1, 1), **kw}
+    return Coverage(id=cid, client_id=client_id, **fields)
+
+
+def _fresh(s: ClientSession) -> ClientSession:
+    """The session as never stored (version 0)."""
+    return attrs.evolve(s, version=0)
+
+
+def _unique_keys(items: list[ClientSession]) -> list[ClientSession]:
+    """Drop appointment keys used twice (only the first session keeps its key)."""
+    seen: set[str] = set()
+    out = []
+    for item in items:
+        s = item
+        if s.appointment_key is not None and s.appointment_key in seen:
+            s = attrs.evolve(s, appointment_key=None)
+        if s.appointment_key is not None:
+            seen.add(s.appointment_key)
+        out.append(s)
+    return out
+
+
+_CLIENT_IDS = ("c1", "c2", "c3")
+_DATES = st.dates(date(2025, 1, 1), date(2026, 12, 31))
+_FULL_SESSIONS = st.lists(
+    testing.sessions(client_ids=_CLIENT_IDS, min_date=date(2025, 1, 1), max_date=date(2026, 12, 31)).map(
+        _fresh
+    ),
+    max_size=4,
+    unique_by=lambda s: s.id,
+).map(_unique_keys)
+"""Sessions with every field exercised (slow to draw: for the read-back tests)."""
+
+
+def _light_session(
+    *, sid: str, client_id: str, day: date, bill_to: BillTo, charge: int, paid: int, key: str | None
+) -> ClientSession:
+    return _session(
+        sid,
+        client_id,
+        day,
+        bill_to=bill_to,
+        charge=str(charge),
+        paid_at_session=str(paid),
+        appointment_key=key,
+    )
+
+
+_SESSIONS = st.lists(
+    st.builds(
+        _light_session,
+        sid=st.text("abcdef0123", min_size=1, max_size=3),
+        client_id=st.sampled_from(_CLIENT_IDS),
+        day=_DATES,
+        bill_to=st.sampled_from(BillTo),
+        charge=st.integers(0, 300),
+        paid=st.integers(0, 300),
+        key=st.none() | st.sampled_from(("k1", "k2", "k3")),
+    ),
+    max_size=10,
+    unique_by=lambda s: s.id,
+).map(_unique_keys)
+"""Sessions varying in what the queries look at: id, client, date, bill-to, amounts, appointment key."""
+
+
+# Each subclass runs the same hypothesis tests against its own adapter: sharing the
+# examples (and the example database) between adapters is intended.
+_PROFILE = settings.default
+_SHARED = settings(
+    suppress_health_check=[
+        *(_PROFILE.suppress_health_check if _PROFILE else ()),
+        HealthCheck.differing_executors,
+    ]
+)
+
+
+class UnitOfWorkContract:
+    """The contract suite: subclass it as ``Test...`` and implement :meth:`open_store`."""
+
+    def open_store(self) -> contextlib.AbstractContextManager[StoreUnderTest]:
+        """A fresh, empty store of the adapter under test (a context manager that cleans up)."""
+        raise NotImplementedError("subclasses of UnitOfWorkContract implement open_store")
+
+    @contextlib.contextmanager
+    def _seeded(self, sessions: Sequence[ClientSession] = (), **records: Any) -> Iterator[StoreUnderTest]:
+        with self.open_store() as store:
+            with store.uow() as uow:
+                for name, values in records.items():
+                    repo = getattr(uow, name)
+                    for value in values:
+                        repo.put(value)
+                uow.sessions.save_many(sessions)
+                uow.commit()
+            yield store
+
+    # -- the unit of work itself ----------------------------------------------------------
+
+    def test_repositories_outside_the_block_raise(self) -> None:
+        """Every repository of a unit of work not entered raises TransactionError (uow.inactive)."""
+        with self.open_store() as store:
+            uow = store.uow()
+            for name in ("clients", "payers", "coverages", "billing_codes", "diagnoses", "authorizations"):
+                with pytest.raises(TransactionError) as info:
+                    getattr(uow, name).list()
+                assert info.value.code == "uow.inactive"
+            with pytest.raises(TransactionError):
+                uow.sessions.count()
+            with pytest.raises(TransactionError):
+                uow.practice.find()
+            with pytest.raises(TransactionError):
+                uow.commit()
+            with uow:
+                pass
+            with pytest.raises(TransactionError):
+                uow.sessions.list()
+
+    def test_entering_an_active_unit_raises(self) -> None:
+        """Entering a unit of work inside its own block raises TransactionError (uow.nested)."""
+        with self.open_store() as store:
+            uow = store.uow()
+            with uow:
+                with pytest.raises(TransactionError) as info:
+                    uow.__enter__()
+                assert info.value.code == "uow.nested"
+                assert uow.sessions.count() == 0
+
+    def test_an_empty_store(self) -> None:
+        """A new store holds nothing: empty lists, zero sessions, get raises NotFound with each kind's code."""
+        with self.open_store() as store, store.uow() as uow:
+            assert uow.clients.list() == []
+            assert uow.payers.list() == []
+            assert uow.coverages.list() == []
+            assert uow.billing_codes.list() == []
+            assert uow.diagnoses.list() == []
+            assert uow.authorizations.list() == []
+            assert uow.sessions.list() == []
+            assert uow.sessions.count() == 0
+            assert uow.practice.find() is None
+            getters: list[Callable[[], object]] = [
+                lambda: uow.clients.get("x"),
+                lambda: uow.payers.get("x"),
+                lambda: uow.coverages.get("x"),
+                lambda: uow.authorizations.get("x"),
+                lambda: uow.billing_codes.get("90834"),
+                lambda: uow.diagnoses.get("F41.1"),
+                lambda: uow.sessions.get("x"),
+            ]
+            for kind, get in zip(_KINDS, getters, strict=True):
+                with pytest.raises(NotFound) as info:
+                    get()
+                assert info.value.code == f"{kind}.not_found"
+            with pytest.raises(NotFound) as info:
+                uow.practice.get()
+            assert info.value.code == "practice.not_found"
+
+    def test_leaving_without_commit_discards(self) -> None:
+        """Writes not committed when the block ends are gone; the same unit can be entered again."""
+        with self.open_store() as store:
+            uow = store.uow()
+            with uow:
+                uow.clients.put(Client(id="c1", first_name="A", last_name="B"))
+                uow.sessions.save(_session("s1"))
+                uow.practice.put(PRACTICE)
+            with uow:
+                assert uow.clients.find("c1") is None
+                assert uow.sessions.count() == 0
+                assert uow.practice.find() is None
+
+    def test_an_exception_rolls_back(self) -> None:
+        """An exception leaving the block discards the unit's writes and propagates."""
+        with self.open_store() as store:
+
+            def fail() -> None:
+                with store.uow() as uow:
+                    uow.sessions.save(_session("s1"))
+                    uow.clients.put(Client(id="c1", first_name="A", last_name="B"))
+                    raise ZeroDivisionError
+
+            with pytest.raises(ZeroDivisionError):
+                fail()
+            with store.uow() as uow:
+                assert uow.sessions.find("s1") is None
+                assert uow.clients.list() == []
+
+    def test_rollback_discards_and_continues(self) -> None:
+        """rollback() discards the writes; the unit stays usable and can commit afterwards."""
+        with self.open_store() as store:
+            with store.uow() as uow:
+                uow.sessions.save(_session("s1"))
+                uow.rollback()
+                assert uow.sessions.find("s1") is None
+                uow.sessions.save(_session("s2"))
+                uow.commit()
+                uow.sessions.save(_session("s3"))
+                uow.commit()
+            with store.uow() as uow:
+                assert [s.id for s in uow.sessions.list()] == ["s2", "s3"]
+
+    def test_reads_see_own_writes(self) -> None:
+        """Inside the block every query sees the unit's own puts, saves and deletes."""
+        seeded = self._seeded([_session("s1"), _session("s2", day=DAY + timedelta(days=1))])
+        with seeded as store, store.uow() as uow:
+            uow.clients.put(Client(id="c1", first_name="A", last_name="B"))
+            uow.sessions.delete("s1")
+            uow.sessions.save(_session("s3", day=DAY - timedelta(days=1), appointment_key="k3"))
+            assert uow.clients.get("c1").first_name == "A"
+            assert [s.id for s in uow.sessions.list()] == ["s3", "s2"]
+            assert [s.id for s in uow.sessions.by_client("c1")] == ["s3", "s2"]
+            assert [s.id for s in uow.sessions.between(DAY - timedelta(days=1), DAY)] == ["s3"]
+            assert uow.sessions.count() == 2
+            assert uow.sessions.find("s1") is None
+            found = uow.sessions.by_appointment_key("k3")
+            assert found is not None
+            assert found.id == "s3"
+            last = uow.sessions.last_saved_for("c1")
+            assert last is not None
+            assert last.id == "s3"
+
+    def test_a_unit_sees_its_snapshot_only(self) -> None:
+        """A unit entered before another unit commits does not see that commit; a later unit does."""
+        with self.open_store() as store:
+            reader, writer = store.uow(), store.uow()
+            with reader:
+                assert reader.sessions.count() == 0
+                with writer:
+                    writer.sessions.save(_session("s1"))
+                    writer.clients.put(Client(id="c1", first_name="A", last_name="B"))
+                    writer.commit()
+                assert reader.sessions.find("s1") is None
+                assert reader.sessions.count() == 0
+                assert reader.clients.list() == []
+                reader.rollback()  # continues with a fresh snapshot
+                assert reader.sessions.count() == 1
+
+    # -- keyed records ----------------------------------------------------------------------
+
+    @_SHARED
+    @given(
+        clients=st.lists(testing.clients(), max_size=3, unique_by=lambda c: c.id),
+        payers=st.lists(testing.payers(), max_size=3, unique_by=lambda p: p.id),
+        coverages=st.lists(testing.coverages(), max_size=3, unique_by=lambda c: c.id),
+        authorizations=st.lists(testing.authorizations(), max_size=3, unique_by=lambda a: a.id),
+        billing_codes=st.lists(testing.billing_code_setups(), max_size=3, unique_by=lambda b: b.code),
+        practice=st.none() | testing.practices(),
+    )
+    def test_records_read_back_equal_in_key_order(
+        self,
+        *,
+        clients: list[Client],
+        payers: list[Payer],
+        coverages: list[Coverage],
+        authorizations: list[Authorization],
+        billing_codes: list[BillingCode],
+        practice: PracticeSetup | None,
+    ) -> None:
+        """Committed records read back equal, listed in key order, from a new unit of work (and after reopening)."""
+        with self._seeded(
+            clients=clients,
+            payers=payers,
+            coverages=coverages,
+            authorizations=authorizations,
+            billing_codes=billing_codes,
+        ) as store:
+            if practice is not None:
+                with store.uow() as uow:
+                    uow.practice.put(practice)
+                    uow.commit()
+            for _ in range(2 if store.can_reopen else 1):
+                with store.uow() as uow:
+                    assert uow.clients.list() == sorted(clients, key=lambda c: c.id)
+                    assert uow.payers.list() == sorted(payers, key=lambda p: p.id)
+                    assert uow.coverages.list() == sorted(coverages, key=lambda c: c.id)
+                    assert uow.authorizations.list() == sorted(authorizations, key=lambda a: a.id)
+                    assert uow.billing_codes.list() == sorted(billing_codes, key=lambda b: b.code)
+                    for client in clients:
+                        assert uow.clients.get(client.id) == client
+                    for coverage in coverages:
+                        assert uow.coverages.get(coverage.id) == coverage
+                    assert uow.practice.find() == practice
+                if store.can_reopen:
+                    store.reopen()
+
+    def test_add_refuses_a_taken_key(self) -> None:
+        """add() raises AlreadyExists with ``<kind>.exists`` for a taken key (committed or written in the unit)."""
+        client = Client(id="c1", first_name="A", last_name="B")
+        payer = Payer(id="p1", name="Aetna")
+        coverage = _coverage("k1")
+        auth = Authorization(
+            id="a1", client_id="c1", payer_id="p1", number="A1", start=DAY, end=DAY, sessions_authorized=4
+        )
+        with self._seeded(clients=[client]) as store, store.uow() as uow:
+            uow.payers.add(payer)
+            uow.coverages.add(coverage)
+            uow.authorizations.add(auth)
+            cases: list[tuple[str, Callable[[], None]]] = [
+                ("client", lambda: uow.clients.add(client)),
+                ("payer", lambda: uow.payers.add(payer)),
+                ("coverage", lambda: uow.coverages.add(coverage)),
+                ("authorization", lambda: uow.authorizations.add(auth)),
+            ]
+            for kind, add in cases:
+                with pytest.raises(AlreadyExists) as info:
+                    add()
+                assert info.value.code == f"{kind}.exists"
+            assert len(uow.clients.list()) == 1
+
+    def test_put_replaces(self) -> None:
+        """put() replaces the record with the same key, in the unit and once committed."""
+        with self._seeded(clients=[Client(id="c1", first_name="A", last_name="B")]) as store:
+            with store.uow() as uow:
+                uow.clients.put(Client(id="c1", first_name="Z", last_name="B"))
+                assert uow.clients.get("c1").first_name == "Z"
+                uow.commit()
+            with store.uow() as uow:
+                assert [c.first_name for c in uow.clients.list()] == ["Z"]
+
+    def test_codes_are_found_by_any_spelling(self) -> None:
+        """Billing and diagnosis setups are found by any spelling; malformed codes are simply not found."""
+        with (
+            self._seeded(
+                billing_codes=[
+                    BillingCode(code="90834", description="Psychotherapy 45", default_charge="140")
+                ],
+                diagnoses=[DiagnosisCode(code="F41.1", description="GAD")],
+            ) as store,
+            store.uow() as uow,
+        ):
+            assert uow.billing_codes.get(" 90834 ").code == "90834"
+            assert uow.diagnoses.get("f411").code == "F41.1"
+            assert uow.diagnoses.get("F41.1").description == "GAD"
+            assert uow.billing_codes.find("not a code") is None
+            assert uow.diagnoses.find("??") is None
+            assert [d.description for d in uow.diagnoses.list()] == ["GAD"]
+
+    def test_coverages_by_client_rank_and_date(self) -> None:
+        """for_client orders by rank, effective date, id; active_on keeps those in effect; delete removes."""
+        covs = [
+            _coverage("k3", rank=CoverageRank.SECONDARY),
+            _coverage("k2", effective=date(2025, 6, 1), termination=date(2025, 12, 31)),
+            _coverage("k1"),
+            _coverage("k4", client_id="c2"),
+        ]
+        with self._seeded(coverages=covs) as store:
+            with store.uow() as uow:
+                assert [c.id for c in uow.coverages.for_client("c1")] == ["k2", "k1", "k3"]
+                assert [c.id for c in uow.coverages.active_on("c1", DAY)] == ["k1", "k3"]
+                assert [c.id for c in uow.coverages.active_on("c1", date(2025, 7, 1))] == ["k2"]
+                assert list(active_coverages("c1", DAY, covs)) == uow.coverages.active_on("c1", DAY)
+                uow.coverages.delete("k1")
+                with pytest.raises(NotFound) as info:
+                    uow.coverages.delete("k1")
+                assert info.value.code == "coverage.not_found"
+                assert [c.id for c in uow.coverages.for_client("c1")] == ["k2", "k3"]
+                uow.commit()
+            with store.uow() as uow:
+                assert [c.id for c in uow.coverages.list()] == ["k2", "k3", "k4"]
+
+    def test_authorizations_by_start_date(self) -> None:
+        """Authorizations for_client order by start date then id; active_on keeps start <= day <= end."""
+
+        def auth(aid: str, start: date, end: date, client_id: str = "c1") -> Authorization:
+            return Authorization(
+                id=aid,
+                client_id=client_id,
+                payer_id="p1",
+                number="A1",
+                start=start,
+                end=end,
+                sessions_authorized=4,
+            )
+
+        auths = [
+            auth("a2", date(2026, 1, 1), date(2026, 3, 1)),
+            auth("a1", date(2026, 3, 1), date(2026, 6, 30)),
+            auth("a0", date(2026, 1, 1), date(2026, 12, 31)),
+            auth("a9", date(2026, 1, 1), date(2026, 12, 31), client_id="c2"),
+        ]
+        with self._seeded(authorizations=auths) as store, store.uow() as uow:
+            assert [a.id for a in uow.authorizations.for_client("c1")] == ["a0", "a2", "a1"]
+            assert [a.id for a in uow.authorizations.active_on("c1", date(2026, 3, 1))] == ["a0", "a2", "a1"]
+            assert [a.id for a in uow.authorizations.active_on("c1", DAY)] == ["a0", "a1"]
+            assert uow.authorizations.active_on("c3", DAY) == []
+
+    @_SHARED
+    @given(practice=testing.practices(), other=testing.practices())
+    def test_the_practice_setup(self, practice: PracticeSetup, other: PracticeSetup) -> None:
+        """The practice setup is one record: put replaces it, and it reads back equal."""
+        with self.open_store() as store:
+            for value in (practice, other):
+                with store.uow() as uow:
+                    uow.practice.put(value)
+                    assert uow.practice.get() == value
+                    uow.commit()
+                with store.uow() as uow:
+                    assert uow.practice.get() == value
+
+    # -- sessions ---------------------------------------------------------------------------
+
+    @_SHARED
+    @given(sessions=_FULL_SESSIONS)
+    def test_sessions_read_back_equal_and_ordered(self, sessions: list[ClientSession]) -> None:
+        """Saved sessions come back with version 1, equal in every field, ordered by date of service then id."""
+        with self._seeded(sessions) as store:
+            for _ in range(2 if store.can_reopen else 1):
+                expected = sorted(
+                    (attrs.evolve(s, version=1) for s in sessions), key=lambda s: (s.date_of_service, s.id)
+                )
+                with store.uow() as uow:
+                    assert uow.sessions.list() == expected
+                    assert uow.sessions.count() == len(sessions)
+                    for s in expected:
+                        assert uow.sessions.get(s.id) == s
+                    for client_id in _CLIENT_IDS:
+                        assert uow.sessions.by_client(client_id) == [
+                            s for s in expected if s.client_id == client_id
+                        ]
+                    for s in expected:
+                        if s.appointment_key is not None:
+                            assert uow.sessions.by_appointment_key(s.appointment_key) == s
+                if store.can_reopen:
+                    store.reopen()
+
+    @_SHARED
+    @given(sessions=_SESSIONS, start=_DATES, days=st.integers(0, 400))
+    def test_between_is_inclusive(self, sessions: list[ClientSession], start: date, days: int) -> None:
+        """between(start, end) holds exactly the sessions with start <= date of service <= end, in order."""
+        end = start + timedelta(days=days)
+        with self._seeded(sessions) as store, store.uow() as uow:
+            expected = sorted(
+                (attrs.evolve(s, version=1) for s in sessions if start <= s.date_of_service <= end),
+                key=lambda s: (s.date_of_service, s.id),
+            )
+            assert uow.sessions.between(start, end) == expected
+            on_start = uow.sessions.between(start, start)
+            assert all(s.date_of_service == start for s in on_start)
+
+    def test_save_bumps_the_version(self) -> None:
+        """save() stores and returns the session with version + 1; saving that again bumps it again."""
+        with self.open_store() as store:
+            with store.uow() as uow:
+                first = uow.sessions.save(_session("s1"))
+                assert first.version == 1
+                second = uow.sessions.save(attrs.evolve(first, charge="150.00"))
+                assert second.version == 2
+                uow.commit()
+            with store.uow() as uow:
+                assert uow.sessions.get("s1") == second
+                third = uow.sessions.save(second)
+                assert third.version == 3
+                uow.commit()
+            with store.uow() as uow:
+                assert uow.sessions.get("s1").version == 3
+
+    def test_a_wrong_version_is_a_concurrent_update(self) -> None:
+        """Saving a new session with version != 0, or a stored one with another version, raises session.version."""
+        with self._seeded([_session("s1")]) as store, store.uow() as uow:
+            for bad in (_session("s2", version=3), _session("s1"), _session("s1", version=2)):
+                with pytest.raises(ConcurrentUpdate) as info:
+                    uow.sessions.save(bad)
+                assert info.value.code == "session.version"
+                assert info.value.field == "version"
+            assert uow.sessions.get("s1").version == 1
+            assert uow.sessions.count() == 1
+
+    def test_a_stale_copy_is_refused(self) -> None:
+        """A session read, then changed and committed by another unit, cannot be saved from the stale copy."""
+        with self._seeded([_session("s1")]) as store:
+            with store.uow() as uow:
+                stale = uow.sessions.get("s1")
+            with store.uow() as uow:
+                uow.sessions.save(attrs.evolve(stale, charge="150.00"))
+                uow.commit()
+            with store.uow() as uow, pytest.raises(ConcurrentUpdate):
+                uow.sessions.save(attrs.evolve(stale, charge="160.00"))
+            with store.uow() as uow:
+                assert uow.sessions.get("s1").charge == Money("150.00")
+
+    def test_concurrent_units_one_wins(self) -> None:
+        """Two open units update the same session: the first commit wins, the second raises and applies nothing."""
+        with self._seeded([_session("s1")]) as store:
+            a, b = store.uow(), store.uow()
+            with a, b:
+                a.sessions.save(attrs.evolve(a.sessions.get("s1"), line_note="from a"))
+                b.sessions.save(attrs.evolve(b.sessions.get("s1"), line_note="from b"))
+                b.clients.put(Client(id="c9", first_name="B", last_name="B"))
+                a.commit()
+                with pytest.raises(ConcurrentUpdate) as info:
+                    b.commit()
+                assert info.value.code == "session.version"
+                assert b.sessions.get("s1").line_note == "from a"  # b continues with a fresh snapshot
+            with store.uow() as uow:
+                s1 = uow.sessions.get("s1")
+                assert (s1.line_note, s1.version) == ("from a", 2)
+                assert uow.clients.find("c9") is None
+
+    def test_concurrent_delete_conflicts(self) -> None:
+        """A unit deleting a session another unit updated and committed meanwhile gets ConcurrentUpdate."""
+        with self._seeded([_session("s1")]) as store:
+            a, b = store.uow(), store.uow()
+            with a, b:
+                a.sessions.save(a.sessions.get("s1"))
+                b.sessions.delete("s1")
+                a.commit()
+                with pytest.raises(ConcurrentUpdate):
+                    b.commit()
+            with store.uow() as uow:
+                assert uow.sessions.get("s1").version == 2
+
+    def test_concurrent_creates_conflict(self) -> None:
+        """Two units creating a session with the same id: the second commit raises ConcurrentUpdate."""
+        with self.open_store() as store:
+            a, b = store.uow(), store.uow()
+            with a, b:
+                a.sessions.save(_session("s1", line_note="a"))
+                b.sessions.save(_session("s1", line_note="b"))
+                a.commit()
+                with pytest.raises(ConcurrentUpdate):
+                    b.commit()
+            with store.uow() as uow:
+                assert uow.sessions.get("s1").line_note == "a"
+
+    def test_delete_a_session(self) -> None:
+        """delete() removes a session (NotFound session.not_found when there is none); a new one may reuse the id."""
+        with self._seeded([_session("s1", appointment_key="k1")]) as store:
+            with store.uow() as uow:
+                uow.sessions.delete("s1")
+                with pytest.raises(NotFound) as info:
+                    uow.sessions.delete("s1")
+                assert info.value.code == "session.not_found"
+                assert uow.sessions.by_appointment_key("k1") is None
+                assert uow.sessions.count() == 0
+                uow.commit()
+            with store.uow() as uow:
+                assert uow.sessions.find("s1") is None
+                assert uow.sessions.save(_session("s1", appointment_key="k1")).version == 1
+                uow.commit()
+            with store.uow() as uow:
+                assert uow.sessions.count() == 1
+
+    def test_appointment_keys_are_unique(self) -> None:
+        """Another session with a used appointment key raises AlreadyExists (session.appointment_key_taken)."""
+        with self._seeded([_session("s1", appointment_key="k1")]) as store, store.uow() as uow:
+            for sid in ("s2", "s3"):
+                with pytest.raises(AlreadyExists) as info:
+                    uow.sessions.save(_session(sid, appointment_key="k1"))
+                assert (info.value.code, info.value.field) == (
+                    "session.appointment_key_taken",
+                    "appointment_key",
+                )
+            uow.sessions.save(_session("s2", appointment_key="k2"))
+            with pytest.raises(AlreadyExists):
+                uow.sessions.save(_session("s3", appointment_key="k2"))
+            # the same session keeps its key; a key given up is free again
+            s1 = uow.sessions.save(attrs.evolve(uow.sessions.get("s1"), line_note="again"))
+            uow.sessions.save(attrs.evolve(s1, appointment_key=None))
+            assert uow.sessions.save(_session("s3", appointment_key="k1")).appointment_key == "k1"
+            uow.commit()
+            found = uow.sessions.by_appointment_key("k1")
+            assert found is not None
+            assert found.id == "s3"
+            assert uow.sessions.by_appointment_key("nope") is None
+
+    def test_concurrent_units_cannot_share_a_key(self) -> None:
+        """Two units importing the same appointment: the second commit raises AlreadyExists and applies nothing."""
+        with self.open_store() as store:
+            a, b = store.uow(), store.uow()
+            with a, b:
+                a.sessions.save(_session("s1", appointment_key="k1"))
+                b.sessions.save(_session("s2", appointment_key="k1"))
+                a.commit()
+                with pytest.raises(AlreadyExists) as info:
+                    b.commit()
+                assert info.value.code == "session.appointment_key_taken"
+            with store.uow() as uow:
+                assert [s.id for s in uow.sessions.list()] == ["s1"]
+
+    def test_last_saved_for_follows_the_save_sequence(self) -> None:
+        """last_saved_for is the client's session saved last, not the latest date of service."""
+        late, early = (
+            _session("s1", day=DAY + timedelta(days=30)),
+            _session("s2", day=DAY - timedelta(days=30)),
+        )
+        with self._seeded([late, early, _session("s3", client_id="c2")]) as store:
+            with store.uow() as uow:
+                last = uow.sessions.last_saved_for("c1")
+                assert last is not None
+                assert last.id == "s2"
+                assert uow.sessions.last_saved_for("nobody") is None
+                uow.sessions.save(uow.sessions.get("s1"))  # saved again: now the last
+                last = uow.sessions.last_saved_for("c1")
+                assert last is not None
+                assert last.id == "s1"
+                uow.commit()
+            with store.uow() as uow:
+                last = uow.sessions.last_saved_for("c1")
+                assert last is not None
+                assert last.id == "s1"
+                uow.sessions.delete("s1")
+                last = uow.sessions.last_saved_for("c1")
+                assert last is not None
+                assert last.id == "s2"
+
+    @_SHARED
+    @given(
+        sessions=_SESSIONS,
+        coverages=st.lists(
+            st.sampled_from(_CLIENT_IDS).flatmap(lambda c: testing.coverages(client_id=c)),
+            max_size=4,
+            unique_by=lambda c: c.id,
+        ),
+    )
+    def test_by_destination_follows_routing(
+        self, sessions: list[ClientSession], coverages: list[Coverage]
+    ) -> None:
+        """by_destination holds the sessions whose route (with the unit's coverages) contains the destination."""
+        with self._seeded(sessions, coverages=coverages) as store, store.uow() as uow:
+            stored = uow.sessions.list()
+            for destination in Destination:
+                expected = [s for s in stored if destination in route(s, coverages)]
+                assert uow.sessions.by_destination(destination) == expected
+            # coverages written in the unit count too
+            uow.coverages.put(_coverage("zz", client_id="c1", effective=date(2000, 1, 1)))
+            now = uow.coverages.list()
+            claims = uow.sessions.by_destination(Destination.INSURANCE_CLAIM)
+            assert claims == [s for s in stored if Destination.INSURANCE_CLAIM in route(s, now)]
+            assert all(s.bill_to is BillTo.AUTOMATIC for s in claims)
+
+    def test_save_many_is_all_or_nothing(self) -> None:
+        """If one session of save_many fails, none of them is saved and the unit's earlier writes stay."""
+        with self._seeded([_session("s0", appointment_key="k0")]) as store, store.uow() as uow:
+            uow.sessions.save(_session("before"))
+            batch = [
+                _session("s1"),
+                _session("s2", appointment_key="k2"),
+                _session("s3", appointment_key="k0"),
+            ]
+            with pytest.raises(AlreadyExists):
+                uow.sessions.save_many(batch)
+            with pytest.raises(ConcurrentUpdate):
+                uow.sessions.save_many([_session("s4"), _session("s4")])
+            assert sorted(s.id for s in uow.sessions.list()) == ["before", "s0"]
+            assert uow.sessions.by_appointment_key("k2") is None
+            saved = uow.sessions.save_many([_session("s1"), _session("s2", appointment_key="k2")])
+            assert [s.version for s in saved] == [1, 1]
+            uow.commit()
+            assert uow.sessions.count() == 4
+
+    def test_commit_is_all_or_nothing(self) -> None:
+        """A commit that conflicts applies none of the unit's writes, of any kind."""
+        with self._seeded([_session("s1")]) as store:
+            a, b = store.uow(), store.uow()
+            with a, b:
+                b.clients.put(Client(id="c1", first_name="A", last_name="B"))
+                b.practice.put(PRACTICE)
+                b.coverages.put(_coverage("k1"))
+                b.sessions.save_many([_session(f"n{i}") for i in range(20)])
+                b.sessions.save(b.sessions.get("s1"))
+                a.sessions.delete("s1")
+                a.commit()
+                with pytest.raises(ConcurrentUpdate):
+                    b.commit()
+            with store.uow() as uow:
+                assert uow.clients.list() == []
+                assert uow.practice.find() is None
+                assert uow.coverages.list() == []
+                assert uow.sessions.count() == 0
+
+    def test_many_sessions_in_one_unit(self) -> None:
+        """A thousand sessions saved in one unit are all there after the commit, in order."""
+        batch = [
+            _session(f"s{i:04d}", client_id=f"c{i % 7}", day=DAY + timedelta(days=i % 50))
+            for i in range(1000)
+        ]
+        with self.open_store() as store:
+            with store.uow() as uow:
+                uow.sessions.save_many(batch)
+                uow.commit()
+            with store.uow() as uow:
+                assert uow.sessions.count() == 1000
+                listed = uow.sessions.list()
+                assert [s.id for s in listed] == [
+                    s.id for s in sorted(batch, key=lambda s: (s.date_of_service, s.id))
+                ]
+                assert all(s.version == 1 for s in listed)
