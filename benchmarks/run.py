@@ -1,0 +1,568 @@
+"""sessionkit benchmarks: speed and memory as ratios to floors measured in the same run.
+
+Each pair runs the subject and its floor in the same process, interleaved,
+over several repetitions; the table shows the median cost per record, the
+ratio subject/floor, and how the per-record cost changes from the smallest N
+to the largest. Results are also written as JSON.
+
+    python benchmarks/run.py                      # N = 10,000 and 100,000
+    python benchmarks/run.py --n 2000 20000 --repeat 3 --skip-million
+
+Targets (issue 8): build <= 6x, JSON round trip <= 4x, readiness <= 1x,
+SQLite save <= 2x and load <= 2.5x, calendar import <= 1.3x, growth from the
+smallest to the largest N within 1.25x, and streaming 1,000,000 checks under
+200 MB peak.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import os
+import platform
+import random
+import sqlite3
+import statistics
+import sys
+import tempfile
+import time
+import tracemalloc
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+from sessionkit import (
+    AddOnLine,
+    Address,
+    BillingCode,
+    Client,
+    ClientSession,
+    Coverage,
+    FixedClock,
+    Payer,
+    PracticeSetup,
+    ReferringProvider,
+)
+from sessionkit import serialization as ser
+
+HERE = Path(__file__).resolve().parent
+
+DIAGNOSES = ["F41.1", "F32.A", "F43.23", "F33.1", "F90.0", "F42.2", "F43.10", "F60.3"]
+CODES = [("90834", 45, "140.00"), ("90837", 55, "180.00"), ("90832", 30, "95.00"), ("90791", 60, "200.00")]
+MODIFIERS = ["95", "HO", "GT", "59", "U4"]
+NPI_OK = "1234567893"
+
+
+def raw_sessions(n: int, seed: int = 7) -> list[dict[str, Any]]:
+    """N sessions as plain keyword dicts of primitive values (deterministic)."""
+    rng = random.Random(seed)
+    base = date(2026, 1, 5)
+    out = []
+    for i in range(n):
+        code, minutes, charge = CODES[i % len(CODES)]
+        values: dict[str, Any] = {
+            "id": f"s{i:08d}",
+            "client_id": f"c{rng.randrange(2000):05d}",
+            "date_of_service": base + timedelta(days=rng.randrange(300)),
+            "billing_code": code,
+            "minutes": minutes,
+            "charge": charge,
+            "diagnoses": tuple(rng.sample(DIAGNOSES, rng.randint(1, 3))),
+            "modifiers": tuple(rng.sample(MODIFIERS, rng.randint(0, 2))),
+            "place_of_service": "10" if i % 3 == 0 else "11",
+            "paid_at_session": "20.00" if i % 2 else "0",
+            "comments": "" if i % 5 else "called to reschedule once",
+            "version": 0,
+        }
+        if i % 10 == 0:
+            values["referring_provider"] = ReferringProvider(first_name="Sam", last_name="Lee", npi=NPI_OK)
+        if i % 7 == 0:
+            values["add_ons"] = (AddOnLine(code="90785", charge="25.00"),)
+        out.append(values)
+    return out
+
+
+def build_sessions(raws: list[dict[str, Any]]) -> list[ClientSession]:
+    return [ClientSession(**r) for r in raws]
+
+
+def session_tuple(
+    *,
+    id: str,
+    client_id: str,
+    date_of_service: date,
+    additional_dates: tuple[date, ...] = (),
+    billing_code: str,
+    minutes: int | None = None,
+    units: int = 1,
+    charge: str,
+    diagnoses: tuple[str, ...] = (),
+    modifiers: tuple[str, ...] = (),
+    place_of_service: str = "11",
+    bill_to: str = "automatic",
+    paid_at_session: str = "0",
+    referring_provider: object = None,
+    line_note: str = "",
+    resubmission: object = None,
+    overrides: object = None,
+    comments: str = "",
+    add_ons: tuple[object, ...] = (),
+    appointment_key: str | None = None,
+    status: str = "open",
+    version: int = 0,
+) -> tuple[Any, ...]:
+    """The floor: the same keyword arguments packed into a plain tuple, no checks."""
+    return (
+        id, client_id, date_of_service, additional_dates, billing_code, minutes, units, charge, diagnoses,
+        modifiers, place_of_service, bill_to, paid_at_session, referring_provider, line_note, resubmission,
+        overrides, comments, add_ons, appointment_key, status, version,
+    )  # fmt: skip
+
+
+def build_tuples(raws: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
+    return [session_tuple(**r) for r in raws]
+
+
+@dataclass
+class Pair:
+    name: str
+    subject: Callable[[], object]
+    floor: Callable[[], object]
+    records: int
+    target: float
+    subject_times: list[float] = field(default_factory=list)
+    floor_times: list[float] = field(default_factory=list)
+
+    def run_once(self, order: int) -> None:
+        steps = [(self.subject, self.subject_times), (self.floor, self.floor_times)]
+        if order % 2:
+            steps.reverse()
+        for fn, times in steps:
+            gc.collect()
+            gc.disable()
+            try:
+                t0 = time.perf_counter()
+                fn()
+                times.append(time.perf_counter() - t0)
+            finally:
+                gc.enable()
+
+    def result(self) -> dict[str, Any]:
+        s = statistics.median(self.subject_times) / self.records
+        f = statistics.median(self.floor_times) / self.records
+        return {
+            "pair": self.name,
+            "records": self.records,
+            "subject_us": s * 1e6,
+            "floor_us": f * 1e6,
+            "ratio": s / f,
+            "target": self.target,
+            "met": s / f <= self.target,
+        }
+
+
+def make_pairs(n: int) -> Iterator[Pair]:
+    raws = raw_sessions(n)
+    sessions = build_sessions(raws)
+    yield Pair("build sessions vs tuples", lambda: build_sessions(raws), lambda: build_tuples(raws), n, 6.0)
+
+    dicts = [ser.to_dict(s) for s in sessions]
+    texts = [ser.dumps(s) for s in sessions]
+
+    def ser_round() -> None:
+        for s in sessions:
+            ser.loads(ser.dumps(s), ClientSession)
+
+    def json_round() -> None:
+        for d in dicts:
+            json.loads(json.dumps(d))
+
+    yield Pair("JSON round trip vs json", ser_round, json_round, n, 4.0)
+    try:
+        import orjson  # type: ignore[import-not-found,unused-ignore]
+    except ImportError:
+        pass
+    else:
+
+        def orjson_round() -> None:
+            for d in dicts:
+                orjson.loads(orjson.dumps(d))
+
+        yield Pair("JSON round trip vs orjson", ser_round, orjson_round, n, float("inf"))
+
+    yield from readiness_pairs(sessions, texts)
+    yield from sqlite_pairs(sessions)
+
+
+def readiness_pairs(sessions: list[ClientSession], texts: list[str]) -> Iterator[Pair]:
+    try:
+        from sessionkit.readiness import Target, check_many
+    except ImportError:
+        return
+    context = demo_context()
+
+    def check_all() -> None:
+        for _ in check_many(sessions, context, Target.X12_837P):
+            pass
+
+    def decode_all() -> None:
+        for t in texts:
+            json.loads(t)
+
+    yield Pair("check_many vs json.loads", check_all, decode_all, len(sessions), 1.0)
+
+
+def demo_practice() -> PracticeSetup:
+    return PracticeSetup(
+        name="Bench Practice",
+        npi=NPI_OK,
+        tax_id="123456789",
+        taxonomy="101YM0800X",
+        address=Address(line1="1 Main St", city="Albany", state="NY", postal_code="12207"),
+        time_zone="America/New_York",
+        default_billing_code="90834",
+    )
+
+
+def demo_context() -> Any:
+    from sessionkit.readiness import ReadinessContext
+
+    practice = demo_practice()
+    client = Client(
+        id="c00001",
+        first_name="Pat",
+        last_name="Doe",
+        date_of_birth=date(1980, 1, 1),
+        sex="F",
+        address=Address(line1="2 Elm St", city="Albany", state="NY", postal_code="12208"),
+    )
+    payer = Payer(id="p1", name="Acme Health", payer_id="ACME1")
+    coverage = Coverage(
+        id="v1",
+        client_id="c00001",
+        payer_id="p1",
+        member_id="M123",
+        effective=date(2020, 1, 1),
+        copay="20.00",
+    )
+    return ReadinessContext.build(  # type: ignore[attr-defined]
+        practice=practice,
+        client=client,
+        coverages=(coverage,),
+        payers={"p1": payer},
+        today=date(2026, 12, 31),
+    )
+
+
+def sqlite_pairs(sessions: list[ClientSession]) -> Iterator[Pair]:
+    try:
+        from sessionkit.adapters import sqlite as sk_sqlite
+    except ImportError:
+        return
+    tmp = Path(tempfile.mkdtemp(prefix="skbench"))
+    counter = iter(range(1_000_000))
+
+    def fresh(name: str) -> Path:
+        return tmp / f"{name}{next(counter)}.db"
+
+    def save_subject() -> None:
+        db = sk_sqlite.SqliteDatabase(fresh("s"))  # type: ignore[attr-defined]
+        with db.unit_of_work() as uow:
+            uow.sessions.save_many(sessions)
+            uow.commit()
+        db.close()
+
+    def save_floor() -> None:
+        con = sqlite3.connect(fresh("f"), isolation_level=None)
+        con.execute("PRAGMA journal_mode=WAL")
+        con.execute("CREATE TABLE t (id TEXT PRIMARY KEY, client_id TEXT, dos TEXT, doc TEXT)")
+        con.execute("BEGIN")
+        con.executemany(
+            "INSERT INTO t VALUES (?, ?, ?, ?)",
+            [(s.id, s.client_id, s.date_of_service.isoformat(), ser.dumps(s)) for s in sessions],
+        )
+        con.execute("COMMIT")
+        con.close()
+
+    yield Pair("SQLite save vs executemany", save_subject, save_floor, len(sessions), 2.0)
+
+    loaded = fresh("l")
+    db = sk_sqlite.SqliteDatabase(loaded)  # type: ignore[attr-defined]
+    with db.unit_of_work() as uow:
+        uow.sessions.save_many(sessions)
+        uow.commit()
+    db.close()
+    raw_path = fresh("r")
+    con = sqlite3.connect(raw_path)
+    con.execute("CREATE TABLE t (id TEXT PRIMARY KEY, doc TEXT)")
+    con.executemany("INSERT INTO t VALUES (?, ?)", [(s.id, ser.dumps(s)) for s in sessions])
+    con.commit()
+    con.close()
+
+    def load_subject() -> None:
+        db = sk_sqlite.SqliteDatabase(loaded)  # type: ignore[attr-defined]
+        with db.unit_of_work() as uow:
+            uow.sessions.list()
+        db.close()
+
+    def load_floor() -> None:
+        con = sqlite3.connect(raw_path)
+        [json.loads(doc) for (doc,) in con.execute("SELECT doc FROM t")]
+        con.close()
+
+    yield Pair("SQLite load vs select+json.loads", load_subject, load_floor, len(sessions), 2.5)
+
+
+FIRST_NAMES = ["Ada", "Grace", "Alan", "Mary", "Edsger", "Barbara", "Donald", "Frances", "Ken", "Radia"]
+LAST_NAMES = [f"Client{i:03d}" for i in range(20)]
+
+
+def calendar_clients() -> list[Client]:
+    return [
+        Client(
+            id=f"k{i:03d}",
+            first_name=FIRST_NAMES[i % 10],
+            last_name=LAST_NAMES[i // 10],
+            date_of_birth=date(1980, 1, 1),
+            address=Address(line1="2 Elm St", city="Albany", state="NY", postal_code="12208"),
+        )
+        for i in range(200)
+    ]
+
+
+def generated_calendar(events: int = 2000, series: int = 200) -> bytes:
+    """An .ics export: ``series`` weekly series over 2026 and single events for the rest."""
+    clients = calendar_clients()
+    lines = [
+        "BEGIN:VCALENDAR",
+        "VERSION:2.0",
+        "PRODID:-//sessionkit//bench//EN",
+        "BEGIN:VTIMEZONE",
+        "TZID:America/New_York",
+        "BEGIN:DAYLIGHT",
+        "TZOFFSETFROM:-0500",
+        "TZOFFSETTO:-0400",
+        "TZNAME:EDT",
+        "DTSTART:19700308T020000",
+        "RRULE:FREQ=YEARLY;BYMONTH=3;BYDAY=2SU",
+        "END:DAYLIGHT",
+        "BEGIN:STANDARD",
+        "TZOFFSETFROM:-0400",
+        "TZOFFSETTO:-0500",
+        "TZNAME:EST",
+        "DTSTART:19701101T020000",
+        "RRULE:FREQ=YEARLY;BYMONTH=11;BYDAY=1SU",
+        "END:STANDARD",
+        "END:VTIMEZONE",
+    ]
+    rng = random.Random(11)
+    for i in range(events):
+        client = clients[i % len(clients)]
+        day = date(2026, 1, 5) + timedelta(days=(i % 7) + (0 if i < series else rng.randrange(350)))
+        hour = 8 + (i % 11)
+        stamp = f"{day:%Y%m%d}T{hour:02d}0000"
+        lines += [
+            "BEGIN:VEVENT",
+            f"UID:bench-{i}@sessionkit.test",
+            "DTSTAMP:20260101T000000Z",
+            f"DTSTART;TZID=America/New_York:{stamp}",
+            f"DTEND;TZID=America/New_York:{day:%Y%m%d}T{hour:02d}5300",
+            f"SUMMARY:Therapy - {client.full_name}",
+        ]
+        if i < series:
+            lines.append("RRULE:FREQ=WEEKLY;UNTIL=20261231T235959Z")
+        lines.append("END:VEVENT")
+    lines.append("END:VCALENDAR")
+    return ("\r\n".join(lines) + "\r\n").encode()
+
+
+def calendar_pair(repeat_data: bytes) -> Iterator[Pair]:
+    try:
+        import icalendar
+        import recurring_ical_events
+
+        from sessionkit.adapters import sqlite as sk_sqlite
+        from sessionkit.adapters.ics import IcsCalendar
+    except ImportError:
+        return
+    from sessionkit import NameMatcher, SessionBuilder, import_appointments
+
+    clients = calendar_clients()
+    start, end = date(2026, 1, 1), date(2026, 12, 31)
+    tmp = Path(tempfile.mkdtemp(prefix="skcal"))
+    counter = iter(range(1_000_000))
+    practice = demo_practice()
+    codes = [BillingCode(code="90834", default_minutes=45, default_charge="140.00")]
+
+    def bare() -> None:
+        cal = icalendar.Calendar.from_ical(repeat_data)
+        for _ in recurring_ical_events.of(cal).between(start, end + timedelta(days=1)):
+            pass
+
+    def subject() -> None:
+        db = sk_sqlite.open_database(tmp / f"cal{next(counter)}.db")
+        with db.unit_of_work() as uow:
+            uow.practice.put(practice)
+            for c in clients:
+                uow.clients.put(c)
+            for code in codes:
+                uow.billing_codes.put(code)
+            uow.commit()
+        builder = SessionBuilder(db.unit_of_work, FixedClock(date(2026, 12, 31)))
+        report = import_appointments(
+            IcsCalendar(repeat_data, time_zone="America/New_York"), start, end, NameMatcher(clients), builder
+        )
+        db.close()
+        assert report.counts()  # the import ran
+
+    occurrences = sum(
+        1
+        for _ in recurring_ical_events.of(icalendar.Calendar.from_ical(repeat_data)).between(
+            start, end + timedelta(days=1)
+        )
+    )
+    yield Pair("calendar import vs parse+expand", subject, bare, occurrences, 1.3)
+
+
+def bytes_per_session(n: int) -> float:
+    """Memory held per ClientSession in a list (tracemalloc), built from fresh raw values."""
+    raws = raw_sessions(n, seed=99)
+    gc.collect()
+    tracemalloc.start()
+    before = tracemalloc.get_traced_memory()[0]
+    held = build_sessions(raws)
+    after = tracemalloc.get_traced_memory()[0]
+    tracemalloc.stop()
+    assert len(held) == n
+    return (after - before) / n
+
+
+STREAM_SCRIPT = """
+import resource, sys
+sys.path.insert(0, {here!r})
+import run
+from sessionkit import ClientSession
+from sessionkit.readiness import Target, check_many
+
+def stream(n):
+    chunk = run.raw_sessions(1000, seed=5)
+    for i in range(n):
+        values = dict(chunk[i % 1000])
+        values["id"] = "s%09d" % i
+        yield ClientSession(**values)
+
+context = run.demo_context()
+errors = 0
+count = 0
+for report in check_many(stream({n}), context, Target.X12_837P):
+    count += 1
+    errors += not report.ready
+peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print(count, errors, peak_kb)
+"""
+
+
+def stream_peak(n: int) -> dict[str, Any]:
+    """Peak resident memory of a fresh process streaming ``n`` sessions through check_many."""
+    import subprocess
+
+    script = STREAM_SCRIPT.format(here=str(HERE), n=n)
+    t0 = time.perf_counter()
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    elapsed = time.perf_counter() - t0
+    count, errors, peak_kb = (int(x) for x in out.stdout.split())
+    return {"sessions": count, "not_ready": errors, "peak_mb": peak_kb / 1024, "seconds": elapsed}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--n", type=int, nargs="+", default=[10_000, 100_000])
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--json", type=Path, default=HERE / "results.json")
+    parser.add_argument("--stream", type=int, default=1_000_000, help="sessions streamed through check_many")
+    parser.add_argument("--skip-calendar", action="store_true")
+    parser.add_argument("--only", help="run only the pairs whose name contains this text")
+    args = parser.parse_args(argv)
+    results: list[dict[str, Any]] = []
+    print(
+        f"sessionkit benchmarks on {platform.machine()} {platform.processor() or ''}, "
+        f"{os.cpu_count()} cores, Python {platform.python_version()}"
+    )
+    print(f"{'pair':<36} {'n':>8} {'subject':>11} {'floor':>11} {'ratio':>7} {'target':>7}")
+    for n in sorted(args.n):
+        for pair in make_pairs(n):
+            if args.only and args.only not in pair.name:
+                continue
+            for rep in range(args.repeat):
+                pair.run_once(rep)
+            results.append(pair.result())
+            print_row(results[-1])
+    if not args.skip_calendar and (not args.only or args.only in "calendar import vs parse+expand"):
+        for pair in calendar_pair(generated_calendar()):
+            for rep in range(max(2, args.repeat // 2)):
+                pair.run_once(rep)
+            results.append(pair.result())
+            print_row(results[-1])
+    growth = growth_rows(results)
+    for g in growth:
+        print(
+            f"growth {g['pair']:<29} per-record cost x{g['growth']:.2f} from n={g['from']} to n={g['to']}"
+            f" (target <= 1.25): {'met' if g['met'] else 'MISSED'}"
+        )
+    memory: dict[str, Any] = {"bytes_per_session": bytes_per_session(min(args.n))}
+    print(f"memory: {memory['bytes_per_session']:.0f} bytes per ClientSession held in a list")
+    if args.stream:
+        memory["stream"] = stream_peak(args.stream)
+        st_ = memory["stream"]
+        print(
+            f"memory: check_many over {st_['sessions']:,} sessions peaked at {st_['peak_mb']:.0f} MB RSS"
+            f" in {st_['seconds']:.0f} s (target < 200 MB): {'met' if st_['peak_mb'] < 200 else 'MISSED'}"
+        )
+    args.json.write_text(
+        json.dumps(
+            {
+                "pairs": results,
+                "growth": growth,
+                "memory": memory,
+                "python": platform.python_version(),
+                "machine": platform.machine(),
+                "cores": os.cpu_count(),
+            },
+            indent=2,
+        )
+    )
+    print(f"results written to {args.json}")
+    return 0
+
+
+def growth_rows(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    rows = []
+    by_pair: dict[str, list[dict[str, Any]]] = {}
+    for r in results:
+        by_pair.setdefault(r["pair"], []).append(r)
+    for name, rs in by_pair.items():
+        if len(rs) < 2:
+            continue
+        rs.sort(key=lambda r: r["records"])
+        g = rs[-1]["subject_us"] / rs[0]["subject_us"]
+        rows.append(
+            {"pair": name, "from": rs[0]["records"], "to": rs[-1]["records"], "growth": g, "met": g <= 1.25}
+        )
+    return rows
+
+
+def print_row(r: dict[str, Any]) -> None:
+    mark = "met" if r["met"] else "MISSED"
+    print(
+        f"{r['pair']:<36} {r['records']:>8} {r['subject_us']:>9.2f}us {r['floor_us']:>9.2f}us "
+        f"{r['ratio']:>6.2f}x {r['target']:>6.2f}x {mark}"
+    )
+
+
+if __name__ == "__main__":
+    sys.exit(main())
