@@ -59,7 +59,18 @@ from cattrs.errors import (
 )
 from cattrs.gen import make_dict_structure_fn, override
 
-from sessionkit.domain import DiagnosisCode, Modifier, PlaceOfService
+from sessionkit.domain import (
+    ORIGINAL,
+    AddOnLine,
+    ClientSession,
+    DiagnosisCode,
+    InsuranceOverrides,
+    Modifier,
+    PlaceOfService,
+    ReferringProvider,
+    Resubmission,
+)
+from sessionkit.domain.values import _ONE
 from sessionkit.errors import DocumentError, DocumentProblem, InvalidValue, SessionkitError
 from sessionkit.money import Money
 
@@ -492,6 +503,8 @@ def to_dict(obj: Any) -> dict[str, Any]:
     >>> to_dict(AddOnLine(code="90785", charge="20", modifiers=[Modifier("95")]))
     {'schema_version': 1, 'code': '90785', 'units': '1', 'charge': '20.00', 'modifiers': ['95']}
     """
+    if obj.__class__ is ClientSession:
+        return _session_to_dict(obj)
     if not attrs.has(obj.__class__):
         raise TypeError("to_dict takes a sessionkit domain object")
     data = _CONVERTER.unstructure(obj)
@@ -533,6 +546,10 @@ def from_dict(data: Mapping[str, Any], type_: type[T]) -> T:
     if not isinstance(data, Mapping):
         raise _single("document.type", "the document must be a JSON object")
     _check_version(data)
+    if type_ is ClientSession:
+        fast = _session_from_dict(data)
+        if fast is not None:
+            return fast  # type: ignore[return-value]
     body = dict(data)
     del body[_VERSION_KEY]
     if issubclass(type_, _VALUE_TYPES):
@@ -554,6 +571,105 @@ def from_dict(data: Mapping[str, Any], type_: type[T]) -> T:
         return _CONVERTER.structure(payload, type_)
     except Exception as exc:
         raise _document_error(type_, list(_problems(exc, path))) from None
+
+
+# -- ClientSession fast paths ---------------------------------------------------------
+#
+# Sessions are by far the most numerous documents, so they get hand-written
+# paths that give exactly what the generic cattrs hooks give (a property test
+# compares them). Structuring takes the fast path only for a document whose
+# every value has the expected type; anything else goes the generic way,
+# which reports every bad field.
+
+_SESSION_FIELDS: Final = tuple(a.name for a in attrs.fields(ClientSession))
+_SESSION_KEYS: Final = frozenset((_VERSION_KEY, *_SESSION_FIELDS))
+_DATES: dict[str, date] = {}
+_ORIGINAL_DOC: Final = {"frequency": "1", "original_reference": None}
+
+
+def _fast_date(text: str) -> date:
+    hit = _DATES.get(text)
+    if hit is None:
+        hit = _structure_date(text, date)
+        if len(_DATES) >= _MEMO_SIZE:
+            _DATES.clear()
+        _DATES[text] = hit
+    return hit
+
+
+def _session_to_dict(s: ClientSession) -> dict[str, Any]:
+    unstructure = _CONVERTER.unstructure
+    rp = s.referring_provider
+    return {
+        _VERSION_KEY: SCHEMA_VERSION,
+        "id": s.id,
+        "client_id": s.client_id,
+        "date_of_service": s.date_of_service.isoformat(),
+        "additional_dates": [d.isoformat() for d in s.additional_dates],
+        "billing_code": s.billing_code,
+        "minutes": s.minutes,
+        "units": str(s.units),
+        "charge": str(s.charge.amount),
+        "diagnoses": [d.code for d in s.diagnoses],
+        "modifiers": [m.code for m in s.modifiers],
+        "place_of_service": s.place_of_service.code,
+        "bill_to": s.bill_to.value,
+        "paid_at_session": str(s.paid_at_session.amount),
+        "referring_provider": None if rp is None else unstructure(rp),
+        "line_note": s.line_note,
+        "resubmission": dict(_ORIGINAL_DOC) if s.resubmission is ORIGINAL else unstructure(s.resubmission),
+        "overrides": None if s.overrides is None else unstructure(s.overrides),
+        "comments": s.comments,
+        "add_ons": [unstructure(a) for a in s.add_ons],
+        "appointment_key": s.appointment_key,
+        "status": s.status.value,
+        "version": s.version,
+    }
+
+
+def _session_from_dict(d: Mapping[str, Any]) -> ClientSession | None:
+    """The session of a well-typed document, or None to take the generic path."""
+    if d.keys() != _SESSION_KEYS or type(d["id"]) is not str:  # a null id would mint a new one
+        return None
+    structure = _CONVERTER.structure
+    try:
+        dates, diagnoses, modifiers, add_ons = (
+            d["additional_dates"], d["diagnoses"], d["modifiers"], d["add_ons"]
+        )  # fmt: skip
+        if not (type(dates) is list and type(diagnoses) is list and type(modifiers) is list):
+            return None
+        if type(add_ons) is not list or not all(type(x) is str for x in (*diagnoses, *modifiers)):
+            return None
+        charge, paid, units = d["charge"], d["paid_at_session"], d["units"]
+        if not (type(charge) is str and type(paid) is str and type(units) is str):
+            return None
+        rp, resub, overrides = d["referring_provider"], d["resubmission"], d["overrides"]
+        return ClientSession(
+            id=d["id"],
+            client_id=d["client_id"],
+            date_of_service=_fast_date(d["date_of_service"]),
+            additional_dates=tuple(_fast_date(x) for x in dates) if dates else (),
+            billing_code=d["billing_code"],
+            minutes=d["minutes"],
+            units=_ONE if units == "1" else structure(units, Decimal),
+            charge=charge,
+            diagnoses=tuple(diagnoses),
+            modifiers=tuple(modifiers),
+            place_of_service=d["place_of_service"],
+            bill_to=d["bill_to"],
+            paid_at_session=paid,
+            referring_provider=None if rp is None else structure(rp, ReferringProvider),
+            line_note=d["line_note"],
+            resubmission=ORIGINAL if resub == _ORIGINAL_DOC else structure(resub, Resubmission),
+            overrides=None if overrides is None else structure(overrides, InsuranceOverrides),
+            comments=d["comments"],
+            add_ons=tuple(structure(a, AddOnLine) for a in add_ons) if add_ons else (),
+            appointment_key=d["appointment_key"],
+            status=d["status"],
+            version=d["version"],
+        )
+    except Exception:
+        return None
 
 
 def dumps(obj: Any) -> str:

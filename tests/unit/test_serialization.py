@@ -376,3 +376,40 @@ def test_make_converter_and_configure_converter() -> None:
     lax = make_converter(forbid_extra_keys=False)
     body = {k: v for k, v in _doc(colour="blue").items() if k != "schema_version"}
     assert lax.structure(body, ClientSession) == session
+
+
+@given(sessions())
+def test_session_fast_paths_agree_with_the_generic_converter(session: ClientSession) -> None:
+    """The hand-written ClientSession paths give exactly what the generic cattrs hooks give."""
+    generic = make_converter()
+    doc = to_dict(session)
+    assert doc == {"schema_version": SCHEMA_VERSION, **generic.unstructure(session)}
+    assert list(doc) == ["schema_version", *generic.unstructure(session)]
+    body = {k: v for k, v in doc.items() if k != "schema_version"}
+    assert from_dict(doc, ClientSession) == generic.structure(body, ClientSession) == session
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "code"),
+    [
+        ("id", None, "document.type"),
+        ("minutes", "45", "document.type"),
+        ("charge", 12.5, "money.float"),
+        ("diagnoses", "F41.1", "document.type"),
+        ("date_of_service", "20260302", "document.date"),
+        ("units", "many", "document.decimal"),
+    ],
+)
+def test_session_fast_path_leaves_bad_documents_to_the_detailed_path(
+    field: str, value: object, code: str
+) -> None:
+    """A document the fast path cannot take is still reported field by field."""
+    doc = to_dict(
+        ClientSession(
+            id="s1", client_id="c1", date_of_service=date(2026, 3, 2), billing_code="90834", charge="1"
+        )
+    )
+    doc[field] = value
+    with pytest.raises(DocumentError) as info:
+        from_dict(doc, ClientSession)
+    assert [(p.path, p.code) for p in info.value.problems] == [(f"$.{field}", code)]
