@@ -13,7 +13,6 @@ import attrs
 from sessionkit.codes import hcpcs
 from sessionkit.domain import _checks
 from sessionkit.domain.values import (
-    _MODIFIER_LOOKUP,
     _ONE,
     _POS,
     OFFICE,
@@ -71,6 +70,8 @@ _DX: dict[str | DiagnosisCode, DiagnosisCode] = {}
 _CACHE_MAX = 4096
 _HCPCS_OK: dict[str, str] = {}
 _DX_LOOKUP = _DX.__getitem__
+_DX_TUPLES: dict[tuple[object, ...], tuple[DiagnosisCode, ...]] = {(): ()}
+_MOD_TUPLES: dict[tuple[object, ...], tuple[Modifier, ...]] = {(): ()}
 
 
 def _billing_code(value: str) -> str:
@@ -274,22 +275,34 @@ class ClientSession:
             cached = _MONEY.get(charge) if type(charge) is str else None
             charge = cached if cached is not None else _charge(charge)
         set_charge(self, charge)
-        if type(diagnoses) is tuple and len(diagnoses) <= MAX_DIAGNOSES:
-            try:
-                set_diagnoses(self, tuple(map(_DX_LOOKUP, diagnoses)))
-            except (KeyError, TypeError):
-                set_diagnoses(self, _diagnoses(diagnoses))
-        else:
-            set_diagnoses(self, _diagnoses(diagnoses))
-        if modifiers == ():
-            set_modifiers(self, ())
-        elif type(modifiers) is tuple and len(modifiers) <= MAX_MODIFIERS:
-            try:
-                set_modifiers(self, tuple(map(_MODIFIER_LOOKUP, modifiers)))
-            except (KeyError, TypeError):
-                set_modifiers(self, _modifiers(modifiers))
-        else:
-            set_modifiers(self, _modifiers(modifiers))
+        # Whole tuples of codes are cached too: sessions share the same few
+        # diagnosis lists, and a shared tuple costs no allocation.
+        try:
+            dx = _DX_TUPLES.get(diagnoses) if type(diagnoses) is tuple else None
+        except TypeError:  # an unhashable element: the slow path names it
+            dx = None
+        if dx is None:
+            dx = _diagnoses(diagnoses)
+            if (
+                type(diagnoses) is tuple
+                and len(_DX_TUPLES) < _CACHE_MAX
+                and all(type(x) is str for x in diagnoses)
+            ):
+                _DX_TUPLES[diagnoses] = dx
+        set_diagnoses(self, dx)
+        try:
+            mods = _MOD_TUPLES.get(modifiers) if type(modifiers) is tuple else None
+        except TypeError:  # an unhashable element: the slow path names it
+            mods = None
+        if mods is None:
+            mods = _modifiers(modifiers)
+            if (
+                type(modifiers) is tuple
+                and len(_MOD_TUPLES) < _CACHE_MAX
+                and all(type(x) is str for x in modifiers)
+            ):
+                _MOD_TUPLES[modifiers] = mods
+        set_modifiers(self, mods)
         if type(place_of_service) is not PlaceOfService:
             cached_pos = _POS.get(place_of_service) if type(place_of_service) is str else None
             place_of_service = cached_pos if cached_pos is not None else _place_of_service(place_of_service)
