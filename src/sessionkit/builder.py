@@ -15,8 +15,9 @@ the biller should look at before saving; warnings never block a save.
 
 from __future__ import annotations
 
+import contextlib
 import enum
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import date
 from decimal import Decimal
 from types import MappingProxyType
@@ -45,7 +46,18 @@ from sessionkit.domain import (
 )
 from sessionkit.errors import InvalidValue, NotFound, SessionkitError, SessionLocked
 from sessionkit.money import Money, MoneyLike
-from sessionkit.ports import Clock, UnitOfWork
+from sessionkit.ports import (
+    AuthorizationRepository,
+    BillingCodeRepository,
+    ClientRepository,
+    Clock,
+    CoverageRepository,
+    DiagnosisCodeRepository,
+    PayerRepository,
+    PracticeRepository,
+    SessionRepository,
+    UnitOfWork,
+)
 from sessionkit.routing import Destination, client_share, over_payment, route
 
 __all__ = [
@@ -556,6 +568,62 @@ UnitOfWorkSource = UnitOfWork | Callable[[], UnitOfWork]
 """A unit of work, or a factory of fresh ones."""
 
 
+class _SharedUnitOfWork:
+    """The unit of work of :meth:`SessionBuilder.batch`, lent to each operation of the batch.
+
+    Entering it gives it back without starting anything; its ``commit`` and
+    ``rollback`` wait for the batch, which commits once at the end (or rolls
+    everything back when it raises).
+    """
+
+    def __init__(self, uow: UnitOfWork) -> None:
+        self._uow = uow
+
+    def __enter__(self) -> _SharedUnitOfWork:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+    def commit(self) -> None:
+        """Deferred to the end of the batch."""
+
+    def rollback(self) -> None:
+        """Deferred to the end of the batch."""
+
+    @property
+    def clients(self) -> ClientRepository:
+        return self._uow.clients
+
+    @property
+    def payers(self) -> PayerRepository:
+        return self._uow.payers
+
+    @property
+    def coverages(self) -> CoverageRepository:
+        return self._uow.coverages
+
+    @property
+    def billing_codes(self) -> BillingCodeRepository:
+        return self._uow.billing_codes
+
+    @property
+    def diagnoses(self) -> DiagnosisCodeRepository:
+        return self._uow.diagnoses
+
+    @property
+    def authorizations(self) -> AuthorizationRepository:
+        return self._uow.authorizations
+
+    @property
+    def sessions(self) -> SessionRepository:
+        return self._uow.sessions
+
+    @property
+    def practice(self) -> PracticeRepository:
+        return self._uow.practice
+
+
 class SessionBuilder:
     """The entry-screen service over a unit of work and a clock.
 
@@ -568,6 +636,35 @@ class SessionBuilder:
     def __init__(self, uow: UnitOfWorkSource, clock: Clock) -> None:
         self._source = uow
         self.clock = clock
+
+    @contextlib.contextmanager
+    def batch(self) -> Iterator[SessionBuilder]:
+        """A builder whose operations share one unit of work, committed once when the block ends.
+
+        Use it to enter many sessions at once (the calendar import does):
+        each ``save`` is staged in the shared unit and the block commits them
+        all together, or none of them when it raises. Inside the block, every
+        read sees the sessions saved earlier in it.
+
+        >>> from datetime import date
+        >>> from sessionkit import BillingCode, Client, FixedClock, PracticeSetup
+        >>> from sessionkit.adapters.memory import InMemoryUnitOfWork
+        >>> uow = InMemoryUnitOfWork().seed(
+        ...     practice=PracticeSetup(name="P", npi="1234567893", tax_id="123456789",
+        ...                            time_zone="America/New_York", default_billing_code="90834"),
+        ...     clients=[Client(id="c1", first_name="Ada", last_name="Byron")],
+        ...     billing_codes=[BillingCode(code="90834", default_minutes=45, default_charge="140")])
+        >>> builder = SessionBuilder(uow, FixedClock(date(2026, 3, 2)))
+        >>> with builder.batch() as b:
+        ...     for day in (2, 9, 16):
+        ...         _ = b.save(b.start("c1", date(2026, 3, day)))
+        >>> with uow:
+        ...     uow.sessions.count()
+        3
+        """
+        with self._uow() as uow:
+            yield SessionBuilder(_SharedUnitOfWork(uow), self.clock)
+            uow.commit()
 
     def unit_of_work(self) -> UnitOfWork:
         """A unit of work over the builder's storage (a new one when built from a factory)."""
@@ -593,7 +690,7 @@ class SessionBuilder:
         dos = self.clock.today() if date_of_service is None else date_of_service
         with self._uow() as uow:
             practice = uow.practice.get()
-            uow.clients.get(client_id)
+            client = uow.clients.get(client_id)
             last = uow.sessions.last_saved_for(client_id)
             code = last.billing_code if last is not None else practice.default_billing_code
             if code is None:
@@ -623,7 +720,7 @@ class SessionBuilder:
                 place_of_service=practice.default_place_of_service,
                 bill_to=BillTo.AUTOMATIC,
             )
-            return self._draft(uow, session, None)
+            return self._draft(uow, session, None, practice, client)
 
     def open(self, session_id: str) -> SessionDraft:
         """A draft editing the saved session (NotFound ``session.not_found`` if there is none)."""
@@ -631,8 +728,16 @@ class SessionBuilder:
             stored = uow.sessions.get(session_id)
             return self._draft(uow, stored, stored)
 
-    def _draft(self, uow: UnitOfWork, session: ClientSession, stored: ClientSession | None) -> SessionDraft:
-        client = uow.clients.get(session.client_id)
+    def _draft(
+        self,
+        uow: UnitOfWork,
+        session: ClientSession,
+        stored: ClientSession | None,
+        practice: PracticeSetup | None = None,
+        client: Client | None = None,
+    ) -> SessionDraft:
+        if client is None:
+            client = uow.clients.get(session.client_id)
         dos = session.date_of_service
         coverages = tuple(uow.coverages.active_on(session.client_id, dos))
         notes: list[InsuranceNote] = []
@@ -646,15 +751,15 @@ class SessionBuilder:
                 notes.append(
                     InsuranceNote(payer_id=payer.id, payer_name=payer.name, note=payer.insurance_note)
                 )
-        sessions = uow.sessions.by_client(session.client_id)
-        usages = tuple(
-            authorization_usage(a, sessions) for a in uow.authorizations.active_on(session.client_id, dos)
-        )
+        active = uow.authorizations.active_on(session.client_id, dos)
+        # The client's sessions are read only when an authorization needs counting.
+        sessions = uow.sessions.by_client(session.client_id) if active else []
+        usages = tuple(authorization_usage(a, sessions) for a in active)
         return SessionDraft(
             session=session,
             stored=stored,
             client=client,
-            practice=uow.practice.get(),
+            practice=uow.practice.get() if practice is None else practice,
             today=self.clock.today(),
             coverages=coverages,
             insurance_notes=tuple(notes),

@@ -52,7 +52,7 @@ from sessionkit.appointments import (
 )
 from sessionkit.builder import SessionBuilder
 from sessionkit.domain import ClientSession
-from sessionkit.errors import InvalidValue, SessionkitError
+from sessionkit.errors import ConcurrentUpdate, InvalidValue, SessionkitError
 from sessionkit.ports import AlreadyExists, UnitOfWork
 
 __all__ = ["ImportOutcome", "ImportReport", "OutcomeKind", "import_appointments"]
@@ -394,8 +394,18 @@ def import_appointments(  # noqa: PLR0917 -- the signature the issue specifies: 
     chosen = None if select is None else frozenset(select)
     with _uow_of(builder) as uow:
         zone = uow.practice.get().zone
-    importer = _Importer(matcher, builder, zone, chosen, dry_run)
-    outcomes = tuple(importer.outcome(item) for item in source.appointments(start, end))
+    try:
+        # One unit of work for the whole import: every session is committed
+        # together (or none), which is also what makes a large import fast.
+        with builder.batch() as batched:
+            importer = _Importer(matcher, batched, zone, chosen, dry_run)
+            outcomes = tuple(importer.outcome(item) for item in source.appointments(start, end))
+    except (AlreadyExists, ConcurrentUpdate):
+        # Another import committed some of the same appointments meanwhile:
+        # nothing of this run was kept, so run again one appointment at a time
+        # (idempotent: what the other import created is ALREADY_IMPORTED).
+        importer = _Importer(matcher, builder, zone, chosen, dry_run)
+        outcomes = tuple(importer.outcome(item) for item in source.appointments(start, end))
     seen = {o.key for o in outcomes}
     missing = () if chosen is None else tuple(sorted(chosen - seen))
     return ImportReport(outcomes=outcomes, start=start, end=end, dry_run=dry_run, missing_selection=missing)

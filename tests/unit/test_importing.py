@@ -284,16 +284,20 @@ class RacingMatcher:
     """Matches Ada Byron, and meanwhile another import saves a session with the same key."""
 
     def __init__(self, uow: InMemoryUnitOfWork) -> None:
-        self.uow = uow
+        # The other import: its own unit of work over the same storage.
+        self.uow = InMemoryUnitOfWork(uow.store)
         self.raced_id = ""
 
     def match(self, appointment: Appointment) -> MatchResult:
+        if self.raced_id:
+            return MatchResult(client_id="c1")
         with self.uow:
             saved = self.uow.sessions.save(
                 ClientSession(
                     client_id="c1",
-                    date_of_service=date(2026, 3, 10),
+                    date_of_service=appointment.local_date(NY),
                     billing_code="90834",
+                    minutes=appointment.duration_minutes,
                     charge="140.00",
                     appointment_key=appointment.key,
                 )

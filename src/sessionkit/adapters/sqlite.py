@@ -339,6 +339,9 @@ def _chunks(items: Sequence[str]) -> Iterator[Sequence[str]]:
         yield items[i : i + _CHUNK]
 
 
+_DECODED_MAX = 10_000
+
+
 class _Keyed(Generic[V]):
     """get/find/add/put/list over one table: the snapshot in SQLite plus this unit's writes."""
 
@@ -351,6 +354,8 @@ class _Keyed(Generic[V]):
         self._conn = conn
         self.writes: dict[str, V | None] = {}
         """This unit's writes by key (``None``: deleted)."""
+        self._decoded: dict[str, V] = {}
+        """Documents read in this unit, decoded once (the objects are immutable)."""
 
     def _key(self, record: V) -> str:
         return str(record.id)  # type: ignore[attr-defined]
@@ -363,7 +368,12 @@ class _Keyed(Generic[V]):
         return ()
 
     def _load(self, doc: str) -> V:
-        return serialization.loads(doc, self._type)
+        hit = self._decoded.get(doc)
+        if hit is None:
+            hit = serialization.loads(doc, self._type)
+            if len(self._decoded) < _DECODED_MAX:
+                self._decoded[doc] = hit
+        return hit
 
     def _dump(self, record: V) -> str:
         return serialization.dumps(record)
@@ -553,6 +563,7 @@ class SqlitePracticeRepository:
     def __init__(self, conn: sqlite3.Connection) -> None:
         self._conn = conn
         self.written: PracticeSetup | None = None
+        self._decoded: tuple[str, PracticeSetup] | None = None
 
     def get(self) -> PracticeSetup:
         """The practice setup; raises NotFound (``practice.not_found``) before one is put."""
@@ -566,7 +577,11 @@ class SqlitePracticeRepository:
         if self.written is not None:
             return self.written
         row = self._conn.execute("SELECT doc FROM practice WHERE id = 1").fetchone()
-        return None if row is None else serialization.loads(row[0], PracticeSetup)
+        if row is None:
+            return None
+        if self._decoded is None or self._decoded[0] != row[0]:
+            self._decoded = (row[0], serialization.loads(row[0], PracticeSetup))
+        return self._decoded[1]
 
     def put(self, practice: PracticeSetup) -> None:
         """Set the practice setup."""
@@ -621,6 +636,8 @@ class SqliteSessionRepository:
         self._counter = 0
         self._keys: dict[str, str] = {}
         """Appointment key -> id, for the sessions saved in this unit."""
+        self._last: dict[str, str] = {}
+        """Client id -> id of the session saved last for it in this unit (a hint, checked on use)."""
 
     # reading
 
@@ -679,6 +696,11 @@ class SqliteSessionRepository:
 
     def last_saved_for(self, client_id: str) -> ClientSession | None:
         """The client's session saved last (by save sequence), or None."""
+        hint = self._last.get(client_id)
+        if hint is not None:
+            saved = self.writes.get(hint)
+            if saved is not None and saved.client_id == client_id:
+                return saved  # saved after every other write of this unit for the client
         best: ClientSession | None = None
         best_seq = -1
         for sid, s in self.writes.items():
@@ -784,6 +806,7 @@ class SqliteSessionRepository:
             key_of[session.id] = key
         self.seq[session.id] = self._counter
         self._counter += 1
+        self._last[session.client_id] = session.id
         return saved
 
     def save(self, session: ClientSession) -> ClientSession:
@@ -802,11 +825,16 @@ class SqliteSessionRepository:
         versions = self._stored_versions({s.id: None for s in batch})
         owners = self._key_owners({s.appointment_key: None for s in batch if s.appointment_key is not None})
         key_of = {sid: key for key, sid in owners.items()}
-        state = (dict(self.writes), dict(self.expected), dict(self.seq), self._counter, dict(self._keys))
+        if len(batch) == 1:
+            # _save checks everything before it changes anything: nothing to restore.
+            return [self._save(batch[0], versions, owners, key_of)]
+        state = (
+            dict(self.writes), dict(self.expected), dict(self.seq), self._counter, dict(self._keys), dict(self._last)
+        )  # fmt: skip
         try:
             return [self._save(s, versions, owners, key_of) for s in batch]
         except BaseException:
-            self.writes, self.expected, self.seq, self._counter, self._keys = state
+            self.writes, self.expected, self.seq, self._counter, self._keys, self._last = state
             raise
 
     def delete(self, session_id: str) -> None:
