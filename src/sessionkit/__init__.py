@@ -92,6 +92,7 @@ from sessionkit.readiness import (
     check,
     check_many,
 )
+from sessionkit.records import to_records
 from sessionkit.routing import Destination, route
 
 __all__ = [
@@ -179,4 +180,5 @@ __all__ = [
     "route",
     "to_837p",
     "to_cms1500",
+    "to_records",
 ]

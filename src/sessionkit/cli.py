@@ -1,30 +1,702 @@
-"""The ``sessionkit`` command line: thin wiring over the library."""
+"""The ``sessionkit`` command line: thin wiring over the library.
+
+Commands (see ``docs/cli.md``):
+
+* ``sessionkit demo [--db PATH]``: seed a demo practice in an SQLite file,
+  import the shipped sample calendar, print the import report and a
+  readiness summary per target;
+* ``sessionkit import FILE --db PATH [...]``: import an .ics or .csv calendar;
+* ``sessionkit check --db PATH [--target ...] [--format text|json]``: claim
+  readiness of every session;
+* ``sessionkit export --db PATH --format json|csv [--output FILE]``: the sessions.
+
+Exit status: 0 success; 1 ``check`` found a session that is not ready; 2 bad
+input (a missing file, a file that is not a sessionkit database, a calendar
+that cannot be read, a bad option or date: one line on stderr, or argparse's
+usage line plus one error line); 3 an unexpected error; 130 interrupted.
+``--debug`` prints the traceback of an error. Error lines never contain
+client data: they name the argument, the field and a stable code.
+"""
 
 from __future__ import annotations
 
 import argparse
+import csv
+import io
+import json
+import os
 import sys
-from collections.abc import Sequence
+import time
+import traceback
+from collections import Counter
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any, NoReturn
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from sessionkit import serialization
 from sessionkit._version import __version__
+from sessionkit.appointments import (
+    Appointment,
+    CalendarSource,
+    ClientMatcher,
+    InvalidAppointment,
+    MappingMatcher,
+    NameMatcher,
+)
+from sessionkit.builder import SessionBuilder
+from sessionkit.demo import DEMO_TIME_ZONE, SAMPLE_END, SAMPLE_START, sample_calendar, seed_demo
+from sessionkit.domain import Client, ClientSession
+from sessionkit.errors import SessionkitError
+from sessionkit.importing import ImportReport, OutcomeKind, import_appointments
+from sessionkit.ports import SystemClock, UnitOfWork
+from sessionkit.readiness import ReadinessContext, ReadinessReport, Target, check_many
+from sessionkit.records import columns, to_records
+
+if TYPE_CHECKING:
+    from sessionkit.adapters.sqlite import SqliteDatabase
+    from sessionkit.codes.icd10 import DiagnosisCodeSet
+
+__all__ = ["EXIT_BAD_INPUT", "EXIT_INTERNAL", "EXIT_NOT_READY", "EXIT_OK", "build_parser", "main"]
+
+EXIT_OK = 0
+EXIT_NOT_READY = 1
+EXIT_BAD_INPUT = 2
+EXIT_INTERNAL = 3
+EXIT_INTERRUPTED = 130
+
+DEFAULT_DEMO_DB = "sessionkit-demo.db"
+IMPORT_DAYS = 90
+"""Without ``--from``, an import reads this many days before ``--to``."""
+
+TARGETS: Mapping[str, Target] = {
+    "cms1500": Target.CMS1500,
+    "837p": Target.X12_837P,
+    "invoice": Target.CLIENT_INVOICE,
+}
+TOP_FINDINGS = 5
+
+
+class UsageError(Exception):
+    """Bad input found by the command itself: one line on stderr and exit 2.
+
+    The message must not contain client data (name the argument, not its value).
+    """
+
+
+# -- the parser ---------------------------------------------------------------------------------
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with a short error: the usage on one line, then one error line, exit 2."""
+
+    def error(self, message: str) -> NoReturn:
+        usage = " ".join(self.format_usage().split())
+        self.exit(EXIT_BAD_INPUT, f"{usage}\n{self.prog}: error: {message}\n")
+
+
+def _date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError("not a date: use YYYY-MM-DD") from None
+
+
+def _zone(text: str) -> str:
+    try:
+        ZoneInfo(text)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise argparse.ArgumentTypeError("not an IANA time zone (e.g. America/New_York)") from None
+    return text
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``sessionkit`` command."""
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="sessionkit",
         description="Client sessions and claims for behavioural-health practices.",
+        epilog="Exit status: 0 ok, 1 check found sessions not ready, 2 bad input, 3 unexpected error.",
     )
     parser.add_argument("--version", action="version", version=f"sessionkit {__version__}")
+    parser.add_argument("--debug", action="store_true", help="show the traceback of an error")
+    common = _Parser(add_help=False)
+    common.add_argument(
+        "--debug", action="store_true", default=argparse.SUPPRESS, help="show the traceback of an error"
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    demo = commands.add_parser(
+        "demo",
+        parents=[common],
+        help="create a demo practice, import the sample calendar, check readiness",
+        description="Create (or reuse) a demo practice in an SQLite file, import the sample calendar "
+        "shipped with sessionkit and summarise claim readiness. Running it again creates nothing new.",
+    )
+    demo.add_argument(
+        "--db",
+        metavar="PATH",
+        default=DEFAULT_DEMO_DB,
+        help=f"the database file (default: {DEFAULT_DEMO_DB})",
+    )
+    demo.set_defaults(run=_run_demo)
+
+    imp = commands.add_parser(
+        "import",
+        parents=[common],
+        help="import a calendar (.ics or .csv) as client sessions",
+        description="Import the appointments of an iCalendar (.ics) or CSV file as client sessions. "
+        "Appointments imported before are not imported again.",
+    )
+    imp.add_argument("file", metavar="FILE", help="the calendar file (.ics or .csv)")
+    imp.add_argument("--db", metavar="PATH", required=True, help="the sessionkit database file")
+    imp.add_argument(
+        "--from",
+        dest="start",
+        metavar="DATE",
+        type=_date,
+        help=f"first date to import (default: {IMPORT_DAYS} days before --to)",
+    )
+    imp.add_argument(
+        "--to", dest="end", metavar="DATE", type=_date, help="last date to import (default: today)"
+    )
+    imp.add_argument(
+        "--tz",
+        metavar="ZONE",
+        type=_zone,
+        help="IANA zone for times without one (default: the practice's time zone)",
+    )
+    imp.add_argument(
+        "--client-map",
+        metavar="CSV",
+        help="CSV with columns match,client_id (match: an email or a title substring); "
+        "default: match the clients' names in the titles",
+    )
+    imp.add_argument(
+        "--select", metavar="KEY", nargs="+", action="extend", help="import only these appointment keys"
+    )
+    imp.add_argument("--dry-run", action="store_true", help="show what would be imported; save nothing")
+    imp.set_defaults(run=_run_import)
+
+    chk = commands.add_parser(
+        "check",
+        parents=[common],
+        help="check whether every session is ready for a claim or invoice",
+        description="Check every session's readiness. Exit 0 when every session is ready, "
+        "1 when any has an error finding.",
+    )
+    chk.add_argument("--db", metavar="PATH", required=True, help="the sessionkit database file")
+    chk.add_argument(
+        "--target", choices=list(TARGETS), action="append", help="target to check (repeatable; default: all)"
+    )
+    chk.add_argument("--format", choices=["text", "json"], default="text", help="output format")
+    chk.set_defaults(run=_run_check)
+
+    exp = commands.add_parser(
+        "export",
+        parents=[common],
+        help="write the sessions as JSON or CSV",
+        description="Write every session as JSON documents or as a flat CSV table.",
+    )
+    exp.add_argument("--db", metavar="PATH", required=True, help="the sessionkit database file")
+    exp.add_argument("--format", choices=["json", "csv"], required=True, help="output format")
+    exp.add_argument("--output", metavar="FILE", help="write to FILE instead of standard output")
+    exp.set_defaults(run=_run_export)
     return parser
 
 
+# -- progress -----------------------------------------------------------------------------------
+
+
+class Progress:
+    """A progress line on a terminal's stderr (``label n/total``), cleared at the end.
+
+    Silent when the stream is not a terminal, and for work that ends within
+    ``delay`` seconds.
+    """
+
+    delay = 0.5
+    interval = 0.1
+
+    def __init__(self, label: str, total: int, stream: IO[str] | None = None) -> None:
+        self.stream = sys.stderr if stream is None else stream
+        self.enabled = bool(getattr(self.stream, "isatty", lambda: False)())
+        self.label = label
+        self.total = total
+        self.started = time.monotonic()
+        self.last = 0.0
+        self.shown = False
+
+    def step(self, done: int) -> None:
+        """Report ``done`` items of ``total``."""
+        if not self.enabled:
+            return
+        now = time.monotonic()
+        if now - self.started < self.delay or (now - self.last < self.interval and done < self.total):
+            return
+        self.last = now
+        self.shown = True
+        self.stream.write(f"\r{self.label} {done}/{self.total}")
+        self.stream.flush()
+
+    def close(self) -> None:
+        """Clear the line if anything was shown."""
+        if self.shown:
+            self.stream.write("\r\x1b[K")
+            self.stream.flush()
+            self.shown = False
+
+
+class _ListSource:
+    """A calendar read once, whose items are handed out with a progress line."""
+
+    def __init__(self, items: list[Appointment | InvalidAppointment], progress: Progress) -> None:
+        self.items = items
+        self.progress = progress
+
+    def appointments(self, start: date, end: date) -> Iterator[Appointment | InvalidAppointment]:
+        for i, item in enumerate(self.items, 1):
+            yield item
+            self.progress.step(i)
+
+
+# -- shared helpers -----------------------------------------------------------------------------
+
+
+def _open_existing(path_text: str) -> SqliteDatabase:
+    from sessionkit.adapters.sqlite import open_database  # noqa: PLC0415 (keeps --help fast)
+
+    path = Path(path_text)
+    if not path.exists():
+        raise UsageError(
+            "the database file does not exist (argument --db); create one with 'sessionkit demo'"
+        )
+    if path.is_dir():
+        raise UsageError("the database path is a directory, not a file (argument --db)")
+    if path.stat().st_size == 0:
+        raise UsageError("the database file is empty: not a sessionkit database (argument --db)")
+    return open_database(path)
+
+
+def _today(uow: UnitOfWork) -> date:
+    with uow:
+        practice = uow.practice.find()
+    return SystemClock(practice.time_zone if practice is not None else "UTC").today()
+
+
+def _code_set() -> DiagnosisCodeSet | None:
+    from sessionkit.codes.icd10 import default_code_set  # noqa: PLC0415 (optional extra)
+
+    return default_code_set()
+
+
+def _ics_calendar(source: str | Path, time_zone: str) -> CalendarSource:
+    try:
+        from sessionkit.adapters.ics import IcsCalendar  # noqa: PLC0415 (optional extra)
+    except ModuleNotFoundError:
+        raise UsageError("reading .ics files needs the ical extra: pip install 'sessionkit[ical]'") from None
+    return IcsCalendar(source, time_zone=time_zone)
+
+
+def _calendar(path: Path, time_zone: str) -> CalendarSource:
+    suffix = path.suffix.lower()
+    if suffix in {".ics", ".ical", ".icalendar"}:
+        return _ics_calendar(path, time_zone)
+    if suffix in {".csv", ".txt"}:
+        from sessionkit.adapters.csv import CsvCalendar  # noqa: PLC0415 (keeps --help fast)
+
+        return CsvCalendar(path, time_zone=time_zone)
+    raise UsageError("the calendar file must end in .ics or .csv (argument FILE)")
+
+
+def _client_map(path_text: str) -> MappingMatcher:
+    path = Path(path_text)
+    if not path.is_file():
+        raise UsageError("the client map file does not exist (argument --client-map)")
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError):
+        raise UsageError("the client map file cannot be read as UTF-8 text (argument --client-map)") from None
+    reader = csv.DictReader(io.StringIO(text, newline=""), strict=True)
+    header = {(name or "").strip().casefold(): name for name in reader.fieldnames or ()}
+    if "match" not in header or "client_id" not in header:
+        raise UsageError("the client map needs the columns match and client_id (argument --client-map)")
+    by_email: dict[str, str] = {}
+    by_title: dict[str, str] = {}
+    try:
+        for row in reader:
+            match = (row.get(header["match"]) or "").strip()
+            client_id = (row.get(header["client_id"]) or "").strip()
+            if not match or not client_id:
+                continue
+            (by_email if "@" in match else by_title)[match] = client_id
+    except csv.Error:
+        raise UsageError(
+            f"the client map cannot be read at line {reader.line_num} (argument --client-map)"
+        ) from None
+    return MappingMatcher(by_title_substring=by_title, by_email=by_email)
+
+
+def _import_summary(report: ImportReport) -> str:
+    counts = report.counts()
+    created = counts[OutcomeKind.WOULD_CREATE if report.dry_run else OutcomeKind.CREATED]
+    done = "would be created" if report.dry_run else "created"
+    line = f"{created} {done}, {counts[OutcomeKind.ALREADY_IMPORTED]} already imported"
+    if counts[OutcomeKind.CHANGED]:
+        line += f", {counts[OutcomeKind.CHANGED]} changed in the calendar since"
+    if created == 0:
+        line += ": nothing new to import"
+    return line
+
+
+def _run_import_with(  # noqa: PLR0917 (private; every argument is needed)
+    uow_factory: Callable[[], UnitOfWork],
+    source: CalendarSource,
+    start: date,
+    end: date,
+    matcher: ClientMatcher | None,
+    select: Sequence[str] | None,
+    *,
+    dry_run: bool,
+    clock: SystemClock,
+) -> ImportReport:
+    if matcher is None:
+        with uow_factory() as uow:
+            clients: list[Client] = uow.clients.list()
+        matcher = NameMatcher(clients)
+    progress = Progress("importing", 0)
+    try:
+        items = list(source.appointments(start, end))
+        progress.total = len(items)
+        builder = SessionBuilder(uow_factory, clock)
+        return import_appointments(
+            _ListSource(items, progress), start, end, matcher, builder, select, dry_run=dry_run
+        )
+    finally:
+        progress.close()
+
+
+# -- readiness ----------------------------------------------------------------------------------
+
+
+class _Contexts:
+    """Readiness contexts built from the database, one per client (cached)."""
+
+    def __init__(self, uow: UnitOfWork, today: date, code_set: DiagnosisCodeSet | None) -> None:
+        self.uow = uow
+        self.today = today
+        self.code_set = code_set
+        self.practice = uow.practice.find()
+        self.payers = uow.payers.list()
+        self.billing_codes = uow.billing_codes.list()
+        self.cache: dict[str, ReadinessContext] = {}
+
+    def __call__(self, session: ClientSession) -> ReadinessContext:
+        cid = session.client_id
+        found = self.cache.get(cid)
+        if found is None:
+            uow = self.uow
+            found = ReadinessContext.build(
+                today=self.today,
+                practice=self.practice,
+                client=uow.clients.find(cid),
+                coverages=uow.coverages.for_client(cid),
+                payers=self.payers,
+                authorizations=uow.authorizations.for_client(cid),
+                sessions=uow.sessions.by_client(cid),
+                code_set=self.code_set,
+                billing_codes=self.billing_codes,
+            )
+            self.cache[cid] = found
+        return found
+
+
+class _Readiness:
+    """Every session's reports for the targets checked."""
+
+    def __init__(
+        self,
+        targets: Sequence[Target],
+        sessions: list[ClientSession],
+        reports: dict[Target, list[ReadinessReport]],
+        today: date,
+        code_set: DiagnosisCodeSet | None,
+    ) -> None:
+        self.targets = targets
+        self.sessions = sessions
+        self.reports = reports
+        self.today = today
+        self.code_set = code_set
+
+    @property
+    def all_ready(self) -> bool:
+        return all(r.ready for reports in self.reports.values() for r in reports)
+
+
+def _check(uow_factory: Callable[[], UnitOfWork], targets: Sequence[Target]) -> _Readiness:
+    code_set = _code_set()
+    today = _today(uow_factory())
+    with uow_factory() as uow:
+        sessions = uow.sessions.list()
+        contexts = _Contexts(uow, today, code_set)
+        reports: dict[Target, list[ReadinessReport]] = {}
+        progress = Progress("checking", len(sessions) * len(targets))
+        try:
+            done = 0
+            for target in targets:
+                found = []
+                for report in check_many(sessions, contexts, target):
+                    found.append(report)
+                    done += 1
+                    progress.step(done)
+                reports[target] = found
+        finally:
+            progress.close()
+    return _Readiness(targets, sessions, reports, today, code_set)
+
+
+def _summary_lines(readiness: _Readiness) -> list[str]:
+    release = "not installed" if readiness.code_set is None else readiness.code_set.release
+    n = len(readiness.sessions)
+    lines = [
+        (
+            f"Readiness of {n} session{'' if n == 1 else 's'} on {readiness.today.isoformat()} "
+            f"(ICD-10-CM code set: {release})"
+        )
+    ]
+    for target in readiness.targets:
+        reports = readiness.reports[target]
+        ready = sum(1 for r in reports if r.ready)
+        lines.append(f"  {target.label + ':':<16}{ready:>4} ready, {len(reports) - ready:>4} not ready")
+        common = Counter(
+            (f.severity.rank, f.severity.value, f.code, f.field) for r in reports for f in r.findings
+        ).most_common()
+        common.sort(key=lambda item: (-item[1], item[0][0], item[0][2], item[0][3]))
+        for (_rank, severity, code, field), count in common[:TOP_FINDINGS]:
+            lines.append(f"      {count:>4} x {severity:<8}{code} @ {field}")
+    return lines
+
+
+def _not_ready_lines(readiness: _Readiness) -> list[str]:
+    dates = {s.id: s.date_of_service for s in readiness.sessions}
+    lines: list[str] = []
+    for target in readiness.targets:
+        for report in readiness.reports[target]:
+            if report.ready:
+                continue
+            errors = "; ".join(f"{f.code} @ {f.field}" for f in report.errors)
+            lines.append(
+                f"  {dates[report.session_id].isoformat()}  {report.session_id}  {target.label}: {errors}"
+            )
+    if lines:
+        lines.insert(0, "Not ready (date, session, target: errors):")
+    return lines
+
+
+def _readiness_json(readiness: _Readiness) -> dict[str, Any]:
+    by_id = {s.id: s for s in readiness.sessions}
+    out_reports = []
+    summary = {}
+    for target in readiness.targets:
+        reports = readiness.reports[target]
+        ready = sum(1 for r in reports if r.ready)
+        summary[target.value] = {"sessions": len(reports), "ready": ready, "not_ready": len(reports) - ready}
+        for report in reports:
+            session = by_id[report.session_id]
+            out_reports.append(
+                {
+                    **report.to_dict(),
+                    "client_id": session.client_id,
+                    "date_of_service": session.date_of_service.isoformat(),
+                }
+            )
+    return {
+        "today": readiness.today.isoformat(),
+        "code_set": None if readiness.code_set is None else readiness.code_set.release,
+        "ready": readiness.all_ready,
+        "targets": summary,
+        "reports": out_reports,
+    }
+
+
+# -- commands -----------------------------------------------------------------------------------
+
+
+def _run_demo(args: argparse.Namespace, out: IO[str]) -> int:
+    from sessionkit.adapters.sqlite import open_database  # noqa: PLC0415 (keeps --help fast)
+
+    path = Path(args.db)
+    if path.is_dir():
+        raise UsageError("the database path is a directory, not a file (argument --db)")
+    db = open_database(path)
+    try:
+        created = seed_demo(db.unit_of_work())
+        if created:
+            out.write(f"Created the demo practice in {path} (fictional clients, payers and codes).\n")
+        else:
+            out.write(f"Using the practice already in {path}: nothing new to set up.\n")
+        source = _ics_calendar(sample_calendar(), DEMO_TIME_ZONE)
+        report = _run_import_with(
+            db.unit_of_work,
+            source,
+            SAMPLE_START,
+            SAMPLE_END,
+            None,
+            None,
+            dry_run=False,
+            clock=SystemClock(DEMO_TIME_ZONE),
+        )
+        out.write("\nImporting the sample calendar (sessionkit/data/sample_calendar.ics)\n")
+        out.write(f"{report}\n{_import_summary(report)}\n\n")
+        readiness = _check(db.unit_of_work, list(TARGETS.values()))
+        out.write("\n".join(_summary_lines(readiness)) + "\n")
+        out.write(
+            f"\nNext: sessionkit check --db {path} --target 837p   (every finding, per session)\n"
+            f"      sessionkit export --db {path} --format csv\n"
+        )
+    finally:
+        db.close()
+    return EXIT_OK
+
+
+def _run_import(args: argparse.Namespace, out: IO[str]) -> int:
+    file = Path(args.file)
+    if not file.exists():
+        raise UsageError("the calendar file does not exist (argument FILE)")
+    if not file.is_file():
+        raise UsageError("the calendar path is not a file (argument FILE)")
+    matcher = _client_map(args.client_map) if args.client_map else None
+    db = _open_existing(args.db)
+    try:
+        with db.unit_of_work() as uow:
+            practice = uow.practice.get()
+        zone = args.tz or practice.time_zone
+        source = _calendar(file, zone)
+        clock = SystemClock(practice.time_zone)
+        end = args.end if args.end is not None else clock.today()
+        start = args.start if args.start is not None else end - timedelta(days=IMPORT_DAYS)
+        if end < start:
+            raise UsageError("--from is after --to")
+        report = _run_import_with(
+            db.unit_of_work, source, start, end, matcher, args.select, dry_run=args.dry_run, clock=clock
+        )
+    finally:
+        db.close()
+    out.write(f"{report}\n{_import_summary(report)}\n")
+    return EXIT_OK
+
+
+def _run_check(args: argparse.Namespace, out: IO[str]) -> int:
+    targets = [TARGETS[name] for name in dict.fromkeys(args.target or TARGETS)]
+    db = _open_existing(args.db)
+    try:
+        readiness = _check(db.unit_of_work, targets)
+    finally:
+        db.close()
+    if args.format == "json":
+        out.write(json.dumps(_readiness_json(readiness), indent=2) + "\n")
+    else:
+        lines = [*_summary_lines(readiness), "", *_not_ready_lines(readiness)]
+        out.write("\n".join(lines).rstrip("\n") + "\n")
+    return EXIT_OK if readiness.all_ready else EXIT_NOT_READY
+
+
+def _csv_cell(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (date, datetime)):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    return str(value)
+
+
+def _sessions_csv(sessions: list[ClientSession]) -> str:
+    records = to_records(sessions)
+    header = columns(records)
+    buffer = io.StringIO(newline="")
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(header)
+    for record in records:
+        writer.writerow([_csv_cell(record.get(key)) for key in header])
+    return buffer.getvalue()
+
+
+def _run_export(args: argparse.Namespace, out: IO[str]) -> int:
+    db = _open_existing(args.db)
+    try:
+        with db.unit_of_work() as uow:
+            sessions = uow.sessions.list()
+    finally:
+        db.close()
+    if args.format == "json":
+        text = json.dumps([serialization.to_dict(s) for s in sessions], indent=2) + "\n"
+    else:
+        text = _sessions_csv(sessions)
+    if args.output:
+        target = Path(args.output)
+        try:
+            target.write_text(text, encoding="utf-8", newline="")
+        except OSError:
+            raise UsageError("the output file cannot be written (argument --output)") from None
+        n = len(sessions)
+        sys.stderr.write(f"wrote {n} session{'' if n == 1 else 's'} to the output file\n")
+    else:
+        out.write(text)
+    return EXIT_OK
+
+
+# -- entry point --------------------------------------------------------------------------------
+
+
+def _fail(message: str, debug: bool) -> None:
+    if debug:
+        traceback.print_exc(file=sys.stderr)
+    sys.stderr.write(f"sessionkit: error: {message}\n")
+
+
+def _silence_stdout() -> None:
+    """Point stdout at the null device, so that the interpreter's final flush cannot fail again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):
+        pass
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command; return its exit status."""
+    """Run the command; return its exit status (see the module docstring)."""
     parser = build_parser()
-    parser.parse_args(argv)
-    parser.print_help()
-    return 0
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # --help, --version and usage errors
+        return exc.code if isinstance(exc.code, int) else EXIT_BAD_INPUT
+    if getattr(args, "run", None) is None:
+        parser.print_help()
+        return EXIT_OK
+    debug = bool(args.debug)
+    try:
+        status: int = args.run(args, sys.stdout)
+    except UsageError as exc:
+        _fail(str(exc), debug)
+        return EXIT_BAD_INPUT
+    except SessionkitError as exc:
+        where = f" @ {exc.field}" if exc.field else ""
+        _fail(f"{exc.message} [{exc.code}{where}]", debug)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        sys.stderr.write("sessionkit: interrupted\n")
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:  # e.g. `sessionkit export ... | head`: stop quietly
+        _silence_stdout()
+        return EXIT_OK
+    except Exception as exc:
+        _fail(f"unexpected {type(exc).__name__} (run with --debug for the traceback)", debug)
+        return EXIT_INTERNAL
+    return status
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -1,0 +1,426 @@
+"""The command line in process: main(argv) with every branch the subprocess tests do not reach."""
+
+from __future__ import annotations
+
+import io
+import json
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from sessionkit import cli
+from sessionkit.adapters.sqlite import open_database
+from sessionkit.demo import sample_calendar, seed_demo
+
+pytest.importorskip("icalendar")
+
+REAL_CODE_SET = cli._code_set
+
+
+@pytest.fixture(autouse=True)
+def _no_code_set(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Keep these tests fast: no ICD-10-CM code set (the subprocess tests use the real one)."""
+    monkeypatch.setattr(cli, "_code_set", lambda: None)
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Path:
+    """A database with the demo practice and its 4 saved sessions."""
+    path = tmp_path / "practice.db"
+    with open_database(path) as database:
+        seed_demo(database.unit_of_work())
+    return path
+
+
+def _count(path: Path) -> int:
+    with open_database(path) as database, database.unit_of_work() as uow:
+        return uow.sessions.count()
+
+
+class _Tty(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_version(capsys: pytest.CaptureFixture[str]) -> None:
+    """--version prints the version and returns 0."""
+    assert cli.main(["--version"]) == 0
+    assert capsys.readouterr().out.startswith("sessionkit ")
+
+
+def test_no_command_prints_help(capsys: pytest.CaptureFixture[str]) -> None:
+    """Without a command, the help is printed and the status is 0."""
+    assert cli.main([]) == 0
+    out = capsys.readouterr().out
+    assert "demo" in out
+    assert "export" in out
+
+
+def test_usage_error_is_two_lines(capsys: pytest.CaptureFixture[str]) -> None:
+    """An argparse error gives the usage on one line and one error line, status 2."""
+    assert cli.main(["export", "--db", "x.db"]) == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 2
+    assert lines[0].startswith("usage: sessionkit export")
+    assert "--format" in lines[1]
+
+
+def test_demo_in_process_then_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """demo seeds, imports and summarises; the second run creates nothing."""
+    monkeypatch.chdir(tmp_path)
+    assert cli.main(["demo"]) == 0
+    first = capsys.readouterr().out
+    assert "8 created, 0 already imported" in first
+    assert "ICD-10-CM code set: not installed" in first
+    assert cli.main(["demo", "--db", "sessionkit-demo.db"]) == 0
+    assert "0 created, 8 already imported: nothing new to import" in capsys.readouterr().out
+    assert _count(tmp_path / "sessionkit-demo.db") == 12
+
+
+def test_demo_db_that_is_a_directory(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """demo --db DIRECTORY is bad input."""
+    assert cli.main(["demo", "--db", str(tmp_path)]) == 2
+    assert "directory" in capsys.readouterr().err
+
+
+def test_check_all_targets_text_and_json(db: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """check without --target checks all three targets; text lists the sessions not ready."""
+    assert cli.main(["check", "--db", str(db)]) == 1
+    out = capsys.readouterr().out
+    assert "CMS-1500:" in out
+    assert "837P:" in out
+    assert "client invoice:" in out
+    assert "s-0004  837P: bill_to.client_direct @ bill_to" in out
+    assert cli.main(["check", "--db", str(db), "--format", "json", "--target", "837p"]) == 1
+    data = json.loads(capsys.readouterr().out)
+    assert data["code_set"] is None
+    assert data["targets"] == {"x12_837p": {"sessions": 4, "ready": 3, "not_ready": 1}}
+
+
+def test_check_ready_exits_zero(db: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Every session ready for the invoice target: status 0, no 'Not ready' section."""
+    assert cli.main(["check", "--db", str(db), "--target", "invoice", "--target", "invoice"]) == 0
+    out = capsys.readouterr().out
+    assert "4 ready,    0 not ready" in out
+    assert "Not ready" not in out
+
+
+def test_check_empty_database_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """An empty file is not a sessionkit database and stays empty."""
+    empty = tmp_path / "empty.db"
+    empty.write_bytes(b"")
+    assert cli.main(["check", "--db", str(empty)]) == 2
+    assert "empty" in capsys.readouterr().err
+    assert empty.read_bytes() == b""
+
+
+def test_check_database_directory(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A directory given as the database is bad input."""
+    assert cli.main(["check", "--db", str(tmp_path)]) == 2
+    assert "directory" in capsys.readouterr().err
+
+
+def test_import_with_practice_time_zone_and_explicit_tz(
+    db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """import reads the calendar in --tz; the default range ends today (nothing in 2026-02 then)."""
+    calendar = tmp_path / "sample.ics"
+    calendar.write_text(sample_calendar(), encoding="utf-8")
+    args = ["import", str(calendar), "--db", str(db), "--tz", "America/Chicago"]
+    assert cli.main([*args, "--from", "2026-03-01", "--to", "2026-03-06"]) == 0
+    out = capsys.readouterr().out
+    assert "Import 2026-03-01 to 2026-03-06" in out
+    assert "2 created" in out
+    assert _count(db) == 6
+
+
+def test_import_default_range_is_90_days_to_today(
+    db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Without --from, the range starts 90 days before --to."""
+    calendar = tmp_path / "sample.ics"
+    calendar.write_text(sample_calendar(), encoding="utf-8")
+    assert cli.main(["import", str(calendar), "--db", str(db), "--to", "2026-05-30"]) == 0
+    assert "Import 2026-03-01 to 2026-05-30" in capsys.readouterr().out
+
+
+def test_import_from_after_to(db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """--from after --to is bad input."""
+    calendar = tmp_path / "a.csv"
+    calendar.write_text("title,start,end\n", encoding="utf-8")
+    assert (
+        cli.main(["import", str(calendar), "--db", str(db), "--from", "2026-05-02", "--to", "2026-05-01"])
+        == 2
+    )
+    assert "--from is after --to" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("cal.doc", "x", "must end in .ics or .csv"),
+        ("cal.csv", "no,useful,columns\n1,2,3\n", "calendar."),
+    ],
+)
+def test_import_unreadable_calendars(
+    db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], *, name: str, content: str, message: str
+) -> None:
+    """An unknown file type or a CSV without the needed columns is bad input."""
+    calendar = tmp_path / name
+    calendar.write_text(content, encoding="utf-8")
+    assert cli.main(["import", str(calendar), "--db", str(db)]) == 2
+    err = capsys.readouterr().err
+    assert message in err
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_import_calendar_path_is_a_directory(
+    db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A directory given as FILE is bad input."""
+    assert cli.main(["import", str(tmp_path), "--db", str(db)]) == 2
+    assert "not a file" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (None, "does not exist"),
+        ("email,id\nx@y.org,c-1\n", "columns match and client_id"),
+        (b"\xff\xfe\x00bad", "UTF-8"),
+        ('match,client_id\n"unclosed,c-1\n', "cannot be read at line"),
+    ],
+)
+def test_client_map_errors(
+    db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], content: str | bytes | None, message: str
+) -> None:
+    """A missing, headerless, undecodable or broken client map is bad input."""
+    calendar = tmp_path / "a.csv"
+    calendar.write_text("title,start,end\n", encoding="utf-8")
+    client_map = tmp_path / "map.csv"
+    if isinstance(content, bytes):
+        client_map.write_bytes(content)
+    elif content is not None:
+        client_map.write_text(content, encoding="utf-8")
+    assert cli.main(["import", str(calendar), "--db", str(db), "--client-map", str(client_map)]) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_client_map_skips_blank_rows(db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Rows without a match or a client id are ignored; the rest map titles to clients."""
+    calendar = tmp_path / "a.csv"
+    calendar.write_text("uid,title,start,end\nr1,Intake AB,2026-03-02 10:00,2026-03-02 10:53\n", "utf-8")
+    client_map = tmp_path / "map.csv"
+    client_map.write_text("Match, Client_ID\n,c-1004\nintake ab,c-1001\n", encoding="utf-8")
+    args = ["import", str(calendar), "--db", str(db), "--client-map", str(client_map)]
+    assert cli.main([*args, "--from", "2026-03-01", "--to", "2026-03-31"]) == 0
+    assert "1 created" in capsys.readouterr().out
+
+
+def test_import_practice_missing(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A sessionkit database without a practice setup: the error code, status 2."""
+    path = tmp_path / "bare.db"
+    open_database(path).close()
+    calendar = tmp_path / "a.csv"
+    calendar.write_text("title,start,end\n", encoding="utf-8")
+    assert cli.main(["import", str(calendar), "--db", str(path)]) == 2
+    assert "practice.not_found" in capsys.readouterr().err
+
+
+def test_import_without_the_ical_extra(
+    db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Without icalendar installed, an .ics import says which extra to install."""
+    monkeypatch.setitem(__import__("sys").modules, "sessionkit.adapters.ics", None)
+    calendar = tmp_path / "a.ics"
+    calendar.write_text(sample_calendar(), encoding="utf-8")
+    assert cli.main(["import", str(calendar), "--db", str(db)]) == 2
+    assert "sessionkit[ical]" in capsys.readouterr().err
+
+
+def test_check_on_a_database_without_practice(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """With no practice (and no sessions), check reports zero sessions, all ready."""
+    path = tmp_path / "bare.db"
+    open_database(path).close()
+    assert cli.main(["check", "--db", str(path), "--target", "837p"]) == 0
+    assert "Readiness of 0 sessions" in capsys.readouterr().out
+
+
+def test_export_csv_and_json(db: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """export writes CSV (booleans and empty values as text) and JSON documents."""
+    assert cli.main(["export", "--db", str(db), "--format", "csv"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("id,client_id,date_of_service,")
+    assert len(lines) == 5
+    assert cli.main(["export", "--db", str(db), "--format", "json"]) == 0
+    docs = json.loads(capsys.readouterr().out)
+    assert [d["id"] for d in docs] == ["s-0001", "s-0002", "s-0003", "s-0004"]
+
+
+def test_export_to_a_file_and_to_an_unwritable_place(
+    db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--output writes the file and says so on stderr; a directory as output is bad input."""
+    out = tmp_path / "sessions.json"
+    assert cli.main(["export", "--db", str(db), "--format", "json", "--output", str(out)]) == 0
+    assert "wrote 4 sessions" in capsys.readouterr().err
+    assert len(json.loads(out.read_text(encoding="utf-8"))) == 4
+    assert cli.main(["export", "--db", str(db), "--format", "json", "--output", str(tmp_path)]) == 2
+    assert "argument --output" in capsys.readouterr().err
+
+
+def test_csv_cells() -> None:
+    """CSV cells: None empty, booleans lower case, dates ISO, decimals as text."""
+    from decimal import Decimal
+
+    assert [cli._csv_cell(v) for v in (None, True, False, date(2026, 3, 2), Decimal("1.50"), 7)] == [
+        "",
+        "true",
+        "false",
+        "2026-03-02",
+        "1.50",
+        "7",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("error", "status", "message"),
+    [
+        (RuntimeError("boom"), 3, "unexpected RuntimeError"),
+        (KeyboardInterrupt(), 130, "interrupted"),
+        (BrokenPipeError(), 0, ""),
+    ],
+)
+def test_unexpected_errors(
+    db: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    *,
+    error: BaseException,
+    status: int,
+    message: str,
+) -> None:
+    """An unexpected error is one line and status 3; Ctrl-C 130; a closed pipe ends quietly."""
+
+    def fail(*_args: object) -> int:
+        raise error
+
+    monkeypatch.setattr(cli, "_run_export", fail)
+    monkeypatch.setattr(cli, "_silence_stdout", lambda: None)  # never touch the real stdout of pytest -s
+    assert cli.main(["export", "--db", str(db), "--format", "json"]) == status
+    err = capsys.readouterr().err
+    assert message in err
+    assert "Traceback" not in err
+    assert "boom" not in err
+
+
+def test_debug_prints_the_traceback(
+    db: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--debug (before or after the command) prints the traceback, then the one error line."""
+
+    def fail(*_args: object) -> int:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(cli, "_run_export", fail)
+    for argv in (["--debug", "export"], ["export", "--debug"]):
+        assert cli.main([*argv, "--db", str(db), "--format", "json"]) == 3
+        err = capsys.readouterr().err
+        assert "Traceback (most recent call last)" in err
+        assert err.strip().splitlines()[-1].startswith("sessionkit: error: unexpected RuntimeError")
+
+
+def test_progress_shows_on_a_terminal_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The progress line is written to a terminal (then cleared), never to a pipe."""
+    monkeypatch.setattr(cli.Progress, "delay", 0.0)
+    monkeypatch.setattr(cli.Progress, "interval", 0.0)
+    tty = _Tty()
+    progress = cli.Progress("checking", 2, tty)
+    progress.step(1)
+    progress.step(2)
+    progress.close()
+    assert tty.getvalue() == "\rchecking 1/2\rchecking 2/2\r\x1b[K"
+    pipe = io.StringIO()
+    quiet = cli.Progress("checking", 2, pipe)
+    quiet.step(1)
+    quiet.close()
+    assert pipe.getvalue() == ""
+
+
+def test_progress_waits_for_long_work(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Work that ends before the delay shows nothing, even on a terminal."""
+    monkeypatch.setattr(cli.Progress, "delay", 3600.0)
+    tty = _Tty()
+    progress = cli.Progress("importing", 5, tty)
+    progress.step(1)
+    progress.close()
+    assert tty.getvalue() == ""
+
+
+def test_progress_on_stderr_during_a_check(
+    db: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """check writes its progress line to stderr when stderr is a terminal."""
+    monkeypatch.setattr(cli.Progress, "delay", 0.0)
+    monkeypatch.setattr(cli.Progress, "interval", 0.0)
+    tty = _Tty()
+    monkeypatch.setattr("sys.stderr", tty)
+    assert cli.main(["check", "--db", str(db), "--target", "invoice"]) == 0
+    assert "\rchecking 4/4" in tty.getvalue()
+    assert tty.getvalue().endswith("\r\x1b[K")
+    assert "checking" not in capsys.readouterr().out
+
+
+def test_python_dash_m_entry_point() -> None:
+    """sessionkit.__main__ runs main only when executed as a script."""
+    import importlib
+
+    module = importlib.import_module("sessionkit.__main__")
+    assert module.main is cli.main
+
+
+def test_import_summary_mentions_changed_appointments() -> None:
+    """The summary line counts appointments changed in the calendar since their import."""
+    from sessionkit import ImportOutcome, ImportReport, OutcomeKind
+
+    report = ImportReport(
+        outcomes=(ImportOutcome(key="k", kind=OutcomeKind.CHANGED),),
+        start=date(2026, 3, 1),
+        end=date(2026, 3, 31),
+    )
+    assert cli._import_summary(report) == (
+        "0 created, 0 already imported, 1 changed in the calendar since: nothing new to import"
+    )
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["import", "x.ics", "--db", "x.db", "--to", "tomorrow"], "not a date"),
+        (["import", "x.ics", "--db", "x.db", "--tz", "Mars/Olympus"], "not an IANA time zone"),
+    ],
+)
+def test_bad_option_values(argv: list[str], message: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """A bad date or time zone is a usage error naming the option."""
+    assert cli.main(argv) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_missing_files_in_process(db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A missing calendar file or database is one line and status 2."""
+    assert cli.main(["import", str(tmp_path / "none.ics"), "--db", str(db)]) == 2
+    assert "calendar file does not exist" in capsys.readouterr().err
+    assert cli.main(["export", "--db", str(tmp_path / "none.db"), "--format", "csv"]) == 2
+    assert "database file does not exist" in capsys.readouterr().err
+
+
+def test_default_code_set_is_used_when_installed() -> None:
+    """check uses the installed ICD-10-CM code set, or none without the extra."""
+    from sessionkit.codes.icd10 import default_code_set
+
+    expected = default_code_set()
+    found = REAL_CODE_SET()
+    assert type(found) is type(expected)
