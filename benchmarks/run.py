@@ -441,7 +441,7 @@ def bytes_per_session(n: int) -> float:
 
 
 STREAM_SCRIPT = """
-import resource, sys
+import sys
 sys.path.insert(0, {here!r})
 import run
 from sessionkit import ClientSession
@@ -460,7 +460,9 @@ count = 0
 for report in check_many(stream({n}), context, Target.X12_837P):
     count += 1
     errors += not report.ready
-peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+# VmHWM is this process's own peak (ru_maxrss would include the parent's, inherited at fork)
+with open("/proc/self/status") as status:
+    peak_kb = int(next(l for l in status if l.startswith("VmHWM")).split()[1])
 print(count, errors, peak_kb)
 """
 

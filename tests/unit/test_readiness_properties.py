@@ -7,17 +7,31 @@ import json
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import attrs
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sessionkit import Address, Client, ClientSession, Coverage, Payer, Relationship, Subscriber
+from sessionkit import (
+    AddOnLine,
+    Address,
+    Authorization,
+    BillingCode,
+    Client,
+    ClientSession,
+    Coverage,
+    Payer,
+    ReferringProvider,
+    Relationship,
+    Subscriber,
+)
 from sessionkit.readiness import (
     Finding,
     ReadinessContext,
     ReadinessReport,
+    RuleCheck,
     RuleRegistry,
     RuleRegistryError,
     Severity,
@@ -28,7 +42,7 @@ from sessionkit.readiness import (
     define_rule,
     findings_markdown,
 )
-from sessionkit.testing.readiness import readiness_contexts, readiness_sessions, ready_sessions
+from sessionkit.testing.readiness import StaticCodeSet, readiness_contexts, readiness_sessions, ready_sessions
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 TARGETS = st.sampled_from(Target)
@@ -299,3 +313,191 @@ def test_address_is_not_client_data_in_findings() -> None:
         client_id="c1", date_of_service=date(2026, 1, 5), billing_code="90834", charge="1"
     )
     assert all("Secret" not in str(f) for f in check(session, context, Target.X12_837P).findings)
+
+
+# -- the fused checker gives exactly the plain checker's reports ------------------------------------
+
+
+def _plain_registry() -> RuleRegistry:
+    """The default rules behind wrappers: the same findings, but only the plain checker can run them."""
+    wrapped = []
+    for rule in default_registry():
+
+        def call(session: ClientSession, context: ReadinessContext, check: RuleCheck = rule.check) -> Any:
+            return check(session, context)
+
+        wrapped.append(attrs.evolve(rule, check=call))
+    return RuleRegistry(wrapped)
+
+
+PLAIN = _plain_registry()
+
+
+_ADD_ON_POOL = [
+    (AddOnLine(code="90785", charge="20"),),
+    (AddOnLine(code="90840", charge="20"),),
+    (AddOnLine(code="90785", charge="20"), AddOnLine(code="90840", charge="0", units="0.5")),
+]
+
+
+@st.composite
+def _fused_sessions(draw: st.DrawFn) -> ClientSession:
+    """Mostly sessions of the fused path's shape (one date, a diagnosis), often plain ones.
+
+    Shape 3 draws the fields from small pools so that repeated modifiers, telehealth places and
+    same-day code clashes (with the other sessions of the list) come up often.
+    """
+    session = draw(readiness_sessions("c1") | readiness_sessions("other"))
+    shape = draw(st.sampled_from([0, 1, 2, 3, 3]))
+    if shape == 0:
+        return session
+    if shape == 1:
+        return attrs.evolve(session, additional_dates=())
+    session = attrs.evolve(session, additional_dates=(), diagnoses=session.diagnoses or ("F41.1",))
+    if shape == 2:
+        return session
+    return attrs.evolve(
+        session,
+        id=draw(st.sampled_from(["o1", "s1", "s2"])),
+        date_of_service=draw(st.sampled_from([date(2026, 3, 2), date(2026, 3, 9)])),
+        billing_code=draw(st.sampled_from(["90834", "90839", "90791", "90785", "90832"])),
+        add_ons=draw(st.sampled_from([(), session.add_ons, *_ADD_ON_POOL])),
+        modifiers=draw(st.sampled_from([(), ("HO",), ("HO", "HO"), ("HO", "59"), ("95", "HO")])),
+        place_of_service=draw(st.sampled_from(["10", "11"])),
+    )
+
+
+_FUSED_SESSIONS = st.lists(_fused_sessions(), min_size=1, max_size=4)
+
+
+@given(_FUSED_SESSIONS, readiness_contexts(), TARGETS, st.booleans())
+def test_fused_checker_reports_exactly_what_the_plain_checker_reports(
+    sessions: list[ClientSession], context: ReadinessContext, target: Target, saved: bool
+) -> None:
+    """Many sessions through one context: the fused path's reports equal the plain path's, twice over."""
+    if saved:
+        context = attrs.evolve(context, other_sessions=(*context.other_sessions, *sessions))
+    plain = [check(s, context, target, PLAIN) for s in sessions]
+    assert list(check_many(sessions, context, target)) == plain
+    assert list(check_many(sessions, context, target)) == plain  # with the caches warm
+    assert list(check_many(sessions, lambda s: context, target)) == plain
+    assert [check(s, context, target) for s in sessions] == plain
+
+
+@given(ready_sessions(), TARGETS)
+def test_fused_checker_agrees_on_ready_sessions(
+    pair: tuple[ClientSession, ReadinessContext], target: Target
+) -> None:
+    """Ready sessions with complete contexts: the fused and the plain paths agree."""
+    session, context = pair
+    simple = attrs.evolve(session, additional_dates=())
+    for s in (session, simple):
+        assert check(s, context, target) == check(s, context, target, PLAIN)
+
+
+def test_fused_checker_steps_aside_for_other_rule_sets() -> None:
+    """A registry other than the defaults (a payer rule on) runs the plain checker, with its findings."""
+    registry = default_registry()
+    registry.enable("payer_diagnostic_eval_frequency")
+    earlier = ClientSession(
+        id="a", client_id="c1", date_of_service=date(2026, 1, 5), billing_code="90791", charge="200"
+    )
+    later = attrs.evolve(earlier, id="b", date_of_service=date(2026, 3, 2), diagnoses=("F41.1",))
+    context = ReadinessContext.build(today=date(2026, 12, 31), sessions=[earlier, later])
+    codes = next(check_many([later], context, Target.X12_837P, registry)).codes
+    assert "payer.diagnostic_eval_frequency" in codes
+    assert "payer.diagnostic_eval_frequency" not in check(later, context, Target.X12_837P).codes
+
+
+def _grid() -> list[ClientSession]:
+    """Sessions crossing every value the fused path remembers answers by (codes, places, referrers)."""
+    referrers = [
+        None,
+        ReferringProvider(first_name="Ada", last_name=""),
+        ReferringProvider(first_name="Ada", last_name="", npi="1234567893"),
+        ReferringProvider(first_name="Ada", last_name="Byron", npi="1234567893"),
+    ]
+    grid = itertools.product(
+        ["10", "11"],
+        [(), ("HO",), ("HO", "HO"), ("HO", "59"), ("95",)],
+        [(), *_ADD_ON_POOL[:2]],
+        ["90834", "90839", "90785"],
+        [None, 45],
+        referrers,
+        ["0", "30"],
+    )
+    return [
+        ClientSession(
+            id=f"s{i}",
+            client_id="c1" if i % 3 else "other",
+            date_of_service=date(2026, 3, 2) if i % 2 else date(2026, 3, 9),
+            billing_code=code,
+            minutes=minutes,
+            charge="100",
+            diagnoses=["F41.1"],
+            modifiers=modifiers,
+            place_of_service=place,
+            add_ons=add_ons,
+            referring_provider=referrer,
+            paid_at_session=paid,
+        )
+        for i, (place, modifiers, add_ons, code, minutes, referrer, paid) in enumerate(grid)
+    ]
+
+
+def _grid_contexts() -> list[ReadinessContext]:
+    payer = Payer(id="p1", name="Acme", requires_authorization=True, requires_referring_provider=True)
+    full = ReadinessContext.build(
+        today=date(2026, 12, 31),
+        client=Client(id="c1", first_name="Pat", last_name="Doe", date_of_birth=date(1980, 1, 1)),
+        coverages=[
+            Coverage(
+                id="v1", client_id="c1", payer_id="p1", member_id="M1", effective=date(2026, 3, 5), copay="20"
+            ),
+            Coverage(
+                id="v2",
+                client_id="c1",
+                payer_id="p2",
+                member_id="M2",
+                effective=date(2020, 1, 1),
+                coinsurance="0.2",
+                rank="S",
+                relationship=Relationship.SPOUSE,
+            ),
+        ],
+        payers=[payer],
+        authorizations=[
+            Authorization(
+                id="a1",
+                client_id="c1",
+                payer_id="p1",
+                number="A1",
+                billing_codes={"90834"},
+                start=date(2026, 1, 1),
+                end=date(2026, 12, 31),
+                sessions_authorized=1,
+            ),
+        ],
+        sessions=[
+            ClientSession(
+                id="o1", client_id="c1", date_of_service=date(2026, 3, 9), billing_code="90839", charge="100"
+            )
+        ],
+        code_set=StaticCodeSet(billable=frozenset({"F41.1"})),
+        billing_codes=[
+            BillingCode(code="90834", default_charge="1"),
+            BillingCode(code="90785", default_charge="1"),
+        ],
+    )
+    return [full, ReadinessContext(today=date(2026, 3, 5))]
+
+
+@pytest.mark.parametrize("target", [Target.X12_837P, Target.CMS1500])
+def test_fused_checker_remembers_nothing_it_should_not(target: Target) -> None:
+    """One context checks a grid of sessions: each report equals the plain path's, cold and warm."""
+    sessions = _grid()
+    for context in _grid_contexts():
+        plain = [check(s, context, target, PLAIN) for s in sessions]
+        assert list(check_many(sessions, context, target)) == plain
+        assert list(check_many(reversed(sessions), context, target)) == plain[::-1]
+        assert len({r.codes for r in plain}) > 10  # the grid does vary the findings

@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 
 from sessionkit.domain import ClientSession
+from sessionkit.readiness._fused import plan_for
 from sessionkit.readiness.context import ReadinessContext
-from sessionkit.readiness.findings import Finding, ReadinessReport, Severity, Target
+from sessionkit.readiness.findings import Finding, ReadinessReport, Severity, Target, make_report
 from sessionkit.readiness.payer_rules import PAYER_RULES
 from sessionkit.readiness.registry import Rule, RuleRegistry
 from sessionkit.readiness.rules import DEFAULT_RULES
@@ -50,12 +51,41 @@ def _rules_for(rules: Rules, target: Target) -> tuple[Rule, ...]:
 def _run(
     session: ClientSession, context: ReadinessContext, target: Target, rules: tuple[Rule, ...]
 ) -> ReadinessReport:
+    """The plain checker: every rule in turn."""
     found: list[Finding] = []
     for rule in rules:
-        found.extend(rule.check(session, context))
+        produced = rule.check(session, context)
+        if produced:
+            found.extend(produced)
     if len(found) > 1:
         found.sort(key=_severity_rank)
-    return ReadinessReport(session_id=session.id, target=target, findings=tuple(found))
+    return make_report(session.id, target, tuple(found))
+
+
+def _checker(
+    context: ReadinessContext, target: Target, rules: tuple[Rule, ...], *, reuse: bool
+) -> Callable[[ClientSession], ReadinessReport]:
+    """A function checking sessions against ``context``.
+
+    The fused checker runs the default rules when ``context`` will check many
+    sessions (``reuse``) or already has; otherwise the plain checker runs.
+    """
+    plan = plan_for(rules, target)
+    if plan is None or not (plan.reused(context) or reuse):
+
+        def plain(session: ClientSession) -> ReadinessReport:
+            return _run(session, context, target, rules)
+
+        return plain
+    fused = plan.bind(context)
+
+    def checked(session: ClientSession) -> ReadinessReport:
+        found = fused(session)
+        if found is None:
+            return _run(session, context, target, rules)
+        return make_report(session.id, target, found)
+
+    return checked
 
 
 def check(
@@ -75,7 +105,7 @@ def check(
     any context: missing parts of the context are findings.
     """
     target = Target(target)
-    return _run(session, context, target, _rules_for(rules, target))
+    return _checker(context, target, _rules_for(rules, target), reuse=False)(session)
 
 
 def check_many(
@@ -92,12 +122,35 @@ def check_many(
     target = Target(target)
     selected = _rules_for(rules, target)
     if isinstance(context_for, ReadinessContext):
-        context = context_for
+        plan = plan_for(selected, target)
+        if plan is not None:
+            # The hot loop of the fused path, inlined: one call per session.
+            context = context_for
+            fused = plan.bind(context)
+            for session in sessions:
+                found = fused(session)
+                yield (
+                    _run(session, context, target, selected)
+                    if found is None
+                    else make_report(session.id, target, found)
+                )
+            return
+        checker = _checker(context_for, target, selected, reuse=True)
         for session in sessions:
-            yield _run(session, context, target, selected)
-    else:
-        for session in sessions:
-            yield _run(session, context_for(session), target, selected)
+            yield checker(session)
+        return
+    last: ReadinessContext | None = None
+    current: Callable[[ClientSession], ReadinessReport] | None = None
+    repeated = False
+    for session in sessions:
+        context = context_for(session)
+        if current is None or context is not last:
+            current = _checker(context, target, selected, reuse=False)
+            last, repeated = context, False
+        elif not repeated:  # the same context again: worth the fused checker
+            current = _checker(context, target, selected, reuse=True)
+            repeated = True
+        yield current(session)
 
 
 def error_count(report: ReadinessReport) -> int:

@@ -170,6 +170,8 @@ class ReadinessContext:
     _authorization_cache: dict[tuple[str, str, str], tuple[AuthorizationUse, ...]] = attrs.field(
         factory=dict, init=False, eq=False, repr=False, hash=False
     )
+    _fused_state: dict[int, object] = attrs.field(factory=dict, init=False, eq=False, repr=False, hash=False)
+    """Per-plan caches of the fused checker (:mod:`sessionkit.readiness._fused`)."""
 
     @_by_date.default
     def _index_sessions(self) -> Mapping[date, tuple[ClientSession, ...]]:

@@ -1,0 +1,389 @@
+"""The fused checker: the default insurance rules in one pass, with identical findings (private).
+
+Running 23 rule functions per session costs more than decoding the session
+from JSON, although for a typical session almost every rule has nothing to
+say. The fused checker gets the same findings cheaply:
+
+* The rules that read the context but of the session only its client id,
+  billing route and coverage (``client``, ``routing``, ``coverage``,
+  ``practice``, ``payer_id``, ``patient``, ``subscriber``, and
+  ``diagnosis_billable`` when there is no code set) give the same findings
+  for every session with the same *key*: whether the session's client is
+  the context's client (three cases), and which coverage (or none, or bill
+  to client) applies. Their findings are computed once per key by the rule
+  functions themselves and remembered on the context.
+* Every other rule has a guard: a couple of attribute reads that prove it
+  silent (the rule's own early return, or a remembered silent answer for a
+  value the rule depends on alone, such as the billing code or the referring
+  provider's three parts). When a guard cannot prove silence the rule
+  function itself runs, so a finding is always built by its rule.
+* Sessions outside the fused path's assumptions (additional dates, no
+  diagnosis) and rule sets other than the default ones go through the plain
+  checker.
+
+The findings are then ordered exactly as the plain checker orders them
+(severity, then rule order, then the rule's own order). A property test
+compares the two paths on arbitrary sessions and contexts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from operator import itemgetter
+from typing import Any
+
+from sessionkit.domain import BillTo, ClientSession, Coverage, Frequency
+from sessionkit.readiness import rules as default_rules
+from sessionkit.readiness.context import ReadinessContext
+from sessionkit.readiness.findings import Finding, Target
+from sessionkit.readiness.registry import Rule, RuleCheck
+
+__all__ = ["FusedCheck", "Plan", "plan_for"]
+
+FusedCheck = Callable[[ClientSession], "tuple[Finding, ...] | None"]
+"""A plan bound to a context: the sorted findings of a session, or ``None`` for the plain path."""
+
+_CACHE_MAX = 4096
+_KEYED = ("client", "routing", "coverage", "practice", "payer_id", "patient", "subscriber")
+_CLIENT = BillTo.CLIENT
+_ORIGINAL = Frequency.ORIGINAL
+_POSITION = itemgetter(0)
+
+Pair = tuple[int, Finding]
+Entry = tuple[tuple[Pair, ...], tuple[Finding, ...], "Coverage | None", bool, bool]
+"""Per key: the keyed rules' (rule position, finding) pairs in rule order, the same findings
+sorted, the active coverage, whether a referring provider is required, whether authorization
+is silent."""
+
+
+def _severity_rank(finding: Finding) -> int:
+    return finding.severity.rank
+
+
+def merge(base: tuple[Pair, ...], extra: list[tuple[int, Iterable[Finding]]]) -> tuple[Finding, ...]:
+    """The findings of ``base`` and ``extra`` in the plain checker's order.
+
+    Rule positions order the findings (stably, so a rule's own order stays),
+    then severity does (stably, so rule order stays within a severity).
+    """
+    items = list(base)
+    for position, found in extra:
+        items.extend((position, f) for f in found)
+    items.sort(key=_POSITION)
+    ordered = [f for _, f in items]
+    ordered.sort(key=_severity_rank)
+    return tuple(ordered)
+
+
+def _remember(
+    cache: dict[Any, tuple[Finding, ...]],
+    key: object,
+    check: RuleCheck,
+    session: ClientSession,
+    context: ReadinessContext,
+) -> tuple[Finding, ...]:
+    """Run ``check`` and remember its findings under ``key`` (what alone decides them)."""
+    found = tuple(check(session, context))
+    if len(cache) >= _CACHE_MAX:
+        cache.clear()
+    cache[key] = found
+    return found
+
+
+class _State:
+    """What one plan remembers about one context (the context is immutable)."""
+
+    __slots__ = (
+        "billing_codes",
+        "covered_clients",
+        "entries",
+        "modifier_results",
+        "pairings",
+        "silent_referrers",
+        "silent_times",
+    )
+
+    def __init__(self, context: ReadinessContext) -> None:
+        self.entries: dict[tuple[int, int], Entry] = {}
+        self.billing_codes: dict[str | tuple[str, ...], tuple[Finding, ...]] = {}
+        self.pairings: dict[str | tuple[str, ...], tuple[Finding, ...]] = {}
+        self.modifier_results: dict[tuple[str, ...], tuple[Finding, ...]] = {}
+        self.silent_referrers: set[tuple[str, str, str | None]] = set()
+        self.silent_times: set[tuple[str, int | None]] = set()
+        self.covered_clients = frozenset(c.client_id for c in context.coverages)
+
+
+class Plan:
+    """The fused checker of the default rules of one insurance target."""
+
+    def __init__(self, slot: int, target: Target, rules: tuple[Rule, ...]) -> None:
+        self.slot = slot
+        self.target = target
+        self.rules = rules
+        self.checks = tuple(r.check for r in rules)
+        self.position = {r.name: i for i, r in enumerate(rules)}
+
+    def matches(self, rules: tuple[Rule, ...]) -> bool:
+        """Whether ``rules`` run exactly the functions of this plan, in the same order."""
+        return rules is self.rules or tuple(r.check for r in rules) == self.checks
+
+    def reused(self, context: ReadinessContext) -> bool:
+        """Whether ``context`` was checked before by this plan (from now on it was).
+
+        The fused path pays off from the second session of a context: its first
+        session computes what the others reuse.
+        """
+        states = context._fused_state
+        if self.slot in states:
+            return True
+        states[self.slot] = None
+        return False
+
+    def bind(self, context: ReadinessContext) -> FusedCheck:
+        """The fused check of sessions against ``context``."""
+        state: Any = context._fused_state.get(self.slot)
+        if state is None:
+            state = _State(context)
+            context._fused_state[self.slot] = state
+        position = self.position
+        keyed = [(position[name], self.rules[position[name]].check) for name in _KEYED if name in position]
+        if context.code_set is None:
+            # With no code set the rule only says "unchecked" for any session with a diagnosis.
+            keyed.append((position["diagnosis_billable"], default_rules.diagnosis_billable))
+        keyed.sort(key=_POSITION)
+        return _bind(self, context, state, tuple(keyed))
+
+
+def _entry(
+    session: ClientSession,
+    context: ReadinessContext,
+    keyed: tuple[tuple[int, RuleCheck], ...],
+    cov: Coverage | None,
+) -> Entry:
+    pairs = tuple((p, f) for p, check in keyed for f in check(session, context))
+    ordered = [f for _, f in pairs]
+    ordered.sort(key=_severity_rank)
+    payer = None if cov is None else context.payers.get(cov.payer_id)
+    referrer_required = payer is not None and payer.requires_referring_provider
+    authorization_silent = payer is None or not payer.requires_authorization
+    return pairs, tuple(ordered), cov, referrer_required, authorization_silent
+
+
+def _bind(
+    plan: Plan,
+    context: ReadinessContext,
+    state: _State,
+    keyed: tuple[tuple[int, RuleCheck], ...],
+) -> FusedCheck:
+    r = default_rules
+    pos = plan.position
+    paper = plan.target is Target.CMS1500
+    p_diagnoses = pos["diagnoses"]
+    p_billable = pos["diagnosis_billable"]
+    p_future = pos["date_of_service"]
+    p_era = pos["icd10_era"]
+    p_billing_code = pos["billing_code"]
+    p_units = pos["whole_units"] if paper else -1
+    p_charge = pos["charge"]
+    p_modifiers = pos["modifiers"]
+    p_referring = pos["referring_provider"]
+    p_resubmission = pos["resubmission"]
+    p_note = pos["line_note_paper" if paper else "line_note_x12"]
+    p_authorization = pos["authorization"]
+    p_paid = pos["paid_at_session"]
+    p_add_ons = pos["add_on_pairing"]
+    p_same_day = pos["same_day"]
+    p_time = pos["session_time"]
+    p_lines = pos["lines_paper" if paper else "lines_x12"]
+    line_note_check = r.line_note_paper if paper else r.line_note_x12
+    lines_check = r.lines_paper if paper else r.lines_x12
+
+    entries = state.entries
+    billing_codes = state.billing_codes
+    pairings = state.pairings
+    modifier_results = state.modifier_results
+    silent_referrers = state.silent_referrers
+    silent_times = state.silent_times
+    covered_clients = state.covered_clients
+    coverage_on = context.coverage_on
+    today = context.today
+    person = context.client
+    person_id = None if person is None else person.id
+    check_billability = context.code_set is not None
+    by_date = context._by_date  # the other sessions by date (same-day pre-check)
+    icd10_start = r.ICD10_START
+    telehealth_pos = r.TELEHEALTH_POS
+    max_pointers = r.LINE_MAX_POINTERS
+
+    def fused(session: ClientSession) -> tuple[Finding, ...] | None:
+        if session.additional_dates or not session.diagnoses:
+            return None
+        client_id = session.client_id
+        day = session.date_of_service
+        cov: Coverage | None = None
+        if session.bill_to is _CLIENT:
+            cov_key = -1
+        elif client_id in covered_clients:
+            cov = coverage_on(day, client_id)
+            cov_key = 0 if cov is None else id(cov)
+        else:
+            cov_key = 0
+        key = (0 if person_id is None else 1 if person_id == client_id else 2, cov_key)
+        entry = entries.get(key)
+        if entry is None:
+            entry = _entry(session, context, keyed, cov)
+            if len(entries) >= _CACHE_MAX:
+                entries.clear()
+            entries[key] = entry
+        base, base_sorted, cov, referrer_required, authorization_silent = entry
+
+        extra: list[tuple[int, Iterable[Finding]]] = []
+        found: Iterable[Finding] | None
+        diagnoses = session.diagnoses
+        first = diagnoses[0].code
+        n = len(diagnoses)
+        if (len(first) == 8 and first[7] == "S") or (
+            n > 1 and (n > max_pointers or len({d.code for d in diagnoses}) != n)
+        ):
+            found = r.diagnoses(session, context)
+            if found:
+                extra.append((p_diagnoses, found))
+        if check_billability:
+            found = r.diagnosis_billable(session, context)
+            if found:
+                extra.append((p_billable, found))
+        if not icd10_start <= day <= today:
+            found = r.date_of_service(session, context)
+            if found:
+                extra.append((p_future, found))
+            found = r.icd10_era(session, context)
+            if found:
+                extra.append((p_era, found))
+        add_ons = session.add_ons
+        code = session.billing_code
+        codes: str | tuple[str, ...] = code
+        if add_ons:
+            codes = (code, *[a.code for a in add_ons])
+            # The codes and the setup alone decide both rules.
+            found = pairings.get(codes)
+            if found is None:
+                found = _remember(pairings, codes, r.add_on_pairing, session, context)
+            if found:
+                extra.append((p_add_ons, found))
+            found = r.charge(session, context)
+            if found:
+                extra.append((p_charge, found))
+            found = r.modifiers(session, context)
+            if found:
+                extra.append((p_modifiers, found))
+            found = lines_check(session, context)
+            if found:
+                extra.append((p_lines, found))
+        else:
+            if not session.charge.amount:
+                found = r.charge(session, context)
+                if found:
+                    extra.append((p_charge, found))
+            modifiers = session.modifiers
+            place = session.place_of_service.code
+            if len(modifiers) > 1 or place in telehealth_pos:
+                # The place and the modifier codes alone decide.
+                mods_key = (place, *[m.code for m in modifiers])
+                found = modifier_results.get(mods_key)
+                if found is None:
+                    found = _remember(modifier_results, mods_key, r.modifiers, session, context)
+                if found:
+                    extra.append((p_modifiers, found))
+        found = billing_codes.get(codes)
+        if found is None:
+            found = _remember(
+                billing_codes, codes, r.billing_code, session, context
+            )  # codes and setup decide
+        if found:
+            extra.append((p_billing_code, found))
+        if paper:
+            units = session.units
+            if add_ons or units != units.to_integral_value():
+                found = r.whole_units(session, context)
+                if found:
+                    extra.append((p_units, found))
+        referrer = session.referring_provider
+        if referrer is None:
+            if referrer_required:
+                found = r.referring_provider(session, context)
+                if found:
+                    extra.append((p_referring, found))
+        else:
+            parts = (referrer.first_name, referrer.last_name, referrer.npi)
+            if parts not in silent_referrers:
+                found = r.referring_provider(session, context)  # its three parts alone decide
+                if found:
+                    extra.append((p_referring, found))
+                else:
+                    if len(silent_referrers) >= _CACHE_MAX:
+                        silent_referrers.clear()
+                    silent_referrers.add(parts)
+        resubmission = session.resubmission
+        if resubmission.frequency is not _ORIGINAL or resubmission.original_reference:
+            found = r.resubmission(session, context)
+            if found:
+                extra.append((p_resubmission, found))
+        if session.line_note:
+            found = line_note_check(session, context)
+            if found:
+                extra.append((p_note, found))
+        if not authorization_silent:
+            found = r.authorization(session, context)
+            if found:
+                extra.append((p_authorization, found))
+        paid = session.paid_at_session.amount
+        if paid and cov is not None:
+            copay = cov.copay
+            if copay is None or paid > copay.amount or paid > session.charge.amount:
+                found = r.paid_at_session(session, context)
+                if found:
+                    extra.append((p_paid, found))
+        if day in by_date:
+            found = r.same_day(session, context)
+            if found:
+                extra.append((p_same_day, found))
+        minutes = (code, session.minutes)
+        if minutes not in silent_times:
+            found = r.session_time(session, context)  # the code and the minutes alone decide
+            if found:
+                extra.append((p_time, found))
+            else:
+                if len(silent_times) >= _CACHE_MAX:
+                    silent_times.clear()
+                silent_times.add(minutes)
+        if not extra:
+            return base_sorted
+        return merge(base, extra)
+
+    return fused
+
+
+def _plans() -> dict[Target, Plan]:
+    plans = {}
+    for slot, target in enumerate((Target.X12_837P, Target.CMS1500)):
+        rules = tuple(x for x in default_rules.DEFAULT_RULES if x.enabled and target in x.targets)
+        plans[target] = Plan(slot, target, rules)
+    return plans
+
+
+_PLANS = _plans()
+_MATCHED: dict[int, tuple[tuple[Rule, ...], Target, Plan | None]] = {}
+
+
+def plan_for(rules: tuple[Rule, ...], target: Target) -> Plan | None:
+    """The fused plan running exactly ``rules`` for ``target``, or ``None`` (use the plain checker)."""
+    seen = _MATCHED.get(id(rules))
+    if seen is not None and seen[0] is rules and seen[1] is target:
+        return seen[2]
+    plan = _PLANS.get(target)
+    if plan is not None and not plan.matches(rules):
+        plan = None
+    if len(_MATCHED) >= 64:
+        _MATCHED.clear()
+    _MATCHED[id(rules)] = (rules, target, plan)  # holding ``rules`` keeps its id from being reused
+    return plan
