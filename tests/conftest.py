@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, settings
 settings.register_profile("default", max_examples=60, deadline=None)
 settings.register_profile(
     "ci",
-    max_examples=200,
+    max_examples=120,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow],
     print_blob=True,
