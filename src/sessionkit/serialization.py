@@ -62,6 +62,7 @@ from cattrs.gen import make_dict_structure_fn, override
 from sessionkit.domain import (
     ORIGINAL,
     AddOnLine,
+    BillTo,
     ClientSession,
     DiagnosisCode,
     InsuranceOverrides,
@@ -69,6 +70,7 @@ from sessionkit.domain import (
     PlaceOfService,
     ReferringProvider,
     Resubmission,
+    SessionStatus,
 )
 from sessionkit.domain.values import _ONE
 from sessionkit.errors import DocumentError, DocumentProblem, InvalidValue, SessionkitError
@@ -582,9 +584,11 @@ def from_dict(data: Mapping[str, Any], type_: type[T]) -> T:
 # which reports every bad field.
 
 _SESSION_FIELDS: Final = tuple(a.name for a in attrs.fields(ClientSession))
-_SESSION_KEYS: Final = frozenset((_VERSION_KEY, *_SESSION_FIELDS))
+_SESSION_KEY_COUNT: Final = len(_SESSION_FIELDS) + 1  # and schema_version
 _DATES: dict[str, date] = {}
 _ORIGINAL_DOC: Final = {"frequency": "1", "original_reference": None}
+_BILL_TO: Final = {m.value: m for m in BillTo}
+_STATUS: Final = {m.value: m for m in SessionStatus}
 
 
 def _fast_date(text: str) -> date:
@@ -629,7 +633,9 @@ def _session_to_dict(s: ClientSession) -> dict[str, Any]:
 
 def _session_from_dict(d: Mapping[str, Any]) -> ClientSession | None:
     """The session of a well-typed document, or None to take the generic path."""
-    if d.keys() != _SESSION_KEYS or type(d["id"]) is not str:  # a null id would mint a new one
+    # Every field is read below (a missing one raises KeyError), so with the
+    # version key checked before, the right count means no extra key.
+    if len(d) != _SESSION_KEY_COUNT or type(d["id"]) is not str:  # a null id would mint a new one
         return None
     structure = _CONVERTER.structure
     try:
@@ -638,7 +644,8 @@ def _session_from_dict(d: Mapping[str, Any]) -> ClientSession | None:
         )  # fmt: skip
         if not (type(dates) is list and type(diagnoses) is list and type(modifiers) is list):
             return None
-        if type(add_ons) is not list or not all(type(x) is str for x in (*diagnoses, *modifiers)):
+        # Elements that are not text are refused by ClientSession itself (-> generic path).
+        if type(add_ons) is not list:
             return None
         charge, paid, units = d["charge"], d["paid_at_session"], d["units"]
         if not (type(charge) is str and type(paid) is str and type(units) is str):
@@ -656,7 +663,7 @@ def _session_from_dict(d: Mapping[str, Any]) -> ClientSession | None:
             diagnoses=tuple(diagnoses),
             modifiers=tuple(modifiers),
             place_of_service=d["place_of_service"],
-            bill_to=d["bill_to"],
+            bill_to=_BILL_TO[d["bill_to"]],
             paid_at_session=paid,
             referring_provider=None if rp is None else structure(rp, ReferringProvider),
             line_note=d["line_note"],
@@ -665,7 +672,7 @@ def _session_from_dict(d: Mapping[str, Any]) -> ClientSession | None:
             comments=d["comments"],
             add_ons=tuple(structure(a, AddOnLine) for a in add_ons) if add_ons else (),
             appointment_key=d["appointment_key"],
-            status=d["status"],
+            status=_STATUS[d["status"]],
             version=d["version"],
         )
     except Exception:

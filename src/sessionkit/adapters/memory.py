@@ -46,8 +46,6 @@ from datetime import date
 from types import TracebackType
 from typing import TYPE_CHECKING, Generic, TypeVar
 
-import attrs
-
 from sessionkit.codes import hcpcs, icd10
 from sessionkit.domain import (
     Authorization,
@@ -65,6 +63,7 @@ from sessionkit.ports import AlreadyExists, TransactionError
 
 if TYPE_CHECKING:
     from sessionkit.ports import SessionRepository, UnitOfWork
+from sessionkit.domain.session import with_version
 from sessionkit.routing import Destination, active_coverages, route
 
 __all__ = [
@@ -359,7 +358,7 @@ class InMemorySessionRepository:
                 )
         if session.id not in self.expected:
             self.expected[session.id] = None if stored is None else stored.version
-        saved = attrs.evolve(session, version=session.version + 1)
+        saved = with_version(session, session.version + 1)
         self._table.set(session.id, saved)
         self.seq[session.id] = self.counter
         self.counter += 1

@@ -62,8 +62,6 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Final, Generic, TypeVar
 
-import attrs
-
 from sessionkit import serialization
 from sessionkit.codes import hcpcs, icd10
 from sessionkit.domain import (
@@ -78,6 +76,7 @@ from sessionkit.domain import (
     Payer,
     PracticeSetup,
 )
+from sessionkit.domain.session import with_version
 from sessionkit.errors import ConcurrentUpdate, DatabaseError, NotFound
 from sessionkit.ports import AlreadyExists, TransactionError
 from sessionkit.routing import Destination, active_coverages, route
@@ -125,7 +124,6 @@ MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
         "CREATE INDEX sessions_date ON sessions (date_of_service, id)",
         "CREATE INDEX sessions_client ON sessions (client_id, date_of_service)",
         "CREATE INDEX sessions_client_seq ON sessions (client_id, save_seq)",
-        "CREATE INDEX sessions_bill_to ON sessions (bill_to)",
         "INSERT INTO sessionkit_meta (key, value) VALUES ('application', 'sessionkit'), ('next_seq', 1)",
     ),
 )
@@ -791,7 +789,7 @@ class SqliteSessionRepository:
                 raise _key_taken()
         if session.id not in self.expected:
             self.expected[session.id] = stored
-        saved = attrs.evolve(session, version=session.version + 1)
+        saved = with_version(session, session.version + 1)
         previous = self.writes.get(session.id)
         if previous is not None and previous.appointment_key is not None:
             self._keys.pop(previous.appointment_key, None)

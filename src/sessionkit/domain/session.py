@@ -35,7 +35,7 @@ from sessionkit.errors import InvalidType, InvalidValue, SessionkitError
 from sessionkit.money import _CACHE as _MONEY
 from sessionkit.money import Money, MoneyLike
 
-__all__ = ["ClientSession", "SessionStatus", "new_id"]
+__all__ = ["ClientSession", "SessionStatus", "new_id", "with_version"]
 
 MAX_DIAGNOSES = 4
 """Primary plus 3 additional diagnoses (a claim line points to at most 4)."""
@@ -369,3 +369,22 @@ class ClientSession:
 # descriptor is about twice as fast as object.__setattr__ (ClientSession is
 # frozen, so plain assignment is refused).
 _SETTERS = tuple(ClientSession.__dict__[a.name].__set__ for a in attrs.fields(ClientSession))
+_GETTERS = tuple(ClientSession.__dict__[a.name].__get__ for a in attrs.fields(ClientSession))
+
+
+def with_version(session: ClientSession, version: int) -> ClientSession:
+    """A copy of ``session`` with another version: what a repository stores on save.
+
+    The same as ``attrs.evolve(session, version=version)`` but without
+    validating again the fields that were valid already (adapters save many
+    sessions at once).
+    """
+    if type(session) is not ClientSession:
+        return attrs.evolve(session, version=version)
+    if type(version) is not int or not 0 <= version <= _MAX_VERSION:
+        _checks.whole(version, "version", low=0, high=_MAX_VERSION)
+    copy = object.__new__(ClientSession)
+    for get, set_ in zip(_GETTERS, _SETTERS, strict=True):
+        set_(copy, get(session))
+    _SETTERS[-1](copy, version)
+    return copy
