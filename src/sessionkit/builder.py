@@ -423,9 +423,15 @@ class SessionDraft:
         """Set the administrative comments."""
         return self._edit(comments=comments)
 
-    def with_appointment_key(self, key: str | None) -> SessionDraft:
-        """Tie the session to a calendar appointment (set by the calendar import)."""
-        return self._edit(appointment_key=key)
+    def with_appointment_key(self, key: str | None, *, minutes: int | None = None) -> SessionDraft:
+        """Tie the session to a calendar appointment (set by the calendar import).
+
+        ``minutes``, when given, also sets the session length (the
+        appointment's duration) in the same edit.
+        """
+        if minutes is None:
+            return self._edit(appointment_key=key)
+        return self._edit(appointment_key=key, minutes=minutes)
 
     def with_add_on(
         self,

@@ -322,9 +322,7 @@ class _Importer:
         key = item.key
         try:
             draft = self.builder.start(client_id, item.local_date(self.zone))
-            draft = draft.with_minutes(item.duration_minutes)
-            # SessionDraft has no with_appointment_key (yet): set the key on its session.
-            draft = draft.with_appointment_key(key)
+            draft = draft.with_appointment_key(key, minutes=item.duration_minutes)
             warnings = tuple(w.code for w in draft.warnings)
             if self.dry_run:
                 self.planned.add(key)
@@ -348,7 +346,12 @@ class _Importer:
         except SessionkitError as exc:
             return _failed(base, exc)
         return attrs.evolve(
-            _set(base, OutcomeKind.CREATED, "session created"), session_id=saved.id, warnings=warnings
+            base,
+            kind=OutcomeKind.CREATED,
+            reason="session created",
+            code=f"import.{OutcomeKind.CREATED.value}",
+            session_id=saved.id,
+            warnings=warnings,
         )
 
 

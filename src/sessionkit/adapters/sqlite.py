@@ -354,6 +354,8 @@ class _Keyed(Generic[V]):
         """This unit's writes by key (``None``: deleted)."""
         self._decoded: dict[str, V] = {}
         """Documents read in this unit, decoded once (the objects are immutable)."""
+        self._queries: dict[tuple[str, tuple[Any, ...]], builtins.list[V]] = {}
+        """Answers of queries read in this unit, until it writes to this repository."""
 
     def _key(self, record: V) -> str:
         return str(record.id)  # type: ignore[attr-defined]
@@ -390,11 +392,18 @@ class _Keyed(Generic[V]):
             return None
         if normal in self.writes:
             return self.writes[normal]
+        memo_key = ("=", (normal,))
+        if memo_key in self._queries:
+            hit = self._queries[memo_key]
+            return hit[0] if hit else None
         row = self._conn.execute(
             f"SELECT doc FROM {self._table} WHERE {self._key_column} = ?",  # noqa: S608 - fixed names
             (normal,),
         ).fetchone()
-        return None if row is None else self._load(row[0])
+        found = None if row is None else self._load(row[0])
+        if len(self._queries) < _DECODED_MAX:
+            self._queries[memo_key] = [] if found is None else [found]
+        return found
 
     def add(self, record: V) -> None:
         """Insert; raises AlreadyExists (code ``<kind>.exists``) when the key is taken."""
@@ -405,13 +414,22 @@ class _Keyed(Generic[V]):
     def put(self, record: V) -> None:
         """Insert or replace."""
         self.writes[self._key(record)] = record
+        self._queries.clear()
 
     def _where(self, where: str, params: Sequence[Any], keep: Callable[[V], bool]) -> builtins.list[V]:
         """Records matching ``where`` in SQLite (unless rewritten here) and the written ones ``keep`` accepts."""
+        # The unit reads one snapshot, so a query's answer holds until this
+        # repository is written to (put and delete clear the memo).
+        memo_key = (where, tuple(params))
+        hit = self._queries.get(memo_key)
+        if hit is not None:
+            return builtins.list(hit)
         sql = f"SELECT {self._key_column}, doc FROM {self._table} {where}"  # noqa: S608 - fixed names
         writes = self.writes
         found = [self._load(doc) for key, doc in self._conn.execute(sql, params) if key not in writes]
         found.extend(v for v in writes.values() if v is not None and keep(v))
+        if len(self._queries) < _DECODED_MAX:
+            self._queries[memo_key] = builtins.list(found)
         return found
 
     def list(self) -> builtins.list[V]:
@@ -468,6 +486,7 @@ class SqliteCoverageRepository(_Keyed[Coverage]):
         """Remove a coverage; raises NotFound when there is none."""
         self.get(coverage_id)
         self.writes[coverage_id] = None
+        self._queries.clear()
 
     def for_client(self, client_id: str) -> builtins.list[Coverage]:
         """The client's coverages: rank (primary first), effective date, id."""
@@ -574,12 +593,14 @@ class SqlitePracticeRepository:
         """The practice setup, or None."""
         if self.written is not None:
             return self.written
+        if self._decoded is not None:
+            return self._decoded[1]  # the unit reads one snapshot
         row = self._conn.execute("SELECT doc FROM practice WHERE id = 1").fetchone()
         if row is None:
             return None
-        if self._decoded is None or self._decoded[0] != row[0]:
-            self._decoded = (row[0], serialization.loads(row[0], PracticeSetup))
-        return self._decoded[1]
+        practice = serialization.loads(row[0], PracticeSetup)
+        self._decoded = (row[0], practice)
+        return practice
 
     def put(self, practice: PracticeSetup) -> None:
         """Set the practice setup."""
