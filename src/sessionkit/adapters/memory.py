@@ -58,13 +58,13 @@ from sessionkit.domain import (
     Payer,
     PracticeSetup,
 )
+from sessionkit.domain.session import with_version
 from sessionkit.errors import ConcurrentUpdate, NotFound
 from sessionkit.ports import AlreadyExists, TransactionError
+from sessionkit.routing import Destination, active_coverages, route
 
 if TYPE_CHECKING:
     from sessionkit.ports import SessionRepository, UnitOfWork
-from sessionkit.domain.session import with_version
-from sessionkit.routing import Destination, active_coverages, route
 
 __all__ = [
     "InMemoryAuthorizationRepository",

@@ -26,12 +26,13 @@ from sessionkit.domain.values import (
     ReferringProvider,
     Resubmission,
     _charge,
+    _code_tuple,
     _modifiers,
     _paid_at_session,
     _place_of_service,
     _units,
 )
-from sessionkit.errors import InvalidType, InvalidValue, SessionkitError
+from sessionkit.errors import InvalidType, InvalidValue
 from sessionkit.money import _CACHE as _MONEY
 from sessionkit.money import Money, MoneyLike
 
@@ -66,10 +67,9 @@ def new_id() -> str:
     return uuid.uuid4().hex
 
 
-_DX: dict[str | DiagnosisCode, DiagnosisCode] = {}
+_DX: dict[str, DiagnosisCode] = {}
 _CACHE_MAX = 4096
 _HCPCS_OK: dict[str, str] = {}
-_DX_LOOKUP = _DX.__getitem__
 _DX_TUPLES: dict[tuple[object, ...], tuple[DiagnosisCode, ...]] = {(): ()}
 _MOD_TUPLES: dict[tuple[object, ...], tuple[Modifier, ...]] = {(): ()}
 
@@ -85,36 +85,7 @@ def _billing_code(value: str) -> str:
 
 
 def _diagnoses(values: Iterable[DiagnosisCode | str]) -> tuple[DiagnosisCode, ...]:
-    if not values:
-        if values is None:
-            raise InvalidType("diagnoses must be a sequence of codes", "value.type", "diagnoses")
-        return ()
-    if isinstance(values, str):
-        raise InvalidType("diagnoses must be a sequence of codes", "value.type", "diagnoses")
-    if type(values) is tuple and len(values) <= MAX_DIAGNOSES:
-        # Fast path: every element already a DiagnosisCode, or a string seen before.
-        try:
-            return tuple(map(_DX_LOOKUP, values))
-        except (KeyError, TypeError):
-            pass
-    out = []
-    for i, value in enumerate(values):
-        if type(value) is DiagnosisCode:
-            out.append(value)
-            continue
-        cached = _DX.get(value) if type(value) is str else None
-        if cached is None:
-            try:
-                cached = DiagnosisCode.of(value)
-            except SessionkitError as exc:
-                raise exc.at(f"diagnoses[{i}]") from None
-            if type(value) is str and len(_DX) < _CACHE_MAX:
-                _DX[value] = cached
-                _DX[cached] = cached
-        out.append(cached)
-    result = tuple(out)
-    _checks.count(result, "diagnoses", MAX_DIAGNOSES)
-    return result
+    return () if values == () else _code_tuple(values, DiagnosisCode.of, _DX, "diagnoses", MAX_DIAGNOSES)
 
 
 def _add_ons(values: Iterable[AddOnLine]) -> tuple[AddOnLine, ...]:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import enum
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from decimal import Decimal, InvalidOperation
+from typing import TypeVar
 
 import attrs
 
@@ -267,39 +268,39 @@ def _place_of_service(value: PlaceOfService | str) -> PlaceOfService:
     return cached
 
 
-_MODIFIERS: dict[str | Modifier, Modifier] = {}
-_MODIFIER_LOOKUP = _MODIFIERS.__getitem__
+_C = TypeVar("_C", "DiagnosisCode", "Modifier")
+
+
+def _code_tuple(
+    values: Iterable[_C | str], of: Callable[[_C | str], _C], cache: dict[str, _C], field: str, most: int
+) -> tuple[_C, ...]:
+    """Codes (objects or text) as a tuple of code objects, naming ``field[i]`` on failure.
+
+    Objects are made once per text (``cache``): a practice uses a few codes.
+    """
+    if values is None or isinstance(values, str):
+        raise InvalidType(f"{field} must be a sequence of codes", "value.type", field)
+    out = []
+    for i, value in enumerate(values):
+        cached = cache.get(value) if type(value) is str else None
+        if cached is None:
+            try:
+                cached = of(value)
+            except SessionkitError as exc:
+                raise exc.at(f"{field}[{i}]") from None
+            if type(value) is str and len(cache) < _CACHE_MAX:
+                cache[value] = cached
+        out.append(cached)
+    result = tuple(out)
+    _checks.count(result, field, most)
+    return result
+
+
+_MODIFIERS: dict[str, Modifier] = {}
 
 
 def _modifiers(values: Iterable[Modifier | str]) -> tuple[Modifier, ...]:
-    if values == ():
-        return ()
-    if values is None or isinstance(values, str):
-        raise InvalidType("modifiers must be a sequence of codes", "value.type", "modifiers")
-    if type(values) is tuple and len(values) <= 4:
-        # Fast path: every element already a Modifier, or a string seen before.
-        try:
-            return tuple(map(_MODIFIER_LOOKUP, values))
-        except (KeyError, TypeError):
-            pass
-    out = []
-    for i, value in enumerate(values):
-        if type(value) is Modifier:
-            out.append(value)
-            continue
-        cached = _MODIFIERS.get(value) if type(value) is str else None
-        if cached is None:
-            try:
-                cached = Modifier.of(value)
-            except SessionkitError as exc:
-                raise exc.at(f"modifiers[{i}]") from None
-            if type(value) is str and len(_MODIFIERS) < _CACHE_MAX:
-                _MODIFIERS[value] = cached
-                _MODIFIERS[cached] = cached
-        out.append(cached)
-    result = tuple(out)
-    _checks.count(result, "modifiers", 4)
-    return result
+    return () if values == () else _code_tuple(values, Modifier.of, _MODIFIERS, "modifiers", 4)
 
 
 def _minutes(_inst: object, attribute: attrs.Attribute[int | None], value: int | None) -> None:
