@@ -34,15 +34,15 @@ import re
 import warnings
 from collections.abc import Iterator, Mapping
 from datetime import date, datetime, time, timedelta
-from pathlib import Path
 from typing import TextIO
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 import attrs
 from dateutil import parser as date_parser  # type: ignore[import-untyped, unused-ignore]
 
+from sessionkit.adapters._files import practice_zone, read_file
 from sessionkit.appointments import Appointment, InvalidAppointment, normalise_email
-from sessionkit.errors import CalendarError, InvalidValue, SessionkitError
+from sessionkit.errors import CalendarError, SessionkitError
 
 __all__ = ["CsvCalendar", "CsvColumns"]
 
@@ -68,27 +68,11 @@ class CsvColumns:
     status: str | None = "status"
 
 
-def _zone(name: str) -> ZoneInfo:
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError, TypeError):
-        raise InvalidValue(
-            "time_zone must be an IANA time zone name", "practice.time_zone", "time_zone"
-        ) from None
-
-
 def _read_text(source: str | os.PathLike[str] | TextIO) -> str:
     if isinstance(source, str) and "\n" in source:
         return source.removeprefix("\ufeff")
     if isinstance(source, (str, os.PathLike)):
-        try:
-            data = Path(source).read_bytes()
-        except OSError as exc:
-            raise CalendarError("the CSV file cannot be read", "calendar.unreadable") from exc
-        try:
-            return data.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            return data.decode("cp1252", errors="replace")
+        return read_file(source, "CSV file")
     return source.read().removeprefix("\ufeff")
 
 
@@ -115,7 +99,7 @@ class CsvCalendar:
         columns: CsvColumns = CsvColumns(),
         dayfirst: bool = False,
     ) -> None:
-        self._zone = _zone(time_zone)
+        self._zone = practice_zone(time_zone)
         self._columns = columns
         self._dayfirst = dayfirst
         text = _read_text(source)

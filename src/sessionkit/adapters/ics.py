@@ -38,15 +38,14 @@ import os
 import re
 from collections.abc import Iterator
 from datetime import date, datetime, time, timedelta, timezone
-from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import icalendar
 import recurring_ical_events
 
+from sessionkit.adapters._files import decode, practice_zone, read_file
 from sessionkit.appointments import Appointment, InvalidAppointment, normalise_email, occurrence_key
-from sessionkit.errors import CalendarError, InvalidValue, SessionkitError
+from sessionkit.errors import CalendarError, SessionkitError
 
 __all__ = ["IcsCalendar"]
 
@@ -82,29 +81,12 @@ _EXPANSION_ERRORS = (ValueError, TypeError, KeyError, AttributeError, Arithmetic
 _USE_OCCURRENCES = True
 
 
-def _zone(name: str) -> ZoneInfo:
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError, TypeError):
-        raise InvalidValue(
-            "time_zone must be an IANA time zone name", "practice.time_zone", "time_zone"
-        ) from None
-
-
 def _read_text(source: str | bytes | os.PathLike[str]) -> str:
     if isinstance(source, str) and ("\n" in source or source.lstrip()[:6].upper() == "BEGIN:"):
         return source.removeprefix("\ufeff")
     if isinstance(source, bytes):
-        data = source
-    else:
-        try:
-            data = Path(source).read_bytes()
-        except OSError as exc:
-            raise CalendarError("the calendar file cannot be read", "calendar.unreadable") from exc
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return data.decode("cp1252", errors="replace")
+        return decode(source)
+    return read_file(source, "calendar file")
 
 
 def _shown(name: str) -> str:
@@ -204,7 +186,7 @@ class IcsCalendar:
     """
 
     def __init__(self, source: str | bytes | os.PathLike[str], *, time_zone: str) -> None:
-        self._zone = _zone(time_zone)
+        self._zone = practice_zone(time_zone)
         text = _read_text(source)
         vevent_lines = _scan(text)
         try:

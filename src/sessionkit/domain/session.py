@@ -10,9 +10,9 @@ from decimal import Decimal
 
 import attrs
 
-from sessionkit.codes import hcpcs
 from sessionkit.domain import _checks
 from sessionkit.domain.values import (
+    _HCPCS_OK,
     _ONE,
     _POS,
     OFFICE,
@@ -25,6 +25,7 @@ from sessionkit.domain.values import (
     PlaceOfService,
     ReferringProvider,
     Resubmission,
+    _cached_hcpcs,
     _charge,
     _code_tuple,
     _modifiers,
@@ -69,19 +70,12 @@ def new_id() -> str:
 
 _DX: dict[str, DiagnosisCode] = {}
 _CACHE_MAX = 4096
-_HCPCS_OK: dict[str, str] = {}
 _DX_TUPLES: dict[tuple[object, ...], tuple[DiagnosisCode, ...]] = {(): ()}
 _MOD_TUPLES: dict[tuple[object, ...], tuple[Modifier, ...]] = {(): ()}
 
 
 def _billing_code(value: str) -> str:
-    # Valid codes are cached: a practice bills a handful of codes over and over.
-    code = _HCPCS_OK.get(value) if type(value) is str else None
-    if code is None:
-        code = _checks.normalise(hcpcs.validate, value, "billing_code")
-        if len(_HCPCS_OK) < _CACHE_MAX:
-            _HCPCS_OK[value] = code
-    return code
+    return _cached_hcpcs(value, "billing_code")
 
 
 def _diagnoses(values: Iterable[DiagnosisCode | str]) -> tuple[DiagnosisCode, ...]:

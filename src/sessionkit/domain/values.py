@@ -94,14 +94,21 @@ _HCPCS_OK: dict[str, str] = {}
 _CACHE_MAX = 4096
 
 
-def _hcpcs(value: str) -> str:
-    # Valid codes are cached: a practice bills a handful of codes over and over.
+def _cached_hcpcs(value: str, field: str) -> str:
+    """A CPT/HCPCS code in normal form, naming ``field`` on failure.
+
+    Valid codes are cached: a practice bills a handful of codes over and over.
+    """
     code = _HCPCS_OK.get(value) if type(value) is str else None
     if code is None:
-        code = _checks.normalise(hcpcs.validate, value, "code")
+        code = _checks.normalise(hcpcs.validate, value, field)
         if len(_HCPCS_OK) < _CACHE_MAX:
             _HCPCS_OK[value] = code
     return code
+
+
+def _hcpcs(value: str) -> str:
+    return _cached_hcpcs(value, "code")
 
 
 def _modifier(value: str) -> str:
