@@ -297,10 +297,13 @@ class NameMatcher:
     <MatchFailure.NO_MATCH: 'no_match'>
     """
 
-    __slots__ = ("_by_first",)
+    __slots__ = ("_by_first", "_by_title")
 
     def __init__(self, clients: Iterable[Client]) -> None:
         self._by_first: dict[str, list[tuple[tuple[str, ...], str]]] = {}
+        # The answer depends on the title alone, and a calendar repeats the
+        # same few titles (weekly series): remember the latest answers.
+        self._by_title: dict[str, MatchResult] = {}
         for client in clients:
             words = tuple(_tokens(client.full_name))
             if words:
@@ -312,10 +315,22 @@ class NameMatcher:
 
     def match(self, appointment: Appointment) -> MatchResult:
         """Return the one client named in the title, or the reason there is none."""
-        words = _tokens(appointment.title)
+        title = appointment.title
+        known = self._by_title.get(title)
+        if known is not None:
+            return known
+        words = _tokens(title)
         found: set[str] = set()
         for i, word in enumerate(words):
             for name, client_id in self._by_first.get(word, ()):
                 if tuple(words[i : i + len(name)]) == name:
                     found.add(client_id)
-        return _one(found) or NO_MATCH
+        result = _one(found) or NO_MATCH
+        if len(self._by_title) >= _TITLES_KEPT:
+            self._by_title.clear()
+        self._by_title[title] = result
+        return result
+
+
+_TITLES_KEPT = 4096
+"""How many titles a :class:`NameMatcher` remembers the answer for."""

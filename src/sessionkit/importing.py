@@ -50,7 +50,7 @@ from sessionkit.appointments import (
     InvalidAppointment,
     MatchFailure,
 )
-from sessionkit.builder import SessionBuilder
+from sessionkit.builder import SessionBuilder, SessionDraft
 from sessionkit.domain import ClientSession
 from sessionkit.errors import ConcurrentUpdate, InvalidValue, SessionkitError
 from sessionkit.ports import AlreadyExists, UnitOfWork
@@ -237,27 +237,93 @@ def _uow_of(builder: SessionBuilder) -> UnitOfWork:
     return builder.unit_of_work()
 
 
-class _Importer:
-    """One run of :func:`import_appointments`."""
+class _ClientDefaults:
+    """What the builder gives every new session of one client in this import.
 
-    def __init__(
+    Within one import the builder's defaults for a client do not change from
+    one appointment to the next: the next draft takes the code, charge and
+    diagnoses of the session just imported, which took them from the first
+    draft, and the minutes are always the appointment's. So the first
+    appointment of each client is drafted by the builder and the others copy
+    its session, with their own id, date, key and minutes. Their warnings are
+    the first draft's warnings for their date and minutes (cached by whether
+    the date is in the future and by the minutes): a new session has no
+    add-ons and nothing paid.
+
+    This does not hold for a client with authorizations, whose usage (and its
+    warnings) counts the sessions saved before: that client's appointments are
+    drafted by the builder every time.
+    """
+
+    __slots__ = ("draft", "fields", "today", "warnings")
+
+    def __init__(self, draft: SessionDraft, today: date) -> None:
+        self.draft = draft
+        self.today = today
+        self.warnings: dict[tuple[bool, int], tuple[str, ...]] = {}
+        template = draft.session
+        # Every field of the first draft's session but those each appointment sets.
+        self.fields: dict[str, Any] = {
+            a.name: getattr(template, a.name) for a in attrs.fields(ClientSession) if a.name not in _OWN
+        }
+
+    def session(self, item: Appointment, dos: date) -> tuple[ClientSession, tuple[str, ...]]:
+        minutes = item.duration_minutes
+        session = ClientSession(**self.fields, date_of_service=dos, minutes=minutes, appointment_key=item.key)
+        key = (dos > self.today, minutes)
+        warnings = self.warnings.get(key)
+        if warnings is None:
+            warnings = tuple(w.code for w in attrs.evolve(self.draft, session=session).warnings)
+            self.warnings[key] = warnings
+        return session, warnings
+
+
+_OWN = frozenset({"id", "date_of_service", "minutes", "appointment_key"})
+"""The fields each appointment gives its session (a new id, its date, minutes and key)."""
+
+
+class _Importer:
+    """One run of :func:`import_appointments`.
+
+    With ``bulk`` (inside a batch), new sessions of clients without
+    authorizations are built from their client's first draft and saved all
+    together by :meth:`flush`; ``pending`` holds them by appointment key so
+    that a key listed twice is seen as imported. Without it, every session
+    goes through the builder and is saved at once.
+    """
+
+    def __init__(  # noqa: PLR0917 -- private; one argument per option of the import
         self,
         matcher: ClientMatcher,
         builder: SessionBuilder,
         zone: ZoneInfo,
         select: frozenset[str] | None,
         dry_run: bool,
+        bulk: bool = False,
     ) -> None:
         self.matcher = matcher
         self.builder = builder
         self.zone = zone
         self.select = select
         self.dry_run = dry_run
+        self.bulk = bulk
         self.planned: set[str] = set()  # keys a dry run would create
+        self.pending: dict[str, ClientSession] = {}  # bulk: created, saved by flush()
+        self.defaults: dict[str, _ClientDefaults | None] = {}  # bulk: None = through the builder
 
     def find(self, key: str) -> ClientSession | None:
+        pending = self.pending.get(key)
+        if pending is not None:
+            return pending
         with _uow_of(self.builder) as uow:
             return uow.sessions.by_appointment_key(key)
+
+    def flush(self) -> None:
+        """Save the sessions built in bulk (in the unit of work of the batch)."""
+        if self.pending:
+            with _uow_of(self.builder) as uow:
+                uow.sessions.save_many(self.pending.values())
+            self.pending = {}
 
     def outcome(self, item: Appointment | InvalidAppointment) -> ImportOutcome:
         if isinstance(item, InvalidAppointment):
@@ -268,10 +334,11 @@ class _Importer:
                 reason=f"{item.reason}{where}",
                 code="appointment.invalid",
             )
+        dos = item.local_date(self.zone)
         base = ImportOutcome(
             key=item.key,
             kind=OutcomeKind.INVALID,
-            date_of_service=item.local_date(self.zone),
+            date_of_service=dos,
             minutes=item.duration_minutes,
         )
         if self.select is not None and item.key not in self.select:
@@ -295,6 +362,8 @@ class _Importer:
                 "more than one client matches" if failure is MatchFailure.AMBIGUOUS else "no client matches"
             )
             return attrs.evolve(_set(base, OutcomeKind.UNMATCHED_CLIENT, reason), match_failure=failure)
+        if self.bulk:
+            return self.create_bulk(base, item, match.client_id, dos)
         return self.create(attrs.evolve(base, client_id=match.client_id), item, match.client_id)
 
     def imported(self, base: ImportOutcome, item: Appointment, stored: ClientSession) -> ImportOutcome:
@@ -317,6 +386,47 @@ class _Importer:
             parts.append("cancelled in the calendar after import")
         reason = "; ".join(parts) + "; the saved session was left unchanged"
         return attrs.evolve(_set(base, OutcomeKind.CHANGED, reason), changes=tuple(changes))
+
+    def client_defaults(self, client_id: str, dos: date) -> _ClientDefaults | None:
+        """The client's defaults for bulk creation, or None when its drafts must go through the builder.
+
+        Raises what the builder's ``start`` raises (no default code, unknown client).
+        """
+        if client_id in self.defaults:
+            return self.defaults[client_id]
+        draft = self.builder.start(client_id, dos)
+        with _uow_of(self.builder) as uow:
+            counted = bool(uow.authorizations.for_client(client_id))
+        found = None if counted else _ClientDefaults(draft, draft.today)
+        self.defaults[client_id] = found
+        return found
+
+    def create_bulk(self, base: ImportOutcome, item: Appointment, client_id: str, dos: date) -> ImportOutcome:
+        try:
+            defaults = self.client_defaults(client_id, dos)
+            if defaults is None:
+                return self.create(attrs.evolve(base, client_id=client_id), item, client_id)
+            session, warnings = defaults.session(item, dos)
+        except SessionkitError as exc:
+            return _failed(attrs.evolve(base, client_id=client_id), exc)
+        key = item.key
+        if self.dry_run:
+            self.planned.add(key)
+            kind, reason, session_id = OutcomeKind.WOULD_CREATE, "would be created (dry run)", None
+        else:
+            self.pending[key] = session
+            kind, reason, session_id = OutcomeKind.CREATED, "session created", session.id
+        return ImportOutcome(
+            key=key,
+            kind=kind,
+            session_id=session_id,
+            client_id=client_id,
+            date_of_service=dos,
+            minutes=base.minutes,
+            reason=reason,
+            code=f"import.{kind.value}",
+            warnings=warnings,
+        )
 
     def create(self, base: ImportOutcome, item: Appointment, client_id: str) -> ImportOutcome:
         key = item.key
@@ -397,18 +507,51 @@ def import_appointments(  # noqa: PLR0917 -- the signature the issue specifies: 
     chosen = None if select is None else frozenset(select)
     with _uow_of(builder) as uow:
         zone = uow.practice.get().zone
+    outcomes = _run(source, start, end, matcher, builder, zone, chosen, dry_run, bulk=True)
+    seen = {o.key for o in outcomes}
+    missing = () if chosen is None else tuple(sorted(chosen - seen))
+    return ImportReport(outcomes=outcomes, start=start, end=end, dry_run=dry_run, missing_selection=missing)
+
+
+def _run(  # noqa: PLR0917 -- private; the arguments of import_appointments
+    source: CalendarSource,
+    start: date,
+    end: date,
+    matcher: ClientMatcher,
+    builder: SessionBuilder,
+    zone: ZoneInfo,
+    chosen: frozenset[str] | None,
+    dry_run: bool,
+    *,
+    bulk: bool,
+) -> tuple[ImportOutcome, ...]:
+    """The outcomes of the import; ``bulk=False`` drafts every session through the builder.
+
+    Both ways give the same outcomes and the same saved sessions (but for
+    their random ids): a property test compares them.
+    """
     try:
         # One unit of work for the whole import: every session is committed
         # together (or none), which is also what makes a large import fast.
         with builder.batch() as batched:
-            importer = _Importer(matcher, batched, zone, chosen, dry_run)
+            importer = _Importer(matcher, batched, zone, chosen, dry_run, bulk)
             outcomes = tuple(importer.outcome(item) for item in source.appointments(start, end))
-    except (AlreadyExists, ConcurrentUpdate):
-        # Another import committed some of the same appointments meanwhile:
-        # nothing of this run was kept, so run again one appointment at a time
-        # (idempotent: what the other import created is ALREADY_IMPORTED).
+            try:
+                importer.flush()
+            except (AlreadyExists, ConcurrentUpdate):
+                raise
+            except SessionkitError as exc:
+                raise _BulkSaveFailed from exc
+    except (AlreadyExists, ConcurrentUpdate, _BulkSaveFailed):
+        # Another import committed some of the same appointments meanwhile
+        # (or the storage refused the sessions saved together): nothing of
+        # this run was kept, so run again one appointment at a time, each
+        # saved on its own (idempotent: what the other import created is
+        # ALREADY_IMPORTED; a session the storage refuses is INVALID alone).
         importer = _Importer(matcher, builder, zone, chosen, dry_run)
         outcomes = tuple(importer.outcome(item) for item in source.appointments(start, end))
-    seen = {o.key for o in outcomes}
-    missing = () if chosen is None else tuple(sorted(chosen - seen))
-    return ImportReport(outcomes=outcomes, start=start, end=end, dry_run=dry_run, missing_selection=missing)
+    return outcomes
+
+
+class _BulkSaveFailed(Exception):
+    """The sessions built in bulk could not be saved together: import one at a time instead."""

@@ -693,3 +693,16 @@ def test_overrides_check_their_types() -> None:
     """InsuranceOverrides refuses a facility address that is not an Address."""
     with pytest.raises(InvalidValue):
         InsuranceOverrides(facility_address="1 Main St")  # type: ignore[arg-type]
+
+
+def test_new_id_is_a_version_4_uuid_in_hex() -> None:
+    """Session ids are 32 hex digits of an RFC 4122 version-4 UUID, and do not repeat."""
+    import uuid
+
+    from sessionkit.domain import new_id
+
+    ids = [new_id() for _ in range(2000)]
+    assert len(set(ids)) == len(ids)
+    for text in ids:
+        parsed = uuid.UUID(text)
+        assert (parsed.hex, parsed.version, parsed.variant) == (text, 4, uuid.RFC_4122)

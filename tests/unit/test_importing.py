@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 from sessionkit import (
     Appointment,
+    Authorization,
     BillingCode,
     Client,
     ClientSession,
@@ -26,10 +27,10 @@ from sessionkit import (
     NotFound,
     PracticeSetup,
 )
-from sessionkit.adapters.memory import InMemoryUnitOfWork, MemoryStore
+from sessionkit.adapters.memory import InMemorySessionRepository, InMemoryUnitOfWork, MemoryStore
 from sessionkit.appointments import CalendarSource
 from sessionkit.builder import SessionBuilder
-from sessionkit.importing import ImportOutcome, ImportReport, OutcomeKind, import_appointments
+from sessionkit.importing import ImportOutcome, ImportReport, OutcomeKind, _run, import_appointments
 from sessionkit.ports import FixedClock
 
 NY = ZoneInfo("America/New_York")
@@ -533,3 +534,218 @@ def test_outcome_to_dict_of_changed() -> None:
     o = ImportOutcome(key="k", kind=OutcomeKind.CHANGED, session_id="s1", changes=("minutes",))
     assert o.to_dict()["changes"] == ["minutes"]
     assert o.to_dict()["kind"] == "changed"
+
+
+# -- bulk creation equals the builder, appointment by appointment --------------------------------
+
+MORE_CLIENTS = [*CLIENTS, Client(id="c3", first_name="Grace", last_name="Hopper")]
+MORE_TITLES = {**TITLES, "c3": "Grace Hopper", "stranger": "Edsger Dijkstra"}
+STRANGER = Client(id="c9", first_name="Edsger", last_name="Dijkstra")  # matched, not in the setup
+
+
+@st.composite
+def import_worlds(draw: st.DrawFn) -> tuple[dict[str, object], list[Appointment | InvalidAppointment], date]:
+    """A setup (last sessions, authorizations, codes) and a calendar that may repeat keys."""
+    codes = [BillingCode(code="90834", default_minutes=45, default_charge="140.00")]
+    if draw(st.booleans()):
+        codes.append(BillingCode(code="90837", default_minutes=60, default_charge="180.00"))
+    last = []
+    for cid in ("c1", "c2", "c3"):
+        # 90791: a code the setup does not have (minutes and charge then come from the last session)
+        shape = draw(st.sampled_from(["none", "none", "90834", "90837", "90791"]))
+        if shape != "none":
+            last.append(
+                ClientSession(
+                    client_id=cid,
+                    date_of_service=date(2026, 2, draw(st.integers(1, 28))),
+                    billing_code=shape,
+                    minutes=draw(st.sampled_from([45, 53, 60])),
+                    charge=draw(st.sampled_from(["140.00", "99.50"])),
+                    diagnoses=draw(st.sampled_from([(), ("F41.1",), ("F32.1", "F41.1")])),
+                    appointment_key=draw(st.sampled_from([None, "k0", "k1"])) if cid == "c1" else None,
+                )
+            )
+    authorizations = [
+        Authorization(
+            id=f"a-{cid}",
+            client_id=cid,
+            payer_id="p1",
+            number="AUTH1",
+            billing_codes=draw(st.sampled_from([frozenset(), frozenset({"90834"})])),
+            start=date(2026, 3, 1),
+            end=date(2026, 3, draw(st.integers(1, 31))),
+            sessions_authorized=draw(st.integers(1, 3)),
+        )
+        for cid in draw(st.lists(st.sampled_from(["c1", "c2", "c3"]), max_size=1))
+    ]
+    setup: dict[str, object] = {
+        "practice": practice(draw(st.sampled_from(["90834", "90834", "90834", None]))),
+        "clients": MORE_CLIENTS,
+        "billing_codes": codes,
+        "authorizations": authorizations,
+        "sessions": last,
+    }
+    items: list[Appointment | InvalidAppointment] = []
+    for i in range(draw(st.integers(0, 16))):
+        key = draw(st.sampled_from([f"k{i}"] * 4 + [f"k{j}" for j in range(i)]))  # some keys repeat
+        shape = draw(st.sampled_from(["ok"] * 8 + ["all_day", "cancelled", "invalid"]))
+        if shape == "invalid":
+            items.append(InvalidAppointment(uid=None, key=key, reason="DTEND is malformed"))
+            continue
+        who = draw(st.sampled_from(["c1", "c1", "c2", "c3", "none", "both", "stranger"]))
+        start = datetime(2026, 3, draw(st.integers(1, 31)), draw(st.integers(0, 23)), tzinfo=NY)
+        minutes = draw(st.sampled_from([45, 45, 53, 53, 0, 16, 38, 60, 90, 1500]))  # 1500: too long
+        items.append(
+            Appointment(
+                uid=key,
+                key=key,
+                start=start,
+                end=start + timedelta(minutes=minutes),
+                title=MORE_TITLES[who],
+                all_day=shape == "all_day",
+                cancelled=shape == "cancelled",
+            )
+        )
+    today = date(2026, 3, draw(st.integers(5, 25)))
+    return setup, items, today
+
+
+def _normalised(report_outcomes: tuple[ImportOutcome, ...], stored: list[ClientSession]) -> object:
+    ids = {s.id: s.appointment_key or s.id for s in stored}
+    outcomes = [
+        attrs.evolve(o, session_id=ids.get(o.session_id or "", o.session_id)) for o in report_outcomes
+    ]
+    return outcomes, sorted(
+        (attrs.evolve(s, id=ids[s.id]) for s in stored), key=lambda s: (s.appointment_key or "", s.id)
+    )
+
+
+def both_ways(
+    setup: dict[str, object], items: list[Appointment | InvalidAppointment], today: date, dry_run: bool
+) -> tuple[object, object]:
+    """The outcomes and saved sessions (ids normalised) of the import in bulk, then through the builder only."""
+    results = []
+    for bulk in (True, False):
+        uow = InMemoryUnitOfWork().seed(**setup)  # type: ignore[arg-type]
+        builder = SessionBuilder(uow, FixedClock(today))
+        matcher = NameMatcher([*MORE_CLIENTS, STRANGER])
+        outcomes = _run(ListCalendar(items), FIRST, LAST, matcher, builder, NY, None, dry_run, bulk=bulk)
+        results.append(_normalised(outcomes, sessions(uow)))
+    return results[0], results[1]
+
+
+@given(import_worlds(), st.booleans())
+def test_bulk_creation_gives_what_the_builder_gives(
+    world_: tuple[dict[str, object], list[Appointment | InvalidAppointment], date], dry_run: bool
+) -> None:
+    """Sessions built in bulk from each client's first draft equal the builder's, draft by draft.
+
+    Same outcomes (kinds, reasons, warnings, dates, minutes) and the same saved
+    sessions (defaults, keys, versions), ids aside.
+    """
+    setup, items, today = world_
+    bulk, one_by_one = both_ways(setup, items, today, dry_run)
+    assert bulk == one_by_one
+
+
+def weekly(who: str, days: Iterable[int], minutes: int = 45) -> list[Appointment | InvalidAppointment]:
+    return [appt(f"w{d}", who, datetime(2026, 3, d, 10, 0, tzinfo=NY), minutes) for d in days]
+
+
+def test_bulk_warnings_follow_each_date_not_the_first() -> None:
+    """A client's sessions before and after today: only those after warn of a future date, in bulk too."""
+    setup = {
+        "practice": practice(),
+        "clients": CLIENTS,
+        "billing_codes": [BillingCode(code="90834", default_minutes=45, default_charge="140.00")],
+    }
+    bulk, one_by_one = both_ways(setup, weekly("c1", [2, 9, 16, 23]), date(2026, 3, 12), dry_run=False)
+    assert bulk == one_by_one
+    outcomes = bulk[0]  # type: ignore[index]
+    assert [o.warnings for o in outcomes] == [
+        (),
+        (),
+        ("date_of_service.future",),
+        ("date_of_service.future",),
+    ]
+
+
+def test_client_with_an_authorization_is_drafted_by_the_builder_each_time() -> None:
+    """Authorization usage counts the sessions imported before: the second of a one-session authorization warns."""
+    setup = {
+        "practice": practice(),
+        "clients": CLIENTS,
+        "billing_codes": [BillingCode(code="90834", default_minutes=45, default_charge="140.00")],
+        "authorizations": [
+            Authorization(
+                id="a1",
+                client_id="c1",
+                payer_id="p1",
+                number="AUTH1",
+                start=date(2026, 3, 1),
+                end=date(2026, 3, 31),
+                sessions_authorized=1,
+            )
+        ],
+    }
+    bulk, one_by_one = both_ways(setup, weekly("c1", [2, 9, 16]), date(2026, 4, 1), dry_run=False)
+    assert bulk == one_by_one
+    outcomes = bulk[0]  # type: ignore[index]
+    assert [o.warnings for o in outcomes] == [(), ("authorization.exhausted",), ("authorization.over_used",)]
+
+
+def test_bulk_creation_defaults_come_from_each_clients_last_session() -> None:
+    """In bulk, each client's sessions take that client's last code, charge and diagnoses."""
+    uow = InMemoryUnitOfWork().seed(
+        practice=practice(),
+        clients=CLIENTS,
+        billing_codes=[
+            BillingCode(code="90834", default_minutes=45, default_charge="140.00"),
+            BillingCode(code="90837", default_minutes=60, default_charge="180.00"),
+        ],
+        sessions=[
+            ClientSession(
+                client_id="c2",
+                date_of_service=date(2026, 2, 2),
+                billing_code="90837",
+                minutes=60,
+                charge="180.00",
+                diagnoses=["F41.1"],
+            )
+        ],
+    )
+    builder = SessionBuilder(uow, FixedClock(date(2026, 4, 1)))
+    items = [
+        appt(f"u{i}", who, datetime(2026, 3, 2 + i, 9, 0, tzinfo=NY))
+        for i, who in enumerate(["c1", "c2"] * 3)
+    ]
+    report = run(items, builder)
+    assert len(report.created) == 6
+    made = {
+        (s.client_id, s.billing_code, str(s.charge.amount), tuple(d.code for d in s.diagnoses))
+        for s in sessions(uow)
+    }
+    assert made == {("c1", "90834", "140.00", ()), ("c2", "90837", "180.00", ("F41.1",))}
+    assert {o.warnings for o in report.created} == {("billing_code.time_mismatch",), ()}
+
+
+def test_bulk_save_refused_falls_back_to_one_at_a_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    """When the sessions built in bulk cannot be saved together, each is saved alone: one bad, the rest kept."""
+    uow, builder = world()
+    real = InMemorySessionRepository.save
+
+    def picky(self: InMemorySessionRepository, session: ClientSession) -> ClientSession:
+        if session.minutes == 38:
+            raise InvalidValue("the storage refuses 38 minutes", "storage.refused", "minutes")
+        return real(self, session)
+
+    monkeypatch.setattr(InMemorySessionRepository, "save", picky)
+    items = [
+        appt("u1"),
+        appt("u2", minutes=38, start=datetime(2026, 3, 11, 9, 0, tzinfo=NY)),
+        appt("u3", "c2"),
+    ]
+    report = run(items, builder)
+    assert kinds(report) == [OutcomeKind.CREATED, OutcomeKind.INVALID, OutcomeKind.CREATED]
+    assert report.outcomes[1].code == "storage.refused"
+    assert sorted(s.appointment_key or "" for s in sessions(uow)) == ["u1", "u3"]

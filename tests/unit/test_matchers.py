@@ -199,3 +199,28 @@ def test_name_glued_to_other_letters_does_not_match(first: str, last: str, extra
     client = Client(id="c1", first_name=first, last_name=last)
     assert NameMatcher([client]).match(appt(f"{first} {last}{extra}")).client_id is None
     assert NameMatcher([client]).match(appt(f"{extra}{first} {last}")).client_id is None
+
+
+@given(
+    st.lists(
+        st.sampled_from(["Ada Byron", "ada byron", "Grace Hopper", "Ada Byron & Grace Hopper", "x"]),
+        max_size=20,
+    )
+)
+def test_name_matcher_remembers_titles_without_changing_answers(titles: list[str]) -> None:
+    """A matcher that saw titles before answers each title as a fresh matcher does."""
+    seasoned = NameMatcher([ADA, GRACE])
+    for title in titles:
+        assert seasoned.match(appt(title)) == NameMatcher([ADA, GRACE]).match(appt(title))
+
+
+def test_name_matcher_memory_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The remembered titles are dropped when the bound is reached; answers stay right."""
+    from sessionkit import appointments
+
+    monkeypatch.setattr(appointments, "_TITLES_KEPT", 3)
+    matcher = NameMatcher([ADA])
+    for i in range(10):
+        assert matcher.match(appt(f"Ada Byron {i}")).client_id == ADA.id
+        assert len(matcher._by_title) <= 3
+    assert matcher.match(appt("Grace Hopper")).client_id is None
