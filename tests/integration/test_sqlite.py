@@ -18,6 +18,7 @@ from sessionkit import (
     BillingCode,
     Client,
     ClientSession,
+    ConcurrentUpdate,
     DatabaseError,
     DiagnosisCode,
     Money,
@@ -25,9 +26,14 @@ from sessionkit import (
     SessionkitError,
     testing,
 )
-from sessionkit.adapters.sqlite import APPLICATION_ID, SCHEMA_VERSION, SqliteDatabase, open_database
+from sessionkit.adapters.sqlite import (
+    APPLICATION_ID,
+    SCHEMA_VERSION,
+    SqliteDatabase,
+    open_database,
+)
 from sessionkit.builder import SessionBuilder
-from sessionkit.ports import FixedClock
+from sessionkit.ports import AlreadyExists, FixedClock
 
 DAY = date(2026, 3, 2)
 
@@ -237,3 +243,71 @@ def test_every_field_reads_back_equal_after_reopening(tmp_path: Path) -> None:
 
 def _fresh(s: ClientSession) -> ClientSession:
     return attrs.evolve(s, version=0)
+
+
+def test_session_queries_search_an_index(tmp_path: Path) -> None:
+    """find, by_appointment_key, last_saved_for, by_client and between each search an index (no table scan)."""
+    path = tmp_path / "db.sqlite"
+    with SqliteDatabase(path) as db:
+        with db.unit_of_work() as uow:
+            uow.sessions.save_many(
+                [
+                    _session("s1", appointment_key="cal-1"),
+                    attrs.evolve(_session("s2"), client_id="c2"),
+                    _session("s3"),
+                ]
+            )
+            uow.commit()
+        with db.unit_of_work() as uow:
+            conn = uow.sessions._conn
+            statements: list[str] = []
+            conn.set_trace_callback(statements.append)
+            try:
+                one = (
+                    uow.sessions.find("s1"),
+                    uow.sessions.by_appointment_key("cal-1"),
+                    uow.sessions.last_saved_for("c1"),
+                )
+                many = (uow.sessions.by_client("c1"), uow.sessions.between(DAY, DAY))
+            finally:
+                conn.set_trace_callback(None)
+            plans = {sql: [row[3] for row in conn.execute("EXPLAIN QUERY PLAN " + sql)] for sql in statements}
+    assert [None if s is None else s.id for s in one] == ["s1", "s1", "s3"]
+    assert [[s.id for s in group] for group in many] == [["s1", "s3"], ["s1", "s2", "s3"]]
+    assert len(plans) == 5
+    for sql, plan in plans.items():
+        assert any(step.startswith("SEARCH sessions USING") for step in plan), (sql, plan)
+        assert not any(step.startswith("SCAN sessions") for step in plan), (sql, plan)
+    (last_plan,) = [plan for sql, plan in plans.items() if "save_seq DESC" in sql]
+    assert last_plan == ["SEARCH sessions USING INDEX sessions_client (client_id=?)"]  # no sort step
+
+
+def test_a_commit_conflicting_on_an_id_and_a_key_is_a_version_conflict(tmp_path: Path) -> None:
+    """A taken id outranks a taken key (as before schema 2): ConcurrentUpdate, and none of the rows is written."""
+    with SqliteDatabase(tmp_path / "db.sqlite") as db:
+        a, b = db.unit_of_work(), db.unit_of_work()
+        with a, b:
+            b.sessions.save_many([_session("n1"), _session("b1", appointment_key="k1"), _session("s1")])
+            a.sessions.save_many([_session("a1", appointment_key="k1"), _session("s1", line_note="a")])
+            a.commit()
+            with pytest.raises(ConcurrentUpdate) as info:
+                b.commit()
+            assert info.value.code == "session.version"
+        with db.unit_of_work() as uow:
+            assert [(s.id, s.line_note) for s in uow.sessions.list()] == [("a1", ""), ("s1", "a")]
+            assert [s.id for s in uow.sessions.by_client("c1")] == ["a1", "s1"]
+
+
+def test_a_commit_conflicting_only_on_a_key_is_key_taken(tmp_path: Path) -> None:
+    """A key taken meanwhile, after new sessions in the same commit, raises AlreadyExists and writes none of them."""
+    with SqliteDatabase(tmp_path / "db.sqlite") as db:
+        a, b = db.unit_of_work(), db.unit_of_work()
+        with a, b:
+            b.sessions.save_many([_session("n1"), _session("n2"), _session("b1", appointment_key="k1")])
+            a.sessions.save(_session("a1", appointment_key="k1"))
+            a.commit()
+            with pytest.raises(AlreadyExists) as info:
+                b.commit()
+            assert info.value.code == "session.appointment_key_taken"
+        with db.unit_of_work() as uow:
+            assert [s.id for s in uow.sessions.list()] == ["a1"]

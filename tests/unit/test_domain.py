@@ -706,3 +706,28 @@ def test_new_id_is_a_version_4_uuid_in_hex() -> None:
     for text in ids:
         parsed = uuid.UUID(text)
         assert (parsed.hex, parsed.version, parsed.variant) == (text, 4, uuid.RFC_4122)
+
+
+@given(sessions(), st.integers(0, 2**62))
+def test_with_version_copies_every_field_and_sets_the_version(session: ClientSession, version: int) -> None:
+    """with_version gives attrs.evolve(session, version=...) field for field and leaves the session alone."""
+    from sessionkit.domain.session import with_version
+
+    before = attrs.asdict(session, recurse=False)
+    copy = with_version(session, version)
+    assert type(copy) is ClientSession
+    assert attrs.asdict(copy, recurse=False) == {**before, "version": version}
+    assert copy == attrs.evolve(session, version=version)
+    assert attrs.asdict(session, recurse=False) == before
+
+
+def test_with_version_refuses_a_version_past_the_highest() -> None:
+    """A version above 2**62 raises the domain's own error, naming the field."""
+    from sessionkit.domain.session import with_version
+
+    session = ClientSession(
+        client_id="c1", date_of_service=date(2026, 3, 2), billing_code="90834", charge="1"
+    )
+    with pytest.raises(InvalidValue) as raised:
+        with_version(session, 2**62 + 1)
+    assert raised.value.field == "version"

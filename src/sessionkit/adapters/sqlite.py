@@ -10,9 +10,14 @@ The file
     that two processes wait for each other rather than fail. Each record is
     stored as its JSON document (:func:`sessionkit.serialization.dumps`)
     beside indexed columns for the lookups the ports need: client, date of
-    service (ISO text), appointment key (``UNIQUE``), version, save sequence,
-    bill-to. The schema is versioned: ``PRAGMA application_id``,
-    ``PRAGMA user_version`` and a ``sessionkit_meta`` table, upgraded by an
+    service (ISO text), appointment key (unique where set), version, save
+    sequence, bill-to. Sessions are keyed by their save sequence (the rowid,
+    so a commit appends), with a unique index on the id; the client index
+    lists a client's sessions in save order, which serves both
+    ``last_saved_for`` and ``by_client``. The schema is versioned:
+    ``PRAGMA application_id``, ``PRAGMA user_version`` and a
+    ``sessionkit_meta`` table (schema 2 since sessions are keyed by save
+    sequence; a schema-1 file is rebuilt when opened), upgraded by an
     ordered list of :data:`MIGRATIONS`. Opening a file written by a newer
     sessionkit raises :class:`~sessionkit.errors.DatabaseError`
     (``database.too_new``); a file that is not a sessionkit database raises
@@ -27,9 +32,10 @@ Transactions
     unit until :meth:`SqliteUnitOfWork.commit`. The commit is one
     ``BEGIN IMMEDIATE`` transaction: every written session's version is
     checked against the file (``DELETE ... WHERE id = ? AND version = ?``
-    and a row count), an appointment key taken meanwhile fails on the
-    ``UNIQUE`` index, and then every write is applied with ``executemany``,
-    all or nothing. So no other process is blocked while a unit is open, and
+    and a row count), a new id or an appointment key taken meanwhile fails
+    on its unique index as the sessions are inserted with ``executemany``
+    (a taken id is reported first), and every write is applied all or
+    nothing. So no other process is blocked while a unit is open, and
     two processes can never silently overwrite each other's sessions: the
     later one gets :class:`~sessionkit.errors.ConcurrentUpdate`.
 
@@ -126,8 +132,38 @@ MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
         "CREATE INDEX sessions_client_seq ON sessions (client_id, save_seq)",
         "INSERT INTO sessionkit_meta (key, value) VALUES ('application', 'sessionkit'), ('next_seq', 1)",
     ),
+    # 2: sessions keyed by save sequence (the rowid: a commit appends), one
+    # client index (its entries are in rowid order within a client, so it
+    # also gives last_saved_for), appointment keys indexed only where set.
+    # The table is rebuilt as SQLite advises for such a change; every row
+    # keeps its save sequence, id, columns and document.
+    (
+        (
+            "CREATE TABLE sessions_v2 (save_seq INTEGER PRIMARY KEY, id TEXT NOT NULL,"
+            " client_id TEXT NOT NULL, date_of_service TEXT NOT NULL, appointment_key TEXT,"
+            " version INTEGER NOT NULL, bill_to TEXT NOT NULL, doc TEXT NOT NULL)"
+        ),
+        (
+            "INSERT INTO sessions_v2 (save_seq, id, client_id, date_of_service, appointment_key, version,"
+            " bill_to, doc) SELECT save_seq, id, client_id, date_of_service, appointment_key, version,"
+            " bill_to, doc FROM sessions ORDER BY save_seq"
+        ),
+        "DROP TABLE sessions",
+        "ALTER TABLE sessions_v2 RENAME TO sessions",
+        "CREATE UNIQUE INDEX sessions_id ON sessions (id)",
+        (
+            "CREATE UNIQUE INDEX sessions_appointment_key ON sessions (appointment_key)"
+            " WHERE appointment_key IS NOT NULL"
+        ),
+        "CREATE INDEX sessions_date ON sessions (date_of_service, id)",
+        "CREATE INDEX sessions_client ON sessions (client_id)",
+    ),
 )
-"""The schema, one tuple of statements per version: ``MIGRATIONS[n]`` upgrades version ``n`` to ``n + 1``."""
+"""The schema, one tuple of statements per version: ``MIGRATIONS[n]`` upgrades version ``n`` to ``n + 1``.
+
+Files written by every earlier version exist, so a migration is never
+changed once released; a new version appends one.
+"""
 
 SCHEMA_VERSION: Final = len(MIGRATIONS)
 """The schema version this sessionkit writes (``PRAGMA user_version``)."""
@@ -647,12 +683,9 @@ class SqliteSessionRepository:
         self._conn = conn
         self._coverages = coverages
         self.writes: dict[str, ClientSession | None] = {}
-        """This unit's writes by id (``None``: deleted)."""
+        """This unit's writes by id (``None``: deleted), saved ones in the order they were last saved."""
         self.expected: dict[str, int | None] = {}
         """For each session written in this unit: its version in the snapshot (None: absent)."""
-        self.seq: dict[str, int] = {}
-        """The order of this unit's saves (for ``last_saved_for`` and the commit)."""
-        self._counter = 0
         self._keys: dict[str, str] = {}
         """Appointment key -> id, for the sessions saved in this unit."""
         self._last: dict[str, str] = {}
@@ -716,17 +749,13 @@ class SqliteSessionRepository:
     def last_saved_for(self, client_id: str) -> ClientSession | None:
         """The client's session saved last (by save sequence), or None."""
         hint = self._last.get(client_id)
-        if hint is not None:
+        if hint is not None:  # else this unit saved nothing for the client
             saved = self.writes.get(hint)
             if saved is not None and saved.client_id == client_id:
                 return saved  # saved after every other write of this unit for the client
-        best: ClientSession | None = None
-        best_seq = -1
-        for sid, s in self.writes.items():
-            if s is not None and s.client_id == client_id and self.seq[sid] > best_seq:
-                best, best_seq = s, self.seq[sid]
-        if best is not None:
-            return best
+            for s in reversed(self.writes.values()):  # in save order
+                if s is not None and s.client_id == client_id:
+                    return s
         rows = self._conn.execute(
             "SELECT id, doc FROM sessions WHERE client_id = ? ORDER BY save_seq DESC", (client_id,)
         )
@@ -764,19 +793,31 @@ class SqliteSessionRepository:
         """The current version of each id in this unit (None: absent)."""
         result: dict[str, int | None] = {}
         unknown = []
+        writes = self.writes
         for sid in ids:
-            if sid in self.writes:
-                s = self.writes[sid]
+            if sid in writes:
+                s = writes[sid]
                 result[sid] = None if s is None else s.version
             else:
-                unknown.append(sid)
-        for chunk in _chunks(unknown):
-            for sid in chunk:
                 result[sid] = None
-            marks = ",".join("?" * len(chunk))
-            sql = f"SELECT id, version FROM sessions WHERE id IN ({marks})"  # noqa: S608 - only marks
-            result.update(self._conn.execute(sql, chunk).fetchall())
+                unknown.append(sid)
+        if unknown and self._any_stored():
+            for chunk in _chunks(unknown):
+                marks = ",".join("?" * len(chunk))
+                sql = f"SELECT id, version FROM sessions WHERE id IN ({marks})"  # noqa: S608 - only marks
+                result.update(self._conn.execute(sql, chunk).fetchall())
         return result
+
+    def _any_stored(self, ids: Sequence[str] | None = None) -> bool:
+        """Whether the snapshot holds any session (with one of ``ids``, when given)."""
+        if ids is None:
+            return self._conn.execute("SELECT 1 FROM sessions LIMIT 1").fetchone() is not None
+        for chunk in _chunks(ids):
+            marks = ",".join("?" * len(chunk))
+            sql = f"SELECT 1 FROM sessions WHERE id IN ({marks}) LIMIT 1"  # noqa: S608 - only marks
+            if self._conn.execute(sql, chunk).fetchone() is not None:
+                return True
+        return False
 
     def _key_owners(self, keys: Iterable[str]) -> dict[str, str]:
         """For each appointment key in use in this unit, the id of its session."""
@@ -793,41 +834,6 @@ class SqliteSessionRepository:
             result.update((k, sid) for k, sid in self._conn.execute(sql, chunk) if sid not in self.writes)
         return result
 
-    def _save(
-        self,
-        session: ClientSession,
-        versions: dict[str, int | None],
-        owners: dict[str, str],
-        key_of: dict[str, str],
-    ) -> ClientSession:
-        stored = versions.get(session.id)
-        if session.version != (0 if stored is None else stored):
-            raise _version_conflict()
-        key = session.appointment_key
-        if key is not None:
-            owner = owners.get(key)
-            if owner is not None and owner != session.id:
-                raise _key_taken()
-        if session.id not in self.expected:
-            self.expected[session.id] = stored
-        saved = with_version(session, session.version + 1)
-        previous = self.writes.get(session.id)
-        if previous is not None and previous.appointment_key is not None:
-            self._keys.pop(previous.appointment_key, None)
-        old_key = key_of.pop(session.id, None)
-        if old_key is not None and old_key != key and owners.get(old_key) == session.id:
-            del owners[old_key]  # the key this session had (stored or saved earlier) is free again
-        self.writes[session.id] = saved
-        versions[session.id] = saved.version
-        if key is not None:
-            self._keys[key] = session.id
-            owners[key] = session.id
-            key_of[session.id] = key
-        self.seq[session.id] = self._counter
-        self._counter += 1
-        self._last[session.client_id] = session.id
-        return saved
-
     def save(self, session: ClientSession) -> ClientSession:
         """Store ``session`` with its version bumped and return what was stored.
 
@@ -843,18 +849,57 @@ class SqliteSessionRepository:
         batch = builtins.list(sessions)
         versions = self._stored_versions({s.id: None for s in batch})
         owners = self._key_owners({s.appointment_key: None for s in batch if s.appointment_key is not None})
-        key_of = {sid: key for key, sid in owners.items()}
         if len(batch) == 1:
             # _save checks everything before it changes anything: nothing to restore.
-            return [self._save(batch[0], versions, owners, key_of)]
-        state = (
-            dict(self.writes), dict(self.expected), dict(self.seq), self._counter, dict(self._keys), dict(self._last)
-        )  # fmt: skip
+            return self._save(batch, versions, owners)
+        state = (dict(self.writes), dict(self.expected), dict(self._keys), dict(self._last))
         try:
-            return [self._save(s, versions, owners, key_of) for s in batch]
+            return self._save(batch, versions, owners)
         except BaseException:
-            self.writes, self.expected, self.seq, self._counter, self._keys, self._last = state
+            self.writes, self.expected, self._keys, self._last = state
             raise
+
+    def _save(
+        self, batch: builtins.list[ClientSession], versions: dict[str, int | None], owners: dict[str, str]
+    ) -> builtins.list[ClientSession]:
+        """Save ``batch`` in order; a failing session leaves the ones before it saved (save_many restores).
+
+        ``versions`` (id -> version in this unit) and ``owners`` (appointment
+        key -> id) hold every id and key of the batch and follow its saves.
+        """
+        writes, expected, keys, last = self.writes, self.expected, self._keys, self._last
+        key_of = {sid: key for key, sid in owners.items()}
+        result = []
+        for session in batch:
+            sid = session.id
+            stored = versions[sid]
+            version = session.version
+            if version != (0 if stored is None else stored):
+                raise _version_conflict()
+            key = session.appointment_key
+            if key is not None:
+                owner = owners.get(key)
+                if owner is not None and owner != sid:
+                    raise _key_taken()
+            saved = with_version(session, version + 1)
+            if sid not in expected:
+                expected[sid] = stored
+            # Popped and put back: the dict keeps this unit's saves in save order.
+            previous = writes.pop(sid, None)
+            if previous is not None and previous.appointment_key is not None:
+                keys.pop(previous.appointment_key, None)
+            old_key = key_of.pop(sid, None)
+            if old_key is not None and old_key != key and owners.get(old_key) == sid:
+                del owners[old_key]  # the key this session had (stored or saved earlier) is free again
+            writes[sid] = saved
+            versions[sid] = version + 1
+            if key is not None:
+                keys[key] = sid
+                owners[key] = sid
+                key_of[sid] = key
+            last[session.client_id] = sid
+            result.append(saved)
+        return result
 
     def delete(self, session_id: str) -> None:
         """Remove a session; raises NotFound when there is none."""
@@ -864,7 +909,6 @@ class SqliteSessionRepository:
         if stored.appointment_key is not None and self._keys.get(stored.appointment_key) == session_id:
             del self._keys[stored.appointment_key]
         self.writes[session_id] = None
-        self.seq.pop(session_id, None)
 
     def flush(self) -> None:
         """Check versions and write this unit's sessions into the current (write) transaction.
@@ -875,38 +919,49 @@ class SqliteSessionRepository:
         conn = self._conn
         if not self.writes:
             return
-        replaced = [(sid, v) for sid, v in self.expected.items() if v is not None]
+        replaced = []
+        new = []
+        for sid, version in self.expected.items():
+            if version is None:
+                new.append(sid)
+            else:
+                replaced.append((sid, version))
         if replaced:
             cursor = conn.executemany("DELETE FROM sessions WHERE id = ? AND version = ?", replaced)
             if cursor.rowcount != len(replaced):
                 raise _version_conflict("the session was changed by another unit of work")
-        new = [sid for sid, v in self.expected.items() if v is None]
-        for chunk in _chunks(new):
-            marks = ",".join("?" * len(chunk))
-            sql = f"SELECT 1 FROM sessions WHERE id IN ({marks}) LIMIT 1"  # noqa: S608 - only marks
-            if conn.execute(sql, chunk).fetchone() is not None:
-                raise _version_conflict("the session was changed by another unit of work")
         next_seq = int(conn.execute("SELECT value FROM sessionkit_meta WHERE key = 'next_seq'").fetchone()[0])
-        saved = sorted((s for s in self.writes.values() if s is not None), key=lambda s: self.seq[s.id])
+        saved = [s for s in self.writes.values() if s is not None]  # in save order
+        dumps = serialization.dumps
         rows = (
             (
+                seq,
                 s.id,
                 s.client_id,
                 s.date_of_service.isoformat(),
                 s.appointment_key,
                 s.version,
-                next_seq + i,
                 s.bill_to.value,
-                serialization.dumps(s),
+                dumps(s),
             )
-            for i, s in enumerate(saved)
+            for seq, s in enumerate(saved, next_seq)
         )
+        # A new id or an appointment key taken by a commit since the snapshot
+        # fails on a unique index; the savepoint then takes back the rows of
+        # this insert, so that the check below sees the file as it was.
+        conn.execute("SAVEPOINT sessions_insert")
         try:
-            conn.executemany("INSERT INTO sessions VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
+            conn.executemany(
+                "INSERT INTO sessions (save_seq, id, client_id, date_of_service, appointment_key, version,"
+                " bill_to, doc) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                rows,
+            )
         except sqlite3.IntegrityError as exc:
-            if "appointment_key" in str(exc):
+            conn.execute("ROLLBACK TO sessions_insert")
+            if "appointment_key" in str(exc) and not self._any_stored(new):
                 raise _key_taken() from None
             raise _version_conflict("the session was changed by another unit of work") from None
+        conn.execute("RELEASE sessions_insert")
         conn.execute("UPDATE sessionkit_meta SET value = ? WHERE key = 'next_seq'", (next_seq + len(saved),))
 
 

@@ -1,0 +1,240 @@
+"""Upgrading a version-1 SQLite file (written by the schema of ``MIGRATIONS[0]``) to the current schema."""
+
+from __future__ import annotations
+
+import itertools
+import sqlite3
+from collections.abc import Sequence
+from datetime import date
+from pathlib import Path
+from random import Random
+
+import attrs
+import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+
+from sessionkit import ClientSession, ConcurrentUpdate, serialization, testing
+from sessionkit.adapters.sqlite import APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION, open_database
+
+DAY = date(2026, 3, 2)
+
+
+def _session(sid: str, client_id: str, day: date, **kw: object) -> ClientSession:
+    fields: dict[str, object] = {"billing_code": "90834", "charge": "140.00", "version": 1, **kw}
+    return ClientSession(id=sid, client_id=client_id, date_of_service=day, **fields)  # type: ignore[arg-type]
+
+
+def _write_v1(path: Path, rows: Sequence[tuple[int, ClientSession]]) -> None:
+    """A file as sessionkit's schema version 1 wrote it: its statements, pragmas, meta rows and session rows.
+
+    ``rows`` are (save sequence, stored session); the rows use the version-1
+    column order (id, client_id, date_of_service, appointment_key, version,
+    save_seq, bill_to, doc).
+    """
+    conn = sqlite3.connect(path, isolation_level=None)
+    try:
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("BEGIN IMMEDIATE")
+        for statement in MIGRATIONS[0]:
+            conn.execute(statement)
+        conn.execute("INSERT OR REPLACE INTO sessionkit_meta (key, value) VALUES ('schema_version', 1)")
+        conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+        conn.execute("PRAGMA user_version = 1")
+        conn.executemany(
+            "INSERT INTO sessions VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                (
+                    s.id,
+                    s.client_id,
+                    s.date_of_service.isoformat(),
+                    s.appointment_key,
+                    s.version,
+                    seq,
+                    s.bill_to.value,
+                    serialization.dumps(s),
+                )
+                for seq, s in rows
+            ],
+        )
+        next_seq = max((seq for seq, _ in rows), default=0) + 1
+        conn.execute("UPDATE sessionkit_meta SET value = ? WHERE key = 'next_seq'", (next_seq,))
+        conn.execute("COMMIT")
+    finally:
+        conn.close()
+
+
+def _schema(path: Path) -> dict[str, str]:
+    conn = sqlite3.connect(path)
+    try:
+        return {
+            name: sql or ""
+            for name, sql in conn.execute(
+                "SELECT name, sql FROM sqlite_master WHERE tbl_name = 'sessions' ORDER BY name"
+            )
+        }
+    finally:
+        conn.close()
+
+
+def _raw(path: Path, sql: str) -> list[tuple[object, ...]]:
+    conn = sqlite3.connect(path)
+    try:
+        return conn.execute(sql).fetchall()
+    finally:
+        conn.close()
+
+
+# Saved in this order (save sequence 3, 5, 8, 9: a version-1 file may have gaps).
+OLD = [
+    (3, _session("s-b", "c1", date(2026, 3, 4), appointment_key="cal-1")),
+    (5, _session("s-a", "c1", DAY, version=4, comments="moved once")),
+    (8, _session("s-c", "c2", DAY, bill_to="client", appointment_key="cal-2")),
+    (9, _session("s-d", "c1", date(2026, 2, 27), version=2)),
+]
+
+
+def test_the_current_schema_is_version_2() -> None:
+    """SCHEMA_VERSION is 2 and MIGRATIONS holds one statement list per version (1 kept as it was)."""
+    assert SCHEMA_VERSION == 2
+    assert len(MIGRATIONS) == 2
+    assert any("save_seq INTEGER NOT NULL" in statement for statement in MIGRATIONS[0])
+
+
+def test_a_version_1_file_opens_as_version_2(tmp_path: Path) -> None:
+    """open_database upgrades a version-1 file: user_version, the meta row and the new sessions table."""
+    path = tmp_path / "v1.sqlite"
+    _write_v1(path, OLD)
+    assert "sessions_client_seq" in _schema(path)
+    with open_database(path) as db:
+        assert db.schema_version == 2
+    assert _raw(path, "PRAGMA user_version") == [(2,)]
+    assert _raw(path, "PRAGMA application_id") == [(APPLICATION_ID,)]
+    assert _raw(path, "SELECT value FROM sessionkit_meta WHERE key = 'schema_version'") == [(2,)]
+    schema = _schema(path)
+    assert sorted(schema) == [
+        "sessions",
+        "sessions_appointment_key",
+        "sessions_client",
+        "sessions_date",
+        "sessions_id",
+    ]
+    assert "save_seq INTEGER PRIMARY KEY" in schema["sessions"]
+
+
+def test_every_row_keeps_its_save_sequence_columns_and_document(tmp_path: Path) -> None:
+    """The upgrade copies every row: save sequence, id, indexed columns and document, unchanged."""
+    path = tmp_path / "v1.sqlite"
+    _write_v1(path, OLD)
+    columns = "save_seq, id, client_id, date_of_service, appointment_key, version, bill_to, doc"
+    before = _raw(path, f"SELECT {columns} FROM sessions ORDER BY save_seq")
+    open_database(path).close()
+    after = _raw(path, f"SELECT {columns} FROM sessions ORDER BY save_seq")
+    assert after == before
+    assert [row[0] for row in after] == [3, 5, 8, 9]
+    assert _raw(path, "SELECT value FROM sessionkit_meta WHERE key = 'next_seq'") == [(10,)]
+
+
+def test_sessions_read_back_equal_after_the_upgrade(tmp_path: Path) -> None:
+    """Every query answers for the upgraded file as for the version-1 data: get, by_client, between, keys."""
+    path = tmp_path / "v1.sqlite"
+    _write_v1(path, OLD)
+    by_id = {s.id: s for _, s in OLD}
+    with open_database(path) as db, db.unit_of_work() as uow:
+        repo = uow.sessions
+        assert {sid: repo.get(sid) for sid in by_id} == by_id
+        assert repo.count() == 4
+        assert [s.id for s in repo.list()] == ["s-d", "s-a", "s-c", "s-b"]
+        assert [s.id for s in repo.by_client("c1")] == ["s-d", "s-a", "s-b"]
+        assert [s.id for s in repo.between(DAY, date(2026, 3, 3))] == ["s-a", "s-c"]
+        assert repo.by_appointment_key("cal-2") == by_id["s-c"]
+        assert repo.by_appointment_key("cal-9") is None
+        assert repo.find("s-zz") is None
+
+
+def test_last_saved_for_keeps_the_save_order(tmp_path: Path) -> None:
+    """After the upgrade, last_saved_for is still the session with the highest version-1 save sequence."""
+    path = tmp_path / "v1.sqlite"
+    _write_v1(path, OLD)
+    with open_database(path) as db, db.unit_of_work() as uow:
+        last_c1 = uow.sessions.last_saved_for("c1")
+        last_c2 = uow.sessions.last_saved_for("c2")
+        assert (last_c1.id if last_c1 else None, last_c2.id if last_c2 else None) == ("s-d", "s-c")
+        assert uow.sessions.last_saved_for("c3") is None
+
+
+def test_the_upgraded_file_takes_new_saves(tmp_path: Path) -> None:
+    """After the upgrade, saves continue the sequence, versions are still checked and keys still unique."""
+    path = tmp_path / "v1.sqlite"
+    _write_v1(path, OLD)
+    with open_database(path) as db:
+        with db.unit_of_work() as uow:
+            updated = uow.sessions.save(attrs.evolve(uow.sessions.get("s-b"), comments="late"))
+            added = uow.sessions.save(_session("s-e", "c2", DAY, version=0))
+            uow.commit()
+        assert (updated.version, added.version) == (2, 1)
+        with db.unit_of_work() as uow:
+            assert uow.sessions.last_saved_for("c1") == updated
+            assert uow.sessions.last_saved_for("c2") == added
+            assert uow.sessions.count() == 5
+            with pytest.raises(ConcurrentUpdate):
+                uow.sessions.save(_session("s-a", "c1", DAY, version=3))
+    seqs = {row[0]: row[1] for row in _raw(path, "SELECT id, save_seq FROM sessions")}
+    assert (seqs["s-b"], seqs["s-e"], seqs["s-a"]) == (10, 11, 5)
+
+
+def test_opening_again_changes_nothing(tmp_path: Path) -> None:
+    """A file upgraded once is not upgraded again: reopening leaves its rows and schema as they are."""
+    path = tmp_path / "v1.sqlite"
+    _write_v1(path, OLD)
+    open_database(path).close()
+    schema = _schema(path)
+    rows = _raw(path, "SELECT * FROM sessions ORDER BY save_seq")
+    with open_database(path) as db:
+        assert db.schema_version == 2
+    assert (_schema(path), _raw(path, "SELECT * FROM sessions ORDER BY save_seq")) == (schema, rows)
+
+
+def test_an_empty_version_1_file_upgrades(tmp_path: Path) -> None:
+    """A version-1 file without sessions upgrades and starts the save sequence where it was."""
+    path = tmp_path / "v1.sqlite"
+    _write_v1(path, [])
+    with open_database(path) as db:
+        with db.unit_of_work() as uow:
+            assert uow.sessions.count() == 0
+            uow.sessions.save(_session("s1", "c1", DAY, version=0))
+            uow.commit()
+        assert db.schema_version == 2
+    assert _raw(path, "SELECT save_seq, id FROM sessions") == [(1, "s1")]
+
+
+def test_any_sessions_survive_the_upgrade(tmp_path: Path) -> None:
+    """Any version-1 sessions, in any save order, read back equal and keep last_saved_for per client."""
+    files = itertools.count()
+
+    @settings(max_examples=20)
+    @given(
+        st.lists(
+            testing.sessions(client_ids=["c1", "c2", "c3"]), min_size=1, max_size=6, unique_by=lambda s: s.id
+        ),
+        st.randoms(use_true_random=False),
+    )
+    def check(sessions: list[ClientSession], random: Random) -> None:
+        keys = [s.appointment_key for s in sessions if s.appointment_key is not None]
+        assume(len(keys) == len(set(keys)))
+        seqs = sorted(random.sample(range(1, 1000), len(sessions)))
+        path = tmp_path / f"v1-{next(files)}.sqlite"
+        _write_v1(path, list(zip(seqs, sessions, strict=True)))
+        last = {s.client_id: s for s in sessions}  # saved in list order
+        with open_database(path) as db, db.unit_of_work() as uow:
+            assert db.schema_version == 2
+            assert uow.sessions.count() == len(sessions)
+            for s in sessions:
+                assert uow.sessions.get(s.id) == s
+                if s.appointment_key is not None:
+                    assert uow.sessions.by_appointment_key(s.appointment_key) == s
+            for client_id, s in last.items():
+                assert uow.sessions.last_saved_for(client_id) == s
+            assert uow.sessions.list() == sorted(sessions, key=lambda s: (s.date_of_service, s.id))
+
+    check()
