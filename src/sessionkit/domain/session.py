@@ -252,7 +252,12 @@ class ClientSession:
         set_charge(self, charge)
         # Whole tuples of codes are cached too: sessions share the same few
         # diagnosis lists, and a shared tuple costs no allocation.
-        if type(diagnoses) is tuple and all(type(x) is DiagnosisCode for x in diagnoses):
+        if (
+            type(diagnoses) is tuple
+            and diagnoses
+            and type(diagnoses[0]) is DiagnosisCode
+            and all(type(x) is DiagnosisCode for x in diagnoses)
+        ):
             dx = diagnoses if len(diagnoses) <= MAX_DIAGNOSES else None  # another session's, say
         else:
             try:

@@ -1,0 +1,48 @@
+"""The benchmark script runs end to end on tiny inputs (so it does not rot between benchmark runs)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
+
+
+@pytest.fixture
+def bench(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    monkeypatch.syspath_prepend(str(BENCHMARKS))
+    import run  # type: ignore[import-not-found]  # the script, importable once its folder is on the path
+
+    yield run
+    sys.modules.pop("run", None)
+
+
+def test_every_pair_gives_a_ratio_and_the_json_holds_them(bench: Any, tmp_path: Path) -> None:
+    """A tiny run writes every pair, the growth rows and the memory figure, with positive ratios."""
+    out = tmp_path / "results.json"
+    code = bench.main(
+        ["--n", "60", "120", "--repeat", "2", "--stream", "0", "--skip-calendar", "--json", str(out)]
+    )
+    assert code == 0
+    data = json.loads(out.read_text())
+    names = {p["pair"] for p in data["pairs"]}
+    assert {"build sessions vs tuples", "JSON round trip vs json", "check_many vs json.loads"} <= names
+    assert all(p["ratio"] > 0 and p["subject_us"] > 0 and p["floor_us"] > 0 for p in data["pairs"])
+    assert {g["pair"] for g in data["growth"]} == names
+    assert data["memory"]["bytes_per_session"] > 0
+
+
+def test_calendar_pair_imports_the_generated_calendar(bench: Any) -> None:
+    """The calendar pair imports a small generated calendar and counts its appointments."""
+    pytest.importorskip("recurring_ical_events")
+    data = bench.generated_calendar(12, 3)
+    [pair] = list(bench.calendar_pair(data))
+    pair.run_once(0)
+    result = pair.result()
+    assert result["records"] > 12  # the weekly series expand to many appointments
+    assert result["ratio"] > 0
