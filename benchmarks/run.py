@@ -502,14 +502,17 @@ def main(argv: list[str] | None = None) -> int:
         f"{os.cpu_count()} cores, Python {platform.python_version()}"
     )
     print(f"{'pair':<36} {'n':>8} {'subject':>11} {'floor':>11} {'ratio':>7} {'target':>7}")
-    for n in sorted(args.n):
-        for pair in make_pairs(n):
-            if args.only and args.only not in pair.name:
-                continue
-            for rep in range(args.repeat):
-                pair.run_once(rep)
-            results.append(pair.result())
-            print_row(results[-1])
+    # Every pair of every N runs once per round, so that a slow spell of the
+    # machine falls on all of them alike (and not on the largest N alone).
+    pairs = [
+        pair for n in sorted(args.n) for pair in make_pairs(n) if not args.only or args.only in pair.name
+    ]
+    for rep in range(args.repeat):
+        for pair in pairs:
+            pair.run_once(rep)
+    for pair in pairs:
+        results.append(pair.result())
+        print_row(results[-1])
     if not args.skip_calendar and (not args.only or args.only in "calendar import vs parse+expand"):
         for pair in calendar_pair(generated_calendar()):
             for rep in range(max(2, args.repeat // 2)):

@@ -308,6 +308,13 @@ INVALID: list[tuple[str, Callable[[], object], type[Exception], str | None, str]
         "value.too_many",
     ),
     (
+        "session-diagnosis-objects-many",
+        lambda: _session(diagnoses=(DiagnosisCode.of("F41.1"),) * 5),
+        InvalidValue,
+        "diagnoses",
+        "value.too_many",
+    ),
+    (
         "session-diagnosis",
         lambda: _session(diagnoses=["F41.1", "Q"]),
         InvalidDiagnosisCode,

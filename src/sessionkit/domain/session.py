@@ -252,18 +252,17 @@ class ClientSession:
         set_charge(self, charge)
         # Whole tuples of codes are cached too: sessions share the same few
         # diagnosis lists, and a shared tuple costs no allocation.
+        try:
+            dx = _DX_TUPLES.get(diagnoses) if type(diagnoses) is tuple else None
+        except TypeError:  # an unhashable element: the slow path names it
+            dx = None
         if (
-            type(diagnoses) is tuple
-            and diagnoses
-            and type(diagnoses[0]) is DiagnosisCode
+            dx is None
+            and type(diagnoses) is tuple
+            and 0 < len(diagnoses) <= MAX_DIAGNOSES
             and all(type(x) is DiagnosisCode for x in diagnoses)
         ):
-            dx = diagnoses if len(diagnoses) <= MAX_DIAGNOSES else None  # another session's, say
-        else:
-            try:
-                dx = _DX_TUPLES.get(diagnoses) if type(diagnoses) is tuple else None
-            except TypeError:  # an unhashable element: the slow path names it
-                dx = None
+            dx = diagnoses  # another session's diagnoses, say: already code objects
         if dx is None:
             dx = _diagnoses(diagnoses)
             if (
