@@ -515,7 +515,7 @@ def main(argv: list[str] | None = None) -> int:
             print_row(results[-1])
     if not args.skip_calendar and (not args.only or args.only in "calendar import vs parse+expand"):
         for pair in calendar_pair(generated_calendar()):
-            for rep in range(max(2, args.repeat // 2)):
+            for rep in range(args.repeat):
                 pair.run_once(rep)
             results.append(pair.result())
             print_row(results[-1])

@@ -267,8 +267,7 @@ class _ClientDefaults:
             a.name: getattr(template, a.name) for a in attrs.fields(ClientSession) if a.name not in _OWN
         }
 
-    def session(self, item: Appointment, dos: date) -> tuple[ClientSession, tuple[str, ...]]:
-        minutes = item.duration_minutes
+    def session(self, item: Appointment, dos: date, minutes: int) -> tuple[ClientSession, tuple[str, ...]]:
         session = ClientSession(**self.fields, date_of_service=dos, minutes=minutes, appointment_key=item.key)
         key = (dos > self.today, minutes)
         warnings = self.warnings.get(key)
@@ -406,7 +405,7 @@ class _Importer:
             defaults = self.client_defaults(client_id, dos)
             if defaults is None:
                 return self.create(attrs.evolve(base, client_id=client_id), item, client_id)
-            session, warnings = defaults.session(item, dos)
+            session, warnings = defaults.session(item, dos, item.duration_minutes)
         except SessionkitError as exc:
             return _failed(attrs.evolve(base, client_id=client_id), exc)
         key = item.key
