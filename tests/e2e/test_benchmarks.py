@@ -34,7 +34,9 @@ def test_every_pair_gives_a_ratio_and_the_json_holds_them(bench: Any, tmp_path: 
     assert {"build sessions vs tuples", "JSON round trip vs json", "check_many vs json.loads"} <= names
     assert all(p["ratio"] > 0 and p["subject_us"] > 0 and p["floor_us"] > 0 for p in data["pairs"])
     assert {g["pair"] for g in data["growth"]} == names
-    assert all(g["growth"] > 0 and g["floor_growth"] > 0 for g in data["growth"])
+    for g in data["growth"]:
+        assert g["relative_growth"] == pytest.approx(g["growth"] / g["floor_growth"])
+        assert g["met"] is (g["relative_growth"] <= 1.25)
     assert data["memory"]["bytes_per_session"] > 0
 
 
