@@ -255,11 +255,10 @@ class _ClientDefaults:
     drafted by the builder every time.
     """
 
-    __slots__ = ("draft", "fields", "today", "warnings")
+    __slots__ = ("draft", "fields", "warnings")
 
-    def __init__(self, draft: SessionDraft, today: date) -> None:
+    def __init__(self, draft: SessionDraft) -> None:
         self.draft = draft
-        self.today = today
         self.warnings: dict[tuple[bool, int], tuple[str, ...]] = {}
         template = draft.session
         # Every field of the first draft's session but those each appointment sets.
@@ -269,7 +268,7 @@ class _ClientDefaults:
 
     def session(self, item: Appointment, dos: date, minutes: int) -> tuple[ClientSession, tuple[str, ...]]:
         session = ClientSession(**self.fields, date_of_service=dos, minutes=minutes, appointment_key=item.key)
-        key = (dos > self.today, minutes)
+        key = (dos > self.draft.today, minutes)
         warnings = self.warnings.get(key)
         if warnings is None:
             warnings = tuple(w.code for w in attrs.evolve(self.draft, session=session).warnings)
@@ -334,11 +333,12 @@ class _Importer:
                 code="appointment.invalid",
             )
         dos = item.local_date(self.zone)
+        minutes = item.duration_minutes
         base = ImportOutcome(
             key=item.key,
             kind=OutcomeKind.INVALID,
             date_of_service=dos,
-            minutes=item.duration_minutes,
+            minutes=minutes,
         )
         if self.select is not None and item.key not in self.select:
             return _set(base, OutcomeKind.NOT_SELECTED, "not selected for import")
@@ -362,7 +362,7 @@ class _Importer:
             )
             return attrs.evolve(_set(base, OutcomeKind.UNMATCHED_CLIENT, reason), match_failure=failure)
         if self.bulk:
-            return self.create_bulk(base, item, match.client_id, dos)
+            return self.create_bulk(base, item, match.client_id, dos, minutes)
         return self.create(attrs.evolve(base, client_id=match.client_id), item, match.client_id)
 
     def imported(self, base: ImportOutcome, item: Appointment, stored: ClientSession) -> ImportOutcome:
@@ -396,16 +396,18 @@ class _Importer:
         draft = self.builder.start(client_id, dos)
         with _uow_of(self.builder) as uow:
             counted = bool(uow.authorizations.for_client(client_id))
-        found = None if counted else _ClientDefaults(draft, draft.today)
+        found = None if counted else _ClientDefaults(draft)
         self.defaults[client_id] = found
         return found
 
-    def create_bulk(self, base: ImportOutcome, item: Appointment, client_id: str, dos: date) -> ImportOutcome:
+    def create_bulk(
+        self, base: ImportOutcome, item: Appointment, client_id: str, dos: date, minutes: int
+    ) -> ImportOutcome:
         try:
             defaults = self.client_defaults(client_id, dos)
             if defaults is None:
                 return self.create(attrs.evolve(base, client_id=client_id), item, client_id)
-            session, warnings = defaults.session(item, dos, item.duration_minutes)
+            session, warnings = defaults.session(item, dos, minutes)
         except SessionkitError as exc:
             return _failed(attrs.evolve(base, client_id=client_id), exc)
         key = item.key
@@ -421,7 +423,7 @@ class _Importer:
             session_id=session_id,
             client_id=client_id,
             date_of_service=dos,
-            minutes=base.minutes,
+            minutes=minutes,
             reason=reason,
             code=f"import.{kind.value}",
             warnings=warnings,
@@ -537,8 +539,6 @@ def _run(  # noqa: PLR0917 -- private; the arguments of import_appointments
             outcomes = tuple(importer.outcome(item) for item in source.appointments(start, end))
             try:
                 importer.flush()
-            except (AlreadyExists, ConcurrentUpdate):
-                raise
             except SessionkitError as exc:
                 raise _BulkSaveFailed from exc
     except (AlreadyExists, ConcurrentUpdate, _BulkSaveFailed):

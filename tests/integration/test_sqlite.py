@@ -311,3 +311,15 @@ def test_a_commit_conflicting_only_on_a_key_is_key_taken(tmp_path: Path) -> None
             assert info.value.code == "session.appointment_key_taken"
         with db.unit_of_work() as uow:
             assert [s.id for s in uow.sessions.list()] == ["a1"]
+
+
+def test_a_unit_that_committed_into_an_empty_file_sees_what_it_committed(tmp_path: Path) -> None:
+    """After a commit the unit reads a fresh snapshot: a stale version or a taken key is refused."""
+    with SqliteDatabase(tmp_path / "db.sqlite") as db, db.unit_of_work() as uow:
+        saved = uow.sessions.save(_session("s1", appointment_key="k1"))
+        uow.commit()
+        with pytest.raises(ConcurrentUpdate):
+            uow.sessions.save(_session("s1"))  # version 0: the file has version 1 now
+        with pytest.raises(AlreadyExists):
+            uow.sessions.save(_session("s2", appointment_key="k1"))
+        assert uow.sessions.save(saved).version == 2

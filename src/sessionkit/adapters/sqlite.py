@@ -690,6 +690,8 @@ class SqliteSessionRepository:
         """Appointment key -> id, for the sessions saved in this unit."""
         self._last: dict[str, str] = {}
         """Client id -> id of the session saved last for it in this unit (a hint, checked on use)."""
+        self._snapshot_has_sessions: bool | None = None
+        """Whether the unit's snapshot holds any session (read once: the snapshot does not change)."""
 
     # reading
 
@@ -801,17 +803,22 @@ class SqliteSessionRepository:
             else:
                 result[sid] = None
                 unknown.append(sid)
-        if unknown and self._any_stored():
+        if unknown and self._any_in_snapshot():
             for chunk in _chunks(unknown):
                 marks = ",".join("?" * len(chunk))
                 sql = f"SELECT id, version FROM sessions WHERE id IN ({marks})"  # noqa: S608 - only marks
                 result.update(self._conn.execute(sql, chunk).fetchall())
         return result
 
-    def _any_stored(self, ids: Sequence[str] | None = None) -> bool:
-        """Whether the snapshot holds any session (with one of ``ids``, when given)."""
-        if ids is None:
-            return self._conn.execute("SELECT 1 FROM sessions LIMIT 1").fetchone() is not None
+    def _any_in_snapshot(self) -> bool:
+        """Whether the unit's snapshot holds any session (asked once per unit)."""
+        if self._snapshot_has_sessions is None:
+            row = self._conn.execute("SELECT 1 FROM sessions LIMIT 1").fetchone()
+            self._snapshot_has_sessions = row is not None
+        return self._snapshot_has_sessions
+
+    def _any_id_stored(self, ids: Sequence[str]) -> bool:
+        """Whether the file now holds a session with one of ``ids`` (asked by the commit)."""
         for chunk in _chunks(ids):
             marks = ",".join("?" * len(chunk))
             sql = f"SELECT 1 FROM sessions WHERE id IN ({marks}) LIMIT 1"  # noqa: S608 - only marks
@@ -828,6 +835,8 @@ class SqliteSessionRepository:
                 result[key] = self._keys[key]
             else:
                 unknown.append(key)
+        if not self._any_in_snapshot():
+            return result
         for chunk in _chunks(unknown):
             marks = ",".join("?" * len(chunk))
             sql = f"SELECT appointment_key, id FROM sessions WHERE appointment_key IN ({marks})"  # noqa: S608
@@ -958,7 +967,7 @@ class SqliteSessionRepository:
             )
         except sqlite3.IntegrityError as exc:
             conn.execute("ROLLBACK TO sessions_insert")
-            if "appointment_key" in str(exc) and not self._any_stored(new):
+            if "appointment_key" in str(exc) and not self._any_id_stored(new):
                 raise _key_taken() from None
             raise _version_conflict("the session was changed by another unit of work") from None
         conn.execute("RELEASE sessions_insert")
