@@ -97,7 +97,6 @@ def session_tuple(
     id: str,
     client_id: str,
     date_of_service: date,
-    additional_dates: tuple[date, ...] = (),
     billing_code: str,
     minutes: int | None = None,
     units: int = 1,
@@ -119,7 +118,7 @@ def session_tuple(
 ) -> tuple[Any, ...]:
     """The floor: the same keyword arguments packed into a plain tuple, no checks."""
     return (
-        id, client_id, date_of_service, additional_dates, billing_code, minutes, units, charge, diagnoses,
+        id, client_id, date_of_service, billing_code, minutes, units, charge, diagnoses,
         modifiers, place_of_service, bill_to, paid_at_session, referring_provider, line_note, resubmission,
         overrides, comments, add_ons, appointment_key, status, version,
     )  # fmt: skip

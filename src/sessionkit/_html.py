@@ -64,7 +64,6 @@ def _session_pairs(session: ClientSession) -> list[tuple[str, object]]:
         ("id", s.id),
         ("client_id", s.client_id),
         ("date_of_service", s.date_of_service),
-        ("additional_dates", ", ".join(d.isoformat() for d in s.additional_dates)),
         ("billing_code", s.billing_code),
         ("minutes", s.minutes),
         ("units", s.units),

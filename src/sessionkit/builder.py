@@ -43,8 +43,11 @@ from sessionkit.domain import (
     Resubmission,
     SessionStatus,
     _checks,
+    new_id,
+    refuse_locked_change,
 )
-from sessionkit.errors import InvalidValue, NotFound, SessionkitError, SessionLocked
+from sessionkit.errors import InvalidValue, NotFound, SessionkitError
+from sessionkit.facts import AuthorizationUse, client_share, draws_on, over_payment
 from sessionkit.money import Money, MoneyLike
 from sessionkit.ports import (
     AuthorizationRepository,
@@ -58,7 +61,7 @@ from sessionkit.ports import (
     SessionRepository,
     UnitOfWork,
 )
-from sessionkit.routing import Destination, client_share, over_payment, route
+from sessionkit.routing import Destination, route
 
 __all__ = [
     "PROGRESS_NOTES",
@@ -118,55 +121,36 @@ class InsuranceNote:
     note: str
 
 
-@attrs.frozen(kw_only=True)
-class AuthorizationUsage:
-    """An authorization as the screen shows it: sessions authorized, used and remaining.
-
-    ``used`` counts the client's saved sessions whose date of service lies in
-    the authorization's date range and whose billing code it covers.
-    ``remaining = max(0, authorized - used)`` and
-    ``over_used = max(0, used - authorized)``; so ``used + remaining ==
-    authorized`` unless ``over_used > 0``, and neither is ever negative.
-    """
-
-    authorization: Authorization
-    used: int
-    remaining: int
-    over_used: int
-
-    @property
-    def sessions_authorized(self) -> int:
-        """How many sessions the payer authorized."""
-        return self.authorization.sessions_authorized
-
-    @property
-    def end(self) -> date:
-        """The last date the authorization covers."""
-        return self.authorization.end
+AuthorizationUsage = AuthorizationUse
+"""An authorization as the screen shows it: :class:`sessionkit.facts.AuthorizationUse`
+(sessions authorized, ``used``, ``remaining``, ``over_used``), the same object readiness
+and claims count with."""
 
 
 def authorization_usage(
-    authorization: Authorization, sessions: Iterable[ClientSession]
-) -> AuthorizationUsage:
-    """Count ``sessions`` against ``authorization`` (see :class:`AuthorizationUsage`).
+    authorization: Authorization, sessions: Iterable[ClientSession], coverages: Iterable[Coverage]
+) -> AuthorizationUse:
+    """Count ``sessions`` against ``authorization``: :meth:`sessionkit.facts.AuthorizationUse.count`.
 
-    ``sessions`` may include other clients' sessions: only the
-    authorization's client counts.
+    ``coverages`` are the client's coverages (they say which payer each
+    session is billed to); other clients' sessions are skipped.
     """
-    used = sum(
-        1
-        for s in sessions
-        if s.client_id == authorization.client_id
-        and authorization.is_active(s.date_of_service)
-        and authorization.covers(s.billing_code)
-    )
-    authorized = authorization.sessions_authorized
-    return AuthorizationUsage(
-        authorization=authorization,
-        used=used,
-        remaining=max(0, authorized - used),
-        over_used=max(0, used - authorized),
-    )
+    return AuthorizationUse.count(authorization, sessions, coverages)
+
+
+def _dates(values: Iterable[date], date_of_service: date) -> tuple[date, ...]:
+    if isinstance(values, (str, date)) or not isinstance(values, Iterable):
+        raise InvalidValue("additional dates must be a sequence of dates", "value.type", "additional_dates")
+    result = tuple(values)
+    for i, value in enumerate(result):
+        _checks.a_date(value, f"additional_dates[{i}]")
+    if len(set(result)) != len(result) or date_of_service in result:
+        raise InvalidValue(
+            "additional dates repeat a date (or the date of service)",
+            "session.dates_repeated",
+            "additional_dates",
+        )
+    return result
 
 
 def _frozen_mapping(value: Mapping[str, BillingCode]) -> Mapping[str, BillingCode]:
@@ -193,12 +177,14 @@ class SessionDraft:
     today: date = attrs.field(repr=False)
     coverages: tuple[Coverage, ...] = attrs.field(default=(), repr=False)
     insurance_notes: tuple[InsuranceNote, ...] = ()
-    authorizations: tuple[AuthorizationUsage, ...] = ()
+    authorizations: tuple[AuthorizationUse, ...] = ()
     billing_code_setup: Mapping[str, BillingCode] = attrs.field(
         factory=dict, converter=_frozen_mapping, eq=False, repr=False
     )
     diagnosis_setup: frozenset[str] = attrs.field(default=frozenset(), repr=False)
     new_diagnoses: tuple[DiagnosisCode, ...] = ()
+    additional_dates: tuple[date, ...] = ()
+    """Further dates of the same service: saving creates one session per date (see :meth:`with_additional_dates`)."""
 
     # -- what the screen shows ------------------------------------------------
 
@@ -214,7 +200,7 @@ class SessionDraft:
 
     @property
     def client_share(self) -> Money:
-        """What the client owes for this session (see :func:`sessionkit.routing.client_share`)."""
+        """What the client owes for this session (see :func:`sessionkit.facts.client_share`)."""
         return client_share(self.session, self.coverages)
 
     @property
@@ -255,21 +241,25 @@ class SessionDraft:
                 )
             )
         for i, usage in enumerate(self.authorizations):
-            if usage.over_used:
+            # The same verdict as readiness and the claims gate: this session is beyond the
+            # units authorized (the earliest dates use them) once it is saved.
+            if draws_on(usage.authorization, s, self.coverages) and not usage.with_session(
+                s, self.coverages
+            ).allows(s):
+                out.append(
+                    DraftWarning(
+                        code="authorization.exhausted",
+                        field=f"authorizations[{i}]",
+                        message="the authorization has no sessions left for this date; this session over-uses it",
+                        hint="ask the payer for more sessions or bill the client",
+                    )
+                )
+            elif usage.over_used:
                 out.append(
                     DraftWarning(
                         code="authorization.over_used",
                         field=f"authorizations[{i}]",
                         message=f"the authorization is over-used by {usage.over_used} session(s)",
-                        hint="ask the payer for more sessions or bill the client",
-                    )
-                )
-            elif self.is_new and usage.remaining == 0 and usage.authorization.covers(s.billing_code):
-                out.append(
-                    DraftWarning(
-                        code="authorization.exhausted",
-                        field=f"authorizations[{i}]",
-                        message="the authorization has no sessions left; this session would over-use it",
                         hint="ask the payer for more sessions or bill the client",
                     )
                 )
@@ -279,7 +269,10 @@ class SessionDraft:
         s = self.session
         if s.minutes is None:
             return []
-        suggestion = behavioral.time_mismatch(s.billing_code, s.minutes)
+        verdict = behavioral.time_verdict(s.billing_code, s.minutes)
+        suggestion = verdict.suggestion
+        if verdict.fit in (behavioral.TimeFit.FITS, behavioral.TimeFit.UNTIMED):
+            return []
         if suggestion is not None:
             return [
                 DraftWarning(
@@ -290,16 +283,14 @@ class SessionDraft:
                     suggestion=suggestion,
                 )
             ]
-        if behavioral.minutes_in_range(s.billing_code, s.minutes) is False:
-            return [
-                DraftWarning(
-                    code="billing_code.minutes_out_of_range",
-                    field="minutes",
-                    message=f"{s.minutes} minutes are outside the time rule of {s.billing_code}",
-                    hint="correct the session length or the billing code",
-                )
-            ]
-        return []
+        return [
+            DraftWarning(
+                code="billing_code.minutes_out_of_range",
+                field="minutes",
+                message=f"{s.minutes} minutes are outside the time rule of {s.billing_code}",
+                hint="correct the session length or the billing code",
+            )
+        ]
 
     # -- editing ----------------------------------------------------------------
 
@@ -379,12 +370,7 @@ class SessionDraft:
         is posted for the saved session and the amount differs from the saved one.
         """
         draft = self._edit(paid_at_session=amount)
-        if (
-            self.stored is not None
-            and self.stored.locked
-            and draft.session.paid_at_session != self.stored.paid_at_session
-        ):
-            raise _locked()
+        refuse_locked_change(self.stored, draft.session)
         return draft
 
     def with_modifiers(self, modifiers: Iterable[Modifier | str]) -> SessionDraft:
@@ -400,8 +386,15 @@ class SessionDraft:
         return self._edit(bill_to=bill_to)
 
     def with_additional_dates(self, dates: Iterable[date]) -> SessionDraft:
-        """Set further dates of the same service (each becomes its own claim line)."""
-        return self._edit(additional_dates=dates)
+        """Set further dates of the same service: saving creates one session per date.
+
+        Each of those sessions has the same details as this one (code, length,
+        charge, diagnoses, modifiers, paid at session, ...) on its own date, so
+        each owes its own client share, uses its own authorization unit and is
+        its own claim line. Raises InvalidValue (``session.dates_repeated``)
+        for a date given twice or equal to the date of service.
+        """
+        return attrs.evolve(self, additional_dates=_dates(dates, self.session.date_of_service))
 
     def with_referring_provider(self, provider: ReferringProvider | None) -> SessionDraft:
         """Set (or clear, with None) the referring provider."""
@@ -497,14 +490,6 @@ def _pairing_warnings(session: ClientSession) -> list[DraftWarning]:
     ]
 
 
-def _locked() -> SessionLocked:
-    return SessionLocked(
-        "paid at session cannot change: an insurance EOB is posted for the session",
-        "session.locked",
-        "paid_at_session",
-    )
-
-
 @attrs.frozen(kw_only=True)
 class AddOnDraft:
     """Add-on lines being attached to a saved primary session (*Create Add-On Codes*).
@@ -557,6 +542,8 @@ class SaveResult:
     """The outcome of a save.
 
     :ivar session: the session as stored (its version bumped).
+    :ivar sessions: every session the save stored: ``session`` first, then one
+        per additional date of the draft, in date order.
     :ivar action: the save button pressed.
     :ivar destinations: where the session is billed (see :func:`sessionkit.routing.route`).
     :ivar next_step: for SAVE_AND_ADD_NOTE, the client's progress notes.
@@ -566,6 +553,7 @@ class SaveResult:
     session: ClientSession
     action: SaveAction
     destinations: frozenset[Destination]
+    sessions: tuple[ClientSession, ...] = ()
     next_step: NextStep | None = None
     add_on_draft: AddOnDraft | None = None
 
@@ -758,9 +746,11 @@ class SessionBuilder:
                     InsuranceNote(payer_id=payer.id, payer_name=payer.name, note=payer.insurance_note)
                 )
         active = uow.authorizations.active_on(session.client_id, dos)
-        # The client's sessions are read only when an authorization needs counting.
-        sessions = uow.sessions.by_client(session.client_id) if active else []
-        usages = tuple(authorization_usage(a, sessions) for a in active)
+        usages: tuple[AuthorizationUse, ...] = ()
+        if active:  # the client's sessions are read only when an authorization needs counting
+            sessions = uow.sessions.by_client(session.client_id)
+            client_coverages = uow.coverages.for_client(session.client_id)
+            usages = tuple(AuthorizationUse.count(a, sessions, client_coverages) for a in active)
         return SessionDraft(
             session=session,
             stored=stored,
@@ -782,19 +772,35 @@ class SessionBuilder:
         someone else since raises ConcurrentUpdate. Changing paid-at-session
         of a session whose EOB is posted raises SessionLocked. Nothing is
         written when an error is raised.
+
+        A draft with additional dates saves one session per date (the
+        draft's session on its own date first), all in the same unit of work;
+        ``SaveResult.sessions`` lists them.
         """
         action = SaveAction(action)
         session = draft.session
         with self._uow() as uow:
             stored = uow.sessions.find(session.id)
             if stored is not None:
-                if stored.locked and session.paid_at_session != stored.paid_at_session:
-                    raise _locked()
+                refuse_locked_change(stored, session)
                 session = attrs.evolve(session, status=stored.status)
             for dx in draft.new_diagnoses:
                 if uow.diagnoses.find(dx.code) is None:
                     uow.diagnoses.put(dx)
             saved = uow.sessions.save(session)
+            others = [
+                uow.sessions.save(
+                    attrs.evolve(
+                        session,
+                        id=new_id(),
+                        date_of_service=day,
+                        appointment_key=None,
+                        status=SessionStatus.OPEN,
+                        version=0,
+                    )
+                )
+                for day in sorted(draft.additional_dates)
+            ]
             coverages = uow.coverages.active_on(saved.client_id, saved.date_of_service)
             uow.commit()
         next_step = None
@@ -805,6 +811,7 @@ class SessionBuilder:
             add_on_draft = AddOnDraft(draft=self.open(saved.id))
         return SaveResult(
             session=saved,
+            sessions=(saved, *others),
             action=action,
             destinations=route(saved, coverages),
             next_step=next_step,

@@ -387,26 +387,14 @@ class _Contexts:
         self.uow = uow
         self.today = today
         self.code_set = code_set
-        self.practice = uow.practice.find()
-        self.payers = uow.payers.list()
-        self.billing_codes = uow.billing_codes.list()
         self.cache: dict[str, ReadinessContext] = {}
 
     def __call__(self, session: ClientSession) -> ReadinessContext:
         cid = session.client_id
         found = self.cache.get(cid)
         if found is None:
-            uow = self.uow
-            found = ReadinessContext.build(
-                today=self.today,
-                practice=self.practice,
-                client=uow.clients.find(cid),
-                coverages=uow.coverages.for_client(cid),
-                payers=self.payers,
-                authorizations=uow.authorizations.for_client(cid),
-                sessions=uow.sessions.by_client(cid),
-                code_set=self.code_set,
-                billing_codes=self.billing_codes,
+            found = ReadinessContext.from_unit_of_work(
+                self.uow, cid, today=self.today, code_set=self.code_set
             )
             self.cache[cid] = found
         return found

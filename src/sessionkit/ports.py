@@ -103,8 +103,9 @@ class PayerRepository(Protocol):
 class CoverageRepository(Protocol):
     """**Protocol:** clients' insurance policies, keyed by ``Coverage.id``.
 
-    ``list`` orders by id; ``for_client`` and ``active_on`` order by rank
-    (primary, secondary, tertiary), then effective date, then id.
+    ``list`` orders by id; ``for_client`` and ``active_on`` order by coverage
+    precedence, :func:`sessionkit.facts.coverage_order` (rank, then the later
+    effective date, then id).
     """
 
     def get(self, coverage_id: str) -> Coverage: ...

@@ -83,6 +83,7 @@ __all__ = [
     "from_dict",
     "loads",
     "make_converter",
+    "split_legacy_session",
     "to_dict",
 ]
 
@@ -549,6 +550,8 @@ def from_dict(data: Mapping[str, Any], type_: type[T]) -> T:
         raise _single("document.type", "the document must be a JSON object")
     _check_version(data)
     if type_ is ClientSession:
+        if _LEGACY_DATES in data:
+            data = _without_legacy_dates(data)
         fast = _session_from_dict(data)
         if fast is not None:
             return fast  # type: ignore[return-value]
@@ -609,7 +612,6 @@ def _session_to_dict(s: ClientSession) -> dict[str, Any]:
         "id": s.id,
         "client_id": s.client_id,
         "date_of_service": s.date_of_service.isoformat(),
-        "additional_dates": [d.isoformat() for d in s.additional_dates],
         "billing_code": s.billing_code,
         "minutes": s.minutes,
         "units": str(s.units),
@@ -639,10 +641,8 @@ def _session_from_dict(d: Mapping[str, Any]) -> ClientSession | None:
         return None
     structure = _CONVERTER.structure
     try:
-        dates, diagnoses, modifiers, add_ons = (
-            d["additional_dates"], d["diagnoses"], d["modifiers"], d["add_ons"]
-        )  # fmt: skip
-        if not (type(dates) is list and type(diagnoses) is list and type(modifiers) is list):
+        diagnoses, modifiers, add_ons = d["diagnoses"], d["modifiers"], d["add_ons"]
+        if not (type(diagnoses) is list and type(modifiers) is list):
             return None
         # Elements that are not text are refused by ClientSession itself (-> generic path).
         if type(add_ons) is not list:
@@ -655,7 +655,6 @@ def _session_from_dict(d: Mapping[str, Any]) -> ClientSession | None:
             id=d["id"],
             client_id=d["client_id"],
             date_of_service=_fast_date(d["date_of_service"]),
-            additional_dates=tuple(_fast_date(x) for x in dates) if dates else (),
             billing_code=d["billing_code"],
             minutes=d["minutes"],
             units=_ONE if units == "1" else structure(units, Decimal),
@@ -677,6 +676,58 @@ def _session_from_dict(d: Mapping[str, Any]) -> ClientSession | None:
         )
     except Exception:
         return None
+
+
+_LEGACY_DATES: Final = "additional_dates"
+
+
+def _without_legacy_dates(data: Mapping[str, Any]) -> Mapping[str, Any]:
+    """A session document of an earlier sessionkit, without its empty ``additional_dates``."""
+    if data[_LEGACY_DATES] not in ([], None):
+        raise _single(
+            "document.additional_dates",
+            "the session has additional dates: since sessionkit 0.2 each date is its own session; "
+            "split the document with sessionkit.serialization.split_legacy_session",
+            f"$.{_LEGACY_DATES}",
+        )
+    return {k: v for k, v in data.items() if k != _LEGACY_DATES}
+
+
+def split_legacy_session(data: Mapping[str, Any], ids: Callable[[str, str], str]) -> list[dict[str, Any]]:
+    """Split a session document that has ``additional_dates`` into one document per date.
+
+    Earlier sessionkit releases stored the same service on several dates as
+    one session. Each date is now its own session: the first document keeps
+    the id, the appointment key, the add-ons and paid-at-session; each further
+    date gets the id ``ids(original id, ISO date)``, no appointment key, no
+    add-ons (they went with the first date's line) and nothing paid at the
+    session. A document without additional dates comes back alone, unchanged.
+
+    >>> doc = {"schema_version": 1, "id": "s1", "date_of_service": "2026-03-02",
+    ...        "additional_dates": ["2026-03-09"], "appointment_key": "k", "paid_at_session": "25.00",
+    ...        "add_ons": [], "version": 3}
+    >>> [(d["id"], d["date_of_service"], d["appointment_key"], d["paid_at_session"])
+    ...  for d in split_legacy_session(doc, lambda i, day: f"{i}-{day}")]
+    [('s1', '2026-03-02', 'k', '25.00'), ('s1-2026-03-09', '2026-03-09', None, '0.00')]
+    """
+    first = {k: v for k, v in data.items() if k != _LEGACY_DATES}
+    dates = data.get(_LEGACY_DATES) or []
+    if not isinstance(dates, list) or not all(isinstance(d, str) for d in dates):
+        raise _single(
+            "document.additional_dates", "additional_dates must be a list of dates", "$.additional_dates"
+        )
+    out = [first]
+    for day in dates:
+        copy = dict(first)
+        copy.update(
+            id=ids(str(first.get("id")), day),
+            date_of_service=day,
+            appointment_key=None,
+            add_ons=[],
+            paid_at_session="0.00",
+        )
+        out.append(copy)
+    return out
 
 
 def dumps(obj: Any) -> str:

@@ -235,7 +235,7 @@ def test_every_field_reads_back_equal_after_reopening(tmp_path: Path) -> None:
                 assert back.charge.amount == s.charge.amount
                 assert back.paid_at_session == s.paid_at_session
                 assert back.total_charge == s.total_charge
-                assert back.dates == s.dates
+                assert back.date_of_service == s.date_of_service
                 assert isinstance(back.units, Decimal)
 
     check()

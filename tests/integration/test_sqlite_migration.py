@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import json
 import sqlite3
 from collections.abc import Sequence
 from datetime import date
@@ -14,7 +15,7 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from sessionkit import ClientSession, ConcurrentUpdate, serialization, testing
+from sessionkit import AddOnLine, ClientSession, ConcurrentUpdate, Money, serialization, testing
 from sessionkit.adapters.sqlite import APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION, open_database
 
 DAY = date(2026, 3, 2)
@@ -94,23 +95,23 @@ OLD = [
 ]
 
 
-def test_the_current_schema_is_version_2() -> None:
-    """SCHEMA_VERSION is 2 and MIGRATIONS holds one statement list per version (1 kept as it was)."""
-    assert SCHEMA_VERSION == 2
-    assert len(MIGRATIONS) == 2
+def test_the_current_schema_is_version_3() -> None:
+    """SCHEMA_VERSION is 3 and MIGRATIONS holds one step list per version (1 kept as it was)."""
+    assert SCHEMA_VERSION == 3
+    assert len(MIGRATIONS) == 3
     assert any("save_seq INTEGER NOT NULL" in statement for statement in MIGRATIONS[0])
 
 
-def test_a_version_1_file_opens_as_version_2(tmp_path: Path) -> None:
+def test_a_version_1_file_opens_as_the_current_version(tmp_path: Path) -> None:
     """open_database upgrades a version-1 file: user_version, the meta row and the new sessions table."""
     path = tmp_path / "v1.sqlite"
     _write_v1(path, OLD)
     assert "sessions_client_seq" in _schema(path)
     with open_database(path) as db:
-        assert db.schema_version == 2
-    assert _raw(path, "PRAGMA user_version") == [(2,)]
+        assert db.schema_version == SCHEMA_VERSION
+    assert _raw(path, "PRAGMA user_version") == [(SCHEMA_VERSION,)]
     assert _raw(path, "PRAGMA application_id") == [(APPLICATION_ID,)]
-    assert _raw(path, "SELECT value FROM sessionkit_meta WHERE key = 'schema_version'") == [(2,)]
+    assert _raw(path, "SELECT value FROM sessionkit_meta WHERE key = 'schema_version'") == [(SCHEMA_VERSION,)]
     schema = _schema(path)
     assert sorted(schema) == [
         "sessions",
@@ -191,7 +192,7 @@ def test_opening_again_changes_nothing(tmp_path: Path) -> None:
     schema = _schema(path)
     rows = _raw(path, "SELECT * FROM sessions ORDER BY save_seq")
     with open_database(path) as db:
-        assert db.schema_version == 2
+        assert db.schema_version == SCHEMA_VERSION
     assert (_schema(path), _raw(path, "SELECT * FROM sessions ORDER BY save_seq")) == (schema, rows)
 
 
@@ -204,7 +205,7 @@ def test_an_empty_version_1_file_upgrades(tmp_path: Path) -> None:
             assert uow.sessions.count() == 0
             uow.sessions.save(_session("s1", "c1", DAY, version=0))
             uow.commit()
-        assert db.schema_version == 2
+        assert db.schema_version == SCHEMA_VERSION
     assert _raw(path, "SELECT save_seq, id FROM sessions") == [(1, "s1")]
 
 
@@ -227,7 +228,7 @@ def test_any_sessions_survive_the_upgrade(tmp_path: Path) -> None:
         _write_v1(path, list(zip(seqs, sessions, strict=True)))
         last = {s.client_id: s for s in sessions}  # saved in list order
         with open_database(path) as db, db.unit_of_work() as uow:
-            assert db.schema_version == 2
+            assert db.schema_version == SCHEMA_VERSION
             assert uow.sessions.count() == len(sessions)
             for s in sessions:
                 assert uow.sessions.get(s.id) == s
@@ -238,3 +239,64 @@ def test_any_sessions_survive_the_upgrade(tmp_path: Path) -> None:
             assert uow.sessions.list() == sorted(sessions, key=lambda s: (s.date_of_service, s.id))
 
     check()
+
+
+# -- schema 3: one session per date of service ------------------------------------------------------
+
+
+def _write_legacy(path: Path, rows: Sequence[tuple[int, ClientSession, Sequence[date]]]) -> None:
+    """A version-1 file whose session documents carry ``additional_dates`` as earlier releases wrote them."""
+    _write_v1(path, [(seq, s) for seq, s, _ in rows])
+    conn = sqlite3.connect(path, isolation_level=None)
+    try:
+        for seq, s, extra in rows:
+            doc = serialization.to_dict(s)
+            doc["additional_dates"] = [d.isoformat() for d in extra]
+            conn.execute("UPDATE sessions SET doc = ? WHERE save_seq = ?", (json.dumps(doc), seq))
+    finally:
+        conn.close()
+
+
+def test_sessions_with_additional_dates_are_split_one_per_date(tmp_path: Path) -> None:
+    """Schema 3 splits a stored multi-date session into one session per date; nothing is lost.
+
+    The first keeps its id, key, add-ons and payment; each further date is a new session (an id
+    derived from the original's and the date) with the same details, appended in save order.
+    """
+    path = tmp_path / "legacy.sqlite"
+    multi = _session(
+        "s-m",
+        "c1",
+        DAY,
+        appointment_key="cal-9",
+        paid_at_session="25.00",
+        add_ons=[AddOnLine(code="90785", charge="20.00")],
+        diagnoses=["F41.1"],
+    )
+    plain = _session("s-p", "c2", DAY)
+    _write_legacy(path, [(1, multi, [date(2026, 3, 9), date(2026, 3, 16)]), (2, plain, [])])
+    with open_database(path) as db, db.unit_of_work() as uow:
+        assert uow.sessions.count() == 4
+        split = uow.sessions.by_client("c1")
+        assert [s.date_of_service for s in split] == [DAY, date(2026, 3, 9), date(2026, 3, 16)]
+        first, *others = split
+        assert first == multi
+        assert [s.appointment_key for s in others] == [None, None]
+        assert [s.paid_at_session for s in others] == [Money(0), Money(0)]
+        assert [s.add_ons for s in others] == [(), ()]
+        assert all(
+            (s.billing_code, s.charge, s.diagnoses, s.version)
+            == (multi.billing_code, multi.charge, multi.diagnoses, multi.version)
+            for s in others
+        )
+        assert len({s.id for s in split}) == 3
+        assert uow.sessions.get("s-p") == plain
+        assert [s.id for s in uow.sessions.between(date(2026, 3, 9), date(2026, 3, 9))] == [others[0].id]
+    ids = sorted(r[0] for r in _raw(path, "SELECT id FROM sessions"))
+    again = tmp_path / "again.sqlite"
+    _write_legacy(again, [(1, multi, [date(2026, 3, 9), date(2026, 3, 16)]), (2, plain, [])])
+    open_database(again).close()
+    assert sorted(r[0] for r in _raw(again, "SELECT id FROM sessions")) == ids  # the same ids everywhere
+    before = _raw(path, "SELECT save_seq, id, doc FROM sessions ORDER BY save_seq")
+    open_database(path).close()
+    assert _raw(path, "SELECT save_seq, id, doc FROM sessions ORDER BY save_seq") == before

@@ -171,7 +171,6 @@ def worlds(draw: st.DrawFn) -> tuple[ClaimContext, list[ClientSession]]:
         for i in range(draw(st.integers(1, 6))):
             code = draw(st.sampled_from(sorted(MINUTES)))
             dos = draw(st.dates(date(2025, 1, 1), date(2026, 6, 30)))
-            extra = draw(st.lists(st.dates(date(2025, 1, 1), date(2026, 6, 30)), max_size=3, unique=True))
             referring = draw(
                 st.one_of(
                     st.none(), st.builds(ReferringProvider, first_name=names, last_name=names, npi=npis())
@@ -204,7 +203,6 @@ def worlds(draw: st.DrawFn) -> tuple[ClaimContext, list[ClientSession]]:
                     id=f"{client_id}-s{i}",
                     client_id=client_id,
                     date_of_service=dos,
-                    additional_dates=[d for d in extra if d != dos],
                     billing_code=code,
                     minutes=MINUTES[code],
                     charge=charge,

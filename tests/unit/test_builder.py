@@ -32,7 +32,6 @@ from sessionkit import (
 from sessionkit.adapters.memory import InMemoryUnitOfWork, MemoryStore
 from sessionkit.builder import (
     PROGRESS_NOTES,
-    AuthorizationUsage,
     SaveAction,
     SessionBuilder,
     SessionDraft,
@@ -54,6 +53,7 @@ CODES = {
     "H0004": BillingCode(code="H0004", default_charge="30.00", add_on=True),
 }
 DIAGNOSES = [DiagnosisCode(code="F41.1"), DiagnosisCode(code="F32.A"), DiagnosisCode(code="F43.23")]
+COV = Coverage(id="k1", client_id="c1", payer_id="p1", member_id="M1", effective=date(2026, 1, 1), copay="25")
 AUTH = Authorization(
     id="a1",
     client_id="c1",
@@ -80,11 +80,7 @@ def _world(store: MemoryStore | None = None) -> InMemoryUnitOfWork:
             Client(id="c2", first_name="Alan", last_name="Turing"),
         ],
         payers=[Payer(id="p1", name="Acme Health", insurance_note="call before the 10th visit")],
-        coverages=[
-            Coverage(
-                id="k1", client_id="c1", payer_id="p1", member_id="M1", effective=date(2026, 1, 1), copay="25"
-            )
-        ],
+        coverages=[COV],
         billing_codes=CODES.values(),
         diagnoses=DIAGNOSES,
         authorizations=[AUTH],
@@ -246,7 +242,7 @@ def test_unknown_or_malformed_billing_code() -> None:
     st.lists(st.tuples(st.integers(-40, 40), st.sampled_from(["90834", "90837", "90832"])), max_size=10),
 )
 def test_authorization_usage_never_negative(authorized: int, sessions: list[tuple[int, str]]) -> None:
-    """used + remaining == authorized unless over-used; over-use is counted; nothing is negative."""
+    """One use per date of service: used + remaining == authorized unless over-used; nothing is negative."""
     from sessionkit import ClientSession
 
     auth = attrs.evolve(AUTH, sessions_authorized=authorized)
@@ -254,8 +250,8 @@ def test_authorization_usage_never_negative(authorized: int, sessions: list[tupl
         ClientSession(client_id="c1", date_of_service=DAY + timedelta(days=d), billing_code=c, charge="1")
         for d, c in sessions
     ]
-    usage = authorization_usage(auth, saved)
-    expected_used = sum(1 for d, c in sessions if abs(d) <= 30 and c in auth.billing_codes)
+    usage = authorization_usage(auth, saved, [COV])
+    expected_used = len({d for d, c in sessions if abs(d) <= 30 and c in auth.billing_codes})
     assert usage.used == expected_used
     assert usage.remaining >= 0
     assert usage.over_used >= 0
@@ -269,16 +265,20 @@ def test_authorization_warnings_exhausted_then_over_used() -> None:
     """A new covered session on a used-up authorization warns; an over-used one warns too."""
     uow = _world()
     builder = _builder(uow)
-    for _ in range(3):
-        builder.save(builder.start("c1", DAY))
+    earliest = builder.save(builder.start("c1", DAY - timedelta(days=3))).session
+    for days in (1, 2):
+        builder.save(builder.start("c1", DAY - timedelta(days=days)))
     draft = builder.start("c1", DAY)
-    assert draft.authorizations[0] == AuthorizationUsage(authorization=AUTH, used=3, remaining=0, over_used=0)
+    usage = draft.authorizations[0]
+    assert (usage.authorization, usage.used, usage.remaining, usage.over_used) == (AUTH, 3, 0, 0)
     assert [w.code for w in draft.warnings] == ["authorization.exhausted"]
     assert [w.code for w in draft.with_billing_code("90791").warnings] == []
     builder.save(draft)
     over = builder.start("c1", DAY)
     assert over.authorizations[0].over_used == 1
-    assert [(w.code, w.field) for w in over.warnings] == [("authorization.over_used", "authorizations[0]")]
+    assert [(w.code, w.field) for w in over.warnings] == [("authorization.exhausted", "authorizations[0]")]
+    first = builder.open(earliest.id)  # the earliest date is covered; later ones over-use
+    assert [(w.code, w.field) for w in first.warnings] == [("authorization.over_used", "authorizations[0]")]
 
 
 def test_over_payment_warning_names_the_credit() -> None:
@@ -408,7 +408,6 @@ def test_all_fields_are_settable_with_invariants() -> None:
         .start("c1", DAY)
         .with_modifiers(["95", "hn"])
         .with_place_of_service("10")
-        .with_additional_dates([DAY + timedelta(days=7)])
         .with_referring_provider(ReferringProvider(first_name="A", last_name="B", npi="1234567893"))
         .with_line_note("per payer")
         .with_resubmission(Resubmission(frequency="7", original_reference="ABC123"))
@@ -419,7 +418,6 @@ def test_all_fields_are_settable_with_invariants() -> None:
     s = draft.session
     assert [m.code for m in s.modifiers] == ["95", "HN"]
     assert s.place_of_service.code == "10"
-    assert s.additional_dates == (DAY + timedelta(days=7),)
     assert s.referring_provider is not None
     assert s.referring_provider.complete
     assert (s.line_note, s.comments, s.resubmission.original_reference) == (
@@ -435,8 +433,9 @@ def test_all_fields_are_settable_with_invariants() -> None:
     assert info.value.field == "line_note"
     with pytest.raises(InvalidValue):
         draft.with_modifiers(["95", "HN", "GT", "59", "25"])
-    with pytest.raises(InvalidValue):
+    with pytest.raises(InvalidValue) as info:
         draft.with_additional_dates([DAY])
+    assert (info.value.code, info.value.field) == ("session.dates_repeated", "additional_dates")
     assert draft.with_referring_provider(None).with_overrides(None).session.overrides is None
 
 

@@ -11,6 +11,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import attrs
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -260,22 +261,21 @@ def test_add_ons_follow_their_primary_on_the_same_date() -> None:
     assert first(text, "CLM")[2] == "195"
 
 
-def test_additional_dates_become_their_own_lines() -> None:
-    """Each additional date is its own line with the same code and charge, and its own DTP*472."""
-    s = session(additional_dates=[date(2026, 3, 9), date(2026, 3, 16)], paid_at_session="10")
-    (claim,) = claims_of([s])
+def test_sessions_on_several_dates_become_their_own_lines() -> None:
+    """Each session (one per date) is its own line with its own DTP*472; paid at session adds up."""
+    days = [date(2026, 3, 2), date(2026, 3, 9), date(2026, 3, 16)]
+    sessions = [session(id=f"s{i}", date_of_service=d, paid_at_session="10") for i, d in enumerate(days)]
+    (claim,) = claims_of(sessions)
     assert [(ln.date_of_service, ln.code, ln.charge) for ln in claim.lines] == [
-        (date(2026, 3, 2), "90834", Money("140")),
-        (date(2026, 3, 9), "90834", Money("140")),
-        (date(2026, 3, 16), "90834", Money("140")),
+        (d, "90834", Money("140")) for d in days
     ]
-    assert claim.total_charge == s.total_charge == Money("420")
+    assert claim.total_charge == Money("420")
     text = x12([claim])
     assert [seg[3] for seg in all_of(text, "DTP", "472")] == ["20260302", "20260309", "20260316"]
     assert [seg[1] for seg in all_of(text, "LX")] == ["1", "2", "3"]
-    form = to_cms1500(claims_of([s], ClaimTarget.CMS1500)[0])
+    form = to_cms1500(claims_of(sessions, ClaimTarget.CMS1500)[0])
     assert [ln["24A.from"] for ln in form.lines] == ["030226", "030926", "031626"]
-    assert form["29"] == "10.00"
+    assert form["29"] == "30.00"
 
 
 def test_overrides_replace_the_practice_setup() -> None:
@@ -638,13 +638,11 @@ def sessions_strategy(draw: st.DrawFn, client_id: str = "c1") -> list[ClientSess
     out = []
     for i in range(count):
         dos = draw(st.dates(date(2025, 1, 1), date(2026, 6, 30)))
-        extra = draw(st.lists(st.dates(date(2025, 1, 1), date(2026, 6, 30)), max_size=3, unique=True))
         out.append(
             ClientSession(
                 id=f"{client_id}-s{i}",
                 client_id=client_id,
                 date_of_service=dos,
-                additional_dates=[d for d in extra if d != dos],
                 billing_code=draw(st.sampled_from(["90791", "90832", "90834", "90837", "90847"])),
                 charge=Money(draw(st.decimals(1, 999, places=2))),
                 units=draw(st.integers(1, 4)),
@@ -665,11 +663,11 @@ def sessions_strategy(draw: st.DrawFn, client_id: str = "c1") -> list[ClientSess
     return out
 
 
-@given(sessions=sessions_strategy(), target=st.sampled_from(list(ClaimTarget)))
+@given(sessions=sessions_strategy(), target=st.sampled_from([ClaimTarget.CMS1500, ClaimTarget.X12_837P]))
 def test_grouping_keeps_every_line_and_every_rule(sessions: list[ClientSession], target: ClaimTarget) -> None:
     """Claims hold every line once, within the line and diagnosis limits, with valid pointers and totals."""
     claims = claims_of(sessions, target)
-    expected = sorted((s.id, d, s.billing_code) for s in sessions for d in s.dates) + sorted(
+    expected = sorted((s.id, s.date_of_service, s.billing_code) for s in sessions) + sorted(
         (s.id, s.date_of_service, a.code) for s in sessions for a in s.add_ons
     )
     got = [(ln.session_id, ln.date_of_service, ln.code) for c in claims for ln in c.lines]
@@ -728,7 +726,6 @@ def golden_cases() -> dict[str, tuple[list[ClientSession], Coverage, list[Author
         diagnoses=["F41.1", "F32.9", "F43.23", "Z63.0"],
         modifiers=["95", "HO"],
         place_of_service="10",
-        additional_dates=[date(2026, 3, 9)],
         add_ons=[AddOnLine(code="90785", charge="25.00")],
         paid_at_session="20.00",
         line_note="Interpreter present",
@@ -745,7 +742,16 @@ def golden_cases() -> dict[str, tuple[list[ClientSession], Coverage, list[Author
     )
     return {
         "simple": ([session()], COVERAGE, []),
-        "full": ([full], COVERAGE, [AUTH]),
+        "full": (
+            [
+                full,
+                attrs.evolve(
+                    full, id="s1b", date_of_service=date(2026, 3, 9), add_ons=(), paid_at_session="0"
+                ),
+            ],
+            COVERAGE,
+            [AUTH],
+        ),
         "dependent_replacement": ([replacement], CHILD_COVERAGE, []),
     }
 
@@ -778,3 +784,17 @@ def test_golden_cms1500(case: str) -> None:
         )
     ]
     check_golden(f"{case}.cms1500.json", json.dumps(forms, indent=2) + "\n")
+
+
+def test_claims_take_any_target_spelling_and_refuse_the_invoice() -> None:
+    """ "837p" and "cms-1500" name the claim forms; the client invoice is no claim (a SessionkitError)."""
+    from sessionkit.errors import InvalidValue
+
+    assert claims_of([session()], "837p")[0].target is ClaimTarget.X12_837P  # type: ignore[arg-type]
+    assert claims_of([session()], "CMS-1500")[0].target is ClaimTarget.CMS1500  # type: ignore[arg-type]
+    with pytest.raises(InvalidValue) as info:
+        claims_of([session()], "client_invoice")  # type: ignore[arg-type]
+    assert (info.value.code, info.value.field) == ("target.not_a_claim", "target")
+    with pytest.raises(InvalidValue) as unknown:
+        claims_of([session()], "paper-ish")  # type: ignore[arg-type]
+    assert unknown.value.code == "target.unknown"

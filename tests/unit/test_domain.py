@@ -338,27 +338,6 @@ INVALID: list[tuple[str, Callable[[], object], type[Exception], str | None, str]
     ),
     ("session-line-note", lambda: _session(line_note="x" * 81), InvalidValue, "line_note", "value.too_long"),
     (
-        "session-dates-dos",
-        lambda: _session(additional_dates=[D]),
-        InvalidValue,
-        "additional_dates",
-        "session.dates_repeated",
-    ),
-    (
-        "session-dates-twice",
-        lambda: _session(additional_dates=[date(2026, 3, 3), date(2026, 3, 3)]),
-        InvalidValue,
-        "additional_dates",
-        "session.dates_repeated",
-    ),
-    (
-        "session-dates-type",
-        lambda: _session(additional_dates=["2026-03-03"]),
-        InvalidValue,
-        "additional_dates[0]",
-        "value.type",
-    ),
-    (
         "session-dos-datetime",
         lambda: _session(date_of_service=datetime(2026, 3, 2, tzinfo=timezone.utc)),
         InvalidValue,
@@ -591,10 +570,8 @@ def test_evolve_revalidates(session: ClientSession) -> None:
 
 @given(sessions())
 def test_session_total_charge_dates_and_lock(session: ClientSession) -> None:
-    """total_charge sums the charge on every date and each add-on; dates starts with the date of service."""
-    assert session.dates == (session.date_of_service, *session.additional_dates)
-    assert len(set(session.dates)) == len(session.dates)
-    expected = session.charge.amount * len(session.dates) + sum(a.charge.amount for a in session.add_ons)
+    """total_charge sums the charge and each add-on (a session is one date of service)."""
+    expected = session.charge.amount + sum(a.charge.amount for a in session.add_ons)
     assert session.total_charge.amount == expected
     assert session.locked is (session.status is SessionStatus.EOB_POSTED)
     assert session.primary_diagnosis == (session.diagnoses[0] if session.diagnoses else None)

@@ -18,6 +18,7 @@ from sessionkit import (
     BillingCode,
     Client,
     ClientSession,
+    Coverage,
     InvalidAppointment,
     InvalidValue,
     MatchFailure,
@@ -25,6 +26,7 @@ from sessionkit import (
     Money,
     NameMatcher,
     NotFound,
+    Payer,
     PracticeSetup,
 )
 from sessionkit.adapters.memory import InMemorySessionRepository, InMemoryUnitOfWork, MemoryStore
@@ -671,11 +673,16 @@ def test_bulk_warnings_follow_each_date_not_the_first() -> None:
 
 
 def test_client_with_an_authorization_is_drafted_by_the_builder_each_time() -> None:
-    """Authorization usage counts the sessions imported before: the second of a one-session authorization warns."""
+    """Authorization usage counts the sessions imported before (billed to the payer): the second of a
+    one-session authorization warns."""
     setup = {
         "practice": practice(),
         "clients": CLIENTS,
         "billing_codes": [BillingCode(code="90834", default_minutes=45, default_charge="140.00")],
+        "payers": [Payer(id="p1", name="Acme Health")],
+        "coverages": [
+            Coverage(id="k1", client_id="c1", payer_id="p1", member_id="M1", effective=date(2026, 1, 1))
+        ],
         "authorizations": [
             Authorization(
                 id="a1",
@@ -691,7 +698,7 @@ def test_client_with_an_authorization_is_drafted_by_the_builder_each_time() -> N
     bulk, one_by_one = both_ways(setup, weekly("c1", [2, 9, 16]), date(2026, 4, 1), dry_run=False)
     assert bulk == one_by_one
     outcomes = bulk[0]  # type: ignore[index]
-    assert [o.warnings for o in outcomes] == [(), ("authorization.exhausted",), ("authorization.over_used",)]
+    assert [o.warnings for o in outcomes] == [(), ("authorization.exhausted",), ("authorization.exhausted",)]
 
 
 def test_bulk_creation_defaults_come_from_each_clients_last_session() -> None:

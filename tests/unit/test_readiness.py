@@ -207,12 +207,6 @@ CASES: list[tuple[str, tuple[Target, ...], Change, Change]] = [
     ("coverage.none_active", INSURANCE, c(coverages=()), same),
     ("coverage.none_active", INSURANCE, coverage(effective=date(2026, 3, 3)), coverage(effective=DOS)),
     ("coverage.payer_unknown", INSURANCE, c(payers=()), same),
-    (
-        "coverage.date_outside",
-        INSURANCE,
-        both(coverage(effective=date(2026, 3, 1)), s(additional_dates=(date(2026, 2, 27),))),
-        both(coverage(effective=date(2026, 2, 27)), s(additional_dates=(date(2026, 2, 27),))),
-    ),
     ("practice.missing", INSURANCE, c(practice=None), same),
     (
         "practice.address_missing",
@@ -271,12 +265,6 @@ CASES: list[tuple[str, tuple[Target, ...], Change, Change]] = [
     ("diagnosis.billability_unchecked", INSURANCE, c(code_set=None), same),
     ("date_of_service.future", ALL, s(date_of_service=date(2026, 3, 10)), s(date_of_service=TODAY)),
     (
-        "date_of_service.future",
-        ALL,
-        s(additional_dates=(date(2026, 4, 1),)),
-        s(additional_dates=(date(2026, 3, 1),)),
-    ),
-    (
         "date_of_service.before_icd10",
         INSURANCE,
         both(coverage(effective=date(2015, 1, 1)), s(date_of_service=date(2015, 9, 30))),
@@ -318,8 +306,8 @@ CASES: list[tuple[str, tuple[Target, ...], Change, Change]] = [
     (
         "charge.total_too_large",
         ALL,
-        s(charge="99999999.99", additional_dates=(date(2026, 3, 1),)),
-        s(charge="99999999.99"),
+        s(charge="99999999.99", add_ons=[AddOnLine(code="90785", charge="1")]),
+        s(charge="99999998.99", add_ons=[AddOnLine(code="90785", charge="1")]),
     ),
     ("modifier.duplicate", INSURANCE, s(modifiers=["HO", "HO"]), s(modifiers=["HO", "59"])),
     (
@@ -446,10 +434,22 @@ CASES: list[tuple[str, tuple[Target, ...], Change, Change]] = [
     ),
     ("minutes.missing", INSURANCE, s(minutes=None), same),
     (
-        "minutes.time_mismatch",
+        "minutes.below_code_minimum",
         INSURANCE,
         s(billing_code="90837", minutes=45),
         s(billing_code="90837", minutes=53),
+    ),
+    (
+        "minutes.below_code_minimum",
+        INSURANCE,
+        s(billing_code="90834", minutes=20),
+        s(billing_code="90834", minutes=38),
+    ),
+    (
+        "minutes.time_mismatch",
+        INSURANCE,
+        s(billing_code="90832", minutes=45),
+        s(billing_code="90832", minutes=37),
     ),
     (
         "minutes.not_reportable",
@@ -469,14 +469,6 @@ CASES: list[tuple[str, tuple[Target, ...], Change, Change]] = [
         s(billing_code="90839", minutes=75),
         s(billing_code="90839", minutes=74),
     ),
-    ("claim.too_many_lines", (CMS,), s(additional_dates=_dates(6)), s(additional_dates=_dates(5))),
-    (
-        "claim.too_many_lines",
-        (CMS,),
-        s(additional_dates=_dates(2), add_ons=[AddOnLine(code="90785", charge="1")] * 4),
-        s(additional_dates=_dates(1), add_ons=[AddOnLine(code="90785", charge="1")] * 4),
-    ),
-    ("claim.too_many_lines", (X12,), s(additional_dates=_dates(50)), s(additional_dates=_dates(49))),
     ("invoice.address_missing", (INVOICE,), client(address=None), same),
     ("invoice.nothing_due", (INVOICE,), s(paid_at_session="20"), s(paid_at_session="19.99")),
     ("paid_at_session.over_charge", (INVOICE,), s(paid_at_session="140.01"), s(paid_at_session="140")),
@@ -558,21 +550,31 @@ def test_authorization_covers_the_earliest_sessions_first() -> None:
     assert context.authorizations[0].remaining == 0
 
 
-def test_time_mismatch_hint_names_the_suggested_code() -> None:
-    """45 minutes billed as 90837: the hint suggests 90834."""
-    report = check(*s(billing_code="90837", minutes=45)(*base()), X12)
-    finding = next(f for f in report.findings if f.code == "minutes.time_mismatch")
+def test_time_below_the_code_is_an_error_naming_the_code_that_fits() -> None:
+    """45 minutes billed as 90837 (or 20 as 90834) is an error whose hint names the code the time fits;
+    more time than the code (45 as 90832) is only a warning, also naming the longer code."""
+    for code, minutes, expected in (("90837", 45, "90834"), ("90834", 20, "90832")):
+        report = check(*s(billing_code=code, minutes=minutes)(*base()), X12)
+        finding = next(f for f in report.findings if f.rule == "session_time")
+        assert (finding.code, finding.field, finding.severity.value) == (
+            "minutes.below_code_minimum",
+            "minutes",
+            "error",
+        )
+        assert expected in finding.hint
+        assert not report.ready
+    report = check(*s(billing_code="90832", minutes=45)(*base()), X12)
+    finding = next(f for f in report.findings if f.rule == "session_time")
+    assert (finding.code, finding.severity.value) == ("minutes.time_mismatch", "warning")
     assert "90834" in finding.hint
-    assert finding.field == "minutes"
-    assert finding.severity.value == "warning"
 
 
 def test_findings_name_field_paths() -> None:
-    """Findings on add-ons and additional dates point at the exact element."""
+    """Findings on add-ons and dates point at the exact element."""
     session, context = s(
-        additional_dates=(date(2026, 3, 1), date(2026, 4, 1)),
+        date_of_service=date(2026, 4, 1),
         add_ons=[AddOnLine(code="90785", charge="1"), AddOnLine(code="90837", charge="1")],
     )(*base())
     fields = {(f.code, f.field) for f in check(session, context, X12).findings}
-    assert ("date_of_service.future", "additional_dates[1]") in fields
+    assert ("date_of_service.future", "date_of_service") in fields
     assert ("add_on.not_an_add_on", "add_ons[1].code") in fields

@@ -11,7 +11,7 @@ from typing import Any
 
 import attrs
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sessionkit import (
@@ -27,6 +27,7 @@ from sessionkit import (
     Relationship,
     Subscriber,
 )
+from sessionkit.codes import behavioral
 from sessionkit.readiness import (
     Finding,
     ReadinessContext,
@@ -342,25 +343,26 @@ _ADD_ON_POOL = [
 
 @st.composite
 def _fused_sessions(draw: st.DrawFn) -> ClientSession:
-    """Mostly sessions of the fused path's shape (one date, a diagnosis), often plain ones.
+    """Mostly sessions of the fused path's shape (a diagnosis), often plain ones.
 
     Shape 3 draws the fields from small pools so that repeated modifiers, telehealth places and
-    same-day code clashes (with the other sessions of the list) come up often.
+    same-day code clashes (with the other sessions of the list) come up often; its billing code is
+    any code of the behavioural-health catalogue (and a code outside it), with minutes around
+    every time threshold.
     """
     session = draw(readiness_sessions("c1") | readiness_sessions("other"))
-    shape = draw(st.sampled_from([0, 1, 2, 3, 3]))
+    shape = draw(st.sampled_from([0, 1, 3, 3]))
     if shape == 0:
         return session
+    session = attrs.evolve(session, diagnoses=session.diagnoses or ("F41.1",))
     if shape == 1:
-        return attrs.evolve(session, additional_dates=())
-    session = attrs.evolve(session, additional_dates=(), diagnoses=session.diagnoses or ("F41.1",))
-    if shape == 2:
         return session
     return attrs.evolve(
         session,
         id=draw(st.sampled_from(["o1", "s1", "s2"])),
         date_of_service=draw(st.sampled_from([date(2026, 3, 2), date(2026, 3, 9)])),
-        billing_code=draw(st.sampled_from(["90834", "90839", "90791", "90785", "90832"])),
+        billing_code=draw(st.sampled_from([*sorted(behavioral.CATALOGUE), "99213"])),
+        minutes=draw(st.none() | st.sampled_from([10, 15, 16, 25, 26, 30, 37, 38, 45, 52, 53, 74, 75, 90])),
         add_ons=draw(st.sampled_from([(), session.add_ons, *_ADD_ON_POOL])),
         modifiers=draw(st.sampled_from([(), ("HO",), ("HO", "HO"), ("HO", "59"), ("95", "HO")])),
         place_of_service=draw(st.sampled_from(["10", "11"])),
@@ -390,9 +392,7 @@ def test_fused_checker_agrees_on_ready_sessions(
 ) -> None:
     """Ready sessions with complete contexts: the fused and the plain paths agree."""
     session, context = pair
-    simple = attrs.evolve(session, additional_dates=())
-    for s in (session, simple):
-        assert check(s, context, target) == check(s, context, target, PLAIN)
+    assert check(session, context, target) == check(session, context, target, PLAIN)
 
 
 def test_fused_checker_steps_aside_for_other_rule_sets() -> None:
@@ -501,3 +501,73 @@ def test_fused_checker_remembers_nothing_it_should_not(target: Target) -> None:
         assert list(check_many(sessions, context, target)) == plain
         assert list(check_many(reversed(sessions), context, target)) == plain[::-1]
         assert len({r.codes for r in plain}) > 10  # the grid does vary the findings
+
+
+def test_the_fused_checker_covers_exactly_the_default_rules() -> None:
+    """Fail closed: the default rules of each insurance target are exactly the rules the fused body
+    covers (a new default rule must get a guard there, or the fused path turns itself off)."""
+    from sessionkit.readiness import _fused
+
+    for target in (Target.X12_837P, Target.CMS1500):
+        rules = default_registry().rules_for(target)
+        assert {r.name for r in rules} == _fused.COVERED[target]
+        assert _fused.covers(rules, target)
+        assert _fused.plan_for(rules, target) is not None
+
+
+def test_a_rule_the_fused_body_does_not_know_turns_it_off() -> None:
+    """A default rule set with one more rule (or a rule replaced) has no fused plan: every check is plain."""
+    from sessionkit.readiness import _fused
+
+    extra = define_rule("house_extra", targets=[Target.X12_837P], source="the payer", description="x")
+    extra.checks(lambda s, c: ())
+    rules = (*default_registry().rules_for(Target.X12_837P), extra.rule)
+    assert not _fused.covers(rules, Target.X12_837P)
+    assert _fused.plan_for(rules, Target.X12_837P) is None
+    swapped = tuple(
+        attrs.evolve(r, check=lambda s, c: ()) if r.name == "modifiers" else r
+        for r in default_registry().rules_for(Target.X12_837P)
+    )
+    assert _fused.plan_for(swapped, Target.X12_837P) is None
+
+
+def test_a_custom_rule_is_reported_by_check_check_many_and_the_claims_gate() -> None:
+    """A rule added to a default registry is reported alike by check, check_many and build_claims."""
+    from sessionkit.claims import ClaimContext, build_claims
+    from sessionkit.errors import ClaimNotReady
+    from sessionkit.testing.readiness import ready_sessions as ready
+
+    house = define_rule("house_no_90837", targets=[Target.X12_837P], source="the payer", description="x")
+    code = house.code("house.no_90837", Severity.ERROR, "the payer does not take 90837")
+
+    @house.checks
+    def no_90837(session: ClientSession, context: ReadinessContext) -> list[Finding]:
+        return [code.at("billing_code")] if session.billing_code == "90837" else []
+
+    registry = default_registry()
+    registry.add(house.rule)
+
+    @given(ready())
+    @settings(max_examples=25)
+    def agree(pair: tuple[ClientSession, ReadinessContext]) -> None:
+        session, context = pair
+        session = attrs.evolve(session, billing_code="90837", minutes=60, add_ons=())
+        assert "house.no_90837" in check(session, context, Target.X12_837P, registry).codes
+        many = list(check_many([session, session], context, Target.X12_837P, registry))
+        assert all("house.no_90837" in r.codes for r in many)
+        assert context.practice is not None
+        assert context.client is not None
+        claim_context = ClaimContext(
+            practice=context.practice,
+            clients=[context.client],
+            coverages=context.coverages,
+            payers=context.payers.values(),
+            authorizations=[u.authorization for u in context.authorizations],
+            today=context.today,
+            code_set=context.code_set,
+        )
+        with pytest.raises(ClaimNotReady) as info:
+            build_claims([session], claim_context, "837p", rules=registry)
+        assert "house.no_90837" in {f.code for f in info.value.findings}
+
+    agree()

@@ -221,14 +221,12 @@ def test_session_html_escapes_every_value() -> None:
         comments="<script>alert(1)</script> & more",
         referring_provider=ReferringProvider(first_name="Rita", last_name="O'Ref", npi="1234567893"),
         add_ons=[AddOnLine(code="90785", charge="25.00")],
-        additional_dates=[date(2026, 3, 9)],
     )
     page = session._repr_html_()
     assert page.startswith('<div class="sessionkit-session">')
     assert "<script>" not in page
     assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp; more" in page
     assert "<td>diagnoses</td><td>F41.1, F32.1</td>" in page
-    assert "<td>additional_dates</td><td>2026-03-09</td>" in page
     assert "<td>add_ons</td><td>90785 x1 $25.00</td>" in page
     assert "Rita O&#x27;Ref 1234567893" in page
     assert "<td>bill_to</td><td>automatic</td>" in page

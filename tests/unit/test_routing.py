@@ -9,7 +9,7 @@ import attrs
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sessionkit import BillTo, ClientSession, Coverage, CoverageRank, Money
+from sessionkit import AddOnLine, BillTo, ClientSession, Coverage, CoverageRank, Money
 from sessionkit.routing import Destination, active_coverages, client_share, over_payment, route
 
 DAY = date(2026, 3, 2)
@@ -54,7 +54,6 @@ def sessions(draw: st.DrawFn) -> ClientSession:
         charge=draw(money),
         paid_at_session=draw(money),
         bill_to=draw(st.sampled_from(list(BillTo))),
-        additional_dates=draw(st.sampled_from([(), (DAY + timedelta(days=7),)])),
     )
 
 
@@ -91,11 +90,11 @@ def test_client_share_is_copay_else_coinsurance_else_whole_charge() -> None:
     assert client_share(attrs.evolve(s, bill_to=BillTo.CLIENT), [copay]) == Money("140.00")
 
 
-def test_client_share_covers_add_ons_and_additional_dates() -> None:
-    """Coinsurance applies to the total charge of every line of the session."""
+def test_client_share_covers_add_ons() -> None:
+    """Coinsurance applies to the total charge of the session's lines (the service and its add-ons)."""
     coins = Coverage(id="k2", client_id="c1", payer_id="p", member_id="MM", effective=DAY, coinsurance="0.5")
-    s = _session(additional_dates=[DAY + timedelta(days=1)])
-    assert client_share(s, [coins]) == Money("140.00")
+    s = _session(add_ons=[AddOnLine(code="90785", charge="20.00")])
+    assert client_share(s, [coins]) == Money("80.00")
 
 
 def test_active_coverages_orders_primary_first_and_skips_others() -> None:

@@ -40,6 +40,7 @@ from sessionkit.serialization import (
     from_dict,
     loads,
     make_converter,
+    split_legacy_session,
     to_dict,
 )
 from sessionkit.testing import (
@@ -214,10 +215,20 @@ def test_override_npi_reported_at_its_key() -> None:
     assert [(p.path, p.code) for p in _problems(doc)] == [("$.overrides.facility_npi", "npi.checksum")]
 
 
-def test_cross_field_rule_reported() -> None:
-    """A rule between fields (additional date equal to the date of service) is reported at its field."""
-    doc = _doc(additional_dates=["2026-03-02"])
-    assert [(p.path, p.code) for p in _problems(doc)] == [("$.additional_dates", "session.dates_repeated")]
+def test_legacy_additional_dates() -> None:
+    """A document of an earlier release reads when its additional dates are empty; else it must be split."""
+    assert from_dict(_doc(additional_dates=[]), ClientSession) == from_dict(_doc(), ClientSession)
+    assert [(p.path, p.code) for p in _problems(_doc(additional_dates=["2026-03-09"]))] == [
+        ("$.additional_dates", "document.additional_dates")
+    ]
+    first, second = split_legacy_session(_doc(additional_dates=["2026-03-09"]), lambda i, d: f"{i}-{d}")
+    assert from_dict(first, ClientSession).date_of_service == date(2026, 3, 2)
+    split = from_dict(second, ClientSession)
+    assert (split.id, split.date_of_service, split.appointment_key) == (
+        f"{first['id']}-2026-03-09",
+        date(2026, 3, 9),
+        None,
+    )
 
 
 @pytest.mark.parametrize(
@@ -250,7 +261,6 @@ SECRET_PLACES: list[tuple[str, Any]] = [
     ("modifiers", [SENTINEL]),
     ("place_of_service", SENTINEL),
     ("date_of_service", SENTINEL),
-    ("additional_dates", [SENTINEL]),
     ("bill_to", SENTINEL),
     ("status", SENTINEL),
     ("units", SENTINEL),

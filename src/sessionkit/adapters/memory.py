@@ -20,7 +20,7 @@ Transactions
 Ordering
     ``list()`` of clients, payers, coverages and authorizations orders by id;
     of billing and diagnosis codes by code. ``for_client``/``active_on`` of
-    coverages: rank (primary first), effective date, id; of authorizations:
+    coverages: precedence (sessionkit.facts.coverage_order); of authorizations:
     start date, id. Every query returning sessions: date of service, then id.
 
 >>> from datetime import date
@@ -53,15 +53,15 @@ from sessionkit.domain import (
     Client,
     ClientSession,
     Coverage,
-    CoverageRank,
     DiagnosisCode,
     Payer,
     PracticeSetup,
 )
-from sessionkit.domain.session import with_version
+from sessionkit.domain.session import refuse_locked_change, with_version
 from sessionkit.errors import ConcurrentUpdate, NotFound
+from sessionkit.facts import active_coverages, coverage_order
 from sessionkit.ports import AlreadyExists, TransactionError
-from sessionkit.routing import Destination, active_coverages, route
+from sessionkit.routing import Destination, route
 
 if TYPE_CHECKING:
     from sessionkit.ports import SessionRepository, UnitOfWork
@@ -180,9 +180,6 @@ class InMemoryPayerRepository(_Keyed[Payer]):
     _what = "payer"
 
 
-_RANKS = [CoverageRank.PRIMARY, CoverageRank.SECONDARY, CoverageRank.TERTIARY]
-
-
 class InMemoryCoverageRepository(_Keyed[Coverage]):
     """Coverages keyed by id. See :class:`sessionkit.ports.CoverageRepository`."""
 
@@ -194,13 +191,13 @@ class InMemoryCoverageRepository(_Keyed[Coverage]):
         self._table.remove(coverage_id)
 
     def for_client(self, client_id: str) -> builtins.list[Coverage]:
-        """The client's coverages: rank (primary first), effective date, id."""
+        """The client's coverages in precedence order (:func:`sessionkit.facts.coverage_order`)."""
         found = [c for c in self._table.data.values() if c.client_id == client_id]
-        found.sort(key=lambda c: (_RANKS.index(c.rank), c.effective, c.id))
+        found.sort(key=coverage_order)
         return found
 
     def active_on(self, client_id: str, on: date) -> builtins.list[Coverage]:
-        """The client's coverages in effect on ``on``, ordered as :meth:`for_client`."""
+        """The client's coverages in effect on ``on``, in precedence order (:func:`sessionkit.facts.active_coverages`)."""
         return builtins.list(active_coverages(client_id, on, self._table.data.values()))
 
 
@@ -348,6 +345,7 @@ class InMemorySessionRepository:
         expected = 0 if stored is None else stored.version
         if session.version != expected:
             raise ConcurrentUpdate("the session was changed since it was read", "session.version", "version")
+        refuse_locked_change(stored, session)
         if session.appointment_key is not None:
             other = self.by_appointment_key(session.appointment_key)
             if other is not None and other.id != session.id:

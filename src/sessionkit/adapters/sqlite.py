@@ -16,8 +16,8 @@ The file
     lists a client's sessions in save order, which serves both
     ``last_saved_for`` and ``by_client``. The schema is versioned:
     ``PRAGMA application_id``, ``PRAGMA user_version`` and a
-    ``sessionkit_meta`` table (schema 2 since sessions are keyed by save
-    sequence; a schema-1 file is rebuilt when opened), upgraded by an
+    ``sessionkit_meta`` table (schema 3: one session per date of service;
+    schema 2 keyed sessions by save sequence), upgraded when opened by an
     ordered list of :data:`MIGRATIONS`. Opening a file written by a newer
     sessionkit raises :class:`~sessionkit.errors.DatabaseError`
     (``database.too_new``); a file that is not a sessionkit database raises
@@ -57,6 +57,7 @@ Money('140.00')
 from __future__ import annotations
 
 import builtins
+import hashlib
 import json
 import os
 import sqlite3
@@ -77,15 +78,15 @@ from sessionkit.domain import (
     Client,
     ClientSession,
     Coverage,
-    CoverageRank,
     DiagnosisCode,
     Payer,
     PracticeSetup,
 )
-from sessionkit.domain.session import with_version
+from sessionkit.domain.session import refuse_locked_change, with_version
 from sessionkit.errors import ConcurrentUpdate, DatabaseError, NotFound
+from sessionkit.facts import active_coverages, coverage_order
 from sessionkit.ports import AlreadyExists, TransactionError
-from sessionkit.routing import Destination, active_coverages, route
+from sessionkit.routing import Destination, route
 
 if TYPE_CHECKING:
     from sessionkit.ports import SessionRepository, UnitOfWork
@@ -107,7 +108,55 @@ APPLICATION_ID: Final = 0x536B4954
 _HEADER: Final = b"SQLite format 3\x00"
 _CHUNK: Final = 500  # ids per ``IN (...)`` query, well under SQLite's variable limit
 
-MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
+
+def _split_additional_dates(conn: sqlite3.Connection) -> None:
+    """Schema 3: each session with additional dates becomes one session per date.
+
+    Earlier releases stored the same service on several dates as one
+    session. :func:`sessionkit.serialization.split_legacy_session` splits each
+    such document; the session keeps its row, and each further date is
+    appended as a new session (next save sequence) whose id is derived from
+    the original id and the date, so the upgrade gives the same ids wherever
+    it runs. Documents without additional dates are not touched.
+    """
+    rows = conn.execute(
+        "SELECT save_seq, doc FROM sessions WHERE instr(doc, '\"additional_dates\"') > 0 ORDER BY save_seq"
+    ).fetchall()
+    if not rows:
+        return
+    next_seq = int(conn.execute("SELECT value FROM sessionkit_meta WHERE key = 'next_seq'").fetchone()[0])
+    for seq, doc in rows:
+        first, *others = serialization.split_legacy_session(json.loads(doc), _split_id)
+        if not others:
+            continue  # no additional dates: the document reads as it is
+        conn.execute("UPDATE sessions SET doc = ? WHERE save_seq = ?", (json.dumps(first), seq))
+        for other in others:
+            conn.execute(
+                "INSERT INTO sessions (save_seq, id, client_id, date_of_service, appointment_key, version,"
+                " bill_to, doc) VALUES (?, ?, ?, ?, NULL, ?, ?, ?)",
+                (
+                    next_seq,
+                    other["id"],
+                    other["client_id"],
+                    other["date_of_service"],
+                    other["version"],
+                    other["bill_to"],
+                    json.dumps(other),
+                ),
+            )
+            next_seq += 1
+    conn.execute("UPDATE sessionkit_meta SET value = ? WHERE key = 'next_seq'", (next_seq,))
+
+
+def _split_id(session_id: str, day: str) -> str:
+    """The id of the session split off ``session_id`` for ``day``: 32 hex digits, the same everywhere."""
+    return hashlib.sha256(f"{session_id}|{day}".encode()).hexdigest()[:32]
+
+
+Migration = str | Callable[[sqlite3.Connection], None]
+"""One step of a migration: an SQL statement, or a function given the connection (in the transaction)."""
+
+MIGRATIONS: Final[tuple[tuple[Migration, ...], ...]] = (
     (
         "CREATE TABLE sessionkit_meta (key TEXT PRIMARY KEY, value NOT NULL) WITHOUT ROWID",
         "CREATE TABLE clients (id TEXT PRIMARY KEY, doc TEXT NOT NULL)",
@@ -158,6 +207,8 @@ MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
         "CREATE INDEX sessions_date ON sessions (date_of_service, id)",
         "CREATE INDEX sessions_client ON sessions (client_id)",
     ),
+    # 3: one session per date of service (sessions with additional dates are split).
+    (_split_additional_dates,),
 )
 """The schema, one tuple of statements per version: ``MIGRATIONS[n]`` upgrades version ``n`` to ``n + 1``.
 
@@ -258,8 +309,11 @@ def _migrate(conn: sqlite3.Connection) -> None:
             )
         _check_version(version)
         for number in range(version, SCHEMA_VERSION):
-            for statement in MIGRATIONS[number]:
-                conn.execute(statement)
+            for step in MIGRATIONS[number]:
+                if isinstance(step, str):
+                    conn.execute(step)
+                else:
+                    step(conn)
         if version < SCHEMA_VERSION:
             conn.execute(
                 "INSERT OR REPLACE INTO sessionkit_meta (key, value) VALUES ('schema_version', ?)",
@@ -504,9 +558,6 @@ class SqlitePayerRepository(_Keyed[Payer]):
     _table = "payers"
 
 
-_RANKS = [CoverageRank.PRIMARY, CoverageRank.SECONDARY, CoverageRank.TERTIARY]
-
-
 class SqliteCoverageRepository(_Keyed[Coverage]):
     """Coverages keyed by id, indexed by client. See :class:`sessionkit.ports.CoverageRepository`."""
 
@@ -525,13 +576,13 @@ class SqliteCoverageRepository(_Keyed[Coverage]):
         self._queries.clear()
 
     def for_client(self, client_id: str) -> builtins.list[Coverage]:
-        """The client's coverages: rank (primary first), effective date, id."""
+        """The client's coverages in precedence order (:func:`sessionkit.facts.coverage_order`)."""
         found = self._where("WHERE client_id = ?", (client_id,), lambda c: c.client_id == client_id)
-        found.sort(key=lambda c: (_RANKS.index(c.rank), c.effective, c.id))
+        found.sort(key=coverage_order)
         return found
 
     def active_on(self, client_id: str, on: date) -> builtins.list[Coverage]:
-        """The client's coverages in effect on ``on``, ordered as :meth:`for_client`."""
+        """The client's coverages in effect on ``on``, in precedence order (:func:`sessionkit.facts.active_coverages`)."""
         return builtins.list(active_coverages(client_id, on, self.for_client(client_id)))
 
 
@@ -885,6 +936,8 @@ class SqliteSessionRepository:
             version = session.version
             if version != (0 if stored is None else stored):
                 raise _version_conflict()
+            if stored is not None:
+                refuse_locked_change(self.find(sid), session)
             key = session.appointment_key
             if key is not None:
                 owner = owners.get(key)

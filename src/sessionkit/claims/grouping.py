@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import importlib
 from collections.abc import Callable, Iterable, Sequence
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
@@ -21,11 +20,17 @@ from sessionkit.claims.model import (
     RenderingProvider,
     ServiceFacility,
 )
+from sessionkit.codes.icd10 import DiagnosisCodeSet
 from sessionkit.domain.parties import Authorization, Client, Coverage, Payer, PracticeSetup
 from sessionkit.domain.session import ClientSession
 from sessionkit.domain.values import BillTo, DiagnosisCode, InsuranceOverrides, ReferringProvider
-from sessionkit.errors import ClaimNotReady
+from sessionkit.errors import ClaimNotReady, InvalidValue
+from sessionkit.facts import AuthorizationUse, authorization_for, billed_coverage
 from sessionkit.money import Money
+from sessionkit.readiness import ReadinessContext, Rules, Severity, Target, check
+
+if TYPE_CHECKING:
+    from sessionkit.ports import UnitOfWork
 
 __all__ = [
     "ClaimContext",
@@ -49,17 +54,52 @@ def _tuple(values: Iterable[Any]) -> tuple[Any, ...]:
 
 @attrs.frozen(kw_only=True)
 class ClaimContext:
-    """What claims need beyond the sessions: the practice and the clients' insurance."""
+    """What claims need beyond the sessions: the practice and the clients' insurance.
+
+    ``sessions`` are the clients' other saved sessions (the ones not being
+    claimed): authorization uses are counted over them and the sessions being
+    claimed together (:class:`sessionkit.facts.AuthorizationUse`), and the
+    same-day rules see them. Build the whole context from storage with
+    :meth:`from_unit_of_work`.
+    """
 
     practice: PracticeSetup
     clients: tuple[Client, ...] = attrs.field(converter=_tuple)
     coverages: tuple[Coverage, ...] = attrs.field(default=(), converter=_tuple)
     payers: tuple[Payer, ...] = attrs.field(default=(), converter=_tuple)
     authorizations: tuple[Authorization, ...] = attrs.field(default=(), converter=_tuple)
+    sessions: tuple[ClientSession, ...] = attrs.field(default=(), converter=_tuple, repr=False)
     today: date | None = None
     """The day readiness is judged on (None: today in the practice's time zone)."""
-    code_set: object | None = None
+    code_set: DiagnosisCodeSet | None = None
     """An ICD-10-CM release for the readiness check (``sessionkit.codes.icd10`` code set), or None."""
+
+    @classmethod
+    def from_unit_of_work(
+        cls,
+        uow: UnitOfWork,
+        client_ids: Iterable[str],
+        *,
+        today: date | None = None,
+        code_set: DiagnosisCodeSet | None = None,
+    ) -> ClaimContext:
+        """The context for claims of ``client_ids``, read from storage (inside an entered unit of work).
+
+        Unknown clients are left out (claiming their sessions raises
+        ``claim.no_client``).
+        """
+        ids = list(dict.fromkeys(client_ids))
+        clients = [c for c in (uow.clients.find(i) for i in ids) if c is not None]
+        return cls(
+            practice=uow.practice.get(),
+            clients=clients,
+            coverages=[c for i in ids for c in uow.coverages.for_client(i)],
+            payers=uow.payers.list(),
+            authorizations=[a for i in ids for a in uow.authorizations.for_client(i)],
+            sessions=[s for i in ids for s in uow.sessions.by_client(i)],
+            today=today,
+            code_set=code_set,
+        )
 
     def client(self, client_id: str) -> Client:
         """The client with ``client_id``, or :class:`ClaimNotReady`."""
@@ -77,65 +117,57 @@ class ClaimContext:
                 return payer
         raise ClaimNotReady("the coverage's payer is not in the claim context", "claim.no_payer", "payer_id")
 
-    def coverage_on(self, client_id: str, on: date) -> Coverage | None:
-        """The client's coverage in effect on ``on``: primary before secondary before tertiary."""
-        rank_order = {"P": 0, "S": 1, "T": 2}
-        active = [c for c in self.coverages if c.client_id == client_id and c.is_active(on)]
-        active.sort(key=lambda c: rank_order[c.rank.value])
-        return active[0] if active else None
+    def coverage_on(self, session: ClientSession) -> Coverage | None:
+        """The coverage insurance is billed to for ``session`` (:func:`sessionkit.facts.billed_coverage`)."""
+        return billed_coverage(session, self.coverages)
 
-    def authorization_for(self, session: ClientSession, coverage: Coverage) -> Authorization | None:
-        """The authorization that covers the session's code on its date with the coverage's payer."""
-        for auth in sorted(self.authorizations, key=lambda a: (a.start, a.id)):
-            if (
-                auth.client_id == session.client_id
-                and auth.payer_id == coverage.payer_id
-                and auth.is_active(session.date_of_service)
-                and auth.covers(session.billing_code)
-            ):
-                return auth
-        return None
+    def history(self, client_id: str, claimed: Sequence[ClientSession]) -> tuple[ClientSession, ...]:
+        """The client's saved sessions with the ones being claimed (each once, the claimed copy first)."""
+        seen = {s.id for s in claimed}
+        return (
+            *(s for s in claimed if s.client_id == client_id),
+            *(s for s in self.sessions if s.client_id == client_id and s.id not in seen),
+        )
+
+    def readiness_context(self, client_id: str, claimed: Sequence[ClientSession]) -> ReadinessContext:
+        """The readiness context of ``client_id``: authorization uses counted over :meth:`history`."""
+        client = next((c for c in self.clients if c.id == client_id), None)
+        return ReadinessContext.build(
+            today=self.today or datetime.now(self.practice.zone).date(),
+            practice=self.practice,
+            client=client,
+            coverages=[c for c in self.coverages if c.client_id == client_id],
+            payers=self.payers,
+            authorizations=[a for a in self.authorizations if a.client_id == client_id],
+            sessions=self.history(client_id, claimed),
+            code_set=self.code_set,
+        )
 
 
 # -- the readiness gate -------------------------------------------------------------------------
 
 
-def _is_blocking(finding: Any) -> bool:
-    severity = getattr(finding, "severity", "error")
-    value = getattr(severity, "value", severity)
-    return str(value).lower() == "error"
-
-
-def readiness_gate(context: ClaimContext, sessions: Sequence[ClientSession]) -> ReadinessCheck:
+def readiness_gate(
+    context: ClaimContext, sessions: Sequence[ClientSession], rules: Rules = None
+) -> ReadinessCheck:
     """The default readiness hook: :func:`sessionkit.readiness.check` with the context's data.
 
-    ``sessions`` are all sessions being claimed (the same-day sessions come from them).
-    Imported lazily so that :mod:`sessionkit.claims` does not depend on it at import time.
+    ``sessions`` are all sessions being claimed; with the context's saved
+    sessions they count authorization uses and give the same-day sessions
+    (:meth:`ClaimContext.readiness_context`). ``rules`` as for
+    :func:`~sessionkit.readiness.check` (``None``: the default rules).
     """
-    readiness: Any = importlib.import_module("sessionkit.readiness")
+    contexts: dict[str, ReadinessContext] = {}
 
-    def check(session: ClientSession, target: ClaimTarget) -> Sequence[Any]:
-        client = context.client(session.client_id)
-        kwargs: dict[str, Any] = {
-            "today": context.today or datetime.now(context.practice.zone).date(),
-            "practice": context.practice,
-            "client": client,
-            "coverages": tuple(c for c in context.coverages if c.client_id == client.id),
-            "payers": context.payers,
-            "authorizations": tuple(a for a in context.authorizations if a.client_id == client.id),
-            "other_sessions": tuple(
-                s for s in sessions if s.client_id == session.client_id and s.id != session.id
-            ),
-        }
-        if context.code_set is not None:
-            kwargs["code_set"] = context.code_set
-        report = readiness.check(session, readiness.ReadinessContext(**kwargs), target.value)
-        if report.ready:
-            return ()
-        blocking = [f for f in report.findings if _is_blocking(f)]
-        return blocking or list(report.findings)
+    def gate(session: ClientSession, target: ClaimTarget) -> Sequence[Any]:
+        context.client(session.client_id)
+        found = contexts.get(session.client_id)
+        if found is None:
+            found = contexts[session.client_id] = context.readiness_context(session.client_id, sessions)
+        report = check(session, found, target, rules)
+        return () if report.ready else [f for f in report.findings if f.severity is Severity.ERROR]
 
-    return check
+    return gate
 
 
 def _gate(sessions: Sequence[ClientSession], target: ClaimTarget, check: ReadinessCheck) -> None:
@@ -217,7 +249,7 @@ def service_facility_for(overrides: InsuranceOverrides | None) -> ServiceFacilit
 
 @attrs.frozen
 class _Block:
-    """Lines that must stay on one claim: a primary with its add-ons, or one additional date."""
+    """Lines that must stay on one claim: a session's line with its add-ons."""
 
     session: ClientSession
     lines: tuple[tuple[date, str, tuple[str, ...], Money, Decimal, bool], ...]
@@ -231,16 +263,7 @@ def _blocks(session: ClientSession) -> list[_Block]:
         (session.date_of_service, a.code, tuple(m.code for m in a.modifiers), a.charge, a.units, True)
         for a in session.add_ons
     ]
-    blocks = [_Block(session, tuple(first), carries_payment=True)]
-    blocks += [
-        _Block(
-            session,
-            ((d, session.billing_code, mods, session.charge, session.units, False),),
-            carries_payment=False,
-        )
-        for d in session.additional_dates
-    ]
-    return blocks
+    return [_Block(session, tuple(first), carries_payment=True)]
 
 
 def patient_control_number(lines: Iterable[ClaimLine]) -> str:
@@ -284,12 +307,12 @@ def claims_for_client(
     Sessions are split by billing provider (after overrides), rendering provider,
     facility, referring provider, frequency code and original reference, and prior
     authorization; then packed in date order into claims of at most
-    ``target.max_lines`` lines and 12 diagnoses. Each additional date is its own
-    line; add-on lines follow their primary on the same claim.
+    ``target.max_lines`` lines and 12 diagnoses. Add-on lines follow their
+    primary on the same claim.
 
     :raises ClaimNotReady: a session is not ready for ``target`` (``findings`` says why).
     """
-    target = ClaimTarget(target)
+    target = _claim_target(target)
     _gate(sessions, target, readiness_check)
     for i, session in enumerate(sessions):
         if session.client_id != client.id:
@@ -410,12 +433,20 @@ def _claim(
     )
 
 
+def _claim_target(target: ClaimTarget | str) -> ClaimTarget:
+    found = Target.parse(target)
+    if not found.is_insurance:
+        raise InvalidValue("claims are built for cms1500 or 837p", "target.not_a_claim", "target")
+    return found
+
+
 def build_claims(
     sessions: Sequence[ClientSession],
     context: ClaimContext,
     target: ClaimTarget | str,
     *,
     readiness_check: ReadinessCheck | None = None,
+    rules: Rules = None,
 ) -> tuple[Claim, ...]:
     """Group ready sessions into claims for ``target``.
 
@@ -425,19 +456,20 @@ def build_claims(
     practice with the session's overrides), one frequency code and original
     reference; see :func:`claims_for_client` for the splitting rules.
 
-    ``readiness_check`` defaults to :func:`readiness_gate` (``sessionkit.readiness``).
+    ``readiness_check`` defaults to :func:`readiness_gate` with ``rules`` (``None``:
+    the default rules), so a session the readiness check refuses never goes on a claim.
 
     :raises ClaimNotReady: a session is not ready for ``target``, or has no coverage
         or client in ``context``.
     """
-    target = ClaimTarget(target)
-    check = readiness_check if readiness_check is not None else readiness_gate(context, sessions)
-    _gate(sessions, target, check)
+    target = _claim_target(target)
+    gate = readiness_check if readiness_check is not None else readiness_gate(context, sessions, rules)
+    _gate(sessions, target, gate)
     by_party: dict[tuple[str, str], list[ClientSession]] = {}
     coverages: dict[str, Coverage] = {}
     for i, session in enumerate(sessions):
         context.client(session.client_id)
-        coverage = context.coverage_on(session.client_id, session.date_of_service)
+        coverage = context.coverage_on(session)
         if coverage is None:
             raise ClaimNotReady(
                 "the client has no coverage in effect on the date of service",
@@ -446,13 +478,23 @@ def build_claims(
             )
         coverages[coverage.id] = coverage
         by_party.setdefault((session.client_id, coverage.id), []).append(session)
+    uses: dict[str, tuple[AuthorizationUse, ...]] = {}
+    for client_id, _ in by_party:
+        if client_id not in uses:
+            history = context.history(client_id, sessions)
+            client_coverages = [c for c in context.coverages if c.client_id == client_id]
+            uses[client_id] = tuple(
+                AuthorizationUse.count(a, history, client_coverages)
+                for a in context.authorizations
+                if a.client_id == client_id
+            )
     claims: list[Claim] = []
     for (client_id, coverage_id), members in by_party.items():
         coverage = coverages[coverage_id]
 
-        def auth_number(session: ClientSession, coverage: Coverage = coverage) -> str | None:
-            auth = context.authorization_for(session, coverage)
-            return None if auth is None else auth.number
+        def auth_number(session: ClientSession, client_id: str = client_id) -> str | None:
+            use = authorization_for(session, uses[client_id], context.coverages)
+            return None if use is None else use.authorization.number
 
         claims.extend(
             _claims(

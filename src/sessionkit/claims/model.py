@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Iterable
 from datetime import date
 from decimal import Decimal
@@ -13,6 +12,7 @@ from sessionkit.domain.parties import Client, Coverage, Payer, Relationship, Sub
 from sessionkit.domain.values import Address, DiagnosisCode, Frequency, ReferringProvider
 from sessionkit.errors import InvalidValue
 from sessionkit.money import Money
+from sessionkit.readiness.findings import Target
 
 __all__ = [
     "MAX_CLAIM_DIAGNOSES",
@@ -32,18 +32,11 @@ POINTER_LETTERS = "ABCDEFGHIJKL"
 _ZERO = Money(0)
 
 
-class ClaimTarget(str, enum.Enum):
-    """The form a claim is built for; names and values match ``sessionkit.readiness.Target``."""
+ClaimTarget = Target
+"""The form a claim is built for: :class:`sessionkit.readiness.Target` (one enum for readiness and claims).
 
-    CMS1500 = "cms1500"
-    """The paper form: at most 6 lines a claim."""
-    X12_837P = "x12_837p"
-    """The electronic ASC X12 837 professional claim: at most 50 lines a claim."""
-
-    @property
-    def max_lines(self) -> int:
-        """How many service lines one claim of this form holds."""
-        return 6 if self is ClaimTarget.CMS1500 else 50
+Claims are built for :attr:`Target.CMS1500` and :attr:`Target.X12_837P`.
+"""
 
 
 @attrs.frozen(kw_only=True)

@@ -15,6 +15,7 @@ True
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Iterable, Mapping, Sequence
 from types import MappingProxyType
 
@@ -24,6 +25,8 @@ __all__ = [
     "CATALOGUE",
     "EM_PRIMARIES",
     "CodeRule",
+    "TimeFit",
+    "TimeVerdict",
     "is_add_on",
     "minutes_in_range",
     "pairing_problems",
@@ -31,6 +34,7 @@ __all__ = [
     "same_day_conflicts",
     "suggest_psychotherapy_code",
     "time_mismatch",
+    "time_verdict",
 ]
 
 
@@ -84,10 +88,10 @@ _PSYCHOTHERAPY_ADD_ON = frozenset({"90833", "90836", "90838"})
 _CRISIS = frozenset({"90839", "90840"})
 _FAMILY = frozenset({"90846", "90847"})
 
-# (family, ((code, min, max), ...)) for codes that pick a code from the minutes.
-_TIME_FAMILIES: tuple[tuple[tuple[str, int, int | None], ...], ...] = (
-    (("90832", 16, 37), ("90834", 38, 52), ("90837", 53, None)),
-    (("90833", 16, 37), ("90836", 38, 52), ("90838", 53, None)),
+# Codes that pick one of them by the minutes; the minutes themselves are in CATALOGUE.
+_TIME_FAMILIES: tuple[tuple[str, ...], ...] = (
+    ("90832", "90834", "90837"),
+    ("90833", "90836", "90838"),
 )
 
 
@@ -216,11 +220,65 @@ def is_add_on(code: str) -> bool:
     return r is not None and r.add_on
 
 
-def _pick(family: tuple[tuple[str, int, int | None], ...], minutes: int) -> str | None:
-    for code, lo, hi in family:
-        if minutes >= lo and (hi is None or minutes <= hi):
+def _pick(family: tuple[str, ...], minutes: int) -> str | None:
+    for code in family:
+        if CATALOGUE[code].minutes_ok(minutes):
             return code
     return None
+
+
+class TimeFit(str, enum.Enum):
+    """How a session's minutes compare with its code's time rule."""
+
+    UNTIMED = "untimed"
+    """The code has no time rule (or is not catalogued)."""
+    FITS = "fits"
+    """The minutes are within the code's range."""
+    UNDER = "under"
+    """Fewer minutes than the code's least reportable time: the code is not supported."""
+    OVER = "over"
+    """More minutes than the code's range: the time supports a longer code or an add-on."""
+
+
+@attrs.frozen
+class TimeVerdict:
+    """:func:`time_verdict`'s answer: the fit, and the code of the same family the minutes fit."""
+
+    fit: TimeFit
+    suggestion: str | None = None
+
+
+_UNTIMED = TimeVerdict(TimeFit.UNTIMED)
+_FITS = TimeVerdict(TimeFit.FITS)
+
+
+def time_verdict(code: str, minutes: int) -> TimeVerdict:
+    """Compare ``minutes`` with the time rule of ``code`` (the one table: :data:`CATALOGUE`).
+
+    ``suggestion`` is the code of the same family (90832/90834/90837, or the
+    add-ons 90833/90836/90838) that the minutes fit, or ``None`` when none does
+    (under 16 minutes, or a code without a family such as 90839).
+
+    >>> time_verdict("90837", 45)
+    TimeVerdict(fit=<TimeFit.UNDER: 'under'>, suggestion='90834')
+    >>> time_verdict("90832", 45)
+    TimeVerdict(fit=<TimeFit.OVER: 'over'>, suggestion='90834')
+    >>> time_verdict("90832", 10).suggestion is None, time_verdict("90834", 45).fit.value
+    (True, 'fits')
+    """
+    key = _key(code)
+    r = None if key is None else CATALOGUE.get(key)
+    if r is None or not r.has_time_rule:
+        return _UNTIMED
+    if r.minutes_ok(minutes):
+        return _FITS
+    suggestion = None
+    for family in _TIME_FAMILIES:
+        if key in family:
+            suggestion = _pick(family, minutes)
+            break
+    fit = TimeFit.UNDER if r.min_minutes is not None and minutes < r.min_minutes else TimeFit.OVER
+    return TimeVerdict(fit, suggestion)
 
 
 def suggest_psychotherapy_code(minutes: int) -> str | None:
@@ -251,14 +309,7 @@ def time_mismatch(code: str, minutes: int) -> str | None:
     code of the family fits (e.g. under 16 minutes, or 90839 under 30 minutes):
     use :func:`minutes_in_range` to catch those.
     """
-    key = _key(code)
-    if key is None:
-        return None
-    for family in _TIME_FAMILIES:
-        if any(member == key for member, _, _ in family):
-            suggestion = _pick(family, minutes)
-            return suggestion if suggestion not in (None, key) else None
-    return None
+    return time_verdict(code, minutes).suggestion
 
 
 def pairing_problems(primary: str, add_ons: Sequence[str]) -> list[tuple[int, str, str]]:

@@ -10,7 +10,7 @@ from sessionkit.domain.parties import (
     Relationship,
     Subscriber,
 )
-from sessionkit.domain.session import ClientSession, SessionStatus, new_id
+from sessionkit.domain.session import ClientSession, SessionStatus, new_id, refuse_locked_change
 from sessionkit.domain.values import (
     OFFICE,
     ORIGINAL,
@@ -56,4 +56,5 @@ __all__ = [
     "Sex",
     "Subscriber",
     "new_id",
+    "refuse_locked_change",
 ]

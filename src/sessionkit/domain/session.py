@@ -33,11 +33,11 @@ from sessionkit.domain.values import (
     _place_of_service,
     _units,
 )
-from sessionkit.errors import InvalidType, InvalidValue
+from sessionkit.errors import InvalidType, InvalidValue, SessionLocked
 from sessionkit.money import _CACHE as _MONEY
 from sessionkit.money import Money, MoneyLike
 
-__all__ = ["ClientSession", "SessionStatus", "new_id", "with_version"]
+__all__ = ["ClientSession", "SessionStatus", "new_id", "refuse_locked_change", "with_version"]
 
 MAX_DIAGNOSES = 4
 """Primary plus 3 additional diagnoses (a claim line points to at most 4)."""
@@ -104,19 +104,6 @@ def _add_ons(values: Iterable[AddOnLine]) -> tuple[AddOnLine, ...]:
     return result
 
 
-def _dates(values: Iterable[date]) -> tuple[date, ...]:
-    if values == ():
-        return ()
-    if values is None:
-        raise InvalidType("additional_dates must be a sequence of dates", "value.type", "additional_dates")
-    result = tuple(values)
-    for i, value in enumerate(result):
-        _checks.a_date(value, f"additional_dates[{i}]")
-    if len(set(result)) != len(result):
-        raise InvalidValue("additional_dates has a date twice", "session.dates_repeated", "additional_dates")
-    return result
-
-
 def _bill_to(value: BillTo | str) -> BillTo:
     if type(value) is BillTo:
         return value
@@ -135,7 +122,6 @@ def _status(value: SessionStatus | str) -> SessionStatus:
         raise InvalidValue("status is not a known status", "session.status", "status") from None
 
 
-_NO_DATES: tuple[date, ...] = ()
 _ZERO = Money(0)
 
 
@@ -164,7 +150,6 @@ class ClientSession:
     id: str = attrs.field(factory=new_id)
     client_id: str
     date_of_service: date
-    additional_dates: tuple[date, ...] = _NO_DATES
     billing_code: str = attrs.field(metadata={"sessionkit.convert": _billing_code})
     minutes: int | None = None
     units: Decimal = _ONE
@@ -190,7 +175,6 @@ class ClientSession:
         id: str | None = None,
         client_id: str,
         date_of_service: date,
-        additional_dates: Iterable[date] = _NO_DATES,
         billing_code: str,
         minutes: int | None = None,
         units: Decimal | int | str = _ONE,
@@ -211,7 +195,7 @@ class ClientSession:
         version: int = 0,
     ) -> None:
         (
-            set_id, set_client_id, set_date_of_service, set_additional_dates, set_billing_code,
+            set_id, set_client_id, set_date_of_service, set_billing_code,
             set_minutes, set_units, set_charge, set_diagnoses, set_modifiers, set_place_of_service,
             set_bill_to, set_paid_at_session, set_referring_provider, set_line_note, set_resubmission,
             set_overrides, set_comments, set_add_ons, set_appointment_key, set_status, set_version,
@@ -229,17 +213,6 @@ class ClientSession:
         if type(date_of_service) is not date:
             _checks.a_date(date_of_service, "date_of_service")
         set_date_of_service(self, date_of_service)
-        if additional_dates is _NO_DATES or additional_dates == ():
-            set_additional_dates(self, _NO_DATES)
-        else:
-            dates = _dates(additional_dates)
-            if date_of_service in dates:
-                raise InvalidValue(
-                    "additional_dates repeats the date of service",
-                    "session.dates_repeated",
-                    "additional_dates",
-                )
-            set_additional_dates(self, dates)
         code = _HCPCS_OK.get(billing_code) if type(billing_code) is str else None
         set_billing_code(self, code if code is not None else _billing_code(billing_code))
         if minutes is not None and (type(minutes) is not int or not 0 <= minutes <= 1440):
@@ -328,22 +301,16 @@ class ClientSession:
         return self.diagnoses[0] if self.diagnoses else None
 
     @property
-    def dates(self) -> tuple[date, ...]:
-        """The date of service followed by the additional dates: one claim line each."""
-        return (self.date_of_service, *self.additional_dates)
-
-    @property
     def locked(self) -> bool:
         """True once an insurance EOB is posted: paid-at-session can no longer change."""
         return self.status is SessionStatus.EOB_POSTED
 
     @property
     def total_charge(self) -> Money:
-        """Charge of every line: the session on each of its dates plus its add-ons."""
-        total = self.charge.amount * len(self.dates) + sum(
-            (a.charge.amount for a in self.add_ons), Decimal(0)
-        )
-        return Money(total)
+        """Charge of every line: the service plus its add-ons."""
+        if not self.add_ons:
+            return self.charge
+        return Money(self.charge.amount + sum((a.charge.amount for a in self.add_ons), Decimal(0)))
 
     def _repr_html_(self) -> str:
         """The session as an HTML field/value table (Jupyter display)."""
@@ -370,7 +337,7 @@ def with_version(session: ClientSession, version: int) -> ClientSession:
     if type(version) is not int or not 0 <= version <= _MAX_VERSION:
         _checks.whole(version, "version", low=0, high=_MAX_VERSION)
     (
-        set_id, set_client_id, set_date_of_service, set_additional_dates, set_billing_code,
+        set_id, set_client_id, set_date_of_service, set_billing_code,
         set_minutes, set_units, set_charge, set_diagnoses, set_modifiers, set_place_of_service,
         set_bill_to, set_paid_at_session, set_referring_provider, set_line_note, set_resubmission,
         set_overrides, set_comments, set_add_ons, set_appointment_key, set_status, set_version,
@@ -381,7 +348,6 @@ def with_version(session: ClientSession, version: int) -> ClientSession:
     set_id(copy, session.id)
     set_client_id(copy, session.client_id)
     set_date_of_service(copy, session.date_of_service)
-    set_additional_dates(copy, session.additional_dates)
     set_billing_code(copy, session.billing_code)
     set_minutes(copy, session.minutes)
     set_units(copy, session.units)
@@ -401,3 +367,18 @@ def with_version(session: ClientSession, version: int) -> ClientSession:
     set_status(copy, session.status)
     set_version(copy, version)
     return copy
+
+
+def refuse_locked_change(stored: ClientSession | None, session: ClientSession) -> None:
+    """Raise :class:`~sessionkit.errors.SessionLocked` when saving ``session`` over ``stored`` would
+    change paid-at-session of a session whose insurance EOB is posted.
+
+    The one home of the EOB lock: the session builder and every adapter's
+    ``save`` call it, so the lock holds however a session is saved.
+    """
+    if stored is not None and stored.locked and session.paid_at_session != stored.paid_at_session:
+        raise SessionLocked(
+            "paid at session cannot change: an insurance EOB is posted for the session",
+            "session.locked",
+            "paid_at_session",
+        )

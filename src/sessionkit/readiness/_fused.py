@@ -17,9 +17,15 @@ say. The fused checker gets the same findings cheaply:
   value the rule depends on alone, such as the billing code or the referring
   provider's three parts). When a guard cannot prove silence the rule
   function itself runs, so a finding is always built by its rule.
-* Sessions outside the fused path's assumptions (additional dates, no
-  diagnosis) and rule sets other than the default ones go through the plain
-  checker.
+* It fails closed. A plan declares the rules its body covers
+  (:data:`COVERED`); a plan exists for a target only when the default rules
+  of that target are exactly the covered ones, each being the very function
+  the body was written for, and a rule set runs fused only when it is that
+  plan's rule set. Any other rule set (a custom rule added, a rule replaced
+  or disabled) goes through the plain checker, as do sessions outside the
+  fused path's assumptions (no diagnosis). A test asserts that the default
+  rules equal the covered ones, so a new default rule cannot be skipped
+  silently: it either gets a guard here or turns the fused path off.
 
 The findings are then ordered exactly as the plain checker orders them
 (severity, then rule order, then the rule's own order). A property test
@@ -38,13 +44,34 @@ from sessionkit.readiness.context import ReadinessContext
 from sessionkit.readiness.findings import Finding, Target
 from sessionkit.readiness.registry import Rule, RuleCheck
 
-__all__ = ["FusedCheck", "Plan", "plan_for"]
+__all__ = ["COVERED", "FusedCheck", "Plan", "covers", "plan_for"]
 
 FusedCheck = Callable[[ClientSession], "tuple[Finding, ...] | None"]
 """A plan bound to a context: the sorted findings of a session, or ``None`` for the plain path."""
 
 _CACHE_MAX = 4096
 _KEYED = ("client", "routing", "coverage", "practice", "payer_id", "patient", "subscriber")
+_GUARDED = (
+    "diagnoses",
+    "diagnosis_billable",
+    "date_of_service",
+    "icd10_era",
+    "billing_code",
+    "charge",
+    "modifiers",
+    "referring_provider",
+    "resubmission",
+    "authorization",
+    "paid_at_session",
+    "add_on_pairing",
+    "same_day",
+    "session_time",
+)
+COVERED: dict[Target, frozenset[str]] = {
+    Target.X12_837P: frozenset((*_KEYED, *_GUARDED, "line_note_x12")),
+    Target.CMS1500: frozenset((*_KEYED, *_GUARDED, "line_note_paper", "whole_units")) - {"payer_id"},
+}
+"""The rules the fused body runs, per target: a plan covers these and nothing else."""
 _CLIENT = BillTo.CLIENT
 _ORIGINAL = Frequency.ORIGINAL
 _POSITION = itemgetter(0)
@@ -194,9 +221,7 @@ def _bind(
     p_add_ons = pos["add_on_pairing"]
     p_same_day = pos["same_day"]
     p_time = pos["session_time"]
-    p_lines = pos["lines_paper" if paper else "lines_x12"]
     line_note_check = r.line_note_paper if paper else r.line_note_x12
-    lines_check = r.lines_paper if paper else r.lines_x12
 
     entries = state.entries
     billing_codes = state.billing_codes
@@ -216,7 +241,7 @@ def _bind(
     max_pointers = r.LINE_MAX_POINTERS
 
     def fused(session: ClientSession) -> tuple[Finding, ...] | None:
-        if session.additional_dates or not session.diagnoses:
+        if not session.diagnoses:
             return None
         client_id = session.client_id
         day = session.date_of_service
@@ -276,9 +301,6 @@ def _bind(
             found = r.modifiers(session, context)
             if found:
                 extra.append((p_modifiers, found))
-            found = lines_check(session, context)
-            if found:
-                extra.append((p_lines, found))
         else:
             if not session.charge.amount:
                 found = r.charge(session, context)
@@ -363,11 +385,23 @@ def _bind(
     return fused
 
 
+def covers(rules: Iterable[Rule], target: Target) -> bool:
+    """Whether the fused body runs exactly ``rules`` for ``target``: the covered names, each its own function."""
+    rules = tuple(rules)
+    names = [x.name for x in rules]
+    return (
+        len(set(names)) == len(names)
+        and set(names) == COVERED.get(target, frozenset())
+        and all(x.check is getattr(default_rules, x.name, None) for x in rules)
+    )
+
+
 def _plans() -> dict[Target, Plan]:
     plans = {}
     for slot, target in enumerate((Target.X12_837P, Target.CMS1500)):
         rules = tuple(x for x in default_rules.DEFAULT_RULES if x.enabled and target in x.targets)
-        plans[target] = Plan(slot, target, rules)
+        if covers(rules, target):  # else: no plan, every check is plain (fail closed)
+            plans[target] = Plan(slot, target, rules)
     return plans
 
 

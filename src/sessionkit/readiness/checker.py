@@ -104,7 +104,7 @@ def check(
     rule order within a severity. Rules never raise for any valid session and
     any context: missing parts of the context are findings.
     """
-    target = Target(target)
+    target = Target.parse(target)
     return _checker(context, target, _rules_for(rules, target), reuse=False)(session)
 
 
@@ -119,7 +119,7 @@ def check_many(
     :param context_for: one :class:`ReadinessContext` for all the sessions, or
         a function returning the context of each session.
     """
-    target = Target(target)
+    target = Target.parse(target)
     selected = _rules_for(rules, target)
     if isinstance(context_for, ReadinessContext):
         plan = plan_for(selected, target)

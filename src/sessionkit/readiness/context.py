@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from bisect import bisect_left
 from collections.abc import Iterable, Mapping
 from datetime import date
 from types import MappingProxyType
+from typing import TYPE_CHECKING
 
 import attrs
 
@@ -17,81 +17,18 @@ from sessionkit.domain import (
     Client,
     ClientSession,
     Coverage,
-    CoverageRank,
     Payer,
     PracticeSetup,
 )
+from sessionkit.facts import AuthorizationUse, coverage_order
+
+if TYPE_CHECKING:
+    from sessionkit.ports import UnitOfWork
 
 __all__ = ["AuthorizationUse", "ReadinessContext", "active_coverage"]
 
 _UNKNOWN = object()
 _CACHE_MAX = 4096
-_RANK_ORDER = {CoverageRank.PRIMARY: 0, CoverageRank.SECONDARY: 1, CoverageRank.TERTIARY: 2}
-
-
-def _uses_of(authorization: Authorization, session: ClientSession) -> list[tuple[date, str]]:
-    """The (date, session id) pairs of ``session`` that draw on ``authorization``."""
-    if (
-        session.client_id != authorization.client_id
-        or session.bill_to is BillTo.CLIENT
-        or not authorization.covers(session.billing_code)
-    ):
-        return []
-    return [(d, session.id) for d in session.dates if authorization.start <= d <= authorization.end]
-
-
-def _sorted_uses(values: Iterable[tuple[date, str]]) -> tuple[tuple[date, str], ...]:
-    return tuple(sorted(values))
-
-
-@attrs.frozen(kw_only=True)
-class AuthorizationUse:
-    """An authorization with the sessions already drawn on it.
-
-    ``uses`` holds one ``(date, session id)`` pair per date of service that
-    draws on the authorization, sorted. A session's date is within the limit
-    when fewer than ``sessions_authorized`` uses come before it, so the
-    earliest sessions are the ones covered whatever order they are checked in.
-
-    >>> from datetime import date
-    >>> auth = Authorization(id="a1", client_id="c1", payer_id="p1", number="A1",
-    ...                      start=date(2026, 1, 1), end=date(2026, 6, 30), sessions_authorized=2)
-    >>> s = ClientSession(client_id="c1", date_of_service=date(2026, 1, 5), billing_code="90834",
-    ...                   charge="100")
-    >>> use = AuthorizationUse.count(auth, [s])
-    >>> use.used, use.remaining
-    (1, 1)
-    """
-
-    authorization: Authorization
-    uses: tuple[tuple[date, str], ...] = attrs.field(default=(), converter=_sorted_uses)
-
-    @property
-    def used(self) -> int:
-        """How many sessions (dates of service) draw on the authorization."""
-        return len(self.uses)
-
-    @property
-    def remaining(self) -> int:
-        """Sessions left (never negative)."""
-        return max(0, self.authorization.sessions_authorized - len(self.uses))
-
-    def used_before(self, on: date, session_id: str) -> int:
-        """How many uses come before ``(on, session_id)`` (the session's own later dates excluded)."""
-        return bisect_left(self.uses, (on, session_id))
-
-    @classmethod
-    def count(cls, authorization: Authorization, sessions: Iterable[ClientSession]) -> AuthorizationUse:
-        """Count the uses of ``authorization`` among ``sessions``.
-
-        A session draws on it when it is the same client's, is not billed to
-        the client directly, has a code the authorization covers, and one of
-        its dates falls inside the authorization's dates (one use per date).
-        """
-        uses: list[tuple[date, str]] = []
-        for session in sessions:
-            uses.extend(_uses_of(authorization, session))
-        return cls(authorization=authorization, uses=uses)
 
 
 def _payers(value: Mapping[str, Payer] | Iterable[Payer]) -> Mapping[str, Payer]:
@@ -121,8 +58,7 @@ def _sessions(values: Iterable[ClientSession]) -> tuple[ClientSession, ...]:
 def _index(sessions: tuple[ClientSession, ...]) -> Mapping[date, tuple[ClientSession, ...]]:
     by_date: dict[date, list[ClientSession]] = {}
     for s in sessions:
-        for d in s.dates:
-            by_date.setdefault(d, []).append(s)
+        by_date.setdefault(s.date_of_service, []).append(s)
     return MappingProxyType({d: tuple(v) for d, v in by_date.items()})
 
 
@@ -183,7 +119,7 @@ class ReadinessContext:
         return tuple(s for s in found if s.id != session.id and s.client_id == session.client_id)
 
     def coverage_on(self, on: date, client_id: str | None = None) -> Coverage | None:
-        """The coverage that pays first on ``on`` (primary before secondary), or ``None``.
+        """The coverage that pays first on ``on``, or ``None`` (precedence: :func:`sessionkit.facts.coverage_order`).
 
         Answers are remembered (the context is immutable), so the rules may ask freely.
         """
@@ -197,7 +133,7 @@ class ReadinessContext:
             if (
                 (client_id is None or c.client_id == client_id)
                 and c.is_active(on)
-                and (best is None or _RANK_ORDER[c.rank] < _RANK_ORDER[best.rank])
+                and (best is None or coverage_order(c) < coverage_order(best))
             ):
                 best = c
         if len(cache) >= _CACHE_MAX:
@@ -257,26 +193,67 @@ class ReadinessContext:
         """Build a context, counting each authorization's uses among ``sessions``.
 
         ``sessions`` are the client's saved sessions; they also serve as
-        ``other_sessions`` (same-day and look-back rules).
+        ``other_sessions`` (same-day and look-back rules). Uses are counted by
+        :meth:`sessionkit.facts.AuthorizationUse.count` with ``coverages``.
 
         >>> from datetime import date
         >>> ReadinessContext.build(today=date(2026, 3, 1)).client is None
         True
         """
         saved = tuple(sessions)
+        coverages = tuple(coverages)
         uses = tuple(
-            a if isinstance(a, AuthorizationUse) else AuthorizationUse.count(a, saved) for a in authorizations
+            a if isinstance(a, AuthorizationUse) else AuthorizationUse.count(a, saved, coverages)
+            for a in authorizations
         )
         return cls(
             today=today,
             practice=practice,
             client=client,
-            coverages=tuple(coverages),
+            coverages=coverages,
             payers=payers,
             authorizations=uses,
             other_sessions=saved,
             code_set=code_set,
             billing_codes=billing_codes,
+        )
+
+    @classmethod
+    def from_unit_of_work(
+        cls,
+        uow: UnitOfWork,
+        client_id: str,
+        *,
+        today: date,
+        code_set: DiagnosisCodeSet | None = None,
+        sessions: Iterable[ClientSession] | None = None,
+    ) -> ReadinessContext:
+        """The context of ``client_id``'s sessions, read from storage (inside an entered unit of work).
+
+        The practice, the client (``None`` if unknown: a finding says so), the
+        client's coverages and authorizations, every payer and billing code of
+        the practice, and the client's saved sessions, over which authorization
+        uses are counted. Pass ``sessions`` when the client's sessions are
+        already at hand (the command line reads them once per client).
+
+        >>> from datetime import date
+        >>> from sessionkit.adapters.memory import InMemoryUnitOfWork
+        >>> uow = InMemoryUnitOfWork()
+        >>> with uow:
+        ...     ReadinessContext.from_unit_of_work(uow, "c1", today=date(2026, 3, 2)).client is None
+        True
+        """
+        saved = tuple(uow.sessions.by_client(client_id) if sessions is None else sessions)
+        return cls.build(
+            today=today,
+            practice=uow.practice.find(),
+            client=uow.clients.find(client_id),
+            coverages=uow.coverages.for_client(client_id),
+            payers=uow.payers.list(),
+            authorizations=uow.authorizations.for_client(client_id),
+            sessions=saved,
+            code_set=code_set,
+            billing_codes=uow.billing_codes.list(),
         )
 
 

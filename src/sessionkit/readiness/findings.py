@@ -7,7 +7,7 @@ from typing import Any
 
 import attrs
 
-from sessionkit.errors import ClaimNotReady
+from sessionkit.errors import ClaimNotReady, InvalidValue
 
 __all__ = ["Finding", "FindingCode", "ReadinessReport", "Severity", "Target"]
 
@@ -22,10 +22,48 @@ class Target(str, enum.Enum):
     CLIENT_INVOICE = "client_invoice"
     """The invoice the practice sends the client."""
 
+    @classmethod
+    def parse(cls, value: Target | str) -> Target:
+        """The target named by ``value``: a member, its value, or a spelling the command line uses.
+
+        Accepted spellings, case and ``-``/``_`` ignored: ``cms1500``, ``1500``,
+        ``paper``; ``x12_837p``, ``837p``, ``837``, ``x12``; ``client_invoice``,
+        ``invoice``, ``client``. Anything else raises
+        :class:`~sessionkit.errors.InvalidValue` (code ``target.unknown``, field ``target``).
+
+        >>> Target.parse("837P"), Target.parse("cms-1500"), Target("invoice")
+        (<Target.X12_837P: 'x12_837p'>, <Target.CMS1500: 'cms1500'>, <Target.CLIENT_INVOICE: 'client_invoice'>)
+        """
+        if type(value) is cls:
+            return value
+        found = (
+            _ALIASES.get(value.lower().replace("-", "").replace("_", "")) if isinstance(value, str) else None
+        )
+        if found is None:
+            raise InvalidValue(
+                "the target must be cms1500, 837p or client_invoice", "target.unknown", "target"
+            )
+        return found
+
+    @classmethod
+    def _missing_(cls, value: object) -> Target | None:
+        try:
+            return cls.parse(value)  # type: ignore[arg-type]
+        except InvalidValue:
+            return None
+
     @property
     def is_insurance(self) -> bool:
         """Whether the target is an insurance claim (paper or electronic)."""
         return self is not Target.CLIENT_INVOICE
+
+    @property
+    def max_lines(self) -> int:
+        """How many service lines one claim of this form holds: 6 on a CMS-1500, 50 on an 837P.
+
+        The client invoice has no such limit (0 here means none).
+        """
+        return _MAX_LINES[self]
 
     @property
     def label(self) -> str:
@@ -34,6 +72,12 @@ class Target(str, enum.Enum):
 
 
 _LABELS = {Target.CMS1500: "CMS-1500", Target.X12_837P: "837P", Target.CLIENT_INVOICE: "client invoice"}
+_MAX_LINES = {Target.CMS1500: 6, Target.X12_837P: 50, Target.CLIENT_INVOICE: 0}
+_ALIASES = {
+    **dict.fromkeys(("cms1500", "1500", "paper"), Target.CMS1500),
+    **dict.fromkeys(("x12837p", "837p", "837", "x12"), Target.X12_837P),
+    **dict.fromkeys(("clientinvoice", "invoice", "client"), Target.CLIENT_INVOICE),
+}
 
 INSURANCE_TARGETS: frozenset[Target] = frozenset({Target.CMS1500, Target.X12_837P})
 ALL_TARGETS: frozenset[Target] = frozenset(Target)

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import date
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
-from sessionkit.codes import behavioral, npi
+from sessionkit.codes import behavioral, npi, x12
 from sessionkit.domain import BillTo, ClientSession, Coverage, Frequency, Relationship
-from sessionkit.money import MAX_AMOUNT
+from sessionkit.money import MAX_AMOUNT, Money
 from sessionkit.readiness.context import ReadinessContext, active_coverage
 from sessionkit.readiness.findings import (
     ALL_TARGETS,
@@ -31,7 +31,6 @@ __all__ = [
     "ICD10_START",
     "X12_BASIC_CHARACTERS",
     "client_share",
-    "date_field",
     "total_charge",
 ]
 
@@ -47,18 +46,14 @@ ROUTING = "sessionkit routing (seed: Bill To)"
 ICD10_START = date(2015, 10, 1)
 """ICD-10-CM codes are valid for dates of service on or after this date."""
 
-X12_BASIC_CHARACTERS: frozenset[str] = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 !\"&'()+,-./;?=")
-"""The X12 basic character set, less ``*`` and ``:`` (the element and component separators)."""
+X12_BASIC_CHARACTERS = x12.BASIC_CHARACTERS
+"""The X12 basic character set (:data:`sessionkit.codes.x12.BASIC_CHARACTERS`)."""
 
 TELEHEALTH_POS = frozenset({"02", "10"})
 TELEHEALTH_MODIFIERS = frozenset({"95", "93", "FQ", "GT"})
-CMS1500_MAX_LINES = 6
-X12_MAX_LINES = 50
 CLAIM_MAX_DIAGNOSES = 12
 LINE_MAX_POINTERS = 4
 _NONE: tuple[Finding, ...] = ()
-_CENT = Decimal("0.01")
-_ZERO = Decimal("0.00")
 
 _definitions: list[RuleDefinition] = []
 
@@ -74,11 +69,6 @@ def _define(
     definition = define_rule(name, targets=targets, source=source, description=description, enabled=enabled)
     _definitions.append(definition)
     return definition
-
-
-def date_field(index: int) -> str:
-    """The field path of the ``index``-th date of ``session.dates``."""
-    return "date_of_service" if index == 0 else f"additional_dates[{index - 1}]"
 
 
 # -- client and routing ------------------------------------------------------------------------
@@ -136,7 +126,7 @@ _coverage = _define(
     "coverage",
     INSURANCE_TARGETS,
     f"{NUCC}, boxes 1a and 11; {X12}, loop 2010BA",
-    "every date of service is inside the coverage, whose payer is known",
+    "the coverage billed has a payer the practice knows",
 )
 PAYER_UNKNOWN = _coverage.code(
     "coverage.payer_unknown",
@@ -144,29 +134,15 @@ PAYER_UNKNOWN = _coverage.code(
     "the coverage's payer is not in the practice's payers",
     hint="add the payer to the practice setup",
 )
-DATE_OUTSIDE_COVERAGE = _coverage.code(
-    "coverage.date_outside",
-    ERROR,
-    "a date of service is outside the coverage's effective dates",
-    hint="bill that date separately or correct the coverage dates",
-)
 
 
 @_coverage.checks
 def coverage(session: ClientSession, context: ReadinessContext) -> list[Finding]:
-    """The payer is known and the additional dates fall inside the same coverage."""
+    """The payer of the coverage billed is known."""
     cov = active_coverage(session, context)
-    if cov is None:
+    if cov is None or cov.payer_id in context.payers:
         return []
-    found = []
-    if cov.payer_id not in context.payers:
-        found.append(PAYER_UNKNOWN.at("coverage.payer_id"))
-    found.extend(
-        DATE_OUTSIDE_COVERAGE.at(f"additional_dates[{i}]")
-        for i, d in enumerate(session.additional_dates)
-        if not cov.is_active(d)
-    )
-    return found
+    return [PAYER_UNKNOWN.at("coverage.payer_id")]
 
 
 # -- practice, payer, patient, subscriber --------------------------------------------------------
@@ -437,10 +413,9 @@ DATE_FUTURE = _future.code(
 @_future.checks
 def date_of_service(session: ClientSession, context: ReadinessContext) -> Sequence[Finding]:
     """Services are billed after they happen."""
-    today = context.today
-    if session.date_of_service <= today and not session.additional_dates:
+    if session.date_of_service <= context.today:
         return _NONE
-    return [DATE_FUTURE.at(date_field(i)) for i, d in enumerate(session.dates) if d > today]
+    return (DATE_FUTURE.at("date_of_service"),)
 
 
 _icd10_era = _define(
@@ -460,9 +435,9 @@ DATE_BEFORE_ICD10 = _icd10_era.code(
 @_icd10_era.checks
 def icd10_era(session: ClientSession, context: ReadinessContext) -> Sequence[Finding]:
     """ICD-10 codes need dates of service on or after 2015-10-01."""
-    if session.date_of_service >= ICD10_START and not session.additional_dates:
+    if session.date_of_service >= ICD10_START:
         return _NONE
-    return [DATE_BEFORE_ICD10.at(date_field(i)) for i, d in enumerate(session.dates) if d < ICD10_START]
+    return (DATE_BEFORE_ICD10.at("date_of_service"),)
 
 
 # -- billing code, units, charge, modifiers, place of service ------------------------------------
@@ -560,26 +535,22 @@ CHARGE_ZERO = _charge.code(
 TOTAL_TOO_LARGE = _charge.code(
     "charge.total_too_large",
     ERROR,
-    "the session's total charge (all dates and add-ons) is above 99,999,999.99",
+    "the session's total charge (the service and its add-ons) is above 99,999,999.99",
     hint="correct the charges or split the session",
 )
 
 
 def total_charge(session: ClientSession) -> Decimal | None:
-    """The session's total charge (every date plus the add-ons), ``None`` above the claim maximum."""
-    total = session.charge.amount * (len(session.additional_dates) + 1)
+    """The session's total charge (the service plus its add-ons), ``None`` above the claim maximum."""
+    total = session.charge.amount
     for a in session.add_ons:
         total += a.charge.amount
     return total if total <= MAX_AMOUNT else None
 
 
 def client_share(coverage: Coverage, total: Decimal) -> Decimal:
-    """:meth:`Coverage.client_share` on a plain amount (no Money built on the hot path)."""
-    if coverage.copay is not None:
-        return min(coverage.copay.amount, total)
-    if coverage.coinsurance is not None:
-        return (total * coverage.coinsurance).quantize(_CENT, rounding=ROUND_HALF_UP)
-    return _ZERO
+    """The client's share of ``total`` under ``coverage``: :meth:`Coverage.client_share` (one home)."""
+    return coverage.client_share(Money(total)).amount
 
 
 @_charge.checks
@@ -591,7 +562,7 @@ def charge(session: ClientSession, context: ReadinessContext) -> list[Finding]:
     found.extend(
         CHARGE_ZERO.at(f"add_ons[{i}].charge") for i, a in enumerate(session.add_ons) if not a.charge
     )
-    if (session.additional_dates or session.add_ons) and total_charge(session) is None:
+    if session.add_ons and total_charge(session) is None:
         found.append(TOTAL_TOO_LARGE.at("charge"))
     return found
 
@@ -785,7 +756,7 @@ def line_note_x12(session: ClientSession, context: ReadinessContext) -> list[Fin
         return []
     found = []
     # The writer sends the note in capitals, so lowercase letters are fine here.
-    if not X12_BASIC_CHARACTERS.issuperset(note.upper()):
+    if not x12.is_basic(note):
         found.append(NOTE_CHARACTERS.at("line_note"))
     if len(note) > 80:
         found.append(NOTE_TOO_LONG.at("line_note"))
@@ -798,7 +769,7 @@ _authorization = _define(
     "authorization",
     INSURANCE_TARGETS,
     f"payer prior-authorization requirements; {NUCC}, box 23; {X12}, loop 2300 REF*G1",
-    "when the payer requires authorization, an active one covers each date with sessions left",
+    "when the payer requires authorization, an active one covers the date with sessions left",
 )
 AUTH_MISSING = _authorization.code(
     "authorization.missing",
@@ -816,32 +787,28 @@ AUTH_EXHAUSTED = _authorization.code(
 
 @_authorization.checks
 def authorization(session: ClientSession, context: ReadinessContext) -> list[Finding]:
-    """Each date lies in an active authorization covering the code with sessions remaining."""
+    """The date lies in an active authorization covering the code that allows it
+    (:meth:`sessionkit.facts.AuthorizationUse.allows`: the earliest dates use the units)."""
     cov = active_coverage(session, context)
-    if cov is None:
-        return []
+    if cov is None or session.resubmission.frequency is Frequency.VOID:
+        return []  # a void cancels a claim: it uses no unit (sessionkit.facts.draws_on)
     payer = context.payers.get(cov.payer_id)
     if payer is None or not payer.requires_authorization:
         return []
-    found = []
-    candidates = context.authorizations_for(cov.payer_id, session.client_id, session.billing_code)
-    for i, d in enumerate(session.dates):
-        usable = False
-        for u in candidates:
-            auth = u.authorization
-            if auth.start <= d <= auth.end:
-                usable = True
-                if u.used_before(d, session.id) < auth.sessions_authorized:
-                    break
-        else:
-            found.append((AUTH_EXHAUSTED if usable else AUTH_MISSING).at(date_field(i)))
-    return found
+    day = session.date_of_service
+    usable = False
+    for use in context.authorizations_for(cov.payer_id, session.client_id, session.billing_code):
+        if use.authorization.is_active(day):
+            usable = True
+            if use.allows(session):
+                return []
+    return [(AUTH_EXHAUSTED if usable else AUTH_MISSING).at("date_of_service")]
 
 
 _paid = _define(
     "paid_at_session",
     INSURANCE_TARGETS,
-    "seed: paid at session must not exceed the client's share (over-payment credit); "
+    "practice-management convention: paid at session must not exceed the client's share (over-payment credit); "
     f"{NUCC}, box 29; {X12}, loop 2300 AMT*F5",
     "the amount paid at the session is not above the client's share",
 )
@@ -988,7 +955,13 @@ MINUTES_MISSING = _time.code(
 TIME_MISMATCH = _time.code(
     "minutes.time_mismatch",
     WARNING,
-    "the session length does not fit the billing code",
+    "the session is longer than the billing code's range: a longer code fits its length",
+    hint="bill the code that fits the session length, or correct the minutes",
+)
+BELOW_MINIMUM = _time.code(
+    "minutes.below_code_minimum",
+    ERROR,
+    "the session is shorter than the billing code's least time: the length supports a shorter code",
     hint="bill the code that fits the session length, or correct the minutes",
 )
 NOT_REPORTABLE = _time.code(
@@ -1005,74 +978,31 @@ OVER_MAXIMUM = _time.code(
 )
 
 
-_TIMED = {code: r for code, r in behavioral.CATALOGUE.items() if r.has_time_rule}
+_TIMED = frozenset(code for code, r in behavioral.CATALOGUE.items() if r.has_time_rule)
+_UNDER = behavioral.TimeFit.UNDER
+_FITS = behavioral.TimeFit.FITS
 
 
 @_time.checks
 def session_time(session: ClientSession, context: ReadinessContext) -> Sequence[Finding]:
-    """Minutes present and consistent with time-based codes; 90832 under 16 minutes is not reportable."""
-    r = _TIMED.get(session.billing_code)
-    if r is None:
+    """Minutes present and within the code's time rule (:func:`sessionkit.codes.behavioral.time_verdict`).
+
+    Below the code's least time is an error (the hint names the code the
+    minutes fit, if any); above its range a warning.
+    """
+    if session.billing_code not in _TIMED:
         return _NONE
     minutes = session.minutes
     if minutes is None:
         return (MINUTES_MISSING.at("minutes"),)
-    if r.minutes_ok(minutes):
+    verdict = behavioral.time_verdict(session.billing_code, minutes)
+    if verdict.fit is _FITS:
         return _NONE
-    suggestion = behavioral.time_mismatch(session.billing_code, minutes)
-    if suggestion is not None:
-        return (
-            TIME_MISMATCH.at("minutes", hint=f"bill {suggestion} for this length, or correct the minutes"),
-        )
-    if r.min_minutes is not None and minutes < r.min_minutes:
-        return (NOT_REPORTABLE.at("minutes"),)
-    return (OVER_MAXIMUM.at("minutes"),)
-
-
-# -- lines per claim -------------------------------------------------------------------------------
-
-_lines_paper = _define(
-    "lines_paper",
-    [Target.CMS1500],
-    f"{NUCC}, box 24 (6 service lines)",
-    "the session's lines (one per date, one per add-on) fit on one form",
-)
-TOO_MANY_LINES_PAPER = _lines_paper.code(
-    "claim.too_many_lines",
-    ERROR,
-    "the session has more lines (one per date and one per add-on) than the claim holds",
-    hint="move some additional dates to another session",
-)
-
-
-@_lines_paper.checks
-def lines_paper(session: ClientSession, context: ReadinessContext) -> Sequence[Finding]:
-    """At most 6 lines on a CMS-1500."""
-    if len(session.additional_dates) + 1 + len(session.add_ons) > CMS1500_MAX_LINES:
-        return (TOO_MANY_LINES_PAPER.at("additional_dates"),)
-    return _NONE
-
-
-_lines_x12 = _define(
-    "lines_x12",
-    [Target.X12_837P],
-    f"{X12}, loop 2400 (at most 50 service lines per claim)",
-    "the session's lines (one per date, one per add-on) fit on one claim",
-)
-TOO_MANY_LINES_X12 = _lines_x12.code(
-    "claim.too_many_lines",
-    ERROR,
-    "the session has more lines (one per date and one per add-on) than the claim holds",
-    hint="move some additional dates to another session",
-)
-
-
-@_lines_x12.checks
-def lines_x12(session: ClientSession, context: ReadinessContext) -> Sequence[Finding]:
-    """At most 50 lines on an 837P claim."""
-    if len(session.additional_dates) + 1 + len(session.add_ons) > X12_MAX_LINES:
-        return (TOO_MANY_LINES_X12.at("additional_dates"),)
-    return _NONE
+    suggestion = verdict.suggestion
+    hint = None if suggestion is None else f"bill {suggestion} for this length, or correct the minutes"
+    if verdict.fit is _UNDER:
+        return ((NOT_REPORTABLE if suggestion is None else BELOW_MINIMUM).at("minutes", hint=hint),)
+    return ((OVER_MAXIMUM if suggestion is None else TIME_MISMATCH).at("minutes", hint=hint),)
 
 
 # -- client invoice --------------------------------------------------------------------------------

@@ -430,12 +430,10 @@ def _session(
     dates_of_service: SearchStrategy[date],
 ) -> ClientSession:
     date_of_service = draw(dates_of_service)
-    additional = draw(st.lists(_dates(), max_size=3, unique=True))
     return ClientSession(
         id=draw(st.uuids().map(lambda u: u.hex)),
         client_id=draw(client_ids),
         date_of_service=date_of_service,
-        additional_dates=tuple(d for d in additional if d != date_of_service),
         billing_code=draw(billing_codes()),
         minutes=draw(st.none() | st.integers(min_value=0, max_value=1440)),
         units=draw(st.integers(min_value=1, max_value=4).map(Decimal)),

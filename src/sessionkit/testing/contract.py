@@ -59,8 +59,9 @@ from sessionkit.domain import (
     DiagnosisCode,
     Payer,
     PracticeSetup,
+    SessionStatus,
 )
-from sessionkit.errors import ConcurrentUpdate, NotFound
+from sessionkit.errors import ConcurrentUpdate, NotFound, SessionLocked
 from sessionkit.money import Money
 from sessionkit.ports import AlreadyExists, TransactionError, UnitOfWork
 from sessionkit.routing import Destination, active_coverages, route
@@ -452,7 +453,7 @@ class UnitOfWorkContract:
             assert [d.description for d in uow.diagnoses.list()] == ["GAD"]
 
     def test_coverages_by_client_rank_and_date(self) -> None:
-        """for_client orders by rank, effective date, id; active_on keeps those in effect; delete removes."""
+        """for_client orders by precedence (rank, later effective date, id); active_on keeps those in effect."""
         covs = [
             _coverage("k3", rank=CoverageRank.SECONDARY),
             _coverage("k2", effective=date(2025, 6, 1), termination=date(2025, 12, 31)),
@@ -461,7 +462,7 @@ class UnitOfWorkContract:
         ]
         with self._seeded(coverages=covs) as store:
             with store.uow() as uow:
-                assert [c.id for c in uow.coverages.for_client("c1")] == ["k2", "k1", "k3"]
+                assert [c.id for c in uow.coverages.for_client("c1")] == ["k1", "k2", "k3"]
                 assert [c.id for c in uow.coverages.active_on("c1", DAY)] == ["k1", "k3"]
                 assert [c.id for c in uow.coverages.active_on("c1", date(2025, 7, 1))] == ["k2"]
                 assert list(active_coverages("c1", DAY, covs)) == uow.coverages.active_on("c1", DAY)
@@ -580,6 +581,27 @@ class UnitOfWorkContract:
                 assert info.value.field == "version"
             assert uow.sessions.get("s1").version == 1
             assert uow.sessions.count() == 1
+
+    def test_the_eob_lock_holds_in_storage(self) -> None:
+        """Once its EOB is posted, saving a session with another paid-at-session raises SessionLocked.
+
+        The lock holds in the repository itself, not only in the session
+        builder: nothing is written, and other changes still save.
+        """
+        posted = _session("s1", paid_at_session="25.00", status=SessionStatus.EOB_POSTED)
+        with self._seeded([posted]) as store:
+            with store.uow() as uow:
+                stored = uow.sessions.get("s1")
+                with pytest.raises(SessionLocked) as info:
+                    uow.sessions.save(attrs.evolve(stored, paid_at_session="30.00"))
+                assert (info.value.code, info.value.field) == ("session.locked", "paid_at_session")
+                with pytest.raises(SessionLocked):
+                    uow.sessions.save_many([attrs.evolve(stored, paid_at_session="0")])
+                saved = uow.sessions.save(attrs.evolve(stored, comments="EOB filed"))
+                uow.commit()
+            with store.uow() as uow:
+                assert uow.sessions.get("s1") == saved
+                assert uow.sessions.get("s1").paid_at_session == Money("25.00")
 
     def test_a_stale_copy_is_refused(self) -> None:
         """A session read, then changed and committed by another unit, cannot be saved from the stale copy."""

@@ -26,6 +26,7 @@ from hypothesis import strategies as st
 from hypothesis.strategies import SearchStrategy
 
 from sessionkit.codes import behavioral, icd10, npi, pos
+from sessionkit.codes.x12 import BASIC_CHARACTERS as X12_BASIC_CHARACTERS
 from sessionkit.domain import (
     AddOnLine,
     Address,
@@ -46,7 +47,7 @@ from sessionkit.domain import (
 )
 from sessionkit.money import Money
 from sessionkit.readiness.context import AuthorizationUse, ReadinessContext
-from sessionkit.readiness.rules import ICD10_START, X12_BASIC_CHARACTERS
+from sessionkit.readiness.rules import ICD10_START
 
 __all__ = [
     "BILLABLE_DIAGNOSES",
@@ -182,9 +183,7 @@ def _ready(draw: st.DrawFn) -> tuple[ClientSession, ReadinessContext]:
     today = draw(st.dates(date(2016, 1, 1), date(2035, 12, 31)))
     earliest = max(ICD10_START, today - timedelta(days=365))
     dos = draw(st.dates(earliest, today))
-    extra = draw(st.lists(st.dates(earliest, today).filter(lambda d: d != dos), max_size=2, unique=True))
-    dates = (dos, *extra)
-    first, last = min(dates), max(dates)
+    first = last = dos
 
     payer = Payer(
         id="p1",
@@ -249,7 +248,6 @@ def _ready(draw: st.DrawFn) -> tuple[ClientSession, ReadinessContext]:
     session = ClientSession(
         client_id="c1",
         date_of_service=dos,
-        additional_dates=extra,
         billing_code=code,
         minutes=minutes,
         units=units,
@@ -277,7 +275,7 @@ def _ready(draw: st.DrawFn) -> tuple[ClientSession, ReadinessContext]:
                 billing_codes=draw(st.sampled_from([frozenset(), frozenset({code})])),
                 start=draw(st.dates(date(2015, 1, 1), first)),
                 end=draw(st.dates(last, date(2040, 12, 31))),
-                sessions_authorized=draw(st.integers(len(dates), 40)),
+                sessions_authorized=draw(st.integers(1, 40)),
             )
         )
     setup: list[BillingCode] = []
@@ -366,11 +364,9 @@ def _any_add_ons() -> SearchStrategy[list[AddOnLine]]:
 @st.composite
 def _any_session(draw: st.DrawFn, client_id: str) -> ClientSession:
     dos = draw(_any_dates())
-    extra = draw(st.lists(_any_dates().filter(lambda d: d != dos), max_size=7, unique=True))
     return ClientSession(
         client_id=client_id,
         date_of_service=dos,
-        additional_dates=extra,
         billing_code=draw(_ANY_CODES),
         minutes=draw(st.none() | st.integers(0, 1440)),
         units=draw(st.sampled_from(["1", "2", "0.5", "1.125", "9999"])),
@@ -414,9 +410,10 @@ def _any_code_sets() -> SearchStrategy[StaticCodeSet | None]:
 
 
 def _any_authorizations(
-    client_id: str, sessions: Iterable[ClientSession]
+    client_id: str, sessions: Iterable[ClientSession], coverages: Iterable[Coverage]
 ) -> SearchStrategy[AuthorizationUse]:
     saved = tuple(sessions)
+    covs = tuple(coverages)
 
     @st.composite
     def build(draw: st.DrawFn) -> AuthorizationUse:
@@ -431,7 +428,7 @@ def _any_authorizations(
             end=draw(st.dates(start, date(2036, 1, 1))),
             sessions_authorized=draw(st.integers(1, 5)),
         )
-        return AuthorizationUse.count(auth, saved)
+        return AuthorizationUse.count(auth, saved, covs)
 
     return build()
 
@@ -480,6 +477,7 @@ def _any_context(draw: st.DrawFn, client_id: str) -> ReadinessContext:
             subscriber=subscriber,
         )
 
+    covs = draw(st.lists(coverages(), max_size=3))
     return ReadinessContext(
         today=draw(_any_dates()),
         practice=draw(st.none() | _practices(with_address=False)),
@@ -487,9 +485,9 @@ def _any_context(draw: st.DrawFn, client_id: str) -> ReadinessContext:
             st.none()
             | _clients(draw(st.sampled_from([client_id, "other"])), date(2035, 1, 1), complete=False)
         ),
-        coverages=draw(st.lists(coverages(), max_size=3)),
+        coverages=covs,
         payers=payers,
-        authorizations=draw(st.lists(_any_authorizations(client_id, others), max_size=2)),
+        authorizations=draw(st.lists(_any_authorizations(client_id, others, covs), max_size=2)),
         other_sessions=others,
         code_set=draw(_any_code_sets()),
         billing_codes=draw(

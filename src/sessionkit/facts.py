@@ -1,0 +1,243 @@
+"""The billing facts: one function for each, called by the entry screen, readiness and claims alike.
+
+Every figure that decides whether and to whom a session is billed is worked
+out here, once, so that the session builder, :mod:`sessionkit.readiness`,
+:mod:`sessionkit.claims` and the command line cannot disagree:
+
+* **Coverage precedence** (:func:`active_coverages`, :func:`billed_coverage`):
+  the coverages of the client in effect on the date of service, ordered by
+  rank (primary, secondary, tertiary), then by the later effective date (the
+  newer policy of two at the same rank), then by id. Insurance is billed to
+  the first; a session billed to the client directly has none.
+* **Client share** (:func:`client_share`): per date of service. A session
+  billed to the client owes its whole charge (the service and its add-ons);
+  an insured one owes the billed coverage's copay (capped at the charge),
+  else its coinsurance of the charge, else nothing known.
+* **Authorization use** (:class:`AuthorizationUse`): one unit per date of
+  service billed to the authorization's payer with a code it covers.
+  Sessions billed to the client do not use it, nor do voids (frequency 8); a
+  corrected claim's session (frequency 7) shares its date's unit with the
+  original, so it never uses a second one. The earliest dates are covered.
+* **Line limits** (:attr:`sessionkit.readiness.Target.max_lines`) and the
+  **X12 character set** (:mod:`sessionkit.codes.x12`) live with their target
+  and code set.
+
+>>> from datetime import date
+>>> from sessionkit import Authorization, ClientSession, Coverage
+>>> cov = Coverage(id="k1", client_id="c1", payer_id="p1", member_id="M1",
+...                effective=date(2026, 1, 1), copay="25.00")
+>>> auth = Authorization(id="a1", client_id="c1", payer_id="p1", number="A1",
+...                      start=date(2026, 1, 1), end=date(2026, 6, 30), sessions_authorized=2)
+>>> sessions = [ClientSession(client_id="c1", date_of_service=date(2026, 1, day),
+...                           billing_code="90834", charge="140") for day in (5, 12, 19)]
+>>> use = AuthorizationUse.count(auth, sessions, [cov])
+>>> use.used, use.remaining, use.over_used, use.dates[0]
+(3, 0, 1, datetime.date(2026, 1, 5))
+>>> [use.allows(s) for s in sessions]
+[True, True, False]
+>>> client_share(sessions[0], [cov])
+Money('25.00')
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left
+from collections.abc import Iterable
+from datetime import date
+
+import attrs
+
+from sessionkit.domain import Authorization, BillTo, ClientSession, Coverage, CoverageRank, Frequency
+from sessionkit.money import Money
+
+__all__ = [
+    "AuthorizationUse",
+    "active_coverages",
+    "authorization_for",
+    "billed_coverage",
+    "client_share",
+    "coverage_order",
+    "draws_on",
+    "over_payment",
+]
+
+_RANK_ORDER = {CoverageRank.PRIMARY: 0, CoverageRank.SECONDARY: 1, CoverageRank.TERTIARY: 2}
+
+
+def coverage_order(coverage: Coverage) -> tuple[int, int, str]:
+    """The sort key of coverage precedence: rank, then the later effective date, then id."""
+    return (_RANK_ORDER[coverage.rank], -coverage.effective.toordinal(), coverage.id)
+
+
+def active_coverages(client_id: str, on: date, coverages: Iterable[Coverage]) -> tuple[Coverage, ...]:
+    """The coverages of ``client_id`` in effect on ``on``, in precedence order (see :func:`coverage_order`).
+
+    ``coverages`` may hold other clients' and inactive coverages: they are skipped.
+    """
+    found = [c for c in coverages if c.client_id == client_id and c.is_active(on)]
+    if len(found) > 1:
+        found.sort(key=coverage_order)
+    return tuple(found)
+
+
+def billed_coverage(session: ClientSession, coverages: Iterable[Coverage]) -> Coverage | None:
+    """The coverage insurance is billed to for ``session``: ``None`` when it goes to the client.
+
+    ``None`` when the session is billed to the client directly or no coverage
+    of the client is in effect on its date of service; otherwise the first
+    active coverage in precedence order.
+    """
+    if session.bill_to is BillTo.CLIENT:
+        return None
+    best: Coverage | None = None
+    for c in coverages:
+        if (
+            c.client_id == session.client_id
+            and c.is_active(session.date_of_service)
+            and (best is None or coverage_order(c) < coverage_order(best))
+        ):
+            best = c
+    return best
+
+
+def client_share(session: ClientSession, coverages: Iterable[Coverage]) -> Money:
+    """What the client owes for ``session`` (one date of service).
+
+    The whole :attr:`~ClientSession.total_charge` when the session is billed
+    to the client or no coverage is in effect; otherwise the billed coverage's
+    :meth:`~Coverage.client_share` of the total charge.
+    """
+    total = session.total_charge
+    coverage = billed_coverage(session, coverages)
+    return total if coverage is None else coverage.client_share(total)
+
+
+def over_payment(session: ClientSession, coverages: Iterable[Coverage]) -> Money:
+    """The credit paid-at-session would create: what was paid above the client's share (else zero)."""
+    return session.paid_at_session.minus_floor(client_share(session, coverages))
+
+
+def draws_on(authorization: Authorization, session: ClientSession, coverages: Iterable[Coverage]) -> bool:
+    """Whether ``session`` uses a unit of ``authorization``.
+
+    It does when it is the authorization's client's, its date lies in the
+    authorization's dates, the authorization covers its billing code, it is
+    not a void (frequency 8), and it is billed to the authorization's payer
+    (its :func:`billed_coverage` is with that payer; so never when billed to
+    the client).
+    """
+    if (
+        session.client_id != authorization.client_id
+        or not authorization.start <= session.date_of_service <= authorization.end
+        or not authorization.covers(session.billing_code)
+        or session.resubmission.frequency is Frequency.VOID
+    ):
+        return False
+    coverage = billed_coverage(session, coverages)
+    return coverage is not None and coverage.payer_id == authorization.payer_id
+
+
+def _dates(values: Iterable[date]) -> tuple[date, ...]:
+    return tuple(sorted(set(values)))
+
+
+@attrs.frozen(kw_only=True)
+class AuthorizationUse:
+    """An authorization with the dates of service that use it.
+
+    ``dates`` holds each date of service that uses a unit, once, sorted: all
+    the sessions of one date (a corrected claim's session beside its original,
+    say) share that date's unit. The earliest dates are the covered ones: a
+    date is allowed when fewer than ``sessions_authorized`` used dates come
+    before it, whatever order sessions were entered or are checked in.
+    """
+
+    authorization: Authorization
+    dates: tuple[date, ...] = attrs.field(default=(), converter=_dates)
+
+    @property
+    def used(self) -> int:
+        """How many dates of service use the authorization."""
+        return len(self.dates)
+
+    @property
+    def remaining(self) -> int:
+        """Units left (never negative)."""
+        return max(0, self.authorization.sessions_authorized - len(self.dates))
+
+    @property
+    def over_used(self) -> int:
+        """Units used beyond those authorized (never negative)."""
+        return max(0, len(self.dates) - self.authorization.sessions_authorized)
+
+    @property
+    def sessions_authorized(self) -> int:
+        """How many sessions the payer authorized."""
+        return self.authorization.sessions_authorized
+
+    @property
+    def end(self) -> date:
+        """The last date the authorization covers."""
+        return self.authorization.end
+
+    def allows(self, session: ClientSession) -> bool:
+        """Whether ``session``'s date of service is within the units authorized (earliest dates first).
+
+        Its date must lie in the authorization's dates, and fewer than
+        ``sessions_authorized`` used dates may come before it (whether or not
+        its own date is counted yet).
+        """
+        auth = self.authorization
+        on = session.date_of_service
+        return auth.start <= on <= auth.end and bisect_left(self.dates, on) < auth.sessions_authorized
+
+    def with_session(self, session: ClientSession, coverages: Iterable[Coverage]) -> AuthorizationUse:
+        """The use once ``session`` is saved too (unchanged when it does not use a unit)."""
+        on = session.date_of_service
+        if on in self.dates or not draws_on(self.authorization, session, coverages):
+            return self
+        return AuthorizationUse(authorization=self.authorization, dates=(*self.dates, on))
+
+    @classmethod
+    def count(
+        cls, authorization: Authorization, sessions: Iterable[ClientSession], coverages: Iterable[Coverage]
+    ) -> AuthorizationUse:
+        """Count the dates of ``sessions`` that use a unit of ``authorization`` (see :func:`draws_on`).
+
+        ``coverages`` are the client's coverages (others are skipped): they say
+        which payer each session is billed to.
+        """
+        coverages = tuple(coverages)
+        return cls(
+            authorization=authorization,
+            dates=[s.date_of_service for s in sessions if draws_on(authorization, s, coverages)],
+        )
+
+
+def authorization_for(
+    session: ClientSession, uses: Iterable[AuthorizationUse], coverages: Iterable[Coverage]
+) -> AuthorizationUse | None:
+    """The authorization a claim for ``session`` quotes (prior-auth number), or ``None``.
+
+    Among the authorizations of the billed payer that cover the session's code
+    on its date, the first (by start date, then id) that still allows the date;
+    else the first of them (an exhausted one: readiness says so).
+    """
+    coverage = billed_coverage(session, coverages)
+    if coverage is None:
+        return None
+    candidates = sorted(
+        (
+            u
+            for u in uses
+            if u.authorization.client_id == session.client_id
+            and u.authorization.payer_id == coverage.payer_id
+            and u.authorization.covers(session.billing_code)
+            and u.authorization.is_active(session.date_of_service)
+        ),
+        key=lambda u: (u.authorization.start, u.authorization.id),
+    )
+    for use in candidates:
+        if use.allows(session):
+            return use
+    return candidates[0] if candidates else None
