@@ -68,7 +68,10 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Final, Generic, TypeVar
 
+import attrs
+
 from sessionkit import serialization
+from sessionkit.adapters.memory import stale_record
 from sessionkit.codes import hcpcs, icd10
 from sessionkit.domain import (
     Authorization,
@@ -376,10 +379,28 @@ def _chunks(items: Sequence[str]) -> Iterator[Sequence[str]]:
 _DECODED_MAX = 10_000
 
 
+def _doc_version(doc: str) -> int | None:
+    """The ``version`` of a stored record's document (0 when it has none: written before records had one)."""
+    try:
+        data = json.loads(doc)
+    except ValueError:
+        return None  # never equal to an expected version: the commit refuses
+    version = data.get("version", 0) if isinstance(data, dict) else None
+    return version if type(version) is int else None
+
+
 class _Keyed(Generic[V]):
-    """get/find/add/put/list over one table: the snapshot in SQLite plus this unit's writes."""
+    """get/find/add/put/list over one table: the snapshot in SQLite plus this unit's writes.
+
+    Versioned records (every kind but diagnoses) follow the session rule: a
+    put must carry the stored version (0 for a new record) and stores
+    ``version + 1``; ``expected`` keeps, for each key written in the unit,
+    its version in the snapshot, which the commit checks against the file
+    (the version lives in the JSON document).
+    """
 
     _what = "record"
+    _versioned = True
     _type: type[V]
     _table = ""
     _key_column = "id"
@@ -392,6 +413,8 @@ class _Keyed(Generic[V]):
         """Documents read in this unit, decoded once (the objects are immutable)."""
         self._queries: dict[tuple[str, tuple[Any, ...]], builtins.list[V]] = {}
         """Answers of queries read in this unit, until it writes to this repository."""
+        self.expected: dict[str, int | None] = {}
+        """For each key written in this unit: the record's version in the snapshot (None: absent)."""
 
     def _key(self, record: V) -> str:
         return str(record.id)  # type: ignore[attr-defined]
@@ -441,15 +464,37 @@ class _Keyed(Generic[V]):
             self._queries[memo_key] = [] if found is None else [found]
         return found
 
-    def add(self, record: V) -> None:
-        """Insert; raises AlreadyExists (code ``<kind>.exists``) when the key is taken."""
+    def add(self, record: V) -> V:
+        """Insert and return what was stored; raises AlreadyExists (code ``<kind>.exists``) when the key is taken."""
         if self.find(self._key(record)) is not None:
             raise AlreadyExists(f"{self._what} already exists", f"{self._what}.exists")
-        self.put(record)
+        return self.put(record)
 
-    def put(self, record: V) -> None:
-        """Insert or replace."""
-        self.writes[self._key(record)] = record
+    def put(self, record: V) -> V:
+        """Insert or replace; return what was stored (its version bumped).
+
+        Raises ConcurrentUpdate (``<kind>.version``) when the record's
+        version is not the stored one (0 for a new record); nothing is
+        written then.
+        """
+        key = self._key(record)
+        if self._versioned:
+            stored = self.find(key)
+            version = record.version  # type: ignore[attr-defined]
+            if version != (0 if stored is None else stored.version):  # type: ignore[attr-defined]
+                raise stale_record(self._what)
+            if key not in self.expected:
+                self.expected[key] = None if stored is None else stored.version  # type: ignore[attr-defined]
+            record = attrs.evolve(record, version=version + 1)  # type: ignore[misc]
+        self.writes[key] = record
+        self._queries.clear()
+        return record
+
+    def _remove(self, key: str) -> None:
+        stored = self.get(key)
+        if self._versioned and key not in self.expected:
+            self.expected[key] = stored.version  # type: ignore[attr-defined]
+        self.writes[key] = None
         self._queries.clear()
 
     def _where(self, where: str, params: Sequence[Any], keep: Callable[[V], bool]) -> builtins.list[V]:
@@ -474,8 +519,24 @@ class _Keyed(Generic[V]):
         found.sort(key=self._key)
         return found
 
+    def _check_versions(self) -> None:
+        """Raise ConcurrentUpdate if a record written in the unit was changed in the file since the snapshot."""
+        expected = self.expected
+        if not expected:
+            return
+        current: dict[str, int | None] = dict.fromkeys(expected)
+        keys = builtins.list(expected)
+        for chunk in _chunks(keys):
+            marks = ",".join("?" * len(chunk))
+            sql = f"SELECT {self._key_column}, doc FROM {self._table} WHERE {self._key_column} IN ({marks})"  # noqa: S608
+            for key, doc in self._conn.execute(sql, chunk):
+                current[key] = _doc_version(doc)
+        if current != expected:
+            raise stale_record(self._what, "by another unit of work")
+
     def flush(self) -> None:
-        """Write this unit's changes into the current (write) transaction."""
+        """Check versions, then write this unit's changes into the current (write) transaction."""
+        self._check_versions()
         deleted = [(k,) for k, v in self.writes.items() if v is None]
         if deleted:
             self._conn.executemany(
@@ -520,9 +581,7 @@ class SqliteCoverageRepository(_Keyed[Coverage]):
 
     def delete(self, coverage_id: str) -> None:
         """Remove a coverage; raises NotFound when there is none."""
-        self.get(coverage_id)
-        self.writes[coverage_id] = None
-        self._queries.clear()
+        self._remove(coverage_id)
 
     def for_client(self, client_id: str) -> builtins.list[Coverage]:
         """The client's coverages: rank (primary first), effective date, id."""
@@ -565,6 +624,7 @@ class SqliteDiagnosisCodeRepository(_Keyed[DiagnosisCode]):
     _type = DiagnosisCode
     _table = "diagnoses"
     _key_column = "code"
+    _versioned = False  # a code with the practice's label: last writer wins
 
     def _key(self, record: DiagnosisCode) -> str:
         return record.code
@@ -617,6 +677,8 @@ class SqlitePracticeRepository:
         self._conn = conn
         self.written: PracticeSetup | None = None
         self._decoded: tuple[str, PracticeSetup] | None = None
+        self.expected: int | None = None
+        """The setup's version in the snapshot when the unit first put it (None: absent)."""
 
     def get(self) -> PracticeSetup:
         """The practice setup; raises NotFound (``practice.not_found``) before one is put."""
@@ -638,13 +700,26 @@ class SqlitePracticeRepository:
         self._decoded = (row[0], practice)
         return practice
 
-    def put(self, practice: PracticeSetup) -> None:
-        """Set the practice setup."""
-        self.written = practice
+    def put(self, practice: PracticeSetup) -> PracticeSetup:
+        """Set the practice setup; return what was stored (its version bumped).
+
+        Raises ConcurrentUpdate (``practice.version``) when its version is
+        not the stored one (0 before any setup).
+        """
+        stored = self.find()
+        if practice.version != (0 if stored is None else stored.version):
+            raise stale_record("practice")
+        if self.written is None:
+            self.expected = None if stored is None else stored.version
+        self.written = attrs.evolve(practice, version=practice.version + 1)
+        return self.written
 
     def flush(self) -> None:
-        """Write the setup into the current (write) transaction."""
+        """Check the version, then write the setup into the current (write) transaction."""
         if self.written is not None:
+            row = self._conn.execute("SELECT doc FROM practice WHERE id = 1").fetchone()
+            if (None if row is None else _doc_version(row[0])) != self.expected:
+                raise stale_record("practice", "by another unit of work")
             self._conn.execute(
                 "INSERT OR REPLACE INTO practice (id, doc) VALUES (1, ?)",
                 (serialization.dumps(self.written),),
