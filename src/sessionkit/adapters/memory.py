@@ -170,15 +170,15 @@ class _Keyed(Generic[V]):
         normal = self._normal(key)
         return None if normal is None else self._table.data.get(normal)
 
-    def add(self, record: V) -> V:
-        """Insert and return what was stored; raises AlreadyExists (code ``<kind>.exists``) when the key is taken."""
+    def add(self, record: V) -> None:
+        """Insert; raises AlreadyExists (code ``<kind>.exists``) when the key is taken."""
         key = self._key(record)
         if key in self._table.data:
             raise AlreadyExists(f"{self._what} already exists", f"{self._what}.exists")
-        return self.put(record)
+        self.put(record)
 
-    def put(self, record: V) -> V:
-        """Insert or replace; return what was stored (its version bumped).
+    def put(self, record: V) -> None:
+        """Insert or replace; the stored record has its version bumped.
 
         Raises ConcurrentUpdate (``<kind>.version``) when the record's
         version is not the stored one (0 for a new record); nothing is
@@ -187,16 +187,14 @@ class _Keyed(Generic[V]):
         key = self._key(record)
         if not self._versioned:
             self._table.set(key, record)
-            return record
+            return
         stored = self._table.data.get(key)
         version = record.version  # type: ignore[attr-defined]
         if version != (0 if stored is None else stored.version):  # type: ignore[attr-defined]
             raise stale_record(self._what)
         if key not in self.expected:
             self.expected[key] = None if stored is None else stored.version  # type: ignore[attr-defined]
-        saved: V = attrs.evolve(record, version=version + 1)  # type: ignore[misc]
-        self._table.set(key, saved)
-        return saved
+        self._table.set(key, attrs.evolve(record, version=version + 1))  # type: ignore[misc]
 
     def _remove(self, key: str) -> None:
         stored = self.get(key)
@@ -319,8 +317,8 @@ class InMemoryPracticeRepository:
         """The practice setup, or None."""
         return self.value
 
-    def put(self, practice: PracticeSetup) -> PracticeSetup:
-        """Set the practice setup; return what was stored (its version bumped).
+    def put(self, practice: PracticeSetup) -> None:
+        """Set the practice setup; the stored setup has its version bumped.
 
         Raises ConcurrentUpdate (``practice.version``) when its version is
         not the stored one (0 before any setup).
@@ -332,7 +330,6 @@ class InMemoryPracticeRepository:
             self.expected = None if stored is None else stored.version
         self.value = attrs.evolve(practice, version=practice.version + 1)
         self.written = True
-        return self.value
 
     def check(self, committed: PracticeSetup | None) -> None:
         """Raise ConcurrentUpdate if the unit put the setup and the store's changed since the snapshot."""

@@ -464,14 +464,14 @@ class _Keyed(Generic[V]):
             self._queries[memo_key] = [] if found is None else [found]
         return found
 
-    def add(self, record: V) -> V:
-        """Insert and return what was stored; raises AlreadyExists (code ``<kind>.exists``) when the key is taken."""
+    def add(self, record: V) -> None:
+        """Insert; raises AlreadyExists (code ``<kind>.exists``) when the key is taken."""
         if self.find(self._key(record)) is not None:
             raise AlreadyExists(f"{self._what} already exists", f"{self._what}.exists")
-        return self.put(record)
+        self.put(record)
 
-    def put(self, record: V) -> V:
-        """Insert or replace; return what was stored (its version bumped).
+    def put(self, record: V) -> None:
+        """Insert or replace; the stored record has its version bumped.
 
         Raises ConcurrentUpdate (``<kind>.version``) when the record's
         version is not the stored one (0 for a new record); nothing is
@@ -488,7 +488,6 @@ class _Keyed(Generic[V]):
             record = attrs.evolve(record, version=version + 1)  # type: ignore[misc]
         self.writes[key] = record
         self._queries.clear()
-        return record
 
     def _remove(self, key: str) -> None:
         stored = self.get(key)
@@ -700,8 +699,8 @@ class SqlitePracticeRepository:
         self._decoded = (row[0], practice)
         return practice
 
-    def put(self, practice: PracticeSetup) -> PracticeSetup:
-        """Set the practice setup; return what was stored (its version bumped).
+    def put(self, practice: PracticeSetup) -> None:
+        """Set the practice setup; the stored setup has its version bumped.
 
         Raises ConcurrentUpdate (``practice.version``) when its version is
         not the stored one (0 before any setup).
@@ -712,7 +711,6 @@ class SqlitePracticeRepository:
         if self.written is None:
             self.expected = None if stored is None else stored.version
         self.written = attrs.evolve(practice, version=practice.version + 1)
-        return self.written
 
     def flush(self) -> None:
         """Check the version, then write the setup into the current (write) transaction."""

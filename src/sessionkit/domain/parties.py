@@ -110,7 +110,7 @@ class Client:
     address: Address | None = attrs.field(default=None, validator=_address)
     email: str = attrs.field(default="", validator=_note)
     client_file_note: str = attrs.field(default="", validator=_note)
-    version: int = attrs.field(default=0, validator=_version)
+    version: int = attrs.field(default=0, eq=False, validator=_version)
 
     @property
     def full_name(self) -> str:
@@ -148,7 +148,7 @@ class Payer:
     requires_authorization: bool = attrs.field(default=False, validator=_checks.is_bool)
     requires_referring_provider: bool = attrs.field(default=False, validator=_checks.is_bool)
     address: Address | None = attrs.field(default=None, validator=_address)
-    version: int = attrs.field(default=0, validator=_version)
+    version: int = attrs.field(default=0, eq=False, validator=_version)
 
 
 def _coinsurance(value: Decimal | str | None) -> Decimal | None:
@@ -217,7 +217,7 @@ class Coverage:
     coinsurance: Decimal | None = attrs.field(default=None, converter=_coinsurance)
     relationship: Relationship = attrs.field(default=Relationship.SELF, converter=_relationship)
     subscriber: Subscriber | None = attrs.field(default=None)
-    version: int = attrs.field(default=0, validator=_version)
+    version: int = attrs.field(default=0, eq=False, validator=_version)
 
     @effective.validator
     def _check_effective(self, attribute: attrs.Attribute[date], value: date) -> None:
@@ -287,7 +287,7 @@ class Authorization:
     start: date = attrs.field()
     end: date = attrs.field()
     sessions_authorized: int = attrs.field()
-    version: int = attrs.field(default=0, validator=_version)
+    version: int = attrs.field(default=0, eq=False, validator=_version)
 
     @start.validator
     def _check_start(self, attribute: attrs.Attribute[date], value: date) -> None:
@@ -353,7 +353,7 @@ class PracticeSetup:
     """IANA zone of the practice: dates of service are local dates in this zone."""
     default_place_of_service: PlaceOfService = attrs.field(default=OFFICE, converter=_place_of_service)
     default_billing_code: str | None = attrs.field(default=None, converter=_default_code)
-    version: int = attrs.field(default=0, validator=_version)
+    version: int = attrs.field(default=0, eq=False, validator=_version)
 
     @property
     def zone(self) -> ZoneInfo:

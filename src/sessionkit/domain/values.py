@@ -348,7 +348,7 @@ class BillingCode:
         default=attrs.Factory(_add_on_default, takes_self=True),
         validator=_checks.is_bool,
     )
-    version: int = attrs.field(default=0, validator=_version)
+    version: int = attrs.field(default=0, eq=False, validator=_version)
 
 
 def _qualifier(value: ProviderQualifier | str) -> ProviderQualifier:
