@@ -59,6 +59,7 @@ from __future__ import annotations
 import builtins
 import json
 import os
+import re
 import sqlite3
 import threading
 import urllib.parse
@@ -66,7 +67,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import date
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Final, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Final, Generic, Literal, TypeVar
 
 import attrs
 
@@ -86,7 +87,7 @@ from sessionkit.domain import (
     PracticeSetup,
 )
 from sessionkit.domain.session import with_version
-from sessionkit.errors import ConcurrentUpdate, DatabaseError, NotFound
+from sessionkit.errors import ConcurrentUpdate, DatabaseError, InvalidValue, NotFound
 from sessionkit.ports import AlreadyExists, TransactionError
 from sessionkit.routing import Destination, active_coverages, route
 
@@ -184,10 +185,46 @@ def _read_only_uri(path: Path) -> str:
     return uri
 
 
-def _inspect(path: Path) -> int:
-    """The schema version of an existing file (0: empty, to initialise); raise if not ours.
+_CREATED = re.compile(
+    r'CREATE\s+(?:UNIQUE\s+)?(TABLE|INDEX|VIEW|TRIGGER)\s+(?:IF\s+NOT\s+EXISTS\s+)?"?(\w+)', re.I
+)
+_RENAMED = re.compile(r'ALTER\s+TABLE\s+"?\w+"?\s+RENAME\s+TO\s+"?(\w+)', re.I)
 
-    Reads only: the header bytes, then a read-only connection.
+
+def _own_objects() -> frozenset[tuple[str, str]]:
+    """Every (type, name) of a schema object some step of :data:`MIGRATIONS` creates."""
+    found: set[tuple[str, str]] = set()
+    for step in MIGRATIONS:
+        for statement in step:
+            found.update((kind.lower(), name) for kind, name in _CREATED.findall(statement))
+            found.update(("table", name) for name in _RENAMED.findall(statement))
+    return frozenset(found)
+
+
+_OWN_OBJECTS: Final = _own_objects()
+
+Check = Literal["quick", "full"]
+"""How :class:`SqliteDatabase` checks a file before writing: ``PRAGMA quick_check`` or ``integrity_check``."""
+
+_CHECK_PRAGMA: Final[dict[str, str]] = {"quick": "quick_check", "full": "integrity_check"}
+
+
+def _foreign(what: str = "an SQLite database that sessionkit did not create") -> DatabaseError:
+    return DatabaseError(f"the file is {what}", "database.foreign")
+
+
+def _damaged(why: str = "the file is damaged or not a database") -> DatabaseError:
+    return DatabaseError(f"{why}; restore it from a backup", "database.damaged")
+
+
+def _inspect(path: Path, check: Check) -> int:
+    """The schema version of an existing file (0: missing or empty, to initialise); raise if not usable.
+
+    Reads only (the header bytes, then a read-only connection that creates
+    no side file): whether the file is SQLite, sessionkit's (application id,
+    and no table, index, view or trigger that :data:`MIGRATIONS` does not
+    create), of a known schema version stored as a whole number in both
+    places, and undamaged (``PRAGMA quick_check`` or ``integrity_check``).
     """
     try:
         with path.open("rb") as f:
@@ -205,26 +242,44 @@ def _inspect(path: Path) -> int:
     except sqlite3.Error:
         raise DatabaseError("the database file cannot be opened", "database.unreadable") from None
     try:
-        app_id = conn.execute("PRAGMA application_id").fetchone()[0]
-        user_version = conn.execute("PRAGMA user_version").fetchone()[0]
-        tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-        meta_version = None
-        if app_id == APPLICATION_ID and "sessionkit_meta" in tables:
-            row = conn.execute("SELECT value FROM sessionkit_meta WHERE key = 'schema_version'").fetchone()
-            meta_version = None if row is None else row[0]
+        return _inspect_connection(conn, check)
     except sqlite3.DatabaseError:
-        raise DatabaseError("the file is damaged or not a database", "database.damaged") from None
+        raise _damaged() from None
     finally:
         conn.close()
-    if app_id == 0 and user_version == 0 and not tables:
+
+
+def _inspect_connection(conn: sqlite3.Connection, check: Check) -> int:
+    app_id = conn.execute("PRAGMA application_id").fetchone()[0]
+    user_version = conn.execute("PRAGMA user_version").fetchone()[0]
+    objects = {(kind, name) for kind, name in conn.execute("SELECT type, name FROM sqlite_master")}
+    if app_id == 0 and user_version == 0 and not objects:
         return 0
     if app_id != APPLICATION_ID:
-        raise DatabaseError(
-            "the file is an SQLite database that sessionkit did not create", "database.foreign"
+        raise _foreign()
+    if any(obj not in _OWN_OBJECTS and not obj[1].startswith("sqlite_") for obj in objects):
+        raise _foreign(
+            "a sessionkit database holding tables, views, indexes or triggers sessionkit did not create"
         )
-    version = max(int(user_version), meta_version if isinstance(meta_version, int) else 0)
-    _check_version(version)
-    return version
+    if not objects and user_version == 0:
+        return 0
+    row = None
+    if ("table", "sessionkit_meta") in objects:
+        row = conn.execute(
+            "SELECT value, typeof(value) FROM sessionkit_meta WHERE key = 'schema_version'"
+        ).fetchone()
+    if row is None:
+        raise _damaged("the database has no schema version")
+    meta_version, kind = row
+    if kind != "integer":
+        raise _damaged("the schema version stored in the database is not a whole number")
+    _check_version(max(int(user_version), meta_version))
+    if meta_version != user_version:
+        raise _damaged("the database's two records of its schema version differ")
+    result = conn.execute(f"PRAGMA {_CHECK_PRAGMA[check]}(1)").fetchone()
+    if result is None or result[0] != "ok":
+        raise _damaged("the database file is damaged (its integrity check failed)")
+    return int(user_version)
 
 
 def _check_version(version: int) -> None:
@@ -234,6 +289,40 @@ def _check_version(version: int) -> None:
             f"{SCHEMA_VERSION}); upgrade sessionkit to open it",
             "database.too_new",
         )
+
+
+def _writable(path: Path) -> bool:
+    """Whether ``path`` may be written: by the process, and by someone (a file or folder marked read-only is not)."""
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return True  # missing: creating it reports the problem
+    return os.access(path, os.W_OK) and bool(mode & 0o222)
+
+
+def _check_writable(path: Path) -> None:
+    """Refuse a read-only file, or a file in a read-only folder, before SQLite creates its -wal and -shm beside it."""
+    if str(path) == ":memory:":
+        return
+    if not (_writable(path) and _writable(path.absolute().parent)):
+        raise DatabaseError(
+            "the database file or its folder is read-only; sessionkit writes the file and keeps its "
+            "-wal and -shm files beside it, so both must be writable",
+            "database.read_only",
+        )
+
+
+def _create(path: Path) -> None:
+    """Create a missing database file readable and writable by its owner only (0600), before SQLite opens it."""
+    if str(path) == ":memory:":
+        return
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return  # created meanwhile (another process): its mode is its creator's
+    except OSError:
+        raise DatabaseError("the database file cannot be created", "database.unreadable") from None
+    os.close(fd)
 
 
 def _connect(path: Path, timeout: float) -> sqlite3.Connection:
@@ -279,24 +368,37 @@ def _migrate(conn: sqlite3.Connection) -> None:
 class SqliteDatabase:
     """One sessionkit database file; :meth:`unit_of_work` makes the units of work over it.
 
-    :param path: the file; created and initialised when missing or empty.
+    :param path: the file; created (mode 0600: owner only) and initialised
+        when missing, initialised when empty.
     :param timeout: seconds to wait for another process's write (busy timeout).
+    :param check: how the file is checked when opened, before anything is
+        written: ``"quick"`` (``PRAGMA quick_check``, the default: every page
+        and b-tree is well formed) or ``"full"`` (``PRAGMA integrity_check``:
+        also that every index matches its table, about 7 times slower).
     :raises DatabaseError: ``database.not_sqlite``, ``database.foreign``,
-        ``database.too_new``, ``database.damaged`` or ``database.unreadable``;
-        the file is then left untouched.
+        ``database.too_new``, ``database.damaged`` (including a failed
+        integrity check or a schema version that is not a whole number),
+        ``database.read_only`` (the file or its folder cannot be written) or
+        ``database.unreadable``; the file is then left untouched, and no
+        ``-wal``, ``-shm`` or ``-journal`` file is created beside it.
 
     Use it as a context manager, or call :meth:`close`. Each unit of work
     uses a connection of its own while it is active (idle connections are
     kept for reuse), so several units may be open at once.
     """
 
-    def __init__(self, path: str | os.PathLike[str], *, timeout: float = 5.0) -> None:
+    def __init__(self, path: str | os.PathLike[str], *, timeout: float = 5.0, check: Check = "quick") -> None:
+        if check not in _CHECK_PRAGMA:
+            raise InvalidValue("check must be 'quick' or 'full'", "database.check", "check")
         self.path = Path(path)
         self.timeout = timeout
         self._lock = threading.Lock()
         self._idle: list[sqlite3.Connection] = []
         self._closed = False
-        _inspect(self.path)
+        _inspect(self.path, check)
+        _check_writable(self.path)
+        if not self.path.exists():
+            _create(self.path)
         conn = _connect(self.path, timeout)
         try:
             _migrate(conn)
