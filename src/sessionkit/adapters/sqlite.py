@@ -18,12 +18,21 @@ The file
     ``PRAGMA application_id``, ``PRAGMA user_version`` and a
     ``sessionkit_meta`` table (schema 2 since sessions are keyed by save
     sequence; a schema-1 file is rebuilt when opened), upgraded by an
-    ordered list of :data:`MIGRATIONS`. Opening a file written by a newer
-    sessionkit raises :class:`~sessionkit.errors.DatabaseError`
-    (``database.too_new``); a file that is not a sessionkit database raises
-    ``database.foreign`` (another SQLite database) or ``database.not_sqlite``
-    and is left byte-for-byte untouched: it is inspected read-only before
-    anything is written. A missing or empty file is initialised.
+    ordered list of :data:`MIGRATIONS`. An existing file is inspected
+    read-only (no side file is created) before anything is written, and
+    refused with :class:`~sessionkit.errors.DatabaseError`, left
+    byte-for-byte untouched, when it is not SQLite (``database.not_sqlite``),
+    not sessionkit's or holding a table, index, view or trigger that no
+    migration creates (``database.foreign``), written by a newer sessionkit
+    (``database.too_new``), damaged (``database.damaged``: ``PRAGMA
+    quick_check``, or ``integrity_check`` with ``check="full"``, fails, or
+    the schema version is missing, not a whole number or recorded twice
+    differently), or read-only, itself or its folder (``database.read_only``,
+    before SQLite could create its ``-wal`` and ``-shm`` files). A missing
+    file is created with mode 0600 (owner only; SQLite gives the ``-wal``
+    and ``-shm`` files the same mode); a missing or empty file is
+    initialised. Clients, payers, coverages, authorizations, billing codes
+    and the practice setup keep their ``version`` in their JSON document.
 
 Transactions
     Entering a :class:`SqliteUnitOfWork` starts a read transaction: the
@@ -32,7 +41,8 @@ Transactions
     unit until :meth:`SqliteUnitOfWork.commit`. The commit is one
     ``BEGIN IMMEDIATE`` transaction: every written session's version is
     checked against the file (``DELETE ... WHERE id = ? AND version = ?``
-    and a row count), a new id or an appointment key taken meanwhile fails
+    and a row count; the other versioned records are read back and compared
+    in the same transaction), a new id or an appointment key taken meanwhile fails
     on its unique index as the sessions are inserted with ``executemany``
     (a taken id is reported first), and every write is applied all or
     nothing. So no other process is blocked while a unit is open, and
