@@ -13,13 +13,14 @@ import json
 import os
 import sqlite3
 import stat
+import tempfile
 from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
 
 import attrs
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sessionkit import Client, ClientSession, DatabaseError, InvalidValue, Payer
@@ -168,13 +169,15 @@ _NOT_WHOLE = st.one_of(
 )
 
 
-@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=15, deadline=None)
 @given(value=_NOT_WHOLE)
-def test_a_schema_version_that_is_not_a_whole_number_is_refused(tmp_path: Path, value: object) -> None:
+def test_a_schema_version_that_is_not_a_whole_number_is_refused(value: object) -> None:
     """A schema version stored as text ('2'), a real or a blob is refused as database.damaged, untouched."""
-    folder = tmp_path / hashlib.sha256(repr(value).encode()).hexdigest()[:16]
-    folder.mkdir()
-    path = folder / "practice.sqlite"
+    with tempfile.TemporaryDirectory() as folder:
+        _refuse_schema_version(Path(folder) / "practice.sqlite", value)
+
+
+def _refuse_schema_version(path: Path, value: object) -> None:
     _make(path, sessions=1)
     conn = sqlite3.connect(path, isolation_level=None)
     try:

@@ -475,9 +475,11 @@ class SqliteDatabase:
         return f"SqliteDatabase({str(self.path)!r})"
 
 
-def open_database(path: str | os.PathLike[str], *, timeout: float = 5.0) -> SqliteDatabase:
-    """Open (creating or upgrading when needed) the sessionkit database at ``path``."""
-    return SqliteDatabase(path, timeout=timeout)
+def open_database(
+    path: str | os.PathLike[str], *, timeout: float = 5.0, check: Check = "quick"
+) -> SqliteDatabase:
+    """Open (creating or upgrading when needed) the sessionkit database at ``path``; see :class:`SqliteDatabase`."""
+    return SqliteDatabase(path, timeout=timeout, check=check)
 
 
 # -- repositories ---------------------------------------------------------------------
