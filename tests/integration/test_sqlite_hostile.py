@@ -230,16 +230,14 @@ def test_a_missing_schema_version_is_refused(tmp_path: Path) -> None:
 def test_a_file_with_only_foreign_objects_is_refused(tmp_path: Path, statement: str) -> None:
     """A file without sessionkit's id holding only a view (or any object) is database.foreign, untouched."""
     path = tmp_path / "other.sqlite"
-    statements = [statement] if statement.startswith("CREATE VIEW") else ["CREATE TABLE other (x)", statement]
-    if statement.startswith("CREATE VIEW"):
-        _raw(path, *statements)
-        conn = sqlite3.connect(path)
+    only_a_view = statement.startswith("CREATE VIEW")
+    _raw(path, *([statement] if only_a_view else ["CREATE TABLE other (x)", statement]))
+    if only_a_view:  # the case once taken for an empty file and turned into a sessionkit database
+        conn = sqlite3.connect(f"file:{path}?mode=ro&immutable=1", uri=True)
         try:
             assert conn.execute("SELECT type FROM sqlite_master").fetchall() == [("view",)]
         finally:
             conn.close()
-    else:
-        _raw(path, *statements)
     _refused(path, "database.foreign")
 
 
