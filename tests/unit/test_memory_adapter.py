@@ -388,3 +388,21 @@ class SessionStoreMachine(RuleBasedStateMachine):
 
 
 TestSessionStore = SessionStoreMachine.TestCase
+
+
+def test_a_stale_record_commit_leaves_the_store_as_it_was() -> None:
+    """A commit refused for a stale client applies none of its writes: the store's dicts and commit count stay."""
+    store = MemoryStore()
+    InMemoryUnitOfWork(store).seed(clients=[Client(id="c1", first_name="Ada", last_name="Byron")])
+    a, b = InMemoryUnitOfWork(store), InMemoryUnitOfWork(store)
+    with a, b:
+        a.clients.put(attrs.evolve(a.clients.get("c1"), email="a@example.org"))
+        b.clients.put(attrs.evolve(b.clients.get("c1"), email="b@example.org"))
+        b.payers.put(Payer(id="p1", name="Aetna"))
+        a.commit()
+        committed = (dict(store.clients), dict(store.payers), store.commits)
+        with pytest.raises(ConcurrentUpdate) as info:
+            b.commit()
+        assert (info.value.code, info.value.field) == ("client.version", "version")
+    assert (dict(store.clients), dict(store.payers), store.commits) == committed
+    assert (store.clients["c1"].email, store.clients["c1"].version) == ("a@example.org", 2)
