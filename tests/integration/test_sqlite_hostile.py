@@ -24,6 +24,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sessionkit import Client, ClientSession, DatabaseError, InvalidValue, Payer
+from sessionkit.adapters import sqlite as sqlite_adapter
 from sessionkit.adapters.sqlite import _OWN_OBJECTS, APPLICATION_ID, SCHEMA_VERSION, SqliteDatabase
 from sessionkit.cli import main
 from sessionkit.demo import sample_calendar
@@ -149,6 +150,32 @@ def test_a_full_check_also_compares_indexes_with_their_tables(tmp_path: Path) ->
     )
     _refused(path, "database.damaged", check="full")
     SqliteDatabase(path).close()  # quick_check looks at pages and b-trees, not at what indexes hold
+
+
+def test_a_writer_starting_during_the_check_gets_a_second_look(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A file that looked damaged read as immutable while a writer's -wal appeared is checked again through the log."""
+    path = tmp_path / "practice.sqlite"
+    _make(path, sessions=3)
+    real = sqlite_adapter._inspect_connection
+    writers: list[sqlite3.Connection] = []
+
+    def torn_then_real(conn: sqlite3.Connection, check: sqlite_adapter.Check) -> int:
+        if writers:
+            return real(conn, check)
+        writer = sqlite3.connect(path)  # another process starts writing: its -wal and -shm appear
+        writer.execute("SELECT count(*) FROM sessions").fetchone()
+        writers.append(writer)
+        assert _side_files(tmp_path) == ["practice.sqlite-shm", "practice.sqlite-wal"]
+        raise sqlite_adapter._damaged()
+
+    monkeypatch.setattr(sqlite_adapter, "_inspect_connection", torn_then_real)
+    try:
+        with SqliteDatabase(path) as db, db.unit_of_work() as uow:
+            assert uow.sessions.count() == 3
+    finally:
+        writers[0].close()
 
 
 def test_the_check_is_quick_or_full() -> None:

@@ -186,9 +186,13 @@ SCHEMA_VERSION: Final = len(MIGRATIONS)
 # -- opening a file ---------------------------------------------------------------------
 
 
+def _has_log(path: Path) -> bool:
+    return path.with_name(path.name + "-wal").exists()
+
+
 def _read_only_uri(path: Path) -> str:
     uri = "file:" + urllib.parse.quote(str(path.resolve())) + "?mode=ro"
-    if not path.with_name(path.name + "-wal").exists():
+    if not _has_log(path):
         # No write-ahead log: the file alone is the database. Reading it as
         # immutable creates no -wal/-shm files beside someone else's file.
         uri += "&immutable=1"
@@ -247,6 +251,19 @@ def _inspect(path: Path, check: Check) -> int:
         return 0
     if len(header) < len(_HEADER) or not header.startswith(_HEADER):
         raise DatabaseError("the file is not an SQLite database", "database.not_sqlite")
+    logged = _has_log(path)
+    try:
+        return _inspect_once(path, check)
+    except DatabaseError as exc:
+        if exc.code != "database.damaged" or logged or not _has_log(path):
+            raise
+    # Read as immutable, the file looked damaged, but a writer has started
+    # since (its -wal file appeared) and may have changed pages under the
+    # check: read it again through that log, which gives a consistent view.
+    return _inspect_once(path, check)
+
+
+def _inspect_once(path: Path, check: Check) -> int:
     try:
         conn = sqlite3.connect(_read_only_uri(path), uri=True, isolation_level=None, timeout=5.0)
     except sqlite3.Error:
