@@ -11,6 +11,13 @@ Contract shared by every repository:
   ``find(key)`` returns it or ``None``.
 * ``put(record)`` inserts or replaces; ``add(record)`` inserts and raises
   :class:`AlreadyExists` when the key is taken.
+* Clients, payers, coverages, authorizations, billing codes and the practice
+  setup carry a ``version``, as sessions do: ``put``/``add`` of a record whose
+  version is not the stored one (0 for a new record) raises
+  :class:`~sessionkit.errors.ConcurrentUpdate` (code ``<kind>.version``) and
+  writes nothing; the stored record has ``version + 1``; a
+  commit refuses a record changed or deleted by another unit of work since
+  the snapshot. Diagnoses of the setup are last-writer-wins.
 * ``list()`` and every query returning several records return a new ``list``
   in a documented, deterministic order.
 * Repositories are reached through a :class:`UnitOfWork`: nothing written is

@@ -11,6 +11,11 @@ Modes:
   ``conflict <code>``.
 * ``increment PATH K``: add 1 to session ``s1``'s minutes K times, retrying
   on ConcurrentUpdate; print ``done <retries>``.
+* ``client PATH NOTE``: read client ``c1``, print ``read``, wait for a line
+  on stdin, put it with ``client_file_note=NOTE``; print ``ok`` or
+  ``conflict <code>``.
+* ``client-append PATH K``: append one letter to client ``c1``'s file note K
+  times, retrying on ConcurrentUpdate; print ``done <retries>``.
 """
 
 from __future__ import annotations
@@ -93,11 +98,45 @@ def increment(path: str, times: int) -> None:
     _say(f"done {retries}")
 
 
+def client(path: str, note: str) -> None:
+    with SqliteDatabase(path) as db, db.unit_of_work() as uow:
+        c1 = uow.clients.get("c1")
+        _say("read")
+        sys.stdin.readline()
+        try:
+            uow.clients.put(attrs.evolve(c1, client_file_note=note))
+            uow.commit()
+        except ConcurrentUpdate as exc:
+            _say(f"conflict {exc.code}")
+        else:
+            _say("ok")
+
+
+def client_append(path: str, times: int) -> None:
+    retries = 0
+    with SqliteDatabase(path) as db:
+        for _ in range(times):
+            while True:
+                with db.unit_of_work() as uow:
+                    c1 = uow.clients.get("c1")
+                    uow.clients.put(attrs.evolve(c1, client_file_note=c1.client_file_note + "x"))
+                    try:
+                        uow.commit()
+                        break
+                    except ConcurrentUpdate:
+                        retries += 1
+    _say(f"done {retries}")
+
+
 if __name__ == "__main__":
     mode, db_path, arg = sys.argv[1], sys.argv[2], sys.argv[3]
     if mode == "bulk":
         bulk(db_path, int(arg))
     elif mode == "update":
         update(db_path, arg)
+    elif mode == "client":
+        client(db_path, arg)
+    elif mode == "client-append":
+        client_append(db_path, int(arg))
     else:
         increment(db_path, int(arg))

@@ -1,4 +1,4 @@
-"""Several processes on one SQLite file: a commit killed half-way, and two writers on one session."""
+"""Several processes on one SQLite file: a commit killed half-way, two writers on one session or one client."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 import sessionkit
-from sessionkit import ClientSession
+from sessionkit import Client, ClientSession
 from sessionkit.adapters.sqlite import SqliteDatabase
 
 CHILD = Path(__file__).with_name("_sqlite_child.py")
@@ -132,3 +132,39 @@ def test_no_update_is_lost(tmp_path: Path) -> None:
     with SqliteDatabase(path) as db, db.unit_of_work() as uow:
         s1 = uow.sessions.get("s1")
     assert (s1.minutes, s1.version) == (50, 51)
+
+
+def _seed_client(path: Path) -> None:
+    with SqliteDatabase(path) as db, db.unit_of_work() as uow:
+        uow.clients.put(Client(id="c1", first_name="Ada", last_name="Byron"))
+        uow.commit()
+
+
+def test_two_processes_editing_one_client(tmp_path: Path) -> None:
+    """Two processes put the same client read at the same version: one wins, the other gets client.version."""
+    path = tmp_path / "clients.sqlite"
+    _seed_client(path)
+    children = [_start("client", str(path), note) for note in ("from a", "from b")]
+    assert [_line(c) for c in children] == ["read", "read"]
+    for child in children:
+        assert child.stdin is not None
+        child.stdin.write("go\n")
+        child.stdin.flush()
+    results = [child.communicate(timeout=60)[0].strip() for child in children]
+    assert sorted(results) == ["conflict client.version", "ok"]
+    winner = ("from a", "from b")[results.index("ok")]
+    with SqliteDatabase(path) as db, db.unit_of_work() as uow:
+        c1 = uow.clients.get("c1")
+    assert (c1.client_file_note, c1.version) == (winner, 2)
+
+
+def test_no_client_edit_is_lost(tmp_path: Path) -> None:
+    """Two processes each appending to a client's note 20 times (retrying on conflict) leave all 40 letters."""
+    path = tmp_path / "client-counter.sqlite"
+    _seed_client(path)
+    children = [_start("client-append", str(path), "20") for _ in range(2)]
+    outputs = [child.communicate(timeout=120) for child in children]
+    assert all(out.startswith("done") for out, _ in outputs), outputs
+    with SqliteDatabase(path) as db, db.unit_of_work() as uow:
+        c1 = uow.clients.get("c1")
+    assert (c1.client_file_note, c1.version) == ("x" * 40, 41)

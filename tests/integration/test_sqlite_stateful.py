@@ -1,7 +1,8 @@
 """A hypothesis state machine drives the SQLite adapter and the in-memory adapter side by side.
 
 Random saves, updates, stale saves, deletes, batches, rollbacks, coverage
-changes, concurrent units and reopenings of the file; after every step every
+puts (of the stored or of any version) and deletes, concurrent units on a
+session or a client, and reopenings of the file; after every step every
 query must answer the same on both (the in-memory adapter is the model).
 """
 
@@ -17,7 +18,7 @@ from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
-from sessionkit import ClientSession, Coverage, SessionkitError
+from sessionkit import Client, ClientSession, Coverage, SessionkitError
 from sessionkit.adapters.memory import InMemoryUnitOfWork, MemoryStore
 from sessionkit.adapters.sqlite import SqliteDatabase
 from sessionkit.ports import UnitOfWork
@@ -146,7 +147,49 @@ class SqliteAgainstMemory(RuleBasedStateMachine):
             effective=DAY + timedelta(days=start),
             copay=str(copay),
         )
+
+        def put(uow: UnitOfWork) -> None:
+            stored = uow.coverages.find(cid)
+            uow.coverages.put(attrs.evolve(coverage, version=0 if stored is None else stored.version))
+
+        self.both(put)
+
+    @rule(cid=st.sampled_from(["k1", "k2"]), version=st.integers(0, 3))
+    def put_coverage_of_a_version(self, cid: str, version: int) -> None:
+        """Put a coverage carrying a given version: stored, or ConcurrentUpdate, alike on both."""
+        coverage = Coverage(
+            id=cid, client_id="c1", payer_id="p1", member_id="M2", effective=DAY, version=version
+        )
         self.both(lambda uow: uow.coverages.put(coverage))
+
+    @rule(cid=st.sampled_from(["k1", "k2"]))
+    def delete_coverage(self, cid: str) -> None:
+        """Delete a coverage (NotFound on both when there is none)."""
+        self.both(lambda uow: uow.coverages.delete(cid))
+
+    @rule(client_id=CLIENT_IDS, note=st.sampled_from(["x", "y"]), first=st.booleans())
+    def concurrent_client(self, client_id: str, note: str, first: bool) -> None:
+        """Two open units put the same client (or create it); the later commit fails alike on both adapters."""
+        results = []
+        sqlite_units = (self.db.unit_of_work(), self.db.unit_of_work())
+        memory_units = (InMemoryUnitOfWork(self.store), InMemoryUnitOfWork(self.store))
+        for a, b in (sqlite_units, memory_units):
+            with a, b:
+                out = []
+                for uow, who in ((a, "a"), (b, "b")):
+                    stored = uow.clients.find(client_id)
+                    base = stored or Client(id=client_id, first_name="Ada", last_name="Byron")
+                    out.append(
+                        _outcome(
+                            lambda uow=uow, base=base, who=who: uow.clients.put(
+                                attrs.evolve(base, client_file_note=note + who)
+                            )
+                        )
+                    )
+                order = (a, b) if first else (b, a)
+                out.extend(_outcome(u.commit) for u in order)
+                results.append(out)
+        assert results[0] == results[1]
 
     @rule(sid=SESSION_IDS, first=st.booleans())
     def concurrent(self, sid: str, first: bool) -> None:
@@ -192,7 +235,8 @@ class SqliteAgainstMemory(RuleBasedStateMachine):
                         [s.by_appointment_key(k) for k in ("k1", "k2")],
                         s.between(DAY + timedelta(days=3), DAY + timedelta(days=10)),
                         [s.by_destination(d) for d in Destination],
-                        uow.coverages.list(),
+                        [(c, c.version) for c in uow.coverages.list()],
+                        [(c, c.version) for c in uow.clients.list()],
                     )
                 )
         assert answers[0] == answers[1]

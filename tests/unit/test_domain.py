@@ -715,3 +715,59 @@ def test_with_version_refuses_a_version_past_the_highest() -> None:
     with pytest.raises(InvalidValue) as raised:
         with_version(session, 2**62 + 1)
     assert raised.value.field == "version"
+
+
+_VERSIONED: dict[str, Callable[..., Any]] = {
+    "Client": lambda **kw: Client(id="c1", first_name="Ada", last_name="Byron", **kw),
+    "Payer": lambda **kw: Payer(id="p1", name="Aetna", **kw),
+    "Coverage": lambda **kw: Coverage(
+        id="k1", client_id="c1", payer_id="p1", member_id="M1", effective=D, **kw
+    ),
+    "Authorization": lambda **kw: Authorization(
+        id="a1", client_id="c1", payer_id="p1", number="A1", start=D, end=D, sessions_authorized=4, **kw
+    ),
+    "BillingCode": lambda **kw: BillingCode(code="90834", default_charge="140", **kw),
+    "PracticeSetup": lambda **kw: PracticeSetup(
+        name="Calm Practice", npi="1234567893", tax_id="123456789", time_zone="America/New_York", **kw
+    ),
+}
+"""Every stored aggregate that carries an optimistic-concurrency version (sessions have their own tests)."""
+
+
+@pytest.mark.parametrize("kind", _VERSIONED)
+@given(version=st.integers(0, 2**62))
+def test_every_aggregate_has_a_version_from_0(kind: str, version: int) -> None:
+    """Each stored aggregate defaults to version 0 and takes any whole version from 0 to 2**62."""
+    build = _VERSIONED[kind]
+    assert build().version == 0
+    assert build(version=version).version == version
+
+
+@pytest.mark.parametrize("kind", _VERSIONED)
+@given(
+    bad=st.one_of(
+        st.integers(max_value=-1),
+        st.integers(min_value=2**62 + 1),
+        st.booleans(),
+        st.floats(),
+        st.text(max_size=3),
+        st.none(),
+        st.decimals(allow_nan=False),
+    )
+)
+def test_a_version_that_is_not_a_whole_number_from_0_is_refused(kind: str, bad: object) -> None:
+    """A negative, huge, boolean, fractional, text or missing version raises InvalidValue naming ``version``."""
+    with pytest.raises(InvalidValue) as raised:
+        _VERSIONED[kind](version=bad)
+    assert raised.value.field == "version"
+    assert raised.value.code in {"value.type", "value.out_of_range"}
+
+
+@pytest.mark.parametrize("kind", _VERSIONED)
+def test_an_aggregate_version_takes_no_part_in_equality(kind: str) -> None:
+    """Two copies with the same data are equal (and hash alike) whatever their versions; evolve keeps the version."""
+    build = _VERSIONED[kind]
+    first, later = build(), build(version=7)
+    assert first == later
+    assert hash(first) == hash(later)
+    assert attrs.evolve(later).version == 7

@@ -240,14 +240,17 @@ def test_delete_and_not_found() -> None:
 
 
 def test_add_refuses_taken_keys_and_put_replaces() -> None:
-    """add raises AlreadyExists for a taken id; put replaces."""
+    """add raises AlreadyExists for a taken id; put of the stored version replaces, of another raises."""
     with InMemoryUnitOfWork() as uow:
         uow.payers.add(Payer(id="p1", name="Acme"))
         with pytest.raises(AlreadyExists) as info:
             uow.payers.add(Payer(id="p1", name="Other"))
         assert info.value.code == "payer.exists"
-        uow.payers.put(Payer(id="p1", name="Other"))
-        assert [p.name for p in uow.payers.list()] == ["Other"]
+        with pytest.raises(ConcurrentUpdate) as stale:
+            uow.payers.put(Payer(id="p1", name="Other"))
+        assert (stale.value.code, stale.value.field) == ("payer.version", "version")
+        uow.payers.put(Payer(id="p1", name="Other", version=1))
+        assert [(p.name, p.version) for p in uow.payers.list()] == [("Other", 2)]
 
 
 def test_code_setups_are_keyed_by_normal_form() -> None:
@@ -293,6 +296,7 @@ def test_practice_setup_get_put() -> None:
         uow.commit()
     with uow:
         assert uow.practice.get() == PRACTICE
+        assert uow.practice.get().version == 1
 
 
 def _is_active(uow: InMemoryUnitOfWork) -> bool:
@@ -384,3 +388,21 @@ class SessionStoreMachine(RuleBasedStateMachine):
 
 
 TestSessionStore = SessionStoreMachine.TestCase
+
+
+def test_a_stale_record_commit_leaves_the_store_as_it_was() -> None:
+    """A commit refused for a stale client applies none of its writes: the store's dicts and commit count stay."""
+    store = MemoryStore()
+    InMemoryUnitOfWork(store).seed(clients=[Client(id="c1", first_name="Ada", last_name="Byron")])
+    a, b = InMemoryUnitOfWork(store), InMemoryUnitOfWork(store)
+    with a, b:
+        a.clients.put(attrs.evolve(a.clients.get("c1"), email="a@example.org"))
+        b.clients.put(attrs.evolve(b.clients.get("c1"), email="b@example.org"))
+        b.payers.put(Payer(id="p1", name="Aetna"))
+        a.commit()
+        committed = (dict(store.clients), dict(store.payers), store.commits)
+        with pytest.raises(ConcurrentUpdate) as info:
+            b.commit()
+        assert (info.value.code, info.value.field) == ("client.version", "version")
+    assert (dict(store.clients), dict(store.payers), store.commits) == committed
+    assert (store.clients["c1"].email, store.clients["c1"].version) == ("a@example.org", 2)

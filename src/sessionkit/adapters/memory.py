@@ -13,9 +13,16 @@ Transactions
     committed by someone else since the snapshot raises
     :class:`~sessionkit.errors.ConcurrentUpdate`; an appointment key taken by a
     session committed meanwhile raises :class:`~sessionkit.ports.AlreadyExists`)
-    and then applies all writes at once, or none. Other records are
-    last-writer-wins. After a commit, or a rollback, the unit continues with a
-    fresh snapshot. Leaving the ``with`` block discards uncommitted writes.
+    and then applies all writes at once, or none. Clients, payers, coverages,
+    authorizations, billing codes and the practice setup are versioned the
+    same way: ``put`` (and ``add``) refuses a record whose ``version`` is not
+    the stored one (0 for a new record) with ``ConcurrentUpdate`` (code
+    ``client.version``, ``payer.version``, ...), stores and returns it with
+    ``version + 1``, and the commit refuses a record changed or deleted in the
+    store since the snapshot. Diagnoses of the setup (a code and the
+    practice's label) are last-writer-wins. After a commit, or a rollback,
+    the unit continues with a fresh snapshot. Leaving the ``with`` block
+    discards uncommitted writes.
 
 Ordering
     ``list()`` of clients, payers, coverages and authorizations orders by id;
@@ -44,7 +51,9 @@ import builtins
 from collections.abc import Callable, Iterable
 from datetime import date
 from types import TracebackType
-from typing import TYPE_CHECKING, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
+
+import attrs
 
 from sessionkit.codes import hcpcs, icd10
 from sessionkit.domain import (
@@ -129,13 +138,22 @@ class _Table(Generic[V]):
 
 
 class _Keyed(Generic[V]):
-    """get/find/add/put/list over a table, for records keyed by a string."""
+    """get/find/add/put/list over a table, for records keyed by a string.
+
+    Versioned records (every kind but diagnoses) follow the session rule: a
+    put must carry the stored version (0 for a new record) and stores
+    ``version + 1``; ``expected`` keeps, for each key written in the unit,
+    its version in the snapshot, which the commit checks against the store.
+    """
 
     _what = "record"
+    _versioned = True
 
     def __init__(self, table: _Table[V], key: Callable[[V], str]) -> None:
         self._table = table
         self._key = key
+        self.expected: dict[str, int | None] = {}
+        """For each key written in this unit: the record's version in the snapshot (None: absent)."""
 
     def _normal(self, key: str) -> str | None:
         return key if isinstance(key, str) else None
@@ -157,15 +175,49 @@ class _Keyed(Generic[V]):
         key = self._key(record)
         if key in self._table.data:
             raise AlreadyExists(f"{self._what} already exists", f"{self._what}.exists")
-        self._table.set(key, record)
+        self.put(record)
 
     def put(self, record: V) -> None:
-        """Insert or replace."""
-        self._table.set(self._key(record), record)
+        """Insert or replace; the stored record has its version bumped.
+
+        Raises ConcurrentUpdate (``<kind>.version``) when the record's
+        version is not the stored one (0 for a new record); nothing is
+        written then.
+        """
+        key = self._key(record)
+        if not self._versioned:
+            self._table.set(key, record)
+            return
+        stored = self._table.data.get(key)
+        version = record.version  # type: ignore[attr-defined]
+        if version != (0 if stored is None else stored.version):  # type: ignore[attr-defined]
+            raise stale_record(self._what)
+        if key not in self.expected:
+            self.expected[key] = None if stored is None else stored.version  # type: ignore[attr-defined]
+        self._table.set(key, attrs.evolve(record, version=version + 1))  # type: ignore[misc]
+
+    def _remove(self, key: str) -> None:
+        stored = self.get(key)
+        if key not in self.expected:
+            self.expected[key] = stored.version  # type: ignore[attr-defined]
+        self._table.remove(key)
+
+    def check(self) -> None:
+        """Raise ConcurrentUpdate if a record written in the unit was changed in the store since the snapshot."""
+        committed = self._table.committed
+        for key, expected in self.expected.items():
+            current = committed.get(key)
+            if (None if current is None else current.version) != expected:  # type: ignore[attr-defined]
+                raise stale_record(self._what, "by another unit of work")
 
     def list(self) -> builtins.list[V]:
         """Every record, ordered by key."""
         return [self._table.data[k] for k in sorted(self._table.data)]
+
+
+def stale_record(what: str, since: str = "since it was read") -> ConcurrentUpdate:
+    """The ConcurrentUpdate of a record of kind ``what`` (code ``<kind>.version``, field ``version``)."""
+    return ConcurrentUpdate(f"the {what.replace('_', ' ')} was changed {since}", f"{what}.version", "version")
 
 
 class InMemoryClientRepository(_Keyed[Client]):
@@ -187,8 +239,7 @@ class InMemoryCoverageRepository(_Keyed[Coverage]):
 
     def delete(self, coverage_id: str) -> None:
         """Remove a coverage; raises NotFound when there is none."""
-        self.get(coverage_id)
-        self._table.remove(coverage_id)
+        self._remove(coverage_id)
 
     def for_client(self, client_id: str) -> builtins.list[Coverage]:
         """The client's coverages in precedence order (:func:`sessionkit.facts.coverage_order`)."""
@@ -222,6 +273,7 @@ class InMemoryDiagnosisCodeRepository(_Keyed[DiagnosisCode]):
     """The diagnosis setup keyed by canonical code. See :class:`sessionkit.ports.DiagnosisCodeRepository`."""
 
     _what = "diagnosis"
+    _versioned = False  # a code with the practice's label: last writer wins
 
     def _normal(self, key: str) -> str | None:
         return _diagnosis_key(key)
@@ -249,6 +301,8 @@ class InMemoryPracticeRepository:
     def __init__(self, committed: PracticeSetup | None) -> None:
         self.value = committed
         self.written = False
+        self.expected: int | None = None
+        """The setup's version in the snapshot when the unit first put it (None: absent)."""
 
     def get(self) -> PracticeSetup:
         """The practice setup; raises NotFound (``practice.not_found``) before one is put."""
@@ -261,9 +315,23 @@ class InMemoryPracticeRepository:
         return self.value
 
     def put(self, practice: PracticeSetup) -> None:
-        """Set the practice setup."""
-        self.value = practice
+        """Set the practice setup; the stored setup has its version bumped.
+
+        Raises ConcurrentUpdate (``practice.version``) when its version is
+        not the stored one (0 before any setup).
+        """
+        stored = self.value
+        if practice.version != (0 if stored is None else stored.version):
+            raise stale_record("practice")
+        if not self.written:
+            self.expected = None if stored is None else stored.version
+        self.value = attrs.evolve(practice, version=practice.version + 1)
         self.written = True
+
+    def check(self, committed: PracticeSetup | None) -> None:
+        """Raise ConcurrentUpdate if the unit put the setup and the store's changed since the snapshot."""
+        if self.written and (None if committed is None else committed.version) != self.expected:
+            raise stale_record("practice", "by another unit of work")
 
 
 def _session_order(s: ClientSession) -> tuple[date, str]:
@@ -413,6 +481,16 @@ class _Transaction:
     def check(self) -> None:
         """Raise if a write conflicts with what was committed since the snapshot."""
         store = self.store
+        keyed: tuple[_Keyed[Any], ...] = (
+            self.clients,
+            self.payers,
+            self.coverages,
+            self.billing_codes,
+            self.authorizations,
+        )
+        for repo in keyed:
+            repo.check()
+        self.practice.check(store.practice)
         for session_id, expected in self.sessions.expected.items():
             current = store.sessions.get(session_id)
             if (None if current is None else current.version) != expected:

@@ -18,12 +18,21 @@ The file
     ``PRAGMA application_id``, ``PRAGMA user_version`` and a
     ``sessionkit_meta`` table (schema 3: one session per date of service;
     schema 2 keyed sessions by save sequence), upgraded when opened by an
-    ordered list of :data:`MIGRATIONS`. Opening a file written by a newer
-    sessionkit raises :class:`~sessionkit.errors.DatabaseError`
-    (``database.too_new``); a file that is not a sessionkit database raises
-    ``database.foreign`` (another SQLite database) or ``database.not_sqlite``
-    and is left byte-for-byte untouched: it is inspected read-only before
-    anything is written. A missing or empty file is initialised.
+    ordered list of :data:`MIGRATIONS`. An existing file is inspected
+    read-only (no side file is created) before anything is written, and
+    refused with :class:`~sessionkit.errors.DatabaseError`, left
+    byte-for-byte untouched, when it is not SQLite (``database.not_sqlite``),
+    not sessionkit's or holding a table, index, view or trigger that no
+    migration creates (``database.foreign``), written by a newer sessionkit
+    (``database.too_new``), damaged (``database.damaged``: ``PRAGMA
+    quick_check``, or ``integrity_check`` with ``check="full"``, fails, or
+    the schema version is missing, not a whole number or recorded twice
+    differently), or read-only, itself or its folder (``database.read_only``,
+    before SQLite could create its ``-wal`` and ``-shm`` files). A missing
+    file is created with mode 0600 (owner only; SQLite gives the ``-wal``
+    and ``-shm`` files the same mode); a missing or empty file is
+    initialised. Clients, payers, coverages, authorizations, billing codes
+    and the practice setup keep their ``version`` in their JSON document.
 
 Transactions
     Entering a :class:`SqliteUnitOfWork` starts a read transaction: the
@@ -32,7 +41,8 @@ Transactions
     unit until :meth:`SqliteUnitOfWork.commit`. The commit is one
     ``BEGIN IMMEDIATE`` transaction: every written session's version is
     checked against the file (``DELETE ... WHERE id = ? AND version = ?``
-    and a row count), a new id or an appointment key taken meanwhile fails
+    and a row count; the other versioned records are read back and compared
+    in the same transaction), a new id or an appointment key taken meanwhile fails
     on its unique index as the sessions are inserted with ``executemany``
     (a taken id is reported first), and every write is applied all or
     nothing. So no other process is blocked while a unit is open, and
@@ -60,6 +70,7 @@ import builtins
 import hashlib
 import json
 import os
+import re
 import sqlite3
 import threading
 import urllib.parse
@@ -67,9 +78,12 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import date
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Final, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Final, Generic, Literal, TypeVar
+
+import attrs
 
 from sessionkit import serialization
+from sessionkit.adapters.memory import stale_record
 from sessionkit.codes import hcpcs, icd10
 from sessionkit.domain import (
     Authorization,
@@ -83,7 +97,7 @@ from sessionkit.domain import (
     PracticeSetup,
 )
 from sessionkit.domain.session import refuse_locked_change, with_version
-from sessionkit.errors import ConcurrentUpdate, DatabaseError, NotFound
+from sessionkit.errors import ConcurrentUpdate, DatabaseError, InvalidValue, NotFound
 from sessionkit.facts import active_coverages, coverage_order
 from sessionkit.ports import AlreadyExists, TransactionError
 from sessionkit.routing import Destination, route
@@ -210,7 +224,7 @@ MIGRATIONS: Final[tuple[tuple[Migration, ...], ...]] = (
     # 3: one session per date of service (sessions with additional dates are split).
     (_split_additional_dates,),
 )
-"""The schema, one tuple of statements per version: ``MIGRATIONS[n]`` upgrades version ``n`` to ``n + 1``.
+"""The schema, one tuple of steps per version: ``MIGRATIONS[n]`` upgrades version ``n`` to ``n + 1``.
 
 Files written by every earlier version exist, so a migration is never
 changed once released; a new version appends one.
@@ -223,19 +237,60 @@ SCHEMA_VERSION: Final = len(MIGRATIONS)
 # -- opening a file ---------------------------------------------------------------------
 
 
+def _has_log(path: Path) -> bool:
+    return path.with_name(path.name + "-wal").exists()
+
+
 def _read_only_uri(path: Path) -> str:
     uri = "file:" + urllib.parse.quote(str(path.resolve())) + "?mode=ro"
-    if not path.with_name(path.name + "-wal").exists():
+    if not _has_log(path):
         # No write-ahead log: the file alone is the database. Reading it as
         # immutable creates no -wal/-shm files beside someone else's file.
         uri += "&immutable=1"
     return uri
 
 
-def _inspect(path: Path) -> int:
-    """The schema version of an existing file (0: empty, to initialise); raise if not ours.
+_CREATED = re.compile(
+    r'CREATE\s+(?:UNIQUE\s+)?(TABLE|INDEX|VIEW|TRIGGER)\s+(?:IF\s+NOT\s+EXISTS\s+)?"?(\w+)', re.I
+)
+_RENAMED = re.compile(r'ALTER\s+TABLE\s+"?\w+"?\s+RENAME\s+TO\s+"?(\w+)', re.I)
 
-    Reads only: the header bytes, then a read-only connection.
+
+def _own_objects() -> frozenset[tuple[str, str]]:
+    """Every (type, name) of a schema object some step of :data:`MIGRATIONS` creates."""
+    found: set[tuple[str, str]] = set()
+    for migration in MIGRATIONS:
+        for step in migration:
+            if isinstance(step, str):  # a Python step changes rows, never the schema
+                found.update((kind.lower(), name) for kind, name in _CREATED.findall(step))
+                found.update(("table", name) for name in _RENAMED.findall(step))
+    return frozenset(found)
+
+
+_OWN_OBJECTS: Final = _own_objects()
+
+Check = Literal["quick", "full"]
+"""How :class:`SqliteDatabase` checks a file before writing: ``PRAGMA quick_check`` or ``integrity_check``."""
+
+_CHECK_PRAGMA: Final[dict[str, str]] = {"quick": "quick_check", "full": "integrity_check"}
+
+
+def _foreign(what: str = "an SQLite database that sessionkit did not create") -> DatabaseError:
+    return DatabaseError(f"the file is {what}", "database.foreign")
+
+
+def _damaged(why: str = "the file is damaged or not a database") -> DatabaseError:
+    return DatabaseError(f"{why}; restore it from a backup", "database.damaged")
+
+
+def _inspect(path: Path, check: Check) -> int:
+    """The schema version of an existing file (0: missing or empty, to initialise); raise if not usable.
+
+    Reads only (the header bytes, then a read-only connection that creates
+    no side file): whether the file is SQLite, sessionkit's (application id,
+    and no table, index, view or trigger that :data:`MIGRATIONS` does not
+    create), of a known schema version stored as a whole number in both
+    places, and undamaged (``PRAGMA quick_check`` or ``integrity_check``).
     """
     try:
         with path.open("rb") as f:
@@ -248,31 +303,62 @@ def _inspect(path: Path) -> int:
         return 0
     if len(header) < len(_HEADER) or not header.startswith(_HEADER):
         raise DatabaseError("the file is not an SQLite database", "database.not_sqlite")
+    logged = _has_log(path)
+    try:
+        return _inspect_once(path, check)
+    except DatabaseError as exc:
+        if exc.code != "database.damaged" or logged or not _has_log(path):
+            raise
+    # Read as immutable, the file looked damaged, but a writer has started
+    # since (its -wal file appeared) and may have changed pages under the
+    # check: read it again through that log, which gives a consistent view.
+    return _inspect_once(path, check)
+
+
+def _inspect_once(path: Path, check: Check) -> int:
     try:
         conn = sqlite3.connect(_read_only_uri(path), uri=True, isolation_level=None, timeout=5.0)
     except sqlite3.Error:
         raise DatabaseError("the database file cannot be opened", "database.unreadable") from None
     try:
-        app_id = conn.execute("PRAGMA application_id").fetchone()[0]
-        user_version = conn.execute("PRAGMA user_version").fetchone()[0]
-        tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-        meta_version = None
-        if app_id == APPLICATION_ID and "sessionkit_meta" in tables:
-            row = conn.execute("SELECT value FROM sessionkit_meta WHERE key = 'schema_version'").fetchone()
-            meta_version = None if row is None else row[0]
+        return _inspect_connection(conn, check)
     except sqlite3.DatabaseError:
-        raise DatabaseError("the file is damaged or not a database", "database.damaged") from None
+        raise _damaged() from None
     finally:
         conn.close()
-    if app_id == 0 and user_version == 0 and not tables:
+
+
+def _inspect_connection(conn: sqlite3.Connection, check: Check) -> int:
+    app_id = conn.execute("PRAGMA application_id").fetchone()[0]
+    user_version = conn.execute("PRAGMA user_version").fetchone()[0]
+    objects = {(kind, name) for kind, name in conn.execute("SELECT type, name FROM sqlite_master")}
+    if app_id == 0 and user_version == 0 and not objects:
         return 0
     if app_id != APPLICATION_ID:
-        raise DatabaseError(
-            "the file is an SQLite database that sessionkit did not create", "database.foreign"
+        raise _foreign()
+    if any(obj not in _OWN_OBJECTS and not obj[1].startswith("sqlite_") for obj in objects):
+        raise _foreign(
+            "a sessionkit database holding tables, views, indexes or triggers sessionkit did not create"
         )
-    version = max(int(user_version), meta_version if isinstance(meta_version, int) else 0)
-    _check_version(version)
-    return version
+    if not objects and user_version == 0:
+        return 0
+    row = None
+    if ("table", "sessionkit_meta") in objects:
+        row = conn.execute(
+            "SELECT value, typeof(value) FROM sessionkit_meta WHERE key = 'schema_version'"
+        ).fetchone()
+    if row is None:
+        raise _damaged("the database has no schema version")
+    meta_version, kind = row
+    if kind != "integer":
+        raise _damaged("the schema version stored in the database is not a whole number")
+    _check_version(max(int(user_version), meta_version))
+    if meta_version != user_version:
+        raise _damaged("the database's two records of its schema version differ")
+    result = conn.execute(f"PRAGMA {_CHECK_PRAGMA[check]}(1)").fetchone()
+    if result is None or result[0] != "ok":
+        raise _damaged("the database file is damaged (its integrity check failed)")
+    return int(user_version)
 
 
 def _check_version(version: int) -> None:
@@ -282,6 +368,40 @@ def _check_version(version: int) -> None:
             f"{SCHEMA_VERSION}); upgrade sessionkit to open it",
             "database.too_new",
         )
+
+
+def _writable(path: Path) -> bool:
+    """Whether ``path`` may be written: by the process, and by someone (a file or folder marked read-only is not)."""
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return True  # missing: creating it reports the problem
+    return os.access(path, os.W_OK) and bool(mode & 0o222)
+
+
+def _check_writable(path: Path) -> None:
+    """Refuse a read-only file, or a file in a read-only folder, before SQLite creates its -wal and -shm beside it."""
+    if str(path) == ":memory:":
+        return
+    if not (_writable(path) and _writable(path.absolute().parent)):
+        raise DatabaseError(
+            "the database file or its folder is read-only; sessionkit writes the file and keeps its "
+            "-wal and -shm files beside it, so both must be writable",
+            "database.read_only",
+        )
+
+
+def _create(path: Path) -> None:
+    """Create a missing database file readable and writable by its owner only (0600), before SQLite opens it."""
+    if str(path) == ":memory:":
+        return
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return  # created meanwhile (another process): its mode is its creator's
+    except OSError:
+        raise DatabaseError("the database file cannot be created", "database.unreadable") from None
+    os.close(fd)
 
 
 def _connect(path: Path, timeout: float) -> sqlite3.Connection:
@@ -330,24 +450,37 @@ def _migrate(conn: sqlite3.Connection) -> None:
 class SqliteDatabase:
     """One sessionkit database file; :meth:`unit_of_work` makes the units of work over it.
 
-    :param path: the file; created and initialised when missing or empty.
+    :param path: the file; created (mode 0600: owner only) and initialised
+        when missing, initialised when empty.
     :param timeout: seconds to wait for another process's write (busy timeout).
+    :param check: how the file is checked when opened, before anything is
+        written: ``"quick"`` (``PRAGMA quick_check``, the default: every page
+        and b-tree is well formed) or ``"full"`` (``PRAGMA integrity_check``:
+        also that every index matches its table, about 7 times slower).
     :raises DatabaseError: ``database.not_sqlite``, ``database.foreign``,
-        ``database.too_new``, ``database.damaged`` or ``database.unreadable``;
-        the file is then left untouched.
+        ``database.too_new``, ``database.damaged`` (including a failed
+        integrity check or a schema version that is not a whole number),
+        ``database.read_only`` (the file or its folder cannot be written) or
+        ``database.unreadable``; the file is then left untouched, and no
+        ``-wal``, ``-shm`` or ``-journal`` file is created beside it.
 
     Use it as a context manager, or call :meth:`close`. Each unit of work
     uses a connection of its own while it is active (idle connections are
     kept for reuse), so several units may be open at once.
     """
 
-    def __init__(self, path: str | os.PathLike[str], *, timeout: float = 5.0) -> None:
+    def __init__(self, path: str | os.PathLike[str], *, timeout: float = 5.0, check: Check = "quick") -> None:
+        if check not in _CHECK_PRAGMA:
+            raise InvalidValue("check must be 'quick' or 'full'", "database.check", "check")
         self.path = Path(path)
         self.timeout = timeout
         self._lock = threading.Lock()
         self._idle: list[sqlite3.Connection] = []
         self._closed = False
-        _inspect(self.path)
+        _inspect(self.path, check)
+        _check_writable(self.path)
+        if not self.path.exists():
+            _create(self.path)
         conn = _connect(self.path, timeout)
         try:
             _migrate(conn)
@@ -414,9 +547,11 @@ class SqliteDatabase:
         return f"SqliteDatabase({str(self.path)!r})"
 
 
-def open_database(path: str | os.PathLike[str], *, timeout: float = 5.0) -> SqliteDatabase:
-    """Open (creating or upgrading when needed) the sessionkit database at ``path``."""
-    return SqliteDatabase(path, timeout=timeout)
+def open_database(
+    path: str | os.PathLike[str], *, timeout: float = 5.0, check: Check = "quick"
+) -> SqliteDatabase:
+    """Open (creating or upgrading when needed) the sessionkit database at ``path``; see :class:`SqliteDatabase`."""
+    return SqliteDatabase(path, timeout=timeout, check=check)
 
 
 # -- repositories ---------------------------------------------------------------------
@@ -430,10 +565,28 @@ def _chunks(items: Sequence[str]) -> Iterator[Sequence[str]]:
 _DECODED_MAX = 10_000
 
 
+def _doc_version(doc: str) -> int | None:
+    """The ``version`` of a stored record's document (0 when it has none: written before records had one)."""
+    try:
+        data = json.loads(doc)
+    except ValueError:
+        return None  # never equal to an expected version: the commit refuses
+    version = data.get("version", 0) if isinstance(data, dict) else None
+    return version if type(version) is int else None
+
+
 class _Keyed(Generic[V]):
-    """get/find/add/put/list over one table: the snapshot in SQLite plus this unit's writes."""
+    """get/find/add/put/list over one table: the snapshot in SQLite plus this unit's writes.
+
+    Versioned records (every kind but diagnoses) follow the session rule: a
+    put must carry the stored version (0 for a new record) and stores
+    ``version + 1``; ``expected`` keeps, for each key written in the unit,
+    its version in the snapshot, which the commit checks against the file
+    (the version lives in the JSON document).
+    """
 
     _what = "record"
+    _versioned = True
     _type: type[V]
     _table = ""
     _key_column = "id"
@@ -446,6 +599,8 @@ class _Keyed(Generic[V]):
         """Documents read in this unit, decoded once (the objects are immutable)."""
         self._queries: dict[tuple[str, tuple[Any, ...]], builtins.list[V]] = {}
         """Answers of queries read in this unit, until it writes to this repository."""
+        self.expected: dict[str, int | None] = {}
+        """For each key written in this unit: the record's version in the snapshot (None: absent)."""
 
     def _key(self, record: V) -> str:
         return str(record.id)  # type: ignore[attr-defined]
@@ -502,8 +657,29 @@ class _Keyed(Generic[V]):
         self.put(record)
 
     def put(self, record: V) -> None:
-        """Insert or replace."""
-        self.writes[self._key(record)] = record
+        """Insert or replace; the stored record has its version bumped.
+
+        Raises ConcurrentUpdate (``<kind>.version``) when the record's
+        version is not the stored one (0 for a new record); nothing is
+        written then.
+        """
+        key = self._key(record)
+        if self._versioned:
+            stored = self.find(key)
+            version = record.version  # type: ignore[attr-defined]
+            if version != (0 if stored is None else stored.version):  # type: ignore[attr-defined]
+                raise stale_record(self._what)
+            if key not in self.expected:
+                self.expected[key] = None if stored is None else stored.version  # type: ignore[attr-defined]
+            record = attrs.evolve(record, version=version + 1)  # type: ignore[misc]
+        self.writes[key] = record
+        self._queries.clear()
+
+    def _remove(self, key: str) -> None:
+        stored = self.get(key)
+        if self._versioned and key not in self.expected:
+            self.expected[key] = stored.version  # type: ignore[attr-defined]
+        self.writes[key] = None
         self._queries.clear()
 
     def _where(self, where: str, params: Sequence[Any], keep: Callable[[V], bool]) -> builtins.list[V]:
@@ -528,8 +704,24 @@ class _Keyed(Generic[V]):
         found.sort(key=self._key)
         return found
 
+    def _check_versions(self) -> None:
+        """Raise ConcurrentUpdate if a record written in the unit was changed in the file since the snapshot."""
+        expected = self.expected
+        if not expected:
+            return
+        current: dict[str, int | None] = dict.fromkeys(expected)
+        keys = builtins.list(expected)
+        for chunk in _chunks(keys):
+            marks = ",".join("?" * len(chunk))
+            sql = f"SELECT {self._key_column}, doc FROM {self._table} WHERE {self._key_column} IN ({marks})"  # noqa: S608
+            for key, doc in self._conn.execute(sql, chunk):
+                current[key] = _doc_version(doc)
+        if current != expected:
+            raise stale_record(self._what, "by another unit of work")
+
     def flush(self) -> None:
-        """Write this unit's changes into the current (write) transaction."""
+        """Check versions, then write this unit's changes into the current (write) transaction."""
+        self._check_versions()
         deleted = [(k,) for k, v in self.writes.items() if v is None]
         if deleted:
             self._conn.executemany(
@@ -571,9 +763,7 @@ class SqliteCoverageRepository(_Keyed[Coverage]):
 
     def delete(self, coverage_id: str) -> None:
         """Remove a coverage; raises NotFound when there is none."""
-        self.get(coverage_id)
-        self.writes[coverage_id] = None
-        self._queries.clear()
+        self._remove(coverage_id)
 
     def for_client(self, client_id: str) -> builtins.list[Coverage]:
         """The client's coverages in precedence order (:func:`sessionkit.facts.coverage_order`)."""
@@ -616,6 +806,7 @@ class SqliteDiagnosisCodeRepository(_Keyed[DiagnosisCode]):
     _type = DiagnosisCode
     _table = "diagnoses"
     _key_column = "code"
+    _versioned = False  # a code with the practice's label: last writer wins
 
     def _key(self, record: DiagnosisCode) -> str:
         return record.code
@@ -668,6 +859,8 @@ class SqlitePracticeRepository:
         self._conn = conn
         self.written: PracticeSetup | None = None
         self._decoded: tuple[str, PracticeSetup] | None = None
+        self.expected: int | None = None
+        """The setup's version in the snapshot when the unit first put it (None: absent)."""
 
     def get(self) -> PracticeSetup:
         """The practice setup; raises NotFound (``practice.not_found``) before one is put."""
@@ -690,12 +883,24 @@ class SqlitePracticeRepository:
         return practice
 
     def put(self, practice: PracticeSetup) -> None:
-        """Set the practice setup."""
-        self.written = practice
+        """Set the practice setup; the stored setup has its version bumped.
+
+        Raises ConcurrentUpdate (``practice.version``) when its version is
+        not the stored one (0 before any setup).
+        """
+        stored = self.find()
+        if practice.version != (0 if stored is None else stored.version):
+            raise stale_record("practice")
+        if self.written is None:
+            self.expected = None if stored is None else stored.version
+        self.written = attrs.evolve(practice, version=practice.version + 1)
 
     def flush(self) -> None:
-        """Write the setup into the current (write) transaction."""
+        """Check the version, then write the setup into the current (write) transaction."""
         if self.written is not None:
+            row = self._conn.execute("SELECT doc FROM practice WHERE id = 1").fetchone()
+            if (None if row is None else _doc_version(row[0])) != self.expected:
+                raise stale_record("practice", "by another unit of work")
             self._conn.execute(
                 "INSERT OR REPLACE INTO practice (id, doc) VALUES (1, ?)",
                 (serialization.dumps(self.written),),

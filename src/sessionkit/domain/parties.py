@@ -20,6 +20,7 @@ from sessionkit.domain.values import (
     Sex,
     _copay,
     _place_of_service,
+    _version,
 )
 from sessionkit.errors import InvalidType, InvalidValue
 from sessionkit.money import Money
@@ -91,6 +92,12 @@ def _address(_inst: object, attribute: attrs.Attribute[Address | None], value: A
 class Client:
     """A client (patient) of the practice.
 
+    ``version`` is the repository's optimistic-concurrency counter, as for
+    sessions (and on :class:`Payer`, :class:`Coverage`, :class:`Authorization`
+    and :class:`PracticeSetup`): 0 for a record never stored; each put stores
+    ``version + 1``, and a put carrying another version than the stored one
+    raises :class:`~sessionkit.errors.ConcurrentUpdate`.
+
     >>> Client(id="c1", first_name="Ada", last_name="Byron").full_name
     'Ada Byron'
     """
@@ -103,6 +110,7 @@ class Client:
     address: Address | None = attrs.field(default=None, validator=_address)
     email: str = attrs.field(default="", validator=_note)
     client_file_note: str = attrs.field(default="", validator=_note)
+    version: int = attrs.field(default=0, eq=False, validator=_version)
 
     @property
     def full_name(self) -> str:
@@ -140,6 +148,7 @@ class Payer:
     requires_authorization: bool = attrs.field(default=False, validator=_checks.is_bool)
     requires_referring_provider: bool = attrs.field(default=False, validator=_checks.is_bool)
     address: Address | None = attrs.field(default=None, validator=_address)
+    version: int = attrs.field(default=0, eq=False, validator=_version)
 
 
 def _coinsurance(value: Decimal | str | None) -> Decimal | None:
@@ -208,6 +217,7 @@ class Coverage:
     coinsurance: Decimal | None = attrs.field(default=None, converter=_coinsurance)
     relationship: Relationship = attrs.field(default=Relationship.SELF, converter=_relationship)
     subscriber: Subscriber | None = attrs.field(default=None)
+    version: int = attrs.field(default=0, eq=False, validator=_version)
 
     @effective.validator
     def _check_effective(self, attribute: attrs.Attribute[date], value: date) -> None:
@@ -277,6 +287,7 @@ class Authorization:
     start: date = attrs.field()
     end: date = attrs.field()
     sessions_authorized: int = attrs.field()
+    version: int = attrs.field(default=0, eq=False, validator=_version)
 
     @start.validator
     def _check_start(self, attribute: attrs.Attribute[date], value: date) -> None:
@@ -342,6 +353,7 @@ class PracticeSetup:
     """IANA zone of the practice: dates of service are local dates in this zone."""
     default_place_of_service: PlaceOfService = attrs.field(default=OFFICE, converter=_place_of_service)
     default_billing_code: str | None = attrs.field(default=None, converter=_default_code)
+    version: int = attrs.field(default=0, eq=False, validator=_version)
 
     @property
     def zone(self) -> ZoneInfo:

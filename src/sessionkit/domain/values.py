@@ -315,6 +315,15 @@ def _minutes(_inst: object, attribute: attrs.Attribute[int | None], value: int |
         _checks.whole(value, attribute.name, low=0, high=1440)
 
 
+_MAX_VERSION = 2**62
+
+
+def _version(_inst: object, attribute: attrs.Attribute[int], value: int) -> None:
+    """attrs validator of a stored record's version: a whole number from 0 (never stored)."""
+    if type(value) is not int or not 0 <= value <= _MAX_VERSION:
+        _checks.whole(value, attribute.name, low=0, high=_MAX_VERSION)
+
+
 def _add_on_default(self: BillingCode) -> bool:
     return behavioral.is_add_on(self.code)
 
@@ -324,6 +333,8 @@ class BillingCode:
     """A billing code of the practice's setup: the code and its defaults.
 
     ``add_on`` defaults to what the behavioural-health catalogue says of the code.
+    ``version`` is the repository's optimistic-concurrency counter (0: never
+    stored; each put stores ``version + 1``), as for sessions.
 
     >>> BillingCode(code="90834", default_minutes=45, default_charge="140").add_on
     False
@@ -337,6 +348,7 @@ class BillingCode:
         default=attrs.Factory(_add_on_default, takes_self=True),
         validator=_checks.is_bool,
     )
+    version: int = attrs.field(default=0, eq=False, validator=_version)
 
 
 def _qualifier(value: ProviderQualifier | str) -> ProviderQualifier:

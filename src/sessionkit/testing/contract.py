@@ -121,6 +121,68 @@ def _coverage(cid: str, client_id: str = "c1", **kw: Any) -> Coverage:
     return Coverage(id=cid, client_id=client_id, **fields)
 
 
+_AGGREGATES: dict[str, tuple[Any, Callable[[Any], Any]]] = {
+    "clients": (
+        Client(id="c1", first_name="A", last_name="B"),
+        lambda r: attrs.evolve(r, client_file_note="changed"),
+    ),
+    "payers": (Payer(id="p1", name="Aetna"), lambda r: attrs.evolve(r, insurance_note="changed")),
+    "coverages": (_coverage("k1"), lambda r: attrs.evolve(r, group_number="changed")),
+    "authorizations": (
+        Authorization(
+            id="a1", client_id="c1", payer_id="p1", number="A1", start=DAY, end=DAY, sessions_authorized=4
+        ),
+        lambda r: attrs.evolve(r, sessions_authorized=8),
+    ),
+    "billing_codes": (
+        BillingCode(code="90834", default_charge="140"),
+        lambda r: attrs.evolve(r, description="changed"),
+    ),
+    "practice": (PRACTICE, lambda r: attrs.evolve(r, name="Changed Practice")),
+}
+"""Every versioned aggregate: a record and a change to it, by the unit-of-work attribute of its repository."""
+
+_KIND_CODE = {
+    "clients": "client",
+    "payers": "payer",
+    "coverages": "coverage",
+    "authorizations": "authorization",
+    "billing_codes": "billing_code",
+    "practice": "practice",
+}
+
+
+def _key_of(kind: str, record: Any) -> str:
+    return str(record.code if kind == "billing_codes" else record.id)
+
+
+def _put(uow: UnitOfWork, kind: str, record: Any) -> Any:
+    """Put ``record`` in its repository; return what is stored now."""
+    getattr(uow, kind).put(record)
+    if kind == "practice":
+        return uow.practice.get()
+    return getattr(uow, kind).get(_key_of(kind, record))
+
+
+def _get(uow: UnitOfWork, kind: str) -> Any:
+    """The one record of the aggregate's example (key c1, p1, k1, a1, 90834; or the practice)."""
+    if kind == "practice":
+        return uow.practice.get()
+    return getattr(uow, kind).get(_key_of(kind, _AGGREGATES[kind][0]))
+
+
+def _all(uow: UnitOfWork, kind: str) -> list[Any]:
+    if kind == "practice":
+        found = uow.practice.find()
+        return [] if found is None else [found]
+    return list(getattr(uow, kind).list())
+
+
+def _same(a: Any, b: Any) -> bool:
+    """Equal and of the same version (a record's version takes no part in ``==``)."""
+    return bool(a == b) and getattr(a, "version", None) == getattr(b, "version", None)
+
+
 def _fresh(s: ClientSession) -> ClientSession:
     """The session as never stored (version 0)."""
     return attrs.evolve(s, version=0)
@@ -397,6 +459,15 @@ class UnitOfWorkContract:
                     for coverage in coverages:
                         assert uow.coverages.get(coverage.id) == coverage
                     assert uow.practice.find() == practice
+                    for repo in (
+                        uow.clients,
+                        uow.payers,
+                        uow.coverages,
+                        uow.authorizations,
+                        uow.billing_codes,
+                    ):
+                        assert {r.version for r in repo.list()} <= {1}
+                    assert practice is None or uow.practice.get().version == 1
                 if store.can_reopen:
                     store.reopen()
 
@@ -425,14 +496,17 @@ class UnitOfWorkContract:
             assert len(uow.clients.list()) == 1
 
     def test_put_replaces(self) -> None:
-        """put() replaces the record with the same key, in the unit and once committed."""
+        """put() of the stored version replaces the record with the same key, in the unit and once committed."""
         with self._seeded(clients=[Client(id="c1", first_name="A", last_name="B")]) as store:
             with store.uow() as uow:
-                uow.clients.put(Client(id="c1", first_name="Z", last_name="B"))
-                assert uow.clients.get("c1").first_name == "Z"
+                stored = uow.clients.get("c1")
+                assert stored.version == 1
+                uow.clients.put(attrs.evolve(stored, first_name="Z"))
+                put = uow.clients.get("c1")
+                assert (put.first_name, put.version) == ("Z", 2)
                 uow.commit()
             with store.uow() as uow:
-                assert [c.first_name for c in uow.clients.list()] == ["Z"]
+                assert [(c.first_name, c.version) for c in uow.clients.list()] == [("Z", 2)]
 
     def test_codes_are_found_by_any_spelling(self) -> None:
         """Billing and diagnosis setups are found by any spelling; malformed codes are simply not found."""
@@ -506,13 +580,168 @@ class UnitOfWorkContract:
     def test_the_practice_setup(self, practice: PracticeSetup, other: PracticeSetup) -> None:
         """The practice setup is one record: put replaces it, and it reads back equal."""
         with self.open_store() as store:
-            for value in (practice, other):
+            for number, value in enumerate((practice, other), 1):
                 with store.uow() as uow:
-                    uow.practice.put(value)
-                    assert uow.practice.get() == value
+                    current = uow.practice.find()
+                    uow.practice.put(attrs.evolve(value, version=number - 1))
+                    stored = uow.practice.get()
+                    assert _same(stored, attrs.evolve(value, version=number))
+                    assert current is None or current.version == number - 1
+                    assert _same(uow.practice.get(), stored)
                     uow.commit()
                 with store.uow() as uow:
-                    assert uow.practice.get() == value
+                    assert _same(uow.practice.get(), stored)
+
+    # -- versions of every stored aggregate -------------------------------------------------
+
+    @pytest.mark.parametrize("kind", _AGGREGATES)
+    def test_put_bumps_the_version_of_every_aggregate(self, kind: str) -> None:
+        """put() stores and returns the record with version + 1; add() too; the stored version reads back."""
+        first_record, change = _AGGREGATES[kind]
+        with self.open_store() as store:
+            with store.uow() as uow:
+                first = _put(uow, kind, first_record)
+                assert _same(first, attrs.evolve(first_record, version=1))
+                second = _put(uow, kind, change(first))
+                assert _same(second, attrs.evolve(change(first_record), version=2))
+                assert _same(_get(uow, kind), second)
+                uow.commit()
+            with store.uow() as uow:
+                assert _same(_get(uow, kind), second)
+                third = _put(uow, kind, second)
+                assert third.version == 3
+                uow.commit()
+            with store.uow() as uow:
+                assert _get(uow, kind).version == 3
+                if kind not in ("billing_codes", "practice"):  # the ports with add()
+                    other = attrs.evolve(first_record, id="other")
+                    getattr(uow, kind).add(other)
+                    assert _same(getattr(uow, kind).get("other"), attrs.evolve(other, version=1))
+
+    @pytest.mark.parametrize("kind", _AGGREGATES)
+    def test_a_wrong_version_of_every_aggregate_is_refused(self, kind: str) -> None:
+        """A put whose version is not the stored one (0 for a new record) raises ``<kind>.version``; nothing is written."""
+        record, change = _AGGREGATES[kind]
+        what = _KIND_CODE[kind]
+        with self._seeded_one(kind, record) as store:
+            with store.uow() as uow:
+                stored = _get(uow, kind)
+                bad = [change(attrs.evolve(stored, version=v)) for v in (0, 2, 7)]
+                if kind != "practice":  # a new key must come with version 0
+                    bad.append(
+                        attrs.evolve(record, id="new", version=1)
+                        if kind != "billing_codes"
+                        else attrs.evolve(record, code="90837", version=1)
+                    )
+                for copy in bad:
+                    with pytest.raises(ConcurrentUpdate) as info:
+                        _put(uow, kind, copy)
+                    assert (info.value.code, info.value.field) == (f"{what}.version", "version")
+                assert _same(_get(uow, kind), stored)
+                uow.commit()
+            with store.uow() as uow:
+                assert _same(_get(uow, kind), stored)
+                assert len(_all(uow, kind)) == 1
+
+    @pytest.mark.parametrize("kind", _AGGREGATES)
+    def test_a_stale_copy_of_every_aggregate_is_refused(self, kind: str) -> None:
+        """A record read, then changed and committed by another unit, cannot be put from the stale copy."""
+        record, change = _AGGREGATES[kind]
+        with self._seeded_one(kind, record) as store:
+            with store.uow() as uow:
+                stale = _get(uow, kind)
+            with store.uow() as uow:
+                winner = _put(uow, kind, change(stale))
+                assert winner.version == 2
+                uow.commit()
+            with store.uow() as uow:
+                with pytest.raises(ConcurrentUpdate) as info:
+                    _put(uow, kind, stale)
+                assert info.value.code == f"{_KIND_CODE[kind]}.version"
+                uow.commit()
+            with store.uow() as uow:
+                assert _same(_get(uow, kind), winner)
+
+    @pytest.mark.parametrize("kind", _AGGREGATES)
+    def test_concurrent_units_on_every_aggregate_one_wins(self, kind: str) -> None:
+        """Two open units put the same record: the first commit wins, the second raises and applies none of its writes."""
+        record, change = _AGGREGATES[kind]
+        with self._seeded_one(kind, record) as store:
+            a, b = store.uow(), store.uow()
+            with a, b:
+                won = _put(a, kind, change(_get(a, kind)))
+                _put(b, kind, _get(b, kind))  # the same version as a's: accepted in b's own snapshot
+                b.sessions.save(_session("s9"))
+                a.commit()
+                with pytest.raises(ConcurrentUpdate) as info:
+                    b.commit()
+                assert info.value.code == f"{_KIND_CODE[kind]}.version"
+                assert _same(_get(b, kind), won)  # b continues with a fresh snapshot
+            with store.uow() as uow:
+                assert _same(_get(uow, kind), won)
+                assert uow.sessions.find("s9") is None
+
+    @pytest.mark.parametrize("kind", _AGGREGATES)
+    def test_concurrent_creates_of_every_aggregate_conflict(self, kind: str) -> None:
+        """Two units creating a record with the same key: the second commit raises ConcurrentUpdate."""
+        record, change = _AGGREGATES[kind]
+        with self.open_store() as store:
+            a, b = store.uow(), store.uow()
+            with a, b:
+                _put(a, kind, record)
+                _put(b, kind, change(record))
+                a.commit()
+                with pytest.raises(ConcurrentUpdate):
+                    b.commit()
+            with store.uow() as uow:
+                assert _same(_get(uow, kind), attrs.evolve(record, version=1))
+
+    def test_deleting_a_coverage_changed_meanwhile_conflicts(self) -> None:
+        """A unit deleting a coverage another unit changed and committed meanwhile gets coverage.version."""
+        with self._seeded(coverages=[_coverage("k1")]) as store:
+            a, b = store.uow(), store.uow()
+            with a, b:
+                a.coverages.put(attrs.evolve(a.coverages.get("k1"), group_number="G2"))
+                b.coverages.delete("k1")
+                a.commit()
+                with pytest.raises(ConcurrentUpdate) as info:
+                    b.commit()
+                assert info.value.code == "coverage.version"
+            with store.uow() as uow:
+                assert uow.coverages.get("k1").group_number == "G2"
+
+    def test_putting_a_coverage_deleted_meanwhile_conflicts(self) -> None:
+        """A unit changing a coverage another unit deleted meanwhile gets coverage.version (it is not recreated)."""
+        with self._seeded(coverages=[_coverage("k1")]) as store:
+            a, b = store.uow(), store.uow()
+            with a, b:
+                a.coverages.delete("k1")
+                b.coverages.put(attrs.evolve(b.coverages.get("k1"), group_number="G2"))
+                a.commit()
+                with pytest.raises(ConcurrentUpdate):
+                    b.commit()
+            with store.uow() as uow:
+                assert uow.coverages.find("k1") is None
+
+    def test_diagnoses_of_the_setup_are_last_writer_wins(self) -> None:
+        """Diagnoses carry no version: a later put replaces the label, across units too."""
+        with self._seeded(diagnoses=[DiagnosisCode(code="F41.1", description="GAD")]) as store:
+            a, b = store.uow(), store.uow()
+            with a, b:
+                a.diagnoses.put(DiagnosisCode(code="F41.1", description="from a"))
+                b.diagnoses.put(DiagnosisCode(code="F41.1", description="from b"))
+                a.commit()
+                b.commit()
+            with store.uow() as uow:
+                assert uow.diagnoses.get("F41.1").description == "from b"
+
+    @contextlib.contextmanager
+    def _seeded_one(self, kind: str, record: Any) -> Iterator[StoreUnderTest]:
+        with self.open_store() as store:
+            with store.uow() as uow:
+                _put(uow, kind, record)
+                uow.commit()
+            yield store
 
     # -- sessions ---------------------------------------------------------------------------
 
