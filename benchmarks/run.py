@@ -27,6 +27,7 @@ import platform
 import random
 import sqlite3
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -486,6 +487,128 @@ def stream_peak(n: int) -> dict[str, Any]:
     return {"sessions": count, "not_ready": errors, "peak_mb": peak_kb / 1024, "seconds": elapsed}
 
 
+def practice_database(path: Path, n: int, clients: int = 2000) -> None:
+    """A practice of ``n`` sessions over ``clients`` clients, each with a primary coverage (issue 19's shape)."""
+    from sessionkit.adapters.sqlite import open_database
+
+    raws = raw_sessions(n)
+    db = open_database(path)
+    try:
+        with db.unit_of_work() as uow:
+            uow.practice.put(demo_practice())
+            uow.payers.add(Payer(id="p1", name="Acme Health", payer_id="ACME1"))
+            for code, minutes, charge in CODES:
+                uow.billing_codes.put(BillingCode(code=code, default_minutes=minutes, default_charge=charge))
+            for i in range(clients):
+                cid = f"c{i:05d}"
+                uow.clients.add(
+                    Client(
+                        id=cid,
+                        first_name=FIRST_NAMES[i % len(FIRST_NAMES)],
+                        last_name=LAST_NAMES[i % len(LAST_NAMES)],
+                        date_of_birth=date(1980, 1, 1) + timedelta(days=i),
+                        sex="F" if i % 2 else "M",
+                        address=Address(line1="2 Elm St", city="Albany", state="NY", postal_code="12208"),
+                    )
+                )
+                uow.coverages.add(
+                    Coverage(
+                        id=f"v{i:05d}",
+                        client_id=cid,
+                        payer_id="p1",
+                        member_id=f"M{i:06d}",
+                        effective=date(2020, 1, 1),
+                        copay="20.00",
+                    )
+                )
+            uow.sessions.save_many(ClientSession(**r) for r in raws)
+            uow.commit()
+    finally:
+        db.close()
+
+
+def _run_child(argv: list[str], cwd: Path) -> dict[str, Any]:
+    """Run ``argv`` in a child process: wall seconds and the child's peak resident set (MB)."""
+    script = (
+        "import resource, subprocess, sys, time, json\n"
+        "t0 = time.perf_counter()\n"
+        "done = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)\n"
+        "seconds = time.perf_counter() - t0\n"
+        "peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024\n"
+        "print(json.dumps({'seconds': seconds, 'peak_mb': peak, 'exit': done.returncode}))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", script, *argv], cwd=cwd, capture_output=True, text=True, check=True
+    )
+    return dict(json.loads(out.stdout))
+
+
+def whole_process_rows(n: int, repeat: int) -> list[dict[str, Any]]:
+    """Whole commands as a user runs them: check on an n-session practice (text, JSON), demo, code set."""
+    exe = Path(sys.executable).with_name("sessionkit")
+    command = [str(exe)] if exe.exists() else [sys.executable, "-m", "sessionkit.cli"]
+    tmp = Path(tempfile.mkdtemp(prefix="skwhole"))
+    db = tmp / "practice.db"
+    practice_database(db, n)
+    rows = []
+    targets: list[tuple[str, list[str], float, float]] = [
+        (f"check --format text ({n:,} sessions)", [*command, "check", "--db", str(db)], 5.0, 200.0),
+        (
+            f"check --format json ({n:,} sessions)",
+            [*command, "check", "--db", str(db), "--format", "json"],
+            5.0,
+            200.0,
+        ),
+    ]
+    for name, argv, max_s, max_mb in targets:
+        runs = [_run_child(argv, tmp) for _ in range(repeat)]
+        seconds = statistics.median(r["seconds"] for r in runs)
+        peak = max(r["peak_mb"] for r in runs)
+        rows.append(
+            {
+                "command": name,
+                "seconds": seconds,
+                "peak_mb": peak,
+                "max_seconds": max_s,
+                "max_mb": max_mb,
+                "met": seconds < max_s and peak < max_mb,
+            }
+        )
+    demo_runs = []
+    for i in range(repeat):
+        folder = tmp / f"demo{i}"
+        folder.mkdir()
+        demo_runs.append(_run_child([*command, "demo"], folder))
+    rows.append(
+        {
+            "command": "demo (fresh database)",
+            "seconds": statistics.median(r["seconds"] for r in demo_runs),
+            "peak_mb": max(r["peak_mb"] for r in demo_runs),
+            "max_seconds": 1.0,
+            "max_mb": float("inf"),
+            "met": statistics.median(r["seconds"] for r in demo_runs) < 1.0,
+        }
+    )
+    load = (
+        "from sessionkit.codes import icd10\n"
+        "cs = icd10.default_code_set()\n"
+        "assert cs is not None and cs.is_billable('F41.1')\n"
+    )
+    code_runs = [_run_child([sys.executable, "-c", load], tmp) for _ in range(repeat)]
+    seconds = statistics.median(r["seconds"] for r in code_runs)
+    rows.append(
+        {
+            "command": "ICD-10-CM code set: import + first answer (whole process)",
+            "seconds": seconds,
+            "peak_mb": max(r["peak_mb"] for r in code_runs),
+            "max_seconds": float("inf"),
+            "max_mb": float("inf"),
+            "met": True,
+        }
+    )
+    return rows
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -496,6 +619,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--stream", type=int, default=1_000_000, help="sessions streamed through check_many")
     parser.add_argument("--skip-calendar", action="store_true")
     parser.add_argument("--only", help="run only the pairs whose name contains this text")
+    parser.add_argument(
+        "--whole",
+        type=int,
+        default=100_000,
+        help="sessions in the practice the whole commands run on (0: skip)",
+    )
     args = parser.parse_args(argv)
     results: list[dict[str, Any]] = []
     print(
@@ -536,10 +665,24 @@ def main(argv: list[str] | None = None) -> int:
             f"memory: check_many over {st_['sessions']:,} sessions peaked at {st_['peak_mb']:.0f} MB RSS"
             f" in {st_['seconds']:.0f} s (target < 200 MB): {'met' if st_['peak_mb'] < 200 else 'MISSED'}"
         )
+    whole: list[dict[str, Any]] = []
+    if args.whole and not args.only:
+        whole = whole_process_rows(args.whole, min(args.repeat, 3))
+        for w in whole:
+            limits = []
+            if w["max_seconds"] != float("inf"):
+                limits.append(f"< {w['max_seconds']:.0f} s")
+            if w["max_mb"] != float("inf"):
+                limits.append(f"< {w['max_mb']:.0f} MB")
+            verdict = f" (target {', '.join(limits)}): {'met' if w['met'] else 'MISSED'}" if limits else ""
+            print(f"whole: {w['command']:<58} {w['seconds']:6.2f} s {w['peak_mb']:6.0f} MB peak{verdict}")
     args.json.write_text(
         json.dumps(
             {
                 "pairs": results,
+                "whole_process": [
+                    {k: (None if v == float("inf") else v) for k, v in w.items()} for w in whole
+                ],
                 "growth": growth,
                 "memory": memory,
                 "python": platform.python_version(),

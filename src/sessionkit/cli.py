@@ -25,7 +25,9 @@ import csv
 import io
 import json
 import os
+import shutil
 import sys
+import tempfile
 import time
 import traceback
 from collections import Counter
@@ -33,7 +35,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any, NoReturn
+from typing import IO, TYPE_CHECKING, NoReturn
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sessionkit import serialization
@@ -380,73 +382,79 @@ def _run_import_with(  # noqa: PLR0917 (private; every argument is needed)
 # -- readiness ----------------------------------------------------------------------------------
 
 
-class _Contexts:
-    """Readiness contexts built from the database, one per client (cached)."""
+class _Tally:
+    """What a streamed check keeps per target: counts and finding frequencies, never the reports."""
 
-    def __init__(self, uow: UnitOfWork, today: date, code_set: DiagnosisCodeSet | None) -> None:
-        self.uow = uow
-        self.today = today
-        self.code_set = code_set
-        self.cache: dict[str, ReadinessContext] = {}
+    def __init__(self) -> None:
+        self.sessions = 0
+        self.ready = 0
+        self.findings: Counter[tuple[int, str, str, str]] = Counter()
 
-    def __call__(self, session: ClientSession) -> ReadinessContext:
-        cid = session.client_id
-        found = self.cache.get(cid)
-        if found is None:
-            found = ReadinessContext.from_unit_of_work(
-                self.uow, cid, today=self.today, code_set=self.code_set
-            )
-            self.cache[cid] = found
-        return found
+    def add(self, report: ReadinessReport) -> None:
+        self.sessions += 1
+        if report.ready:
+            self.ready += 1
+        for f in report.findings:
+            self.findings[(f.severity.rank, f.severity.value, f.code, f.field)] += 1
 
 
 class _Readiness:
-    """Every session's reports for the targets checked."""
+    """The outcome of a streamed check: per-target tallies (the reports went to a sink as they came)."""
 
-    def __init__(
-        self,
-        targets: Sequence[Target],
-        sessions: list[ClientSession],
-        reports: dict[Target, list[ReadinessReport]],
-        today: date,
-        code_set: DiagnosisCodeSet | None,
-    ) -> None:
+    def __init__(self, targets: Sequence[Target], today: date, code_set: DiagnosisCodeSet | None) -> None:
         self.targets = targets
-        self.sessions = sessions
-        self.reports = reports
         self.today = today
         self.code_set = code_set
+        self.tallies = {t: _Tally() for t in targets}
+        self.sessions = 0
 
     @property
     def all_ready(self) -> bool:
-        return all(r.ready for reports in self.reports.values() for r in reports)
+        return all(t.ready == t.sessions for t in self.tallies.values())
 
 
-def _check(uow_factory: Callable[[], UnitOfWork], targets: Sequence[Target]) -> _Readiness:
+ReportSink = Callable[[ClientSession, ReadinessReport], None]
+
+
+def _check(
+    uow_factory: Callable[[], UnitOfWork], targets: Sequence[Target], sink: ReportSink | None = None
+) -> _Readiness:
+    """Check every session for ``targets``, one client at a time: memory stays flat as the file grows.
+
+    Each client's sessions are read once, its context is built once
+    (:meth:`ReadinessContext.from_unit_of_work`) and reused for every target,
+    each report goes to ``sink`` as it is made, and the client is forgotten.
+    """
     code_set = _code_set()
     today = _today(uow_factory())
+    readiness = _Readiness(targets, today, code_set)
     with uow_factory() as uow:
-        sessions = uow.sessions.list()
-        contexts = _Contexts(uow, today, code_set)
-        reports: dict[Target, list[ReadinessReport]] = {}
-        progress = Progress("checking", len(sessions) * len(targets))
+        total = uow.sessions.count()
+        progress = Progress("checking", total * len(targets))
         try:
             done = 0
-            for target in targets:
-                found = []
-                for report in check_many(sessions, contexts, target):
-                    found.append(report)
-                    done += 1
+            for client_id in uow.sessions.client_ids():
+                sessions = uow.sessions.by_client(client_id)
+                context = ReadinessContext.from_unit_of_work(
+                    uow, client_id, today=today, code_set=code_set, sessions=sessions
+                )
+                readiness.sessions += len(sessions)
+                for target in targets:
+                    tally = readiness.tallies[target]
+                    for session, report in zip(sessions, check_many(sessions, context, target), strict=True):
+                        tally.add(report)
+                        if sink is not None:
+                            sink(session, report)
+                    done += len(sessions)
                     progress.step(done)
-                reports[target] = found
         finally:
             progress.close()
-    return _Readiness(targets, sessions, reports, today, code_set)
+    return readiness
 
 
 def _summary_lines(readiness: _Readiness) -> list[str]:
     release = "not installed" if readiness.code_set is None else readiness.code_set.release
-    n = len(readiness.sessions)
+    n = readiness.sessions
     lines = [
         (
             f"Readiness of {n} session{'' if n == 1 else 's'} on {readiness.today.isoformat()} "
@@ -454,58 +462,83 @@ def _summary_lines(readiness: _Readiness) -> list[str]:
         )
     ]
     for target in readiness.targets:
-        reports = readiness.reports[target]
-        ready = sum(1 for r in reports if r.ready)
-        lines.append(f"  {target.label + ':':<16}{ready:>4} ready, {len(reports) - ready:>4} not ready")
-        common = Counter(
-            (f.severity.rank, f.severity.value, f.code, f.field) for r in reports for f in r.findings
-        ).most_common()
+        tally = readiness.tallies[target]
+        lines.append(
+            f"  {target.label + ':':<16}{tally.ready:>4} ready, {tally.sessions - tally.ready:>4} not ready"
+        )
+        common = tally.findings.most_common()
         common.sort(key=lambda item: (-item[1], item[0][0], item[0][2], item[0][3]))
         for (_rank, severity, code, field), count in common[:TOP_FINDINGS]:
             lines.append(f"      {count:>4} x {severity:<8}{code} @ {field}")
     return lines
 
 
-def _not_ready_lines(readiness: _Readiness) -> list[str]:
-    dates = {s.id: s.date_of_service for s in readiness.sessions}
-    lines: list[str] = []
-    for target in readiness.targets:
-        for report in readiness.reports[target]:
-            if report.ready:
-                continue
-            errors = "; ".join(f"{f.code} @ {f.field}" for f in report.errors)
-            lines.append(
-                f"  {dates[report.session_id].isoformat()}  {report.session_id}  {target.label}: {errors}"
-            )
-    if lines:
-        lines.insert(0, "Not ready (date, session, target: errors):")
-    return lines
+def _not_ready_line(session: ClientSession, report: ReadinessReport) -> str:
+    errors = "; ".join(f"{f.code} @ {f.field}" for f in report.errors)
+    return f"  {session.date_of_service.isoformat()}  {report.session_id}  {report.target.label}: {errors}\n"
 
 
-def _readiness_json(readiness: _Readiness) -> dict[str, Any]:
-    by_id = {s.id: s for s in readiness.sessions}
-    out_reports = []
-    summary = {}
-    for target in readiness.targets:
-        reports = readiness.reports[target]
-        ready = sum(1 for r in reports if r.ready)
-        summary[target.value] = {"sessions": len(reports), "ready": ready, "not_ready": len(reports) - ready}
-        for report in reports:
-            session = by_id[report.session_id]
-            out_reports.append(
-                {
-                    **report.to_dict(),
-                    "client_id": session.client_id,
-                    "date_of_service": session.date_of_service.isoformat(),
-                }
-            )
-    return {
-        "today": readiness.today.isoformat(),
-        "code_set": None if readiness.code_set is None else readiness.code_set.release,
-        "ready": readiness.all_ready,
-        "targets": summary,
-        "reports": out_reports,
+def _run_check_text(db: SqliteDatabase, targets: Sequence[Target], out: IO[str]) -> _Readiness:
+    """The summary first, then the sessions not ready: those are spooled to a private temporary file."""
+    with tempfile.TemporaryFile("w+", encoding="utf-8") as spool:  # created 0600, removed on close
+
+        def sink(session: ClientSession, report: ReadinessReport) -> None:
+            if not report.ready:
+                spool.write(_not_ready_line(session, report))
+
+        readiness = _check(db.unit_of_work, targets, sink)
+        out.write("\n".join(_summary_lines(readiness)) + "\n")
+        if spool.tell():
+            out.write("\nNot ready (date, session, target: errors):\n")
+            spool.seek(0)
+            shutil.copyfileobj(spool, out)
+    return readiness
+
+
+def _run_check_json(db: SqliteDatabase, targets: Sequence[Target], out: IO[str]) -> _Readiness:
+    """One JSON document, written as it goes: the reports stream out, the summary follows them.
+
+    Each report is the JSON of :meth:`ReadinessReport.to_dict` with the
+    session's client id and date of service; a finding's JSON is made once
+    per finding object (findings are shared between sessions).
+    """
+    encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+    first = True
+    finding_json: dict[int, tuple[object, str]] = {}  # id -> (the finding, kept alive; its JSON)
+    out.write('{"format": "sessionkit.check", "format_version": 1,\n"reports": [')
+
+    def findings_text(report: ReadinessReport) -> str:
+        parts = []
+        for f in report.findings:
+            hit = finding_json.get(id(f))
+            if hit is None or hit[0] is not f:
+                hit = (f, encode(f.to_dict()))
+                if len(finding_json) < 65_536:
+                    finding_json[id(f)] = hit
+            parts.append(hit[1])
+        return ",".join(parts)
+
+    def sink(session: ClientSession, report: ReadinessReport) -> None:
+        nonlocal first
+        out.write(
+            f'{"" if first else ","}\n{{"session_id":{encode(report.session_id)},'
+            f'"target":"{report.target.value}","ready":{"true" if report.ready else "false"},'
+            f'"findings":[{findings_text(report)}],"client_id":{encode(session.client_id)},'
+            f'"date_of_service":"{session.date_of_service.isoformat()}"}}'
+        )
+        first = False
+
+    readiness = _check(db.unit_of_work, targets, sink)
+    summary = {
+        t.value: {"sessions": tally.sessions, "ready": tally.ready, "not_ready": tally.sessions - tally.ready}
+        for t, tally in readiness.tallies.items()
     }
+    out.write("\n],\n")
+    out.write(f'"today": {encode(readiness.today.isoformat())},\n')
+    release = None if readiness.code_set is None else readiness.code_set.release
+    out.write(f'"code_set": {encode(release)},\n')
+    out.write(f'"ready": {encode(readiness.all_ready)},\n"targets": {encode(summary)}}}\n')
+    return readiness
 
 
 # -- commands -----------------------------------------------------------------------------------
@@ -579,14 +612,10 @@ def _run_check(args: argparse.Namespace, out: IO[str]) -> int:
     targets = [TARGETS[name] for name in dict.fromkeys(args.target or TARGETS)]
     db = _open_existing(args.db)
     try:
-        readiness = _check(db.unit_of_work, targets)
+        run = _run_check_json if args.format == "json" else _run_check_text
+        readiness = run(db, targets, out)
     finally:
         db.close()
-    if args.format == "json":
-        out.write(json.dumps(_readiness_json(readiness), indent=2) + "\n")
-    else:
-        lines = [*_summary_lines(readiness), "", *_not_ready_lines(readiness)]
-        out.write("\n".join(lines).rstrip("\n") + "\n")
     return EXIT_OK if readiness.all_ready else EXIT_NOT_READY
 
 

@@ -26,7 +26,8 @@ def test_every_pair_gives_a_ratio_and_the_json_holds_them(bench: Any, tmp_path: 
     """A tiny run writes every pair, the growth rows and the memory figure, with positive ratios."""
     out = tmp_path / "results.json"
     code = bench.main(
-        ["--n", "60", "120", "--repeat", "2", "--stream", "0", "--skip-calendar", "--json", str(out)]
+        ["--n", "60", "120", "--repeat", "2", "--stream", "0", "--skip-calendar", "--whole", "300"]
+        + ["--json", str(out)]
     )
     assert code == 0
     data = json.loads(out.read_text())
@@ -38,6 +39,13 @@ def test_every_pair_gives_a_ratio_and_the_json_holds_them(bench: Any, tmp_path: 
         assert g["relative_growth"] == pytest.approx(g["growth"] / g["floor_growth"])
         assert g["met"] is (g["relative_growth"] <= 1.25)
     assert data["memory"]["bytes_per_session"] > 0
+    whole = {w["command"]: w for w in data["whole_process"]}
+    assert {
+        "check --format text (300 sessions)",
+        "check --format json (300 sessions)",
+        "demo (fresh database)",
+    } <= set(whole)
+    assert all(w["seconds"] > 0 and w["peak_mb"] > 0 for w in whole.values())
 
 
 def test_calendar_pair_imports_the_generated_calendar(bench: Any) -> None:

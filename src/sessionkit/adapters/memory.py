@@ -376,6 +376,10 @@ class InMemorySessionRepository:
         """The client's sessions, by date of service then id."""
         return self._sorted(s for s in self._table.data.values() if s.client_id == client_id)
 
+    def client_ids(self) -> builtins.list[str]:
+        """The ids of the clients that have sessions, sorted."""
+        return sorted({s.client_id for s in self._table.data.values()})
+
     def between(self, start: date, end: date) -> builtins.list[ClientSession]:
         """Sessions with ``start <= date_of_service <= end``, by date of service then id."""
         return self._sorted(s for s in self._table.data.values() if start <= s.date_of_service <= end)

@@ -987,6 +987,19 @@ class SqliteSessionRepository:
             lambda s: s.client_id == client_id,
         )
 
+    def client_ids(self) -> builtins.list[str]:
+        """The ids of the clients that have sessions, sorted (the client index answers it)."""
+        ids: set[str] = {row[0] for row in self._conn.execute("SELECT DISTINCT client_id FROM sessions")}
+        if self.writes:  # this unit's saves and deletes
+            touched = {s.client_id for s in self.writes.values() if s is not None}
+            for sid, s in self.writes.items():
+                if s is None:
+                    row = self._conn.execute("SELECT client_id FROM sessions WHERE id = ?", (sid,)).fetchone()
+                    if row is not None:
+                        touched.add(row[0])
+            ids = {i for i in ids | touched if i not in touched or self.by_client(i)}
+        return sorted(ids)
+
     def between(self, start: date, end: date) -> builtins.list[ClientSession]:
         """Sessions with ``start <= date_of_service <= end``, by date of service then id."""
         return self._rows(

@@ -6,7 +6,7 @@ import enum
 import re
 from collections.abc import Iterable
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import attrs
@@ -35,6 +35,9 @@ __all__ = [
     "Relationship",
     "Subscriber",
 ]
+
+_CENT = Decimal("0.01")
+_NO_SHARE = Decimal("0.00")
 
 
 class CoverageRank(str, enum.Enum):
@@ -247,11 +250,16 @@ class Coverage:
 
     def client_share(self, charge: Money) -> Money:
         """What the client owes of ``charge``: the copay, else coinsurance, else nothing known (zero)."""
+        return Money(self.share_of(charge.amount))
+
+    def share_of(self, total: Decimal) -> Decimal:
+        """:meth:`client_share` on a plain amount: the copay (at most ``total``), else the coinsurance
+        rate times ``total`` rounded half up to the cent, else zero. The one home of the arithmetic."""
         if self.copay is not None:
-            return min(self.copay, charge)
+            return min(self.copay.amount, total)
         if self.coinsurance is not None:
-            return charge.times(self.coinsurance)
-        return Money(0)
+            return (total * self.coinsurance).quantize(_CENT, rounding=ROUND_HALF_UP)
+        return _NO_SHARE
 
 
 _AUTH_NUMBER = re.compile(r"[A-Za-z0-9]{1,50}")

@@ -365,7 +365,10 @@ def _bind(
                 found = r.paid_at_session(session, context)
                 if found:
                     extra.append((p_paid, found))
-        if day in by_date:
+        same_day_sessions = by_date.get(day)
+        if same_day_sessions is not None and (
+            len(same_day_sessions) > 1 or same_day_sessions[0].id != session.id
+        ):  # another session that day (the context's sessions may hold this one)
             found = r.same_day(session, context)
             if found:
                 extra.append((p_same_day, found))

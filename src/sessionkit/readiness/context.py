@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Iterable, Mapping
 from datetime import date
 from types import MappingProxyType
@@ -29,6 +30,7 @@ __all__ = ["AuthorizationUse", "ReadinessContext", "active_coverage"]
 
 _UNKNOWN = object()
 _CACHE_MAX = 4096
+_STATUS_BY_CODE_SET: weakref.WeakKeyDictionary[DiagnosisCodeSet, dict[str, int]] = weakref.WeakKeyDictionary()
 
 
 def _payers(value: Mapping[str, Payer] | Iterable[Payer]) -> Mapping[str, Payer]:
@@ -148,6 +150,13 @@ class ReadinessContext:
         if code_set is None:
             return -1
         cache = self._diagnosis_cache
+        if not cache:  # shared by every context over the same code set (a code's status never changes)
+            try:
+                cache = _STATUS_BY_CODE_SET.setdefault(code_set, cache)
+            except TypeError:  # a code set that cannot be weakly referenced or hashed keeps its own
+                pass
+            else:
+                object.__setattr__(self, "_diagnosis_cache", cache)
         status = cache.get(code)
         if status is None:
             status = 2 if not code_set.is_valid(code) else (0 if code_set.is_billable(code) else 1)

@@ -15,7 +15,7 @@ from decimal import Decimal
 
 from sessionkit.codes import behavioral, npi, x12
 from sessionkit.domain import BillTo, ClientSession, Coverage, Frequency, Relationship
-from sessionkit.money import MAX_AMOUNT, Money
+from sessionkit.money import MAX_AMOUNT
 from sessionkit.readiness.context import ReadinessContext, active_coverage
 from sessionkit.readiness.findings import (
     ALL_TARGETS,
@@ -550,7 +550,7 @@ def total_charge(session: ClientSession) -> Decimal | None:
 
 def client_share(coverage: Coverage, total: Decimal) -> Decimal:
     """The client's share of ``total`` under ``coverage``: :meth:`Coverage.client_share` (one home)."""
-    return coverage.client_share(Money(total)).amount
+    return coverage.share_of(total)
 
 
 @_charge.checks

@@ -811,6 +811,18 @@ class UnitOfWorkContract:
             assert uow.sessions.get("s1").version == 1
             assert uow.sessions.count() == 1
 
+    def test_client_ids_lists_the_clients_with_sessions(self) -> None:
+        """client_ids() is the sorted ids of clients having sessions, this unit's saves and deletes included."""
+        with self._seeded([_session("s1", "c2"), _session("s2", "c1"), _session("s3", "c2")]) as store:
+            with store.uow() as uow:
+                assert uow.sessions.client_ids() == ["c1", "c2"]
+                uow.sessions.delete("s2")
+                uow.sessions.save(_session("s4", "c3"))
+                assert uow.sessions.client_ids() == ["c2", "c3"]
+                uow.commit()
+            with store.uow() as uow:
+                assert uow.sessions.client_ids() == ["c2", "c3"]
+
     def test_the_eob_lock_holds_in_storage(self) -> None:
         """Once its EOB is posted, saving a session with another paid-at-session raises SessionLocked.
 
