@@ -625,6 +625,7 @@ def main(argv: list[str] | None = None) -> int:
         default=100_000,
         help="sessions in the practice the whole commands run on (0: skip)",
     )
+    parser.add_argument("--whole-repeat", type=int, default=3, help="runs of each whole command (median)")
     args = parser.parse_args(argv)
     results: list[dict[str, Any]] = []
     print(
@@ -667,7 +668,7 @@ def main(argv: list[str] | None = None) -> int:
         )
     whole: list[dict[str, Any]] = []
     if args.whole and not args.only:
-        whole = whole_process_rows(args.whole, min(args.repeat, 3))
+        whole = whole_process_rows(args.whole, args.whole_repeat)
         for w in whole:
             limits = []
             if w["max_seconds"] != float("inf"):

@@ -26,8 +26,10 @@ def test_every_pair_gives_a_ratio_and_the_json_holds_them(bench: Any, tmp_path: 
     """A tiny run writes every pair, the growth rows and the memory figure, with positive ratios."""
     out = tmp_path / "results.json"
     code = bench.main(
-        ["--n", "60", "120", "--repeat", "2", "--stream", "0", "--skip-calendar", "--whole", "300"]
-        + ["--json", str(out)]
+        [
+            *("--n", "60", "120", "--repeat", "2", "--stream", "0", "--skip-calendar"),
+            *("--whole", "300", "--whole-repeat", "1", "--json", str(out)),
+        ]
     )
     assert code == 0
     data = json.loads(out.read_text())
