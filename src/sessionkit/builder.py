@@ -52,10 +52,13 @@ from sessionkit.money import Money, MoneyLike
 from sessionkit.ports import (
     AuthorizationRepository,
     BillingCodeRepository,
+    ClaimRecordRepository,
     ClientRepository,
     Clock,
+    ControlNumbers,
     CoverageRepository,
     DiagnosisCodeRepository,
+    InvoiceRepository,
     PayerRepository,
     PracticeRepository,
     SessionRepository,
@@ -616,6 +619,18 @@ class _SharedUnitOfWork:
     @property
     def practice(self) -> PracticeRepository:
         return self._uow.practice
+
+    @property
+    def claim_records(self) -> ClaimRecordRepository:
+        return self._uow.claim_records
+
+    @property
+    def invoices(self) -> InvoiceRepository:
+        return self._uow.invoices
+
+    @property
+    def control_numbers(self) -> ControlNumbers:
+        return self._uow.control_numbers
 
 
 class SessionBuilder:

@@ -49,6 +49,7 @@ from sessionkit.domain import (
     Payer,
     PracticeSetup,
 )
+from sessionkit.domain.billing import ClaimRecord, InvoiceRecord
 from sessionkit.errors import InvalidValue, SessionkitError
 from sessionkit.routing import Destination
 
@@ -57,12 +58,15 @@ __all__ = [
     "AuthorizationRepository",
     "BillingCodeRepository",
     "CalendarSource",
+    "ClaimRecordRepository",
     "ClientMatcher",
     "ClientRepository",
     "Clock",
+    "ControlNumbers",
     "CoverageRepository",
     "DiagnosisCodeRepository",
     "FixedClock",
+    "InvoiceRepository",
     "PayerRepository",
     "PracticeRepository",
     "SessionRepository",
@@ -220,6 +224,60 @@ class PracticeRepository(Protocol):
     def put(self, practice: PracticeSetup) -> None: ...
 
 
+@runtime_checkable
+class ClaimRecordRepository(Protocol):
+    """**Protocol:** the claims written and sent, keyed by ``ClaimRecord.id``, with optimistic versions.
+
+    ``add`` stores a new record (version 0 in, 1 stored); ``put`` replaces one
+    carrying the stored version (a status change, the payer's claim number),
+    else :class:`~sessionkit.errors.ConcurrentUpdate`. ``for_session`` and
+    ``for_client`` order by ``created_at``, then id; so does ``list``.
+    ``live_session_ids`` are the sessions on a claim whose status is live
+    (:data:`sessionkit.domain.billing.LIVE_CLAIM_STATUSES`): a session can be
+    on at most one live claim, and a commit that would put it on a second
+    raises :class:`AlreadyExists` (``claim_record.session_billed``).
+    """
+
+    def get(self, record_id: str) -> ClaimRecord: ...
+    def find(self, record_id: str) -> ClaimRecord | None: ...
+    def add(self, record: ClaimRecord) -> ClaimRecord: ...
+    def put(self, record: ClaimRecord) -> ClaimRecord: ...
+    def list(self) -> builtins.list[ClaimRecord]: ...
+    def for_session(self, session_id: str) -> builtins.list[ClaimRecord]: ...
+    def for_client(self, client_id: str) -> builtins.list[ClaimRecord]: ...
+    def live_session_ids(self) -> frozenset[str]: ...
+
+
+@runtime_checkable
+class InvoiceRepository(Protocol):
+    """**Protocol:** client invoices, keyed by ``InvoiceRecord.id``; ``for_client`` by period, then number.
+
+    A session's line of a kind can be on one invoice only: a commit that
+    would invoice it twice raises :class:`AlreadyExists` (``invoice.session_invoiced``).
+    """
+
+    def get(self, invoice_id: str) -> InvoiceRecord: ...
+    def find(self, invoice_id: str) -> InvoiceRecord | None: ...
+    def add(self, invoice: InvoiceRecord) -> InvoiceRecord: ...
+    def list(self) -> builtins.list[InvoiceRecord]: ...
+    def for_client(self, client_id: str) -> builtins.list[InvoiceRecord]: ...
+    def invoiced_session_ids(self) -> frozenset[str]: ...
+
+
+@runtime_checkable
+class ControlNumbers(Protocol):
+    """**Protocol:** the practice's control number sequences (interchange, group, claim, invoice, ...).
+
+    ``allocate(kind, count)`` hands out ``count`` numbers of the sequence
+    ``kind`` at once, in their own transaction: never handed out twice, even
+    to two processes at the same moment, and never reused, even if the unit
+    of work that asked for them rolls back (a gap is harmless; a reused
+    number is a rejected file).
+    """
+
+    def allocate(self, kind: str, count: int = 1) -> range: ...
+
+
 class UnitOfWork(Protocol):
     """**Protocol:** one atomic piece of work over every repository.
 
@@ -247,6 +305,12 @@ class UnitOfWork(Protocol):
     def sessions(self) -> SessionRepository: ...
     @property
     def practice(self) -> PracticeRepository: ...
+    @property
+    def claim_records(self) -> ClaimRecordRepository: ...
+    @property
+    def invoices(self) -> InvoiceRepository: ...
+    @property
+    def control_numbers(self) -> ControlNumbers: ...
 
     def __enter__(self) -> UnitOfWork: ...
     def __exit__(

@@ -42,7 +42,7 @@ import enum
 import json
 import re
 from collections.abc import Callable, Iterator, Mapping
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from types import UnionType
 from typing import Any, Final, TypeVar, Union, get_args, get_origin
@@ -134,6 +134,23 @@ def _structure_date(value: object, _: object) -> date:
         return date.fromisoformat(value)
     except ValueError:
         raise InvalidValue("is not a calendar date", "document.date") from None
+
+
+def _structure_datetime(value: object, _: object) -> datetime:
+    """An ISO 8601 instant with its UTC offset (a time without one is refused: instants are aware)."""
+    if type(value) is not str:
+        raise _wrong_type("an ISO 8601 date and time")
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise InvalidValue("not an ISO 8601 date and time", "document.datetime") from None
+    if parsed.utcoffset() is None:
+        raise InvalidValue("the time has no UTC offset", "document.datetime")
+    return parsed
+
+
+def _unstructure_datetime(value: datetime) -> str:
+    return value.isoformat()
 
 
 def _unstructure_date(value: date) -> str:
@@ -400,6 +417,8 @@ def configure_converter(converter: cattrs.Converter) -> None:
     converter.register_structure_hook(str, _structure_str)
     converter.register_structure_hook(int, _structure_int)
     converter.register_structure_hook(bool, _structure_bool)
+    converter.register_structure_hook(datetime, _structure_datetime)
+    converter.register_unstructure_hook(datetime, _unstructure_datetime)
     converter.register_structure_hook(date, _structure_date)
     converter.register_unstructure_hook(date, _unstructure_date)
     converter.register_structure_hook(Decimal, _structure_decimal)

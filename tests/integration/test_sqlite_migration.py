@@ -95,10 +95,10 @@ OLD = [
 ]
 
 
-def test_the_current_schema_is_version_3() -> None:
-    """SCHEMA_VERSION is 3 and MIGRATIONS holds one step list per version (1 kept as it was)."""
-    assert SCHEMA_VERSION == 3
-    assert len(MIGRATIONS) == 3
+def test_the_current_schema_is_version_4() -> None:
+    """SCHEMA_VERSION is 4 and MIGRATIONS holds one step list per version (1 kept as it was)."""
+    assert SCHEMA_VERSION == 4
+    assert len(MIGRATIONS) == 4
     assert any("save_seq INTEGER NOT NULL" in statement for statement in MIGRATIONS[0])
 
 

@@ -48,6 +48,7 @@ Ordering
 from __future__ import annotations
 
 import builtins
+import threading
 from collections.abc import Callable, Iterable
 from datetime import date
 from types import TracebackType
@@ -65,7 +66,9 @@ from sessionkit.domain import (
     DiagnosisCode,
     Payer,
     PracticeSetup,
+    _checks,
 )
+from sessionkit.domain.billing import ClaimRecord, InvoiceRecord
 from sessionkit.domain.session import refuse_locked_change, with_version
 from sessionkit.errors import ConcurrentUpdate, NotFound
 from sessionkit.facts import active_coverages, coverage_order
@@ -110,6 +113,9 @@ class MemoryStore:
         self.session_seq: dict[str, int] = {}
         self.next_seq = 1
         self.practice: PracticeSetup | None = None
+        self.claim_records: dict[str, ClaimRecord] = {}
+        self.invoices: dict[str, InvoiceRecord] = {}
+        self.counters: dict[str, int] = {}
         self.commits = 0
 
 
@@ -458,6 +464,124 @@ class InMemorySessionRepository:
         return len(self._table.data)
 
 
+def _by_time(records: Iterable[ClaimRecord]) -> builtins.list[ClaimRecord]:
+    return sorted(records, key=lambda r: (r.created_at, r.id))
+
+
+class InMemoryClaimRecordRepository:
+    """Claim records of one unit of work (see :class:`sessionkit.ports.ClaimRecordRepository`)."""
+
+    def __init__(self, table: _Table[ClaimRecord]) -> None:
+        self._table = table
+        self.expected: dict[str, int | None] = {}
+
+    def get(self, record_id: str) -> ClaimRecord:
+        """The record; NotFound (``claim_record.not_found``) when there is none."""
+        found = self.find(record_id)
+        if found is None:
+            raise NotFound("claim record not found", "claim_record.not_found", "id")
+        return found
+
+    def find(self, record_id: str) -> ClaimRecord | None:
+        """The record, or None."""
+        return self._table.data.get(record_id) if isinstance(record_id, str) else None
+
+    def _store(self, record: ClaimRecord, stored: ClaimRecord | None) -> ClaimRecord:
+        expected = 0 if stored is None else stored.version
+        if record.version != expected:
+            raise ConcurrentUpdate(
+                "the claim record was changed since it was read", "claim_record.version", "version"
+            )
+        if record.id not in self.expected:
+            self.expected[record.id] = None if stored is None else stored.version
+        saved = attrs.evolve(record, version=record.version + 1)
+        self._table.set(record.id, saved)
+        return saved
+
+    def add(self, record: ClaimRecord) -> ClaimRecord:
+        """Store a new record (AlreadyExists ``claim_record.exists`` for a taken id)."""
+        if record.id in self._table.data:
+            raise AlreadyExists("claim record already exists", "claim_record.exists", "id")
+        return self._store(record, None)
+
+    def put(self, record: ClaimRecord) -> ClaimRecord:
+        """Replace a stored record carrying its stored version; return what was stored."""
+        return self._store(record, self.get(record.id))
+
+    def list(self) -> builtins.list[ClaimRecord]:
+        """Every record, by creation time then id."""
+        return _by_time(self._table.data.values())
+
+    def for_session(self, session_id: str) -> builtins.list[ClaimRecord]:
+        """The records holding the session, by creation time then id."""
+        return _by_time(r for r in self._table.data.values() if session_id in r.session_ids)
+
+    def for_client(self, client_id: str) -> builtins.list[ClaimRecord]:
+        """The client's records, by creation time then id."""
+        return _by_time(r for r in self._table.data.values() if r.client_id == client_id)
+
+    def live_session_ids(self) -> frozenset[str]:
+        """The sessions on a live claim."""
+        return frozenset(sid for r in self._table.data.values() if r.live for sid in r.session_ids)
+
+
+class InMemoryInvoiceRepository:
+    """Invoices of one unit of work (see :class:`sessionkit.ports.InvoiceRepository`)."""
+
+    def __init__(self, table: _Table[InvoiceRecord]) -> None:
+        self._table = table
+
+    def get(self, invoice_id: str) -> InvoiceRecord:
+        """The invoice; NotFound (``invoice.not_found``) when there is none."""
+        found = self.find(invoice_id)
+        if found is None:
+            raise NotFound("invoice not found", "invoice.not_found", "id")
+        return found
+
+    def find(self, invoice_id: str) -> InvoiceRecord | None:
+        """The invoice, or None."""
+        return self._table.data.get(invoice_id) if isinstance(invoice_id, str) else None
+
+    def add(self, invoice: InvoiceRecord) -> InvoiceRecord:
+        """Store a new invoice (AlreadyExists ``invoice.exists`` for a taken id)."""
+        if invoice.id in self._table.data:
+            raise AlreadyExists("invoice already exists", "invoice.exists", "id")
+        saved = attrs.evolve(invoice, version=1)
+        self._table.set(invoice.id, saved)
+        return saved
+
+    def list(self) -> builtins.list[InvoiceRecord]:
+        """Every invoice, by period then number."""
+        return sorted(self._table.data.values(), key=lambda i: (i.period_start, i.number))
+
+    def for_client(self, client_id: str) -> builtins.list[InvoiceRecord]:
+        """The client's invoices, by period then number."""
+        return [i for i in self.list() if i.client_id == client_id]
+
+    def invoiced_session_ids(self) -> frozenset[str]:
+        """The sessions on an invoice."""
+        return frozenset(sid for i in self._table.data.values() for sid in i.session_ids)
+
+
+class InMemoryControlNumbers:
+    """Control number sequences kept in the store, handed out at once (never rolled back)."""
+
+    def __init__(self, store: MemoryStore) -> None:
+        self._store = store
+
+    def allocate(self, kind: str, count: int = 1) -> range:
+        """``count`` fresh numbers of the sequence ``kind`` (from 1)."""
+        _checks.text(kind, "kind", required=True, max_len=40)
+        _checks.whole(count, "count", low=1, high=1_000_000)
+        with _COUNTER_LOCK:
+            first = self._store.counters.get(kind, 0) + 1
+            self._store.counters[kind] = first + count - 1
+        return range(first, first + count)
+
+
+_COUNTER_LOCK = threading.Lock()
+
+
 class _Transaction:
     """The repositories of one unit of work over a snapshot of ``store``."""
 
@@ -481,6 +605,11 @@ class _Transaction:
         self.authorizations = InMemoryAuthorizationRepository(authorizations, lambda a: a.id)
         self.sessions = InMemorySessionRepository(self.session_table, store, coverages)
         self.practice = InMemoryPracticeRepository(store.practice)
+        self.claim_table = _Table(store.claim_records)
+        self.invoice_table = _Table(store.invoices)
+        self.claim_records = InMemoryClaimRecordRepository(self.claim_table)
+        self.invoices = InMemoryInvoiceRepository(self.invoice_table)
+        self.control_numbers = InMemoryControlNumbers(store)
 
     def check(self) -> None:
         """Raise if a write conflicts with what was committed since the snapshot."""
@@ -501,6 +630,7 @@ class _Transaction:
                 raise ConcurrentUpdate(
                     "the session was changed by another unit of work", "session.version", "version"
                 )
+        self._check_billing()
         written = self.session_table.writes
         keys = {s.appointment_key: s.id for s in written.values() if s is not None and s.appointment_key}
         if keys:
@@ -512,9 +642,46 @@ class _Transaction:
                         "appointment_key",
                     )
 
+    def _check_billing(self) -> None:
+        """Claim record versions, one live claim per session, one invoice per session."""
+        store = self.store
+        for record_id, expected in self.claim_records.expected.items():
+            current = store.claim_records.get(record_id)
+            if (None if current is None else current.version) != expected:
+                raise ConcurrentUpdate(
+                    "the claim record was changed by another unit of work", "claim_record.version", "version"
+                )
+        merged = {
+            **store.claim_records,
+            **{k: v for k, v in self.claim_table.writes.items() if v is not None},
+        }
+        seen: set[str] = set()
+        for record in merged.values():
+            if record.live:
+                for sid in record.session_ids:
+                    if sid in seen:
+                        raise AlreadyExists(
+                            "the session is already on a live claim",
+                            "claim_record.session_billed",
+                            "session_ids",
+                        )
+                    seen.add(sid)
+        invoices = {**store.invoices, **{k: v for k, v in self.invoice_table.writes.items() if v is not None}}
+        lines: set[tuple[str, str]] = set()
+        for invoice in invoices.values():
+            for line in invoice.lines:
+                key = (line.session_id, line.kind.value)
+                if key in lines:
+                    raise AlreadyExists(
+                        "the session is already on an invoice", "invoice.session_invoiced", "lines"
+                    )
+            lines.update((line.session_id, line.kind.value) for line in invoice.lines)
+
     def apply(self) -> None:
         """Apply every write to the store (after :meth:`check`)."""
         store = self.store
+        self.claim_table.apply()
+        self.invoice_table.apply()
         for table in self.tables:
             table.apply()
         self.session_table.apply()
@@ -587,6 +754,21 @@ class InMemoryUnitOfWork:
     def practice(self) -> InMemoryPracticeRepository:
         """The practice setup of this unit of work."""
         return self._active().practice
+
+    @property
+    def claim_records(self) -> InMemoryClaimRecordRepository:
+        """The claim records of this unit of work."""
+        return self._active().claim_records
+
+    @property
+    def invoices(self) -> InMemoryInvoiceRepository:
+        """The invoices of this unit of work."""
+        return self._active().invoices
+
+    @property
+    def control_numbers(self) -> InMemoryControlNumbers:
+        """The practice's control number sequences (allocations are never rolled back)."""
+        return self._active().control_numbers
 
     @property
     def active(self) -> bool:

@@ -83,6 +83,7 @@ from typing import TYPE_CHECKING, Any, Final, Generic, Literal, TypeVar
 import attrs
 
 from sessionkit import serialization
+from sessionkit.adapters import _sqlite_billing as _billing
 from sessionkit.adapters.memory import stale_record
 from sessionkit.codes import hcpcs, icd10
 from sessionkit.domain import (
@@ -223,6 +224,8 @@ MIGRATIONS: Final[tuple[tuple[Migration, ...], ...]] = (
     ),
     # 3: one session per date of service (sessions with additional dates are split).
     (_split_additional_dates,),
+    # 4: what was billed: claim records (one live claim per session), invoices, control numbers.
+    _billing.SCHEMA,
 )
 """The schema, one tuple of steps per version: ``MIGRATIONS[n]`` upgrades version ``n`` to ``n + 1``.
 
@@ -1261,6 +1264,8 @@ class _Transaction:
         self.authorizations = SqliteAuthorizationRepository(conn)
         self.sessions = SqliteSessionRepository(conn, self.coverages)
         self.practice = SqlitePracticeRepository(conn)
+        self.claim_records = _billing.SqliteClaimRecordRepository(conn)
+        self.invoices = _billing.SqliteInvoiceRepository(conn)
         # Start the read transaction and take its snapshot now.
         conn.execute("BEGIN")
         conn.execute("SELECT value FROM sessionkit_meta WHERE key = 'next_seq'").fetchone()
@@ -1275,7 +1280,13 @@ class _Transaction:
             self.diagnoses,
             self.authorizations,
         )
-        return any(r.writes for r in keyed) or bool(self.sessions.writes) or self.practice.written is not None
+        return (
+            any(r.writes for r in keyed)
+            or bool(self.sessions.writes)
+            or self.practice.written is not None
+            or bool(self.claim_records.writes)
+            or bool(self.invoices.writes)
+        )
 
     def commit(self) -> None:
         """Apply every write in one ``BEGIN IMMEDIATE`` transaction, or none (raising)."""
@@ -1296,6 +1307,8 @@ class _Transaction:
             ):
                 repo.flush()
             self.practice.flush()
+            self.claim_records.flush()
+            self.invoices.flush()
             conn.execute("COMMIT")
         except BaseException:
             if conn.in_transaction:
@@ -1315,6 +1328,23 @@ class SqliteUnitOfWork:
     def __init__(self, database: SqliteDatabase) -> None:
         self.database = database
         self._tx: _Transaction | None = None
+        self._control_numbers = _billing.SqliteControlNumbers(database.acquire, database.release)
+
+    @property
+    def claim_records(self) -> _billing.SqliteClaimRecordRepository:
+        """The claim records of this unit of work."""
+        return self._active().claim_records
+
+    @property
+    def invoices(self) -> _billing.SqliteInvoiceRepository:
+        """The invoices of this unit of work."""
+        return self._active().invoices
+
+    @property
+    def control_numbers(self) -> _billing.SqliteControlNumbers:
+        """The practice's control number sequences (each allocation its own transaction, never rolled back)."""
+        self._active()
+        return self._control_numbers
 
     def _active(self) -> _Transaction:
         if self._tx is None:
