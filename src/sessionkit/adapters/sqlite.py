@@ -74,6 +74,7 @@ import re
 import sqlite3
 import threading
 import urllib.parse
+import warnings
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import date
 from pathlib import Path
@@ -88,7 +89,6 @@ from sessionkit.codes import hcpcs, icd10
 from sessionkit.domain import (
     Authorization,
     BillingCode,
-    BillTo,
     Client,
     ClientSession,
     Coverage,
@@ -97,10 +97,16 @@ from sessionkit.domain import (
     PracticeSetup,
 )
 from sessionkit.domain.session import refuse_locked_change, with_version
-from sessionkit.errors import ConcurrentUpdate, DatabaseError, InvalidValue, NotFound
+from sessionkit.errors import (
+    AlreadyExists,
+    ConcurrentUpdate,
+    DatabaseError,
+    InvalidValue,
+    NotFound,
+    TransactionError,
+)
 from sessionkit.facts import active_coverages, coverage_order
-from sessionkit.ports import AlreadyExists, TransactionError
-from sessionkit.routing import Destination, route
+from sessionkit.routing import Destination, routed_to
 
 if TYPE_CHECKING:
     from sessionkit.ports import SessionRepository, UnitOfWork
@@ -1023,20 +1029,16 @@ class SqliteSessionRepository:
         return None
 
     def by_destination(self, destination: Destination) -> builtins.list[ClientSession]:
-        """Sessions routed to ``destination`` with this unit's coverages, by date of service then id."""
-        by_client: dict[str, builtins.list[Coverage]] = {}
-        for coverage in self._coverages.list():
-            by_client.setdefault(coverage.client_id, []).append(coverage)
-        if destination is Destination.INSURANCE_CLAIM:
-            # Only sessions billed automatically can go to insurance.
-            candidates = self._rows(
-                "SELECT id, doc FROM sessions WHERE bill_to = ? ORDER BY date_of_service, id",
-                (BillTo.AUTOMATIC.value,),
-                lambda s: s.bill_to is BillTo.AUTOMATIC,
-            )
-        else:
-            candidates = self.list()
-        return [s for s in candidates if destination in route(s, by_client.get(s.client_id, ()))]
+        """Deprecated: use :func:`sessionkit.routing.sessions_for` (routing is a service, not storage).
+
+        Kept for one release; warns with :class:`DeprecationWarning`.
+        """
+        warnings.warn(
+            "SessionRepository.by_destination is deprecated; use sessionkit.routing.sessions_for(uow, destination)",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return routed_to(destination, self.list(), self._coverages.list())
 
     def count(self) -> int:
         """How many sessions there are."""
