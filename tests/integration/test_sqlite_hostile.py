@@ -24,8 +24,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sessionkit import Client, ClientSession, DatabaseError, InvalidValue, Payer
-from sessionkit.adapters import sqlite as sqlite_adapter
-from sessionkit.adapters.sqlite import _OWN_OBJECTS, APPLICATION_ID, SCHEMA_VERSION, SqliteDatabase
+from sessionkit.adapters.sqlite import APPLICATION_ID, SCHEMA_VERSION, SqliteDatabase
+from sessionkit.adapters.sqlite import repositories as sqlite_adapter
+from sessionkit.adapters.sqlite.repositories import _OWN_OBJECTS
 from sessionkit.cli import main
 from sessionkit.demo import sample_calendar
 
