@@ -25,8 +25,8 @@ from hypothesis import strategies as st
 
 from sessionkit import Client, ClientSession, DatabaseError, InvalidValue, Payer
 from sessionkit.adapters.sqlite import APPLICATION_ID, SCHEMA_VERSION, SqliteDatabase
-from sessionkit.adapters.sqlite import repositories as sqlite_adapter
-from sessionkit.adapters.sqlite.repositories import _OWN_OBJECTS
+from sessionkit.adapters.sqlite import database as sqlite_adapter
+from sessionkit.adapters.sqlite.schema import _OWN_OBJECTS
 from sessionkit.cli import main
 from sessionkit.demo import sample_calendar
 
