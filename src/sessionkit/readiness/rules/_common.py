@@ -34,7 +34,10 @@ INFO = Severity.INFO
 NUCC = "NUCC 1500 Claim Form Reference Instruction Manual (02/12)"
 X12 = "ASC X12 837P 005010X222A1 implementation guide"
 CPT_TIME = "CPT time rules (Novitas JL psychotherapy-time article; APA Services guidance)"
-ROUTING = "sessionkit routing (seed: Bill To)"
+ROUTING = (
+    "practice-management convention: the session's Bill To and the client's coverage on the date of service"
+    " decide between the insurance claim and the client invoice"
+)
 
 ICD10_START = date(2015, 10, 1)
 """ICD-10-CM codes are valid for dates of service on or after this date."""

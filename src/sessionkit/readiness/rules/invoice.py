@@ -16,7 +16,7 @@ from sessionkit.readiness.rules.money import client_share, total_charge
 _invoice = define(
     "invoice",
     [Target.CLIENT_INVOICE],
-    "sessionkit routing (seed: Invoice Clients)",
+    "practice-management convention: the practice bills the client's share on a client invoice",
     "the invoice has somewhere to go and something to ask for",
 )
 INVOICE_ADDRESS_MISSING = _invoice.code(

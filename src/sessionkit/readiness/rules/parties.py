@@ -17,7 +17,12 @@ from sessionkit.readiness.rules._common import (
     define,
 )
 
-_client = define("client", ALL_TARGETS, "sessionkit", "the session's client is known")
+_client = define(
+    "client",
+    ALL_TARGETS,
+    "practice-management convention: a claim is built from the record of the session's own client",
+    "the session's client is known",
+)
 CLIENT_MISSING = _client.code(
     "client.missing", ERROR, "the session's client is not in the context", hint="load the client's setup"
 )
@@ -182,7 +187,7 @@ def subscriber(session: ClientSession, context: ReadinessContext) -> list[Findin
 _referring = define(
     "referring_provider",
     INSURANCE_TARGETS,
-    f"{NUCC}, boxes 17 and 17b; {X12}, loop 2310A; seed: all three parts or none",
+    f"{NUCC}, boxes 17 and 17b; {X12}, loop 2310A; a referring provider is given whole (first name, last name and NPI) or not at all",
     "a referring provider, when given or required, has first name, last name and a valid NPI",
 )
 REFERRING_FIRST_MISSING = _referring.code(
