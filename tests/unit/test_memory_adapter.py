@@ -14,14 +14,13 @@ from sessionkit import (
     BillingCode,
     Client,
     ClientSession,
-    ConcurrentUpdate,
     Coverage,
     DiagnosisCode,
-    NotFound,
     Payer,
     PracticeSetup,
 )
 from sessionkit.adapters.memory import InMemoryUnitOfWork, MemoryStore
+from sessionkit.errors import ConcurrentUpdate, NotFound
 from sessionkit.ports import (
     AlreadyExists,
     AuthorizationRepository,
