@@ -64,14 +64,14 @@ PATHS = {_module_name(p): p for p in PACKAGE.rglob("*.py")}
 MODULES = sorted(PATHS.items())
 
 
-@pytest.mark.parametrize("name", [n for n in PATHS if _within(n, CORE)])
+@pytest.mark.parametrize("name", sorted(n for n in PATHS if _within(n, CORE)))
 def test_the_core_never_imports_adapters_cli_or_testing(name: str) -> None:
     """A core module imports no adapter, no command line, no demo and no test helper."""
     path = PATHS[name]
     assert sorted(i for i in _imports(path) if _within(i, OUTER)) == []
 
 
-@pytest.mark.parametrize("name", [n for n in PATHS if _within(n, DOMAIN)])
+@pytest.mark.parametrize("name", sorted(n for n in PATHS if _within(n, DOMAIN)))
 def test_the_domain_imports_only_the_domain(name: str) -> None:
     """Domain objects, money, codes and errors know nothing of facts, services, ports or storage."""
     path = PATHS[name]
