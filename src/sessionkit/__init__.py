@@ -1,41 +1,36 @@
 """sessionkit: client sessions and claims for behavioural-health practices.
 
-The public names are re-exported here; everything in a module whose name
-starts with an underscore is an implementation detail.
+The names an app uses every day are here: the domain objects, :class:`Money`,
+the session builder, readiness checks, the calendar import and the root
+error. Everything else stays in its module: the errors in
+:mod:`sessionkit.errors`, claims in :mod:`sessionkit.claims`, where a session
+is billed in :mod:`sessionkit.routing`, storage in :mod:`sessionkit.adapters`
+and test helpers in :mod:`sessionkit.testing`. ``docs/api.md`` lists both.
+
+Names that used to be here and moved to their module (``sessionkit.NotFound``,
+``sessionkit.build_claims``, ...) still resolve for one release, with a
+:class:`DeprecationWarning` naming their module; ``from sessionkit import *``
+no longer brings them in.
+
+Everything in a module whose name starts with an underscore is an
+implementation detail.
 """
 
+from __future__ import annotations
+
+import importlib
+import warnings
+
 from sessionkit._version import __version__
-from sessionkit.appointments import (
-    Appointment,
-    InvalidAppointment,
-    MappingMatcher,
-    MatchFailure,
-    MatchResult,
-    NameMatcher,
-)
+from sessionkit.appointments import MappingMatcher, NameMatcher
 from sessionkit.builder import (
-    AddOnDraft,
     DraftWarning,
-    NextStep,
     SaveAction,
     SaveResult,
     SessionBuilder,
     SessionDraft,
 )
-from sessionkit.claims import (
-    Claim,
-    ClaimContext,
-    ClaimLine,
-    ClaimTarget,
-    Receiver,
-    Submitter,
-    build_claims,
-    to_837p,
-    to_cms1500,
-)
 from sessionkit.domain import (
-    OFFICE,
-    ORIGINAL,
     AddOnLine,
     Address,
     Authorization,
@@ -47,12 +42,10 @@ from sessionkit.domain import (
     CoverageRank,
     DiagnosisCode,
     Frequency,
-    InsuranceOverrides,
     Modifier,
     Payer,
     PlaceOfService,
     PracticeSetup,
-    ProviderQualifier,
     ReferringProvider,
     Relationship,
     Resubmission,
@@ -60,29 +53,10 @@ from sessionkit.domain import (
     Sex,
     Subscriber,
 )
-from sessionkit.errors import (
-    CalendarError,
-    ClaimNotReady,
-    ConcurrentUpdate,
-    DatabaseError,
-    DocumentError,
-    DocumentProblem,
-    FloatMoneyError,
-    InvalidBillingCode,
-    InvalidDiagnosisCode,
-    InvalidEIN,
-    InvalidModifier,
-    InvalidNPI,
-    InvalidPlaceOfService,
-    InvalidType,
-    InvalidValue,
-    NotFound,
-    SessionkitError,
-    SessionLocked,
-)
-from sessionkit.importing import ImportOutcome, ImportReport, OutcomeKind, import_appointments
+from sessionkit.errors import InvalidValue, SessionkitError
+from sessionkit.importing import ImportReport, import_appointments
 from sessionkit.money import Money
-from sessionkit.ports import AlreadyExists, FixedClock, SystemClock, TransactionError
+from sessionkit.ports import FixedClock, SystemClock
 from sessionkit.readiness import (
     Finding,
     ReadinessContext,
@@ -93,68 +67,33 @@ from sessionkit.readiness import (
     check_many,
 )
 from sessionkit.records import to_records
-from sessionkit.routing import Destination, route
 
 __all__ = [
-    "AddOnDraft",
     "AddOnLine",
     "Address",
-    "AlreadyExists",
-    "Appointment",
     "Authorization",
     "BillTo",
     "BillingCode",
-    "CalendarError",
-    "Claim",
-    "ClaimContext",
-    "ClaimLine",
-    "ClaimNotReady",
-    "ClaimTarget",
     "Client",
     "ClientSession",
-    "ConcurrentUpdate",
     "Coverage",
     "CoverageRank",
-    "DatabaseError",
-    "Destination",
     "DiagnosisCode",
-    "DocumentError",
-    "DocumentProblem",
     "DraftWarning",
     "Finding",
     "FixedClock",
-    "FloatMoneyError",
     "Frequency",
-    "ImportOutcome",
     "ImportReport",
-    "InsuranceOverrides",
-    "InvalidAppointment",
-    "InvalidBillingCode",
-    "InvalidDiagnosisCode",
-    "InvalidEIN",
-    "InvalidModifier",
-    "InvalidNPI",
-    "InvalidPlaceOfService",
-    "InvalidType",
     "InvalidValue",
     "MappingMatcher",
-    "MatchFailure",
-    "MatchResult",
     "Modifier",
     "Money",
     "NameMatcher",
-    "NextStep",
-    "NotFound",
-    "OFFICE",
-    "ORIGINAL",
-    "OutcomeKind",
     "Payer",
     "PlaceOfService",
     "PracticeSetup",
-    "ProviderQualifier",
     "ReadinessContext",
     "ReadinessReport",
-    "Receiver",
     "ReferringProvider",
     "Relationship",
     "Resubmission",
@@ -162,23 +101,81 @@ __all__ = [
     "SaveResult",
     "SessionBuilder",
     "SessionDraft",
-    "SessionLocked",
     "SessionStatus",
     "SessionkitError",
     "Severity",
     "Sex",
-    "Submitter",
     "Subscriber",
     "SystemClock",
     "Target",
-    "TransactionError",
     "__version__",
-    "build_claims",
     "check",
     "check_many",
     "import_appointments",
-    "route",
-    "to_837p",
-    "to_cms1500",
     "to_records",
 ]
+
+_MOVED: dict[str, str] = {
+    # the session builder's less common results
+    "AddOnDraft": "sessionkit.builder",
+    "NextStep": "sessionkit.builder",
+    # the claims API
+    "Claim": "sessionkit.claims",
+    "ClaimContext": "sessionkit.claims",
+    "ClaimLine": "sessionkit.claims",
+    "ClaimTarget": "sessionkit.claims",
+    "Receiver": "sessionkit.claims",
+    "Submitter": "sessionkit.claims",
+    "build_claims": "sessionkit.claims",
+    "to_837p": "sessionkit.claims",
+    "to_cms1500": "sessionkit.claims",
+    # rarely used domain values and constants
+    "InsuranceOverrides": "sessionkit.domain",
+    "OFFICE": "sessionkit.domain",
+    "ORIGINAL": "sessionkit.domain",
+    "ProviderQualifier": "sessionkit.domain",
+    # errors
+    "AlreadyExists": "sessionkit.errors",
+    "CalendarError": "sessionkit.errors",
+    "ClaimNotReady": "sessionkit.errors",
+    "ConcurrentUpdate": "sessionkit.errors",
+    "DatabaseError": "sessionkit.errors",
+    "DocumentError": "sessionkit.errors",
+    "DocumentProblem": "sessionkit.errors",
+    "FloatMoneyError": "sessionkit.errors",
+    "InvalidBillingCode": "sessionkit.errors",
+    "InvalidDiagnosisCode": "sessionkit.errors",
+    "InvalidEIN": "sessionkit.errors",
+    "InvalidModifier": "sessionkit.errors",
+    "InvalidNPI": "sessionkit.errors",
+    "InvalidPlaceOfService": "sessionkit.errors",
+    "InvalidType": "sessionkit.errors",
+    "NotFound": "sessionkit.errors",
+    "SessionLocked": "sessionkit.errors",
+    "TransactionError": "sessionkit.errors",
+    # the calendar import's details
+    "Appointment": "sessionkit.appointments",
+    "InvalidAppointment": "sessionkit.appointments",
+    "MatchFailure": "sessionkit.appointments",
+    "MatchResult": "sessionkit.appointments",
+    "ImportOutcome": "sessionkit.importing",
+    "OutcomeKind": "sessionkit.importing",
+    # where a session is billed
+    "Destination": "sessionkit.routing",
+    "route": "sessionkit.routing",
+}
+"""Names that left the top level, and the module each one lives in (deprecated here for one release)."""
+
+
+def __getattr__(name: str) -> object:
+    """Resolve a name that moved to its module, with a :class:`DeprecationWarning`."""
+    module = _MOVED.get(name)
+    if module is None:
+        raise AttributeError(f"module 'sessionkit' has no attribute {name!r}")
+    warnings.warn(
+        f"sessionkit.{name} is deprecated and leaves the top level in the next release; "
+        f"import it from {module}",
+        DeprecationWarning,
+        stacklevel=2,
+    )
+    return getattr(importlib.import_module(module), name)

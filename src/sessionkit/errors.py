@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from typing import Any, ClassVar
 
 __all__ = [
+    "AlreadyExists",
     "CalendarError",
     "ClaimNotReady",
     "ConcurrentUpdate",
@@ -32,8 +33,10 @@ __all__ = [
     "InvalidType",
     "InvalidValue",
     "NotFound",
+    "RuleRegistryError",
     "SessionLocked",
     "SessionkitError",
+    "TransactionError",
 ]
 
 
@@ -183,6 +186,27 @@ class NotFound(SessionkitError, LookupError):
     """A record asked for by id does not exist."""
 
     default_code = "record.not_found"
+
+
+class AlreadyExists(SessionkitError, ValueError):
+    """``add`` was given a record whose key is taken, or an appointment key is already used."""
+
+    default_code = "record.exists"
+
+
+class TransactionError(SessionkitError, RuntimeError):
+    """A unit of work was used outside its ``with`` block, or entered twice."""
+
+    default_code = "uow.inactive"
+
+
+class RuleRegistryError(SessionkitError, KeyError):
+    """A readiness rule name is unknown, or already taken."""
+
+    default_code = "readiness.rule_name"
+
+    def __str__(self) -> str:  # KeyError would quote the message
+        return SessionkitError.__str__(self)
 
 
 class SessionLocked(SessionkitError, ValueError):

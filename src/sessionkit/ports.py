@@ -50,8 +50,10 @@ from sessionkit.domain import (
     PracticeSetup,
 )
 from sessionkit.domain.billing import ClaimRecord, InvoiceRecord
-from sessionkit.errors import InvalidValue, SessionkitError
-from sessionkit.routing import Destination
+
+# AlreadyExists and TransactionError live in sessionkit.errors; re-exported here
+# so that ``from sessionkit.ports import AlreadyExists`` keeps working.
+from sessionkit.errors import AlreadyExists, InvalidValue, TransactionError
 
 __all__ = [
     "AlreadyExists",
@@ -74,18 +76,6 @@ __all__ = [
     "TransactionError",
     "UnitOfWork",
 ]
-
-
-class AlreadyExists(SessionkitError, ValueError):
-    """``add`` was given a record whose key is taken, or an appointment key is already used."""
-
-    default_code = "record.exists"
-
-
-class TransactionError(SessionkitError, RuntimeError):
-    """A unit of work was used outside its ``with`` block, or entered twice."""
-
-    default_code = "uow.inactive"
 
 
 @runtime_checkable
@@ -192,9 +182,9 @@ class SessionRepository(Protocol):
     ``last_saved_for(client_id)`` is the client's session saved last by that
     sequence (not the latest date of service), ``None`` if there is none.
 
-    ``by_destination(dest)`` holds the sessions whose
-    :func:`sessionkit.routing.route`, computed with the coverages of the same
-    unit of work, contains ``dest``.
+    The port answers storage questions only; billing policy such as which
+    sessions wait for a claim is a service over it
+    (:func:`sessionkit.routing.sessions_for`).
     """
 
     def get(self, session_id: str) -> ClientSession: ...
@@ -208,7 +198,6 @@ class SessionRepository(Protocol):
     def between(self, start: date, end: date) -> builtins.list[ClientSession]: ...
     def by_appointment_key(self, key: str) -> ClientSession | None: ...
     def last_saved_for(self, client_id: str) -> ClientSession | None: ...
-    def by_destination(self, destination: Destination) -> builtins.list[ClientSession]: ...
     def save(self, session: ClientSession) -> ClientSession: ...
     def save_many(self, sessions: Iterable[ClientSession]) -> builtins.list[ClientSession]: ...
     def delete(self, session_id: str) -> None: ...

@@ -12,6 +12,11 @@ share come from :mod:`sessionkit.facts`):
 
 Every session therefore has at least one destination.
 
+The queues (the sessions waiting for a claim, or for an invoice) are a
+service over the ports: :func:`sessions_for` asks the unit of work's
+repositories for the sessions and coverages and routes each session, so
+every adapter gives the same answer without knowing the rules.
+
 >>> from datetime import date
 >>> from sessionkit import ClientSession, Coverage
 >>> s = ClientSession(client_id="c1", date_of_service=date(2026, 3, 2),
@@ -31,15 +36,27 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from sessionkit.domain import BillTo, ClientSession, Coverage
 from sessionkit.facts import active_coverages, billed_coverage, client_share, over_payment
 
-__all__ = ["Destination", "active_coverages", "client_share", "over_payment", "route"]
+if TYPE_CHECKING:
+    from sessionkit.ports import UnitOfWork
+
+__all__ = [
+    "Destination",
+    "active_coverages",
+    "client_share",
+    "over_payment",
+    "route",
+    "routed_to",
+    "sessions_for",
+]
 
 
 class Destination(str, enum.Enum):
-    """A place a session is billed to (the seed's "Insurance" and "Invoice Clients" lists)."""
+    """A place a session is billed to (the practice's insurance claim queue, or its client invoice queue)."""
 
     INSURANCE_CLAIM = "insurance_claim"
     CLIENT_INVOICE = "client_invoice"
@@ -59,3 +76,39 @@ def route(session: ClientSession, coverages: Iterable[Coverage]) -> frozenset[De
     if client_share(session, coverages) > session.paid_at_session:
         return frozenset({Destination.INSURANCE_CLAIM, Destination.CLIENT_INVOICE})
     return frozenset({Destination.INSURANCE_CLAIM})
+
+
+def routed_to(
+    destination: Destination, sessions: Iterable[ClientSession], coverages: Iterable[Coverage]
+) -> list[ClientSession]:
+    """The ``sessions`` whose :func:`route` with ``coverages`` contains ``destination``, in their order.
+
+    ``coverages`` may hold every client's coverages; each session is routed
+    with its own client's.
+    """
+    by_client: dict[str, list[Coverage]] = {}
+    for coverage in coverages:
+        by_client.setdefault(coverage.client_id, []).append(coverage)
+    return [s for s in sessions if destination in route(s, by_client.get(s.client_id, ()))]
+
+
+def sessions_for(uow: UnitOfWork, destination: Destination) -> list[ClientSession]:
+    """The sessions of ``uow`` routed to ``destination``, by date of service then id.
+
+    Each session is routed with the coverages the same unit of work sees
+    (its own writes included), so a coverage added or deleted in the unit
+    moves sessions between the queues at once.
+
+    >>> from datetime import date
+    >>> from sessionkit import ClientSession, Coverage
+    >>> from sessionkit.adapters.memory import InMemoryUnitOfWork
+    >>> uow = InMemoryUnitOfWork().seed(
+    ...     coverages=[Coverage(id="k1", client_id="c1", payer_id="p1", member_id="M1",
+    ...                         effective=date(2026, 1, 1))],
+    ...     sessions=[ClientSession(id="s1", client_id="c1", date_of_service=date(2026, 3, 2),
+    ...                             billing_code="90834", charge="140.00")])
+    >>> with uow:
+    ...     [s.id for s in sessions_for(uow, Destination.INSURANCE_CLAIM)]
+    ['s1']
+    """
+    return routed_to(destination, uow.sessions.list(), uow.coverages.list())

@@ -26,8 +26,9 @@ from datetime import date, timedelta
 
 import attrs
 
-from sessionkit import ClientSession, ConcurrentUpdate, serialization
+from sessionkit import ClientSession, serialization
 from sessionkit.adapters.sqlite import SqliteDatabase
+from sessionkit.errors import ConcurrentUpdate
 
 
 def _say(text: str) -> None:

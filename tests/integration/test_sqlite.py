@@ -18,8 +18,6 @@ from sessionkit import (
     BillingCode,
     Client,
     ClientSession,
-    ConcurrentUpdate,
-    DatabaseError,
     DiagnosisCode,
     Money,
     PracticeSetup,
@@ -33,6 +31,7 @@ from sessionkit.adapters.sqlite import (
     open_database,
 )
 from sessionkit.builder import SessionBuilder
+from sessionkit.errors import ConcurrentUpdate, DatabaseError
 from sessionkit.ports import AlreadyExists, FixedClock
 
 DAY = date(2026, 3, 2)

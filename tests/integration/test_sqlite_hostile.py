@@ -23,11 +23,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sessionkit import Client, ClientSession, DatabaseError, InvalidValue, Payer
-from sessionkit.adapters import sqlite as sqlite_adapter
-from sessionkit.adapters.sqlite import _OWN_OBJECTS, APPLICATION_ID, SCHEMA_VERSION, SqliteDatabase
+from sessionkit import Client, ClientSession, InvalidValue, Payer
+from sessionkit.adapters.sqlite import APPLICATION_ID, SCHEMA_VERSION, SqliteDatabase
+from sessionkit.adapters.sqlite import database as sqlite_adapter
+from sessionkit.adapters.sqlite.schema import _OWN_OBJECTS
 from sessionkit.cli import main
 from sessionkit.demo import sample_calendar
+from sessionkit.errors import DatabaseError
 
 DAY = date(2026, 3, 2)
 SIDE_SUFFIXES = ("-wal", "-shm", "-journal")

@@ -15,8 +15,9 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from sessionkit import AddOnLine, ClientSession, ConcurrentUpdate, Money, serialization, testing
+from sessionkit import AddOnLine, ClientSession, Money, serialization, testing
 from sessionkit.adapters.sqlite import APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION, open_database
+from sessionkit.errors import ConcurrentUpdate
 
 DAY = date(2026, 3, 2)
 

@@ -22,7 +22,7 @@ from sessionkit import Client, ClientSession, Coverage, SessionkitError
 from sessionkit.adapters.memory import InMemoryUnitOfWork, MemoryStore
 from sessionkit.adapters.sqlite import SqliteDatabase
 from sessionkit.ports import UnitOfWork
-from sessionkit.routing import Destination
+from sessionkit.routing import Destination, sessions_for
 
 _SHM = Path("/dev/shm")
 FAST_DIR = str(_SHM) if _SHM.is_dir() else None
@@ -234,7 +234,7 @@ class SqliteAgainstMemory(RuleBasedStateMachine):
                         [s.last_saved_for(c) for c in ("c1", "c2")],
                         [s.by_appointment_key(k) for k in ("k1", "k2")],
                         s.between(DAY + timedelta(days=3), DAY + timedelta(days=10)),
-                        [s.by_destination(d) for d in Destination],
+                        [sessions_for(uow, d) for d in Destination],
                         [(c, c.version) for c in uow.coverages.list()],
                         [(c, c.version) for c in uow.clients.list()],
                     )

@@ -25,7 +25,6 @@ from sessionkit import (
     Client,
     ClientSession,
     Coverage,
-    InsuranceOverrides,
     Money,
     Payer,
     PracticeSetup,
@@ -35,6 +34,7 @@ from sessionkit import (
 )
 from sessionkit.claims import ClaimContext, ClaimTarget, Receiver, Submitter, build_claims, to_837p
 from sessionkit.codes import npi as npi_codes
+from sessionkit.domain import InsuranceOverrides
 
 pytest.importorskip("pyx12", minversion="4.0", reason="pyx12 4 needs Python 3.11+")
 x12n_document = pytest.importorskip("pyx12.x12n_document", reason="pyx12 4 needs Python 3.11+")

@@ -15,18 +15,14 @@ from sessionkit import (
     BillingCode,
     BillTo,
     Client,
-    ConcurrentUpdate,
     Coverage,
     DiagnosisCode,
-    InsuranceOverrides,
     InvalidValue,
     Money,
-    NotFound,
     Payer,
     PracticeSetup,
     ReferringProvider,
     Resubmission,
-    SessionLocked,
     SessionStatus,
 )
 from sessionkit.adapters.memory import InMemoryUnitOfWork, MemoryStore
@@ -37,6 +33,8 @@ from sessionkit.builder import (
     SessionDraft,
     authorization_usage,
 )
+from sessionkit.domain import InsuranceOverrides
+from sessionkit.errors import ConcurrentUpdate, NotFound, SessionLocked
 from sessionkit.ports import FixedClock, SystemClock
 from sessionkit.routing import Destination
 

@@ -21,11 +21,9 @@ from sessionkit import (
     Address,
     Authorization,
     BillTo,
-    ClaimNotReady,
     Client,
     ClientSession,
     Coverage,
-    InsuranceOverrides,
     InvalidValue,
     Money,
     Payer,
@@ -48,6 +46,8 @@ from sessionkit.claims import (
     x12_text,
 )
 from sessionkit.codes import npi as npi_codes
+from sessionkit.domain import InsuranceOverrides
+from sessionkit.errors import ClaimNotReady
 
 GOLDEN = Path(__file__).resolve().parents[1] / "fixtures" / "golden"
 REGEN = os.environ.get("SESSIONKIT_REGEN_GOLDEN") == "1"

@@ -384,7 +384,8 @@ def test_python_dash_m_entry_point() -> None:
 
 def test_import_summary_mentions_changed_appointments() -> None:
     """The summary line counts appointments changed in the calendar since their import."""
-    from sessionkit import ImportOutcome, ImportReport, OutcomeKind
+    from sessionkit import ImportReport
+    from sessionkit.importing import ImportOutcome, OutcomeKind
 
     report = ImportReport(
         outcomes=(ImportOutcome(key="k", kind=OutcomeKind.CHANGED),),

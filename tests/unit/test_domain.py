@@ -22,14 +22,6 @@ from sessionkit import (
     ClientSession,
     Coverage,
     DiagnosisCode,
-    FloatMoneyError,
-    InsuranceOverrides,
-    InvalidBillingCode,
-    InvalidDiagnosisCode,
-    InvalidEIN,
-    InvalidModifier,
-    InvalidNPI,
-    InvalidPlaceOfService,
     InvalidValue,
     Modifier,
     Money,
@@ -42,6 +34,16 @@ from sessionkit import (
     SessionkitError,
     SessionStatus,
     Subscriber,
+)
+from sessionkit.domain import InsuranceOverrides
+from sessionkit.errors import (
+    FloatMoneyError,
+    InvalidBillingCode,
+    InvalidDiagnosisCode,
+    InvalidEIN,
+    InvalidModifier,
+    InvalidNPI,
+    InvalidPlaceOfService,
 )
 from sessionkit.money import MAX_AMOUNT
 from sessionkit.testing import (

@@ -13,25 +13,21 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from sessionkit import (
-    Appointment,
     Authorization,
     BillingCode,
     Client,
     ClientSession,
     Coverage,
-    InvalidAppointment,
     InvalidValue,
-    MatchFailure,
-    MatchResult,
     Money,
     NameMatcher,
-    NotFound,
     Payer,
     PracticeSetup,
 )
 from sessionkit.adapters.memory import InMemorySessionRepository, InMemoryUnitOfWork, MemoryStore
-from sessionkit.appointments import CalendarSource
+from sessionkit.appointments import Appointment, CalendarSource, InvalidAppointment, MatchFailure, MatchResult
 from sessionkit.builder import SessionBuilder
+from sessionkit.errors import NotFound
 from sessionkit.importing import ImportOutcome, ImportReport, OutcomeKind, _run, import_appointments
 from sessionkit.ports import FixedClock
 

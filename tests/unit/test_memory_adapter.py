@@ -14,14 +14,13 @@ from sessionkit import (
     BillingCode,
     Client,
     ClientSession,
-    ConcurrentUpdate,
     Coverage,
     DiagnosisCode,
-    NotFound,
     Payer,
     PracticeSetup,
 )
 from sessionkit.adapters.memory import InMemoryUnitOfWork, MemoryStore
+from sessionkit.errors import ConcurrentUpdate, NotFound
 from sessionkit.ports import (
     AlreadyExists,
     AuthorizationRepository,
@@ -34,7 +33,7 @@ from sessionkit.ports import (
     SessionRepository,
     TransactionError,
 )
-from sessionkit.routing import Destination
+from sessionkit.routing import Destination, sessions_for
 
 DAY = date(2026, 3, 2)
 PRACTICE = PracticeSetup(
@@ -186,7 +185,7 @@ def test_session_queries_order_by_date_then_id() -> None:
         assert [s.id for s in uow.sessions.between(DAY, DAY + timedelta(days=1))] == ["a", "b", "c"]
 
 
-def test_by_destination_uses_the_coverages_of_the_unit() -> None:
+def test_sessions_for_uses_the_coverages_of_the_unit() -> None:
     """Sessions of covered clients go to insurance; bill-to-client and uncovered ones to the invoice."""
     cov = Coverage(id="k1", client_id="c1", payer_id="p1", member_id="MM", effective=DAY, copay="20")
     uow = InMemoryUnitOfWork().seed(
@@ -199,14 +198,28 @@ def test_by_destination_uses_the_coverages_of_the_unit() -> None:
         ],
     )
     with uow:
-        assert [s.id for s in uow.sessions.by_destination(Destination.INSURANCE_CLAIM)] == ["owes", "paid"]
-        assert [s.id for s in uow.sessions.by_destination(Destination.CLIENT_INVOICE)] == [
+        assert [s.id for s in sessions_for(uow, Destination.INSURANCE_CLAIM)] == ["owes", "paid"]
+        assert [s.id for s in sessions_for(uow, Destination.CLIENT_INVOICE)] == [
             "direct",
             "owes",
             "uncovered",
         ]
         uow.coverages.delete("k1")
-        assert uow.sessions.by_destination(Destination.INSURANCE_CLAIM) == []
+        assert sessions_for(uow, Destination.INSURANCE_CLAIM) == []
+
+
+def test_by_destination_is_deprecated_and_answers_as_sessions_for() -> None:
+    """The old repository query still answers for one release, with a DeprecationWarning."""
+    cov = Coverage(id="k1", client_id="c1", payer_id="p1", member_id="MM", effective=DAY, copay="20")
+    uow = InMemoryUnitOfWork().seed(
+        coverages=[cov], sessions=[_session("owes"), _session("uncovered", client_id="c2")]
+    )
+    with uow:
+        for destination in Destination:
+            with pytest.warns(DeprecationWarning, match="sessions_for"):
+                old = uow.sessions.by_destination(destination)
+            assert old == sessions_for(uow, destination)
+        assert [s.id for s in sessions_for(uow, Destination.CLIENT_INVOICE)] == ["owes", "uncovered"]
 
 
 def test_save_many_is_all_or_nothing() -> None:

@@ -13,11 +13,8 @@ from sessionkit import (
     AddOnLine,
     ClientSession,
     Finding,
-    ImportOutcome,
     ImportReport,
-    InvalidType,
     Money,
-    OutcomeKind,
     ReadinessReport,
     ReferringProvider,
     SessionBuilder,
@@ -26,6 +23,8 @@ from sessionkit import (
 )
 from sessionkit.adapters.memory import InMemoryUnitOfWork
 from sessionkit.demo import seed_demo
+from sessionkit.errors import InvalidType
+from sessionkit.importing import ImportOutcome, OutcomeKind
 from sessionkit.ports import FixedClock
 from sessionkit.records import columns, flatten, to_records
 from sessionkit.testing import sessions

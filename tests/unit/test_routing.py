@@ -10,7 +10,16 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from sessionkit import AddOnLine, BillTo, ClientSession, Coverage, CoverageRank, Money
-from sessionkit.routing import Destination, active_coverages, client_share, over_payment, route
+from sessionkit.adapters.memory import InMemoryUnitOfWork
+from sessionkit.routing import (
+    Destination,
+    active_coverages,
+    client_share,
+    over_payment,
+    route,
+    routed_to,
+    sessions_for,
+)
 
 DAY = date(2026, 3, 2)
 
@@ -121,3 +130,35 @@ def test_paid_share_goes_to_insurance_only() -> None:
         Destination.INSURANCE_CLAIM,
         Destination.CLIENT_INVOICE,
     }
+
+
+@given(
+    st.lists(sessions(), max_size=5),
+    st.lists(coverages(), max_size=4, unique_by=lambda c: c.id),
+    st.sampled_from(["c1", "c2"]),
+)
+def test_sessions_for_routes_every_stored_session_with_the_units_coverages(
+    drawn: list[ClientSession], covs: list[Coverage], other_client: str
+) -> None:
+    """A queue holds the stored sessions whose route, with the coverages the unit sees, has the destination."""
+    stored = [
+        attrs.evolve(s, id=f"s{i}", client_id=other_client if i % 2 else "c1") for i, s in enumerate(drawn)
+    ]
+    uow = InMemoryUnitOfWork().seed(coverages=covs, sessions=stored)
+    with uow:
+        listed = uow.sessions.list()
+        for destination in Destination:
+            queue = sessions_for(uow, destination)
+            by_client = {c: [k for k in covs if k.client_id == c] for c in ("c1", "c2")}
+            assert queue == [s for s in listed if destination in route(s, by_client[s.client_id])]
+            assert queue == routed_to(destination, listed, covs)
+        # a coverage written in the unit counts at once
+        uow.coverages.put(
+            Coverage(id="zz", client_id="c1", payer_id="p1", member_id="M1", effective=date(2000, 1, 1))
+        )
+        claims = sessions_for(uow, Destination.INSURANCE_CLAIM)
+        assert claims == routed_to(Destination.INSURANCE_CLAIM, listed, uow.coverages.list())
+        assert all(s.bill_to is BillTo.AUTOMATIC for s in claims)
+        assert {s.id for s in listed if s.client_id == "c1" and s.bill_to is BillTo.AUTOMATIC} <= {
+            s.id for s in claims
+        }

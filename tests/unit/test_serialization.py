@@ -21,9 +21,6 @@ from sessionkit import (
     ClientSession,
     Coverage,
     DiagnosisCode,
-    DocumentError,
-    DocumentProblem,
-    InsuranceOverrides,
     Modifier,
     Money,
     Payer,
@@ -33,6 +30,8 @@ from sessionkit import (
     Resubmission,
     Subscriber,
 )
+from sessionkit.domain import InsuranceOverrides
+from sessionkit.errors import DocumentError, DocumentProblem
 from sessionkit.serialization import (
     SCHEMA_VERSION,
     configure_converter,

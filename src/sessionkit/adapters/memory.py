@@ -49,6 +49,7 @@ from __future__ import annotations
 
 import builtins
 import threading
+import warnings
 from collections.abc import Callable, Iterable
 from datetime import date
 from types import TracebackType
@@ -70,10 +71,9 @@ from sessionkit.domain import (
 )
 from sessionkit.domain.billing import ClaimRecord, InvoiceRecord
 from sessionkit.domain.session import refuse_locked_change, with_version
-from sessionkit.errors import ConcurrentUpdate, NotFound
+from sessionkit.errors import AlreadyExists, ConcurrentUpdate, NotFound, TransactionError
 from sessionkit.facts import active_coverages, coverage_order
-from sessionkit.ports import AlreadyExists, TransactionError
-from sessionkit.routing import Destination, route
+from sessionkit.routing import Destination, routed_to
 
 if TYPE_CHECKING:
     from sessionkit.ports import SessionRepository, UnitOfWork
@@ -407,9 +407,16 @@ class InMemorySessionRepository:
         return best
 
     def by_destination(self, destination: Destination) -> builtins.list[ClientSession]:
-        """Sessions routed to ``destination`` with this unit's coverages, by date of service then id."""
-        coverages = builtins.list(self._coverages.data.values())
-        return self._sorted(s for s in self._table.data.values() if destination in route(s, coverages))
+        """Deprecated: use :func:`sessionkit.routing.sessions_for` (routing is a service, not storage).
+
+        Kept for one release; warns with :class:`DeprecationWarning`.
+        """
+        warnings.warn(
+            "SessionRepository.by_destination is deprecated; use sessionkit.routing.sessions_for(uow, destination)",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return routed_to(destination, self.list(), self._coverages.data.values())
 
     def save(self, session: ClientSession) -> ClientSession:
         """Store ``session`` with its version bumped and return what was stored.

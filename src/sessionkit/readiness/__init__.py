@@ -14,6 +14,7 @@ True
 
 from __future__ import annotations
 
+from sessionkit.errors import RuleRegistryError  # lives in sessionkit.errors; re-exported here
 from sessionkit.readiness._render import findings_markdown
 from sessionkit.readiness.checker import ContextFor, Rules, check, check_many, default_registry
 from sessionkit.readiness.context import AuthorizationUse, ReadinessContext, active_coverage
@@ -24,7 +25,6 @@ from sessionkit.readiness.registry import (
     RuleCheck,
     RuleDefinition,
     RuleRegistry,
-    RuleRegistryError,
     define_rule,
 )
 

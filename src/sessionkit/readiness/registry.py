@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import attrs
 
-from sessionkit.errors import SessionkitError
+from sessionkit.errors import RuleRegistryError  # re-exported: it lives in sessionkit.errors
 from sessionkit.readiness.findings import Finding, FindingCode, Severity, Target
 
 if TYPE_CHECKING:
@@ -26,15 +26,6 @@ __all__ = [
 
 RuleCheck = Callable[["ClientSession", "ReadinessContext"], Iterable[Finding]]
 """A rule's function: ``(session, context) -> findings``. It must never raise."""
-
-
-class RuleRegistryError(SessionkitError, KeyError):
-    """A rule name is unknown, or already taken."""
-
-    default_code = "readiness.rule_name"
-
-    def __str__(self) -> str:  # KeyError would quote the message
-        return SessionkitError.__str__(self)
 
 
 def _targets(values: Iterable[Target | str]) -> frozenset[Target]:

@@ -5,7 +5,7 @@
 records read back equal, the documented orderings, ``NotFound`` and
 ``AlreadyExists`` codes, session versions and
 :class:`~sessionkit.errors.ConcurrentUpdate`, appointment-key uniqueness,
-``last_saved_for`` by save sequence, ``between``, ``by_destination``, and the
+``last_saved_for`` by save sequence, ``between``, and the
 unit of work: reads see the snapshot plus the unit's own writes, commit is all
 or nothing, leaving the block or an exception rolls back, ``save_many`` is all
 or nothing, and (when the adapter can) what was committed is still there after
@@ -61,10 +61,10 @@ from sessionkit.domain import (
     PracticeSetup,
     SessionStatus,
 )
-from sessionkit.errors import ConcurrentUpdate, NotFound, SessionLocked
+from sessionkit.errors import AlreadyExists, ConcurrentUpdate, NotFound, SessionLocked, TransactionError
 from sessionkit.money import Money
-from sessionkit.ports import AlreadyExists, TransactionError, UnitOfWork
-from sessionkit.routing import Destination, active_coverages, route
+from sessionkit.ports import UnitOfWork
+from sessionkit.routing import active_coverages
 
 __all__ = ["StoreUnderTest", "UnitOfWorkContract"]
 
@@ -981,31 +981,6 @@ class UnitOfWorkContract:
                 last = uow.sessions.last_saved_for("c1")
                 assert last is not None
                 assert last.id == "s2"
-
-    @_SHARED
-    @given(
-        sessions=_SESSIONS,
-        coverages=st.lists(
-            st.sampled_from(_CLIENT_IDS).flatmap(lambda c: testing.coverages(client_id=c)),
-            max_size=4,
-            unique_by=lambda c: c.id,
-        ),
-    )
-    def test_by_destination_follows_routing(
-        self, sessions: list[ClientSession], coverages: list[Coverage]
-    ) -> None:
-        """by_destination holds the sessions whose route (with the unit's coverages) contains the destination."""
-        with self._seeded(sessions, coverages=coverages) as store, store.uow() as uow:
-            stored = uow.sessions.list()
-            for destination in Destination:
-                expected = [s for s in stored if destination in route(s, coverages)]
-                assert uow.sessions.by_destination(destination) == expected
-            # coverages written in the unit count too
-            uow.coverages.put(_coverage("zz", client_id="c1", effective=date(2000, 1, 1)))
-            now = uow.coverages.list()
-            claims = uow.sessions.by_destination(Destination.INSURANCE_CLAIM)
-            assert claims == [s for s in stored if Destination.INSURANCE_CLAIM in route(s, now)]
-            assert all(s.bill_to is BillTo.AUTOMATIC for s in claims)
 
     def test_save_many_is_all_or_nothing(self) -> None:
         """If one session of save_many fails, none of them is saved and the unit's earlier writes stay."""

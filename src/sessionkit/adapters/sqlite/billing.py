@@ -19,8 +19,7 @@ import attrs
 from sessionkit import serialization
 from sessionkit.domain import _checks
 from sessionkit.domain.billing import ClaimRecord, InvoiceRecord
-from sessionkit.errors import ConcurrentUpdate, NotFound
-from sessionkit.ports import AlreadyExists
+from sessionkit.errors import AlreadyExists, ConcurrentUpdate, NotFound
 
 __all__ = ["SCHEMA", "SqliteClaimRecordRepository", "SqliteControlNumbers", "SqliteInvoiceRepository"]
 
