@@ -38,6 +38,7 @@ from zoneinfo import ZoneInfo
 
 import attrs
 
+from sessionkit.domain import _checks
 from sessionkit.domain.parties import Client
 from sessionkit.errors import InvalidValue
 
@@ -81,8 +82,13 @@ def _non_empty(_inst: object, attribute: attrs.Attribute[str], value: str) -> No
         raise InvalidValue(f"{attribute.name} must be non-empty text", "value.required", attribute.name)
 
 
+def _optional_line(_inst: object, attribute: attrs.Attribute[int | None], value: int | None) -> None:
+    if value is not None:
+        _checks.whole(value, attribute.name, low=0, high=2**62)
+
+
 def _emails(value: Iterable[str]) -> tuple[str, ...]:
-    return tuple(normalise_email(v) for v in value)
+    return tuple(normalise_email(v) for v in _checks.sequence(value, "attendees", "email addresses"))
 
 
 def normalise_email(value: str) -> str:
@@ -135,13 +141,13 @@ class Appointment:
     start: datetime = attrs.field(validator=_aware)
     end: datetime = attrs.field(validator=_aware)
     recurrence_id: datetime | date | None = attrs.field(default=None, validator=_recurrence_id)
-    all_day: bool = attrs.field(default=False, validator=attrs.validators.instance_of(bool))
-    title: str = attrs.field(default="", validator=attrs.validators.instance_of(str))
-    description: str = attrs.field(default="", validator=attrs.validators.instance_of(str))
-    location: str = attrs.field(default="", validator=attrs.validators.instance_of(str))
+    all_day: bool = attrs.field(default=False, validator=_checks.is_bool)
+    title: str = attrs.field(default="", validator=_checks.is_text)
+    description: str = attrs.field(default="", validator=_checks.is_text)
+    location: str = attrs.field(default="", validator=_checks.is_text)
     attendees: tuple[str, ...] = attrs.field(default=(), converter=_emails)
-    cancelled: bool = attrs.field(default=False, validator=attrs.validators.instance_of(bool))
-    floating: bool = attrs.field(default=False, validator=attrs.validators.instance_of(bool))
+    cancelled: bool = attrs.field(default=False, validator=_checks.is_bool)
+    floating: bool = attrs.field(default=False, validator=_checks.is_bool)
 
     def __attrs_post_init__(self) -> None:
         if self.end < self.start:
@@ -167,12 +173,10 @@ class InvalidAppointment:
     ``reason`` names the property or column at fault, never its value.
     """
 
-    uid: str | None = attrs.field(validator=attrs.validators.optional(attrs.validators.instance_of(str)))
+    uid: str | None = attrs.field(validator=_checks.is_optional_text)
     key: str = attrs.field(validator=_non_empty)
-    reason: str = attrs.field(validator=attrs.validators.instance_of(str))
-    line: int | None = attrs.field(
-        default=None, validator=attrs.validators.optional(attrs.validators.instance_of(int))
-    )
+    reason: str = attrs.field(validator=_checks.is_text)
+    line: int | None = attrs.field(default=None, validator=_optional_line)
 
 
 @runtime_checkable

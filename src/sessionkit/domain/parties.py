@@ -257,9 +257,8 @@ def _auth_number(_inst: object, attribute: attrs.Attribute[str], value: str) -> 
 
 
 def _codes(values: Iterable[str]) -> frozenset[str]:
-    if isinstance(values, str):
-        raise InvalidType("billing_codes must be a collection of codes", "value.type", "billing_codes")
-    return frozenset(_checks.normalise(hcpcs.validate, v, "billing_codes") for v in values)
+    codes = _checks.sequence(values, "billing_codes", "codes")
+    return frozenset(_checks.normalise(hcpcs.validate, v, "billing_codes") for v in codes)
 
 
 @attrs.frozen(kw_only=True)

@@ -95,9 +95,7 @@ def _diagnoses(values: Iterable[DiagnosisCode | str]) -> tuple[DiagnosisCode, ..
 def _add_ons(values: Iterable[AddOnLine]) -> tuple[AddOnLine, ...]:
     if values == ():
         return ()
-    if values is None:
-        raise InvalidType("add_ons must be a sequence of add-on lines", "value.type", "add_ons")
-    result = tuple(values)
+    result = _checks.sequence(values, "add_ons", "add-on lines")
     for i, value in enumerate(result):
         _checks.instance(value, AddOnLine, f"add_ons[{i}]")
     _checks.count(result, "add_ons", MAX_ADD_ONS)
@@ -107,9 +105,7 @@ def _add_ons(values: Iterable[AddOnLine]) -> tuple[AddOnLine, ...]:
 def _dates(values: Iterable[date]) -> tuple[date, ...]:
     if values == ():
         return ()
-    if values is None:
-        raise InvalidType("additional_dates must be a sequence of dates", "value.type", "additional_dates")
-    result = tuple(values)
+    result = _checks.sequence(values, "additional_dates", "dates")
     for i, value in enumerate(result):
         _checks.a_date(value, f"additional_dates[{i}]")
     if len(set(result)) != len(result):
