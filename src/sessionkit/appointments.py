@@ -82,9 +82,25 @@ def _non_empty(_inst: object, attribute: attrs.Attribute[str], value: str) -> No
         raise InvalidValue(f"{attribute.name} must be non-empty text", "value.required", attribute.name)
 
 
+def _text(inst: object, attribute: attrs.Attribute[str], value: str) -> None:
+    _checks.is_text(inst, attribute, value)
+
+
+def _optional_text(inst: object, attribute: attrs.Attribute[str | None], value: str | None) -> None:
+    _checks.is_optional_text(inst, attribute, value)
+
+
 def _optional_line(_inst: object, attribute: attrs.Attribute[int | None], value: int | None) -> None:
     if value is not None:
         _checks.whole(value, attribute.name, low=0, high=2**62)
+
+
+def _keys(value: Iterable[str]) -> tuple[str, ...]:
+    keys = _checks.sequence(value, "aliases", "keys")
+    for i, key in enumerate(keys):
+        if not isinstance(key, str) or not key:
+            raise InvalidValue("aliases must be non-empty text", "value.required", f"aliases[{i}]")
+    return keys
 
 
 def _emails(value: Iterable[str]) -> tuple[str, ...]:
@@ -108,15 +124,21 @@ def occurrence_key(uid: str, occurrence: datetime | date | None) -> str:
 
     Datetimes are written in UTC (``2026-03-10T19:00:00Z``) so that the key does
     not depend on the zone the exporter used; all-day occurrences use the date.
+    A floating (naive) datetime is written as it stands, without ``Z``, so that
+    the key does not depend on the zone the importer assumed for it either.
 
     >>> from zoneinfo import ZoneInfo
     >>> occurrence_key("u1", datetime(2026, 3, 10, 14, 0, tzinfo=ZoneInfo("America/New_York")))
     'u1#2026-03-10T18:00:00Z'
     >>> occurrence_key("u1", date(2026, 3, 10)), occurrence_key("u1", None)
     ('u1#2026-03-10', 'u1')
+    >>> occurrence_key("u1", datetime(2026, 3, 10, 14, 0))
+    'u1#2026-03-10T14:00:00'
     """
     if occurrence is None:
         return uid
+    if isinstance(occurrence, datetime) and occurrence.tzinfo is None:
+        return f"{uid}#{occurrence.strftime('%Y-%m-%dT%H:%M:%S')}"
     if isinstance(occurrence, datetime):
         return f"{uid}#{occurrence.astimezone(_UTC).strftime('%Y-%m-%dT%H:%M:%SZ')}"
     return f"{uid}#{occurrence.isoformat()}"
@@ -134,6 +156,14 @@ class Appointment:
     ``start`` and ``end`` are timezone-aware. All-day events start at midnight
     in the practice's zone and have ``all_day`` set; ``floating`` is set when
     the source gave no usable zone and practice time was assumed.
+
+    ``aliases`` are other keys the same occurrence may have been imported under
+    before (a single event since made recurring, a key of an older sessionkit):
+    an import that finds a session under one of them does not create another.
+    ``slot`` is set by sources without a stable id (a CSV without a uid column):
+    every key of theirs starts with it, and it names the start time, so an
+    import can tell a session of the same client, date and start imported under
+    another key of the same source (``CONFLICT``) from a new appointment.
     """
 
     uid: str = attrs.field(validator=_non_empty)
@@ -148,6 +178,8 @@ class Appointment:
     attendees: tuple[str, ...] = attrs.field(default=(), converter=_emails)
     cancelled: bool = attrs.field(default=False, validator=_checks.is_bool)
     floating: bool = attrs.field(default=False, validator=_checks.is_bool)
+    aliases: tuple[str, ...] = attrs.field(default=(), converter=_keys)
+    slot: str | None = attrs.field(default=None, validator=_checks.is_optional_text)
 
     def __attrs_post_init__(self) -> None:
         if self.end < self.start:
@@ -173,9 +205,9 @@ class InvalidAppointment:
     ``reason`` names the property or column at fault, never its value.
     """
 
-    uid: str | None = attrs.field(validator=_checks.is_optional_text)
+    uid: str | None = attrs.field(validator=_optional_text)
     key: str = attrs.field(validator=_non_empty)
-    reason: str = attrs.field(validator=_checks.is_text)
+    reason: str = attrs.field(validator=_text)
     line: int | None = attrs.field(default=None, validator=_optional_line)
 
 

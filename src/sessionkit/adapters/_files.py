@@ -12,6 +12,10 @@ MAX_CALENDAR_BYTES = 20_000_000
 """The largest calendar file (or client map) read by default: 20 MB, far above a
 practice's years of appointments, far below what would exhaust memory."""
 
+MAX_OCCURRENCES_PER_SERIES = 2000
+"""The default most occurrences one recurring event may have in the range of one
+import (about five years of a daily series)."""
+
 
 def practice_zone(name: str) -> ZoneInfo:
     """The practice's IANA time zone, or InvalidValue naming ``time_zone``.
@@ -23,7 +27,7 @@ def practice_zone(name: str) -> ZoneInfo:
         raise InvalidValue("time_zone must be an IANA time zone name", "practice.time_zone", "time_zone")
     try:
         return ZoneInfo(name)
-    except Exception:  # noqa: BLE001 -- ZoneInfoNotFoundError, ValueError, OSError...: all the same refusal
+    except Exception:
         raise InvalidValue(
             "time_zone must be an IANA time zone name", "practice.time_zone", "time_zone"
         ) from None

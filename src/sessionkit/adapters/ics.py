@@ -48,27 +48,31 @@ Hostile or broken input is bounded (see ``docs/importing.md``, "Limits"):
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 from collections.abc import Iterator
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
-
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import icalendar
 import recurring_ical_events
 from recurring_ical_events.util import convert_to_datetime
 
-from sessionkit.adapters._files import MAX_CALENDAR_BYTES, check_size, decode, practice_zone, read_file
+from sessionkit.adapters._files import (
+    MAX_CALENDAR_BYTES,
+    MAX_OCCURRENCES_PER_SERIES,
+    check_size,
+    decode,
+    practice_zone,
+    read_file,
+)
 from sessionkit.appointments import Appointment, InvalidAppointment, normalise_email, occurrence_key
 from sessionkit.errors import CalendarError, InvalidValue, SessionkitError
 
 __all__ = ["MAX_OCCURRENCES_PER_SERIES", "IcsCalendar"]
 
-MAX_OCCURRENCES_PER_SERIES = 2000
-"""The default most occurrences one series may have in the range of one import (about
-five years of a daily series)."""
 
 _UTC = timezone.utc
 _END_OF_DAY = time(23, 59, 59)
@@ -98,7 +102,18 @@ _CONTENT_LINE = re.compile(
 _Time = date  # a date or a datetime (datetime subclasses date)
 _EXPANSION_ERRORS = (ValueError, TypeError, KeyError, AttributeError, ArithmeticError)
 # Properties an event may hold once (RFC 5545 3.6.1); twice makes the event invalid.
-_SINGLE = ("UID", "DTSTART", "DTEND", "DURATION", "RECURRENCE-ID", "SEQUENCE", "STATUS", "SUMMARY", "DESCRIPTION", "LOCATION")
+_SINGLE = (
+    "UID",
+    "DTSTART",
+    "DTEND",
+    "DURATION",
+    "RECURRENCE-ID",
+    "SEQUENCE",
+    "STATUS",
+    "SUMMARY",
+    "DESCRIPTION",
+    "LOCATION",
+)
 _SUB_DAILY = frozenset({"HOURLY", "MINUTELY", "SECONDLY"})
 _DATED = ("DTSTART", "DTEND", "RECURRENCE-ID", "EXDATE", "RDATE")
 _TZID_PARAM = re.compile(r'(;TZID=)("[^"]*"|[^;:\r\n]*)', re.IGNORECASE)
@@ -137,7 +152,7 @@ def _usable_zone_name(name: str) -> bool:
         ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
         return True  # unknown: read as practice time (floating), as before
-    except Exception:  # noqa: BLE001 -- OSError (a name too long for the file system) and the like
+    except Exception:
         return False
     return True
 
@@ -360,6 +375,7 @@ class IcsCalendar:
         # (invalid event, its local start date if known, whether it recurs)
         self._invalid: list[tuple[InvalidAppointment, date | None, bool]] = []
         self._recurring: set[str] = set()
+        self._first: dict[str, str] = {}  # the key of each series' first occurrence
         self._suppressed: set[str] = set()
         self._prepare(calendar, vevent_lines)
         self._query: Any = None
@@ -383,11 +399,34 @@ class IcsCalendar:
         return self._aware(value)[0] if isinstance(value, datetime) else value
 
     def _key(self, uid: str, value: _Time) -> str:
-        """The occurrence key of ``uid`` at ``value`` (also for a time at the edge of the calendar)."""
+        """The occurrence key of ``uid`` at ``value`` (also for a time at the edge of the calendar).
+
+        A floating time keeps its wall-clock time in the key: the key does not
+        depend on the zone assumed for it (``--tz``).
+        """
+        if isinstance(value, datetime) and (value.tzinfo is None or value.utcoffset() is None):
+            return occurrence_key(uid, value.replace(tzinfo=None))
         try:
             return occurrence_key(uid, self._occurrence_id(value))
         except (ArithmeticError, ValueError):
             return f"{uid}#{value.isoformat()}"
+
+    def _aliases(self, uid: str, key: str, value: _Time) -> tuple[str, ...]:
+        """Keys the occurrence of ``uid`` at ``value`` had in earlier imports.
+
+        A floating time's key in practice time (sessionkit before 0.x wrote it in
+        UTC); the bare UID for the first occurrence of a series (it was a single
+        event); the first-occurrence key for a single event (it was a series).
+        """
+        found: list[str] = []
+        if isinstance(value, datetime) and (value.tzinfo is None or value.utcoffset() is None):
+            with contextlib.suppress(ArithmeticError, ValueError):
+                found.append(occurrence_key(uid, self._aware(value)[0]))
+        if key == uid:
+            found.append(self._key(uid, value))
+        elif self._first.get(uid) == key:
+            found.append(uid)
+        return tuple(k for k in dict.fromkeys(found) if k != key)
 
     def _problem(self, event: _Event) -> str | None:
         """Read and check one VEVENT; return a reason (no client data) when it is unusable."""
@@ -525,11 +564,15 @@ class IcsCalendar:
             component = event.component
             if event.recurrence_id is not None or "RRULE" in component or "RDATE" in component:
                 self._recurring.add(event.uid)
+                if event.recurrence_id is None and event.start is not None:
+                    self._first[event.uid] = self._key(event.uid, event.start)
             if event.recurrence_id is None and "RRULE" in component and event.start is not None:
                 try:
                     self._fix_until(component, event.start)
                 except (ArithmeticError, ValueError, TypeError):
-                    self._invalid_event(event, "the recurrence's UNTIL is outside the range sessionkit can read")
+                    self._invalid_event(
+                        event, "the recurrence's UNTIL is outside the range sessionkit can read"
+                    )
                     continue
             good.append(component)
         calendar.subcomponents = [*(c for c in components if c.name != "VEVENT"), *good]
@@ -637,12 +680,17 @@ class IcsCalendar:
         start, floating = self._aware(raw_start)
         end = self._aware(raw_end)[0]
         recurrence_id: datetime | date | None = None
+        key = uid
+        original = raw_start
         if uid in self._recurring:
             rid = source.get("RECURRENCE-ID")
-            recurrence_id = self._occurrence_id(rid.dt if rid is not None else raw_start)
+            original = rid.dt if rid is not None else raw_start
+            recurrence_id = self._occurrence_id(original)
+            key = self._key(uid, original)
         return Appointment(
             uid=uid,
-            key=occurrence_key(uid, recurrence_id),
+            key=key,
+            aliases=self._aliases(uid, key, original),
             recurrence_id=recurrence_id,
             start=start,
             end=end,

@@ -76,7 +76,7 @@ def sequence(values: object, field: str, what: str = "values") -> tuple[Any, ...
     if type(values) is tuple:
         return values
     try:
-        return tuple(values)  # type: ignore[call-overload]
+        return tuple(values)  # type: ignore[arg-type]
     except TypeError:
         raise InvalidType(f"{field} must be a sequence of {what}", "value.type", field) from None
 

@@ -21,7 +21,7 @@ from sessionkit.domain.values import (
     _copay,
     _place_of_service,
 )
-from sessionkit.errors import InvalidType, InvalidValue
+from sessionkit.errors import InvalidValue
 from sessionkit.money import Money
 
 __all__ = [

@@ -33,7 +33,7 @@ from sessionkit.domain.values import (
     _place_of_service,
     _units,
 )
-from sessionkit.errors import InvalidType, InvalidValue
+from sessionkit.errors import InvalidValue
 from sessionkit.money import _CACHE as _MONEY
 from sessionkit.money import Money, MoneyLike
 

@@ -12,7 +12,7 @@ import attrs
 
 from sessionkit.codes import behavioral, ein, hcpcs, icd10, modifier, npi, pos
 from sessionkit.domain import _checks
-from sessionkit.errors import InvalidType, InvalidValue, SessionkitError
+from sessionkit.errors import InvalidValue, SessionkitError
 from sessionkit.money import Money, MoneyLike
 
 __all__ = [
