@@ -125,8 +125,8 @@ _MOST_READ = 100_000
 daily series begun 270 years before the range is refused rather than expanded."""
 _UNFOLD = re.compile(r"\r?\n[ \t]")
 # The dates the expansion reads at most: a day of margin at each end of what date holds.
-_FIRST_DAY = date(1, 1, 3)
-_LAST_DAY = date(9999, 12, 29)
+_FIRST_DAY = date(1, 1, 2)
+_LAST_DAY = date(9999, 12, 31)
 # Read recurring-ical-events' occurrence objects rather than per-occurrence VEVENT copies
 # (tests switch this off to check that both ways give the same appointments).
 _USE_OCCURRENCES = True
