@@ -11,7 +11,7 @@ from sessionkit import Appointment, CalendarError, InvalidAppointment, InvalidVa
 
 pytest.importorskip("icalendar")
 
-from sessionkit.adapters.ics import IcsCalendar  # noqa: E402 (after the importorskip)
+from sessionkit.adapters.ics import IcsCalendar
 
 NY = "America/New_York"
 MARCH = (date(2026, 3, 1), date(2026, 3, 31))
@@ -96,7 +96,12 @@ def test_a_bad_practice_zone_is_a_sessionkit_error() -> None:
         ("DTSTART:00010101T000000Z\r\nDURATION:PT50M\r\n", date(1, 1, 1), date(1, 12, 31), []),
         ("DTSTART:00010102T000000Z\r\nDURATION:PT50M\r\n", date(1, 1, 1), date(1, 12, 31), ["Appointment"]),
         ("DTSTART;VALUE=DATE:00010105\r\n", date(1, 1, 1), date(1, 1, 31), ["Appointment"]),
-        ("DTSTART:99991201T230000Z\r\nDURATION:PT50M\r\n", date(9999, 12, 1), date(9999, 12, 31), ["Appointment"]),
+        (
+            "DTSTART:99991201T230000Z\r\nDURATION:PT50M\r\n",
+            date(9999, 12, 1),
+            date(9999, 12, 31),
+            ["Appointment"],
+        ),
         (
             "DTSTART;TZID=America/New_York:99991230T100000\r\nDURATION:PT50M\r\n",
             date(9999, 12, 1),
