@@ -45,8 +45,10 @@ def split(found: list[object]) -> tuple[list[InvalidAppointment], list[Appointme
         ("DTSTART:20260310T100000Z\r\nDURATION:PT50M\r\nDURATION:PT40M\r\n", "DURATION"),
         ("UID:again\r\nDTSTART:20260310T100000Z\r\nDURATION:PT50M\r\n", "UID"),
         (
-            "RECURRENCE-ID:20260310T100000Z\r\nRECURRENCE-ID:20260317T100000Z\r\n"
-            "DTSTART:20260310T100000Z\r\nDURATION:PT50M\r\n",
+            (
+                "RECURRENCE-ID:20260310T100000Z\r\nRECURRENCE-ID:20260317T100000Z\r\n"
+                "DTSTART:20260310T100000Z\r\nDURATION:PT50M\r\n"
+            ),
             "RECURRENCE-ID",
         ),
     ],
