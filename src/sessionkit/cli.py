@@ -21,6 +21,7 @@ client data: they name the argument, the field and a stable code.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import io
 import json
@@ -701,8 +702,8 @@ def _same_file(a: Path, b: Path) -> bool:
 def _write_private(target: Path, text: str) -> None:
     """Write ``text`` to ``target`` created with mode 0600, never through a symbolic link.
 
-    An existing regular file is truncated (its mode is left as it is); a symbolic
-    link, even to a file, is refused (``O_NOFOLLOW``).
+    An existing regular file is truncated and set to 0600 too; a symbolic link,
+    even to a file, is refused (``O_NOFOLLOW``).
     """
     flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
     if target.is_symlink():
@@ -712,6 +713,8 @@ def _write_private(target: Path, text: str) -> None:
     except OSError:
         raise UsageError("the output file cannot be written (argument --output)") from None
     try:
+        with contextlib.suppress(OSError):  # an existing file of another owner keeps its mode
+            os.fchmod(fd, 0o600)
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as stream:
             stream.write(text)
     except OSError:

@@ -262,12 +262,14 @@ def test_export_output_refuses_the_database_it_reads(
     assert count(db) == 4
 
 
-def test_export_over_an_existing_file_keeps_writing(db: Path, tmp_path: Path) -> None:
-    """An existing regular output file is replaced (its content), as before."""
+def test_export_over_an_existing_file_replaces_it_and_makes_it_0600(db: Path, tmp_path: Path) -> None:
+    """An existing regular output file is replaced (its content, as before) and set to mode 0600."""
     target = tmp_path / "out.json"
     target.write_text("old" * 1000, encoding="utf-8")
+    target.chmod(0o644)
     assert cli.main(["export", "--db", str(db), "--format", "json", "--output", str(target)]) == 0
     assert target.read_text(encoding="utf-8").startswith("[")
+    assert stat.S_IMODE(target.stat().st_mode) == 0o600
 
 
 def test_import_dates_are_kept_for_the_default_range(db: Path, calendar: Path) -> None:
