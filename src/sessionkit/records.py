@@ -51,6 +51,7 @@ from __future__ import annotations
 
 import csv
 import enum
+import io
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import date, datetime, time
 from decimal import Decimal
@@ -217,10 +218,22 @@ def write_csv(records: Iterable[Mapping[str, object]], stream: IO[str]) -> None:
     """Write ``records`` as CSV (a header of :func:`columns`, then one row each), cells neutralised.
 
     Every CSV sessionkit writes goes through here (``sessionkit export --format csv``).
+    Rows end in ``\n``; a cell holding a line break or carriage return is quoted.
     """
     rows = list(records)
     header = columns(rows)
-    writer = csv.writer(stream, lineterminator="\n")
-    writer.writerow([csv_cell(name) for name in header])
+    # Rows end in "\n"; with that terminator the csv module would leave a cell holding a
+    # lone "\r" unquoted (and a reader would split the row there): decide quoting with
+    # "\r\n", then end the row with "\n".
+    line = io.StringIO(newline="")
+    writer = csv.writer(line, lineterminator="\r\n")
+
+    def emit(cells: list[str]) -> None:
+        line.seek(0)
+        line.truncate()
+        writer.writerow(cells)
+        stream.write(line.getvalue()[:-2] + "\n")
+
+    emit([csv_cell(name) for name in header])
     for record in rows:
-        writer.writerow([csv_cell(record.get(key)) for key in header])
+        emit([csv_cell(record.get(key)) for key in header])

@@ -42,6 +42,14 @@ def test_values_keep_their_plain_form() -> None:
     ]
 
 
+def test_a_carriage_return_inside_a_cell_keeps_the_row_whole() -> None:
+    """A lone CR in a cell (a calendar title can hold one) is quoted: the row reads back as one row."""
+    out = io.StringIO(newline="")
+    write_csv([{"a": "x\ry", "b": "\r"}], out)
+    assert out.getvalue() == 'a,b\n"x\ry","\'\r"\n'
+    assert list(csv.reader(io.StringIO(out.getvalue(), newline=""))) == [["a", "b"], ["x\ry", "'\r"]]
+
+
 @given(st.lists(st.dictionaries(st.sampled_from(["a", "=b", "c"]), st.text(max_size=10)), max_size=4))
 def test_write_csv_leaves_no_live_formula_and_reads_back(records: list[dict[str, str]]) -> None:
     """write_csv: header and cells all neutralised; stripping the added quote gives the values back."""
