@@ -38,6 +38,7 @@ from zoneinfo import ZoneInfo
 
 import attrs
 
+from sessionkit.domain import _checks
 from sessionkit.domain.parties import Client
 from sessionkit.errors import InvalidValue
 
@@ -81,8 +82,29 @@ def _non_empty(_inst: object, attribute: attrs.Attribute[str], value: str) -> No
         raise InvalidValue(f"{attribute.name} must be non-empty text", "value.required", attribute.name)
 
 
+def _text(inst: object, attribute: attrs.Attribute[str], value: str) -> None:
+    _checks.is_text(inst, attribute, value)
+
+
+def _optional_text(inst: object, attribute: attrs.Attribute[str | None], value: str | None) -> None:
+    _checks.is_optional_text(inst, attribute, value)
+
+
+def _optional_line(_inst: object, attribute: attrs.Attribute[int | None], value: int | None) -> None:
+    if value is not None:
+        _checks.whole(value, attribute.name, low=0, high=2**62)
+
+
+def _keys(value: Iterable[str]) -> tuple[str, ...]:
+    keys = _checks.sequence(value, "aliases", "keys")
+    for i, key in enumerate(keys):
+        if not isinstance(key, str) or not key:
+            raise InvalidValue("aliases must be non-empty text", "value.required", f"aliases[{i}]")
+    return keys
+
+
 def _emails(value: Iterable[str]) -> tuple[str, ...]:
-    return tuple(normalise_email(v) for v in value)
+    return tuple(normalise_email(v) for v in _checks.sequence(value, "attendees", "email addresses"))
 
 
 def normalise_email(value: str) -> str:
@@ -102,15 +124,21 @@ def occurrence_key(uid: str, occurrence: datetime | date | None) -> str:
 
     Datetimes are written in UTC (``2026-03-10T19:00:00Z``) so that the key does
     not depend on the zone the exporter used; all-day occurrences use the date.
+    A floating (naive) datetime is written as it stands, without ``Z``, so that
+    the key does not depend on the zone the importer assumed for it either.
 
     >>> from zoneinfo import ZoneInfo
     >>> occurrence_key("u1", datetime(2026, 3, 10, 14, 0, tzinfo=ZoneInfo("America/New_York")))
     'u1#2026-03-10T18:00:00Z'
     >>> occurrence_key("u1", date(2026, 3, 10)), occurrence_key("u1", None)
     ('u1#2026-03-10', 'u1')
+    >>> occurrence_key("u1", datetime(2026, 3, 10, 14, 0))
+    'u1#2026-03-10T14:00:00'
     """
     if occurrence is None:
         return uid
+    if isinstance(occurrence, datetime) and occurrence.tzinfo is None:
+        return f"{uid}#{occurrence.strftime('%Y-%m-%dT%H:%M:%S')}"
     if isinstance(occurrence, datetime):
         return f"{uid}#{occurrence.astimezone(_UTC).strftime('%Y-%m-%dT%H:%M:%SZ')}"
     return f"{uid}#{occurrence.isoformat()}"
@@ -128,6 +156,14 @@ class Appointment:
     ``start`` and ``end`` are timezone-aware. All-day events start at midnight
     in the practice's zone and have ``all_day`` set; ``floating`` is set when
     the source gave no usable zone and practice time was assumed.
+
+    ``aliases`` are other keys the same occurrence may have been imported under
+    before (a single event since made recurring, a key of an older sessionkit):
+    an import that finds a session under one of them does not create another.
+    ``slot`` is set by sources without a stable id (a CSV without a uid column):
+    every key of theirs starts with it, and it names the start time, so an
+    import can tell a session of the same client, date and start imported under
+    another key of the same source (``CONFLICT``) from a new appointment.
     """
 
     uid: str = attrs.field(validator=_non_empty)
@@ -135,13 +171,15 @@ class Appointment:
     start: datetime = attrs.field(validator=_aware)
     end: datetime = attrs.field(validator=_aware)
     recurrence_id: datetime | date | None = attrs.field(default=None, validator=_recurrence_id)
-    all_day: bool = attrs.field(default=False, validator=attrs.validators.instance_of(bool))
-    title: str = attrs.field(default="", validator=attrs.validators.instance_of(str))
-    description: str = attrs.field(default="", validator=attrs.validators.instance_of(str))
-    location: str = attrs.field(default="", validator=attrs.validators.instance_of(str))
+    all_day: bool = attrs.field(default=False, validator=_checks.is_bool)
+    title: str = attrs.field(default="", validator=_checks.is_text)
+    description: str = attrs.field(default="", validator=_checks.is_text)
+    location: str = attrs.field(default="", validator=_checks.is_text)
     attendees: tuple[str, ...] = attrs.field(default=(), converter=_emails)
-    cancelled: bool = attrs.field(default=False, validator=attrs.validators.instance_of(bool))
-    floating: bool = attrs.field(default=False, validator=attrs.validators.instance_of(bool))
+    cancelled: bool = attrs.field(default=False, validator=_checks.is_bool)
+    floating: bool = attrs.field(default=False, validator=_checks.is_bool)
+    aliases: tuple[str, ...] = attrs.field(default=(), converter=_keys)
+    slot: str | None = attrs.field(default=None, validator=_checks.is_optional_text)
 
     def __attrs_post_init__(self) -> None:
         if self.end < self.start:
@@ -167,12 +205,10 @@ class InvalidAppointment:
     ``reason`` names the property or column at fault, never its value.
     """
 
-    uid: str | None = attrs.field(validator=attrs.validators.optional(attrs.validators.instance_of(str)))
+    uid: str | None = attrs.field(validator=_optional_text)
     key: str = attrs.field(validator=_non_empty)
-    reason: str = attrs.field(validator=attrs.validators.instance_of(str))
-    line: int | None = attrs.field(
-        default=None, validator=attrs.validators.optional(attrs.validators.instance_of(int))
-    )
+    reason: str = attrs.field(validator=_text)
+    line: int | None = attrs.field(default=None, validator=_optional_line)
 
 
 @runtime_checkable

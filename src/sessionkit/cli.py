@@ -21,6 +21,7 @@ client data: they name the argument, the field and a stable code.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import io
 import json
@@ -32,14 +33,14 @@ import time
 import traceback
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from datetime import date, datetime, timedelta
-from decimal import Decimal
+from datetime import date, timedelta
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, NoReturn
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from typing import IO, TYPE_CHECKING, Any, NoReturn
+from zoneinfo import ZoneInfo
 
 from sessionkit import serialization
 from sessionkit._version import __version__
+from sessionkit.adapters._files import MAX_CALENDAR_BYTES, MAX_OCCURRENCES_PER_SERIES, read_bytes
 from sessionkit.appointments import (
     Appointment,
     CalendarSource,
@@ -51,11 +52,11 @@ from sessionkit.appointments import (
 from sessionkit.builder import SessionBuilder
 from sessionkit.demo import DEMO_TIME_ZONE, SAMPLE_END, SAMPLE_START, sample_calendar, seed_demo
 from sessionkit.domain import Client, ClientSession
-from sessionkit.errors import SessionkitError
+from sessionkit.errors import CalendarError, SessionkitError
 from sessionkit.importing import ImportReport, OutcomeKind, import_appointments
 from sessionkit.ports import SystemClock, UnitOfWork
 from sessionkit.readiness import ReadinessContext, ReadinessReport, Target, check_many
-from sessionkit.records import columns, to_records
+from sessionkit.records import to_records, write_csv
 
 if TYPE_CHECKING:
     from sessionkit.adapters.sqlite import SqliteDatabase
@@ -79,6 +80,12 @@ TARGETS: Mapping[str, Target] = {
     "invoice": Target.CLIENT_INVOICE,
 }
 TOP_FINDINGS = 5
+MAX_ZONE_NAME = 64
+"""The longest ``--tz`` accepted (IANA names are at most about 30 characters)."""
+MAX_PATH_PART = 255
+"""The longest file name (one path component) most file systems hold."""
+CSV_KEY_SECRET_ENV = "SESSIONKIT_CSV_KEY_SECRET"  # noqa: S105 -- the variable's name, not a secret
+"""Environment variable: the secret (16 characters or more) keying CSV rows without a uid."""
 
 
 class UsageError(Exception):
@@ -107,11 +114,24 @@ def _date(text: str) -> date:
 
 
 def _zone(text: str) -> str:
+    bad = argparse.ArgumentTypeError("not an IANA time zone (e.g. America/New_York)")
+    if len(text) > MAX_ZONE_NAME or not text.isprintable():
+        raise bad
     try:
         ZoneInfo(text)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise argparse.ArgumentTypeError("not an IANA time zone (e.g. America/New_York)") from None
+    except Exception:
+        raise bad from None
     return text
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError("not a whole number of at least 1")
+    return value
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -179,6 +199,26 @@ def build_parser() -> argparse.ArgumentParser:
         "--select", metavar="KEY", nargs="+", action="extend", help="import only these appointment keys"
     )
     imp.add_argument("--dry-run", action="store_true", help="show what would be imported; save nothing")
+    imp.add_argument(
+        "--max-bytes",
+        metavar="N",
+        type=_positive,
+        default=MAX_CALENDAR_BYTES,
+        help=f"refuse a calendar file or client map larger than N bytes (default: {MAX_CALENDAR_BYTES})",
+    )
+    imp.add_argument(
+        "--max-occurrences",
+        metavar="N",
+        type=_positive,
+        default=MAX_OCCURRENCES_PER_SERIES,
+        help="a recurring event with more occurrences than N in the range is invalid "
+        f"(default: {MAX_OCCURRENCES_PER_SERIES})",
+    )
+    imp.add_argument(
+        "--allow-sub-daily",
+        action="store_true",
+        help="import series repeating more often than daily (FREQ=HOURLY, MINUTELY, SECONDLY)",
+    )
     imp.set_defaults(run=_run_import)
 
     chk = commands.add_parser(
@@ -266,10 +306,24 @@ class _ListSource:
 # -- shared helpers -----------------------------------------------------------------------------
 
 
+def _path(text: str, argument: str) -> Path:
+    """``text`` as a path, or UsageError naming ``argument`` when no file system could hold it."""
+    if not text or "\0" in text or any(len(part.encode()) > MAX_PATH_PART for part in Path(text).parts):
+        raise UsageError(
+            f"the path is not a usable file name (too long, empty or with a NUL) (argument {argument})"
+        )
+    path = Path(text)
+    try:
+        path.exists()
+    except (OSError, ValueError):
+        raise UsageError(f"the path cannot be used on this system (argument {argument})") from None
+    return path
+
+
 def _open_existing(path_text: str) -> SqliteDatabase:
     from sessionkit.adapters.sqlite import open_database  # noqa: PLC0415 (keeps --help fast)
 
-    path = Path(path_text)
+    path = _path(path_text, "--db")
     if not path.exists():
         raise UsageError(
             "the database file does not exist (argument --db); create one with 'sessionkit demo'"
@@ -293,32 +347,54 @@ def _code_set() -> DiagnosisCodeSet | None:
     return default_code_set()
 
 
-def _ics_calendar(source: str | Path, time_zone: str) -> CalendarSource:
+def _ics_calendar(source: str | Path, time_zone: str, **limits: Any) -> CalendarSource:
     try:
         from sessionkit.adapters.ics import IcsCalendar  # noqa: PLC0415 (optional extra)
     except ModuleNotFoundError:
         raise UsageError("reading .ics files needs the ical extra: pip install 'sessionkit[ical]'") from None
-    return IcsCalendar(source, time_zone=time_zone)
+    return IcsCalendar(source, time_zone=time_zone, **limits)
 
 
-def _calendar(path: Path, time_zone: str) -> CalendarSource:
+def _too_large(exc: CalendarError, argument: str) -> UsageError:
+    return UsageError(f"{exc.message} (argument {argument}; the limit is set with --max-bytes)")
+
+
+def _calendar(path: Path, time_zone: str, args: argparse.Namespace) -> CalendarSource:
     suffix = path.suffix.lower()
-    if suffix in {".ics", ".ical", ".icalendar"}:
-        return _ics_calendar(path, time_zone)
-    if suffix in {".csv", ".txt"}:
-        from sessionkit.adapters.csv import CsvCalendar  # noqa: PLC0415 (keeps --help fast)
+    try:
+        if suffix in {".ics", ".ical", ".icalendar"}:
+            return _ics_calendar(
+                path,
+                time_zone,
+                max_bytes=args.max_bytes,
+                max_occurrences_per_series=args.max_occurrences,
+                allow_sub_daily=args.allow_sub_daily,
+            )
+        if suffix in {".csv", ".txt"}:
+            from sessionkit.adapters.csv import CsvCalendar  # noqa: PLC0415 (keeps --help fast)
 
-        return CsvCalendar(path, time_zone=time_zone)
+            secret = os.environ.get(CSV_KEY_SECRET_ENV) or None
+            if secret is not None and len(secret.encode()) < 16:
+                raise UsageError(f"{CSV_KEY_SECRET_ENV} must be at least 16 characters")
+            return CsvCalendar(path, time_zone=time_zone, key_secret=secret, max_bytes=args.max_bytes)
+    except CalendarError as exc:
+        if exc.code == "calendar.too_large":
+            raise _too_large(exc, "FILE") from None
+        raise
     raise UsageError("the calendar file must end in .ics or .csv (argument FILE)")
 
 
-def _client_map(path_text: str) -> MappingMatcher:
-    path = Path(path_text)
+def _client_map(path_text: str, max_bytes: int = MAX_CALENDAR_BYTES) -> MappingMatcher:
+    path = _path(path_text, "--client-map")
     if not path.is_file():
         raise UsageError("the client map file does not exist (argument --client-map)")
     try:
-        text = path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError):
+        text = read_bytes(path, "client map file", max_bytes).decode("utf-8-sig")
+    except CalendarError as exc:
+        if exc.code == "calendar.too_large":
+            raise _too_large(exc, "--client-map") from None
+        raise UsageError("the client map file cannot be read (argument --client-map)") from None
+    except UnicodeDecodeError:
         raise UsageError("the client map file cannot be read as UTF-8 text (argument --client-map)") from None
     reader = csv.DictReader(io.StringIO(text, newline=""), strict=True)
     header = {(name or "").strip().casefold(): name for name in reader.fieldnames or ()}
@@ -347,6 +423,8 @@ def _import_summary(report: ImportReport) -> str:
     line = f"{created} {done}, {counts[OutcomeKind.ALREADY_IMPORTED]} already imported"
     if counts[OutcomeKind.CHANGED]:
         line += f", {counts[OutcomeKind.CHANGED]} changed in the calendar since"
+    if counts[OutcomeKind.CONFLICT]:
+        line += f", {counts[OutcomeKind.CONFLICT]} in conflict with a saved session"
     if created == 0:
         line += ": nothing new to import"
     return line
@@ -582,21 +660,27 @@ def _run_demo(args: argparse.Namespace, out: IO[str]) -> int:
 
 
 def _run_import(args: argparse.Namespace, out: IO[str]) -> int:
-    file = Path(args.file)
+    file = _path(args.file, "FILE")
     if not file.exists():
         raise UsageError("the calendar file does not exist (argument FILE)")
     if not file.is_file():
         raise UsageError("the calendar path is not a file (argument FILE)")
-    matcher = _client_map(args.client_map) if args.client_map else None
+    matcher = _client_map(args.client_map, args.max_bytes) if args.client_map else None
     db = _open_existing(args.db)
     try:
         with db.unit_of_work() as uow:
             practice = uow.practice.get()
         zone = args.tz or practice.time_zone
-        source = _calendar(file, zone)
+        source = _calendar(file, zone, args)
         clock = SystemClock(practice.time_zone)
         end = args.end if args.end is not None else clock.today()
-        start = args.start if args.start is not None else end - timedelta(days=IMPORT_DAYS)
+        if args.start is not None:
+            start = args.start
+        else:
+            try:
+                start = end - timedelta(days=IMPORT_DAYS)
+            except OverflowError:
+                start = date.min
         if end < start:
             raise UsageError("--from is after --to")
         report = _run_import_with(
@@ -619,30 +703,45 @@ def _run_check(args: argparse.Namespace, out: IO[str]) -> int:
     return EXIT_OK if readiness.all_ready else EXIT_NOT_READY
 
 
-def _csv_cell(value: object) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (date, datetime)):
-        return value.isoformat()
-    if isinstance(value, Decimal):
-        return str(value)
-    return str(value)
-
-
 def _sessions_csv(sessions: list[ClientSession]) -> str:
-    records = to_records(sessions)
-    header = columns(records)
     buffer = io.StringIO(newline="")
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(header)
-    for record in records:
-        writer.writerow([_csv_cell(record.get(key)) for key in header])
+    write_csv(to_records(sessions), buffer)  # cells a spreadsheet would run as formulas are neutralised
     return buffer.getvalue()
 
 
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return a.resolve() == b.resolve() or (a.exists() and b.exists() and a.samefile(b))
+    except (OSError, RuntimeError):
+        return False
+
+
+def _write_private(target: Path, text: str) -> None:
+    """Write ``text`` to ``target`` created with mode 0600, never through a symbolic link.
+
+    An existing regular file is truncated and set to 0600 too; a symbolic link,
+    even to a file, is refused (``O_NOFOLLOW``).
+    """
+    flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+    if target.is_symlink():
+        raise UsageError("the output file is a symbolic link: refused (argument --output)")
+    try:
+        fd = os.open(target, flags, 0o600)
+    except OSError:
+        raise UsageError("the output file cannot be written (argument --output)") from None
+    try:
+        with contextlib.suppress(OSError):  # an existing file of another owner keeps its mode
+            os.fchmod(fd, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as stream:
+            stream.write(text)
+    except OSError:
+        raise UsageError("the output file cannot be written (argument --output)") from None
+
+
 def _run_export(args: argparse.Namespace, out: IO[str]) -> int:
+    target = _path(args.output, "--output") if args.output else None
+    if target is not None and _same_file(target, _path(args.db, "--db")):
+        raise UsageError("the output file is the database being read: refused (argument --output)")
     db = _open_existing(args.db)
     try:
         with db.unit_of_work() as uow:
@@ -653,12 +752,8 @@ def _run_export(args: argparse.Namespace, out: IO[str]) -> int:
         text = json.dumps([serialization.to_dict(s) for s in sessions], indent=2) + "\n"
     else:
         text = _sessions_csv(sessions)
-    if args.output:
-        target = Path(args.output)
-        try:
-            target.write_text(text, encoding="utf-8", newline="")
-        except OSError:
-            raise UsageError("the output file cannot be written (argument --output)") from None
+    if target is not None:
+        _write_private(target, text)
         n = len(sessions)
         sys.stderr.write(f"wrote {n} session{'' if n == 1 else 's'} to the output file\n")
     else:

@@ -12,14 +12,20 @@ Rules, in the order they are applied to each appointment:
 1. an item the source could not read is ``INVALID`` (its reason names the
    property at fault, and the line when known);
 2. with ``select``, an appointment whose key is not selected is ``NOT_SELECTED``;
-3. an appointment whose key a saved session already carries is
-   ``ALREADY_IMPORTED``, or ``CHANGED`` when the calendar now differs from the
-   saved session (another local date, other minutes, cancelled since): the
-   saved session is never altered, billed data does not change silently;
+3. an appointment whose key (or one of its ``aliases``: the key it had
+   before, e.g. as a single event since made weekly) a saved session already
+   carries is ``ALREADY_IMPORTED``, or ``CHANGED`` when the calendar now differs
+   from the saved session (another local date, other minutes, cancelled since):
+   the saved session is never altered, billed data does not change silently;
 4. a cancelled appointment is ``SKIPPED_CANCELLED``, an all-day event
    ``SKIPPED_ALL_DAY``;
 5. an appointment without exactly one client is ``UNMATCHED_CLIENT`` (with the
    :class:`~sessionkit.appointments.MatchFailure`);
+5a. an appointment from a source without stable ids (its ``slot`` is set: a CSV
+   without a uid column) is ``CONFLICT`` when the same client already has a
+   session on the same date under another key of the same slot (same source,
+   same start): the title was edited, or the row was keyed differently; the
+   saved session is named and nothing is created (a person decides);
 6. otherwise a session is created with the builder's defaults, the date of
    service being the start's local date in the practice time zone and the
    minutes the appointment's duration: ``CREATED`` (``WOULD_CREATE`` in a dry
@@ -82,6 +88,9 @@ class OutcomeKind(str, enum.Enum):
     """Unreadable in the calendar, or the session could not be saved (``code``)."""
     NOT_SELECTED = "not_selected"
     """``select`` was given and did not include the key."""
+    CONFLICT = "conflict"
+    """Not created: the client has a session on that date from the same source and start
+    under another key (``session_id``), e.g. a CSV row whose title was edited."""
 
     @property
     def label(self) -> str:
@@ -308,6 +317,8 @@ class _Importer:
         self.planned: set[str] = set()  # keys a dry run would create
         self.pending: dict[str, ClientSession] = {}  # bulk: created, saved by flush()
         self.defaults: dict[str, _ClientDefaults | None] = {}  # bulk: None = through the builder
+        # (client, date, slot) -> (key, session id) of what this run created or would create
+        self.slots: dict[tuple[str, date, str], tuple[str, str | None]] = {}
 
     def find(self, key: str) -> ClientSession | None:
         pending = self.pending.get(key)
@@ -343,6 +354,10 @@ class _Importer:
         if self.select is not None and item.key not in self.select:
             return _set(base, OutcomeKind.NOT_SELECTED, "not selected for import")
         stored = self.find(item.key)
+        for alias in item.aliases:
+            if stored is not None:
+                break
+            stored = self.find(alias)
         if stored is not None:
             return self.imported(base, item, stored)
         if self.dry_run and item.key in self.planned:
@@ -361,9 +376,45 @@ class _Importer:
                 "more than one client matches" if failure is MatchFailure.AMBIGUOUS else "no client matches"
             )
             return attrs.evolve(_set(base, OutcomeKind.UNMATCHED_CLIENT, reason), match_failure=failure)
+        if item.slot is not None:
+            clash = self.clash(item, match.client_id, dos, item.slot)
+            if clash is not None:
+                return attrs.evolve(
+                    _set(
+                        base,
+                        OutcomeKind.CONFLICT,
+                        "the client has a session on this date from the same calendar and start "
+                        "under another key; nothing was created",
+                    ),
+                    client_id=match.client_id,
+                    session_id=clash or None,
+                )
         if self.bulk:
-            return self.create_bulk(base, item, match.client_id, dos, minutes)
-        return self.create(attrs.evolve(base, client_id=match.client_id), item, match.client_id)
+            outcome = self.create_bulk(base, item, match.client_id, dos, minutes)
+        else:
+            outcome = self.create(attrs.evolve(base, client_id=match.client_id), item, match.client_id)
+        if item.slot is not None and outcome.kind in {OutcomeKind.CREATED, OutcomeKind.WOULD_CREATE}:
+            self.slots.setdefault((match.client_id, dos, item.slot), (item.key, outcome.session_id))
+        return outcome
+
+    def clash(self, item: Appointment, client_id: str, dos: date, slot: str) -> str | None:
+        """The id of another session of ``client_id`` on ``dos`` keyed in ``slot`` ('' in a dry run), or None."""
+        mine = self.slots.get((client_id, dos, slot))
+        if mine is not None and mine[0] != item.key:
+            return mine[1] or ""
+        with _uow_of(self.builder) as uow:
+            saved = uow.sessions.between(dos, dos)
+        for session in saved:
+            key = session.appointment_key
+            if (
+                session.client_id == client_id
+                and session.date_of_service == dos
+                and key is not None
+                and key != item.key
+                and key.startswith(slot)
+            ):
+                return session.id
+        return None
 
     def imported(self, base: ImportOutcome, item: Appointment, stored: ClientSession) -> ImportOutcome:
         base = attrs.evolve(base, session_id=stored.id, client_id=stored.client_id)

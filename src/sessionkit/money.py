@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Context, Decimal, InvalidOperation, localcontext
 from typing import Union
 
 import attrs
 
-from sessionkit.errors import FloatMoneyError, InvalidValue
+from sessionkit.errors import FloatMoneyError, InvalidType, InvalidValue
 
 __all__ = ["MAX_AMOUNT", "Money", "MoneyLike"]
 
 _CENT = Decimal("0.01")
 MAX_AMOUNT = Decimal("99999999.99")
 """The largest amount a claim line can carry (CMS-1500 and X12 837P)."""
+
+_MAX_FACTOR = Decimal(10_000)
+"""The largest factor :meth:`Money.times` accepts (a rate, a number of units...)."""
+_CONTEXT = Context(prec=60)
 
 MoneyLike = Union["Money", Decimal, int, str]
 
@@ -89,11 +93,33 @@ class Money:
         return Money(diff) if diff > 0 else Money(0)
 
     def times(self, factor: Decimal | int | str) -> Money:
-        """Multiply by a rate (e.g. coinsurance ``Decimal("0.20")``), rounding half up to the cent."""
+        """Multiply by a rate (e.g. coinsurance ``Decimal("0.20")``), rounding half up to the cent.
+
+        :raises InvalidValue: the factor is not a finite number from 0 to 10,000
+            (``money.factor_format``, ``money.factor_range``), or the product is above
+            the largest amount (``money.too_large``).
+        :raises InvalidType: the factor is not a Decimal, int or str (``money.factor_type``).
+        :raises FloatMoneyError: the factor is a float.
+
+        >>> Money("100").times(Decimal("0.2")), Money("10").times("1.005")
+        (Money('20.00'), Money('10.05'))
+        """
         if isinstance(factor, float):
             raise FloatMoneyError("the factor cannot be a float; pass a Decimal or str", field="factor")
-        product = self.amount * Decimal(factor)
-        return Money(product.quantize(_CENT, rounding=ROUND_HALF_UP))
+        if isinstance(factor, bool) or not isinstance(factor, (Decimal, int, str)):
+            raise InvalidType("the factor must be a Decimal, int or str", "money.factor_type", "factor")
+        try:
+            rate = Decimal(factor.strip() if isinstance(factor, str) else factor)
+        except (InvalidOperation, ValueError):
+            raise InvalidValue("the factor is not a number", "money.factor_format", "factor") from None
+        if not rate.is_finite() or not 0 <= rate <= _MAX_FACTOR:
+            raise InvalidValue(
+                f"the factor must be a finite number from 0 to {_MAX_FACTOR}", "money.factor_range", "factor"
+            )
+        with localcontext(_CONTEXT):
+            # a rate of at most 10,000 times at most 10^8 dollars fits the context: no Overflow
+            product = (self.amount * rate).quantize(_CENT, rounding=ROUND_HALF_UP)
+        return Money(product)
 
     def __bool__(self) -> bool:
         return bool(self.amount)

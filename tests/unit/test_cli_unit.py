@@ -276,7 +276,9 @@ def test_csv_cells() -> None:
     """CSV cells: None empty, booleans lower case, dates ISO, decimals as text."""
     from decimal import Decimal
 
-    assert [cli._csv_cell(v) for v in (None, True, False, date(2026, 3, 2), Decimal("1.50"), 7)] == [
+    from sessionkit.records import csv_cell
+
+    assert [csv_cell(v) for v in (None, True, False, date(2026, 3, 2), Decimal("1.50"), 7)] == [
         "",
         "true",
         "false",

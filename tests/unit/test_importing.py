@@ -436,6 +436,8 @@ def calendars(draw: st.DrawFn) -> list[Appointment | InvalidAppointment]:
             continue
         day = draw(st.integers(1, 31))
         hour = draw(st.integers(0, 23))
+        if (day, hour) == (8, 2):  # 02:00-03:00 on 8 March does not exist in New York (DST)
+            hour = 3
         start = datetime(2026, 3, day, hour, draw(st.sampled_from([0, 30])), tzinfo=NY)
         if shape == "all_day":
             items.append(appt(key, draw(WHO), datetime(2026, 3, day, tzinfo=NY), 1440, all_day=True))
@@ -451,6 +453,7 @@ NO_SESSION = {
     OutcomeKind.SKIPPED_CANCELLED,
     OutcomeKind.INVALID,
     OutcomeKind.NOT_SELECTED,
+    OutcomeKind.CONFLICT,
 }
 
 
@@ -555,12 +558,17 @@ def import_worlds(draw: st.DrawFn) -> tuple[dict[str, object], list[Appointment 
             last.append(
                 ClientSession(
                     client_id=cid,
-                    date_of_service=date(2026, 2, draw(st.integers(1, 28))),
+                    date_of_service=draw(
+                        st.one_of(st.dates(date(2026, 2, 1), date(2026, 2, 28)), st.just(date(2026, 3, 10)))
+                    ),
                     billing_code=shape,
                     minutes=draw(st.sampled_from([45, 53, 60])),
                     charge=draw(st.sampled_from(["140.00", "99.50"])),
                     diagnoses=draw(st.sampled_from([(), ("F41.1",), ("F32.1", "F41.1")])),
-                    appointment_key=draw(st.sampled_from([None, "k0", "k1"])) if cid == "c1" else None,
+                    # "csv-A-old": a session from a source without stable ids (a CONFLICT when it clashes)
+                    appointment_key=draw(st.sampled_from([None, "k0", "k1", "csv-A-old"]))
+                    if cid == "c1"
+                    else None,
                 )
             )
     authorizations = [
@@ -592,6 +600,12 @@ def import_worlds(draw: st.DrawFn) -> tuple[dict[str, object], list[Appointment 
             continue
         who = draw(st.sampled_from(["c1", "c1", "c2", "c3", "none", "both", "stranger"]))
         start = datetime(2026, 3, draw(st.integers(1, 31)), draw(st.integers(0, 23)), tzinfo=NY)
+        # a source without stable ids keys its rows in a slot; any key may have an alias
+        slot = draw(st.sampled_from([None, None, None, "csv-A", "csv-B"]))
+        if slot is not None:
+            key = f"{slot}-{key}"
+            start = start.replace(day=draw(st.sampled_from([10, 11])))  # clashes on the same date
+        aliases = tuple(draw(st.lists(st.sampled_from(["k0", "k1", "csv-A-k0"]), max_size=1)))
         minutes = draw(st.sampled_from([45, 45, 53, 53, 0, 16, 38, 60, 90, 1500]))  # 1500: too long
         items.append(
             Appointment(
@@ -602,6 +616,8 @@ def import_worlds(draw: st.DrawFn) -> tuple[dict[str, object], list[Appointment 
                 title=MORE_TITLES[who],
                 all_day=shape == "all_day",
                 cancelled=shape == "cancelled",
+                slot=slot,
+                aliases=aliases,
             )
         )
     today = date(2026, 3, draw(st.integers(5, 25)))

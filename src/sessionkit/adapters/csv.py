@@ -8,8 +8,15 @@ or a ``duration_minutes`` column. Dates and times are read with
 without an offset are practice time (``floating=True``). A row with a date
 and no time is an all-day appointment.
 
-Rows without a ``uid`` column get a key derived from their start and title,
-so that the same row imports once however the file is re-sorted.
+Rows without a ``uid`` column get a key made from their start (``csv-`` and
+the start in UTC, or the wall-clock time for a time without an offset, so
+that another ``--tz`` gives the same key) and, when the caller passes a
+``key_secret``, a keyed hash (HMAC-SHA256) of start and title: the key never
+holds the title (usually the client's name) nor an unkeyed hash of it. Without
+a secret, rows at the same start are told apart by their order. The start part
+is the appointment's ``slot``: an import reports a row whose title was edited
+(same client, date and start, another key) as ``CONFLICT`` rather than
+creating a second session.
 
 A bad row becomes an :class:`InvalidAppointment` naming the row number (the
 header is row 1) and the column, never the cell's value.
@@ -28,6 +35,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import hmac
 import io
 import os
 import re
@@ -40,14 +48,15 @@ from zoneinfo import ZoneInfo
 import attrs
 from dateutil import parser as date_parser  # type: ignore[import-untyped, unused-ignore]
 
-from sessionkit.adapters._files import practice_zone, read_file
+from sessionkit.adapters._files import MAX_CALENDAR_BYTES, check_size, practice_zone, read_file
 from sessionkit.appointments import Appointment, InvalidAppointment, normalise_email
-from sessionkit.errors import CalendarError, SessionkitError
+from sessionkit.errors import CalendarError, InvalidValue, SessionkitError
 
 __all__ = ["CsvCalendar", "CsvColumns"]
 
 _CANCELLED = frozenset({"cancelled", "canceled", "cancel", "no show cancelled"})
 _SPLIT_EMAILS = re.compile(r"[;,\s]+")
+_UTC = ZoneInfo("UTC")
 _PROBE_DEFAULT = datetime(2000, 1, 1, 13, 17, 19)  # noqa: DTZ001 (a sentinel: was a time given?)
 
 
@@ -68,12 +77,40 @@ class CsvColumns:
     status: str | None = "status"
 
 
-def _read_text(source: str | os.PathLike[str] | TextIO) -> str:
+def _read_text(source: str | os.PathLike[str] | TextIO, max_bytes: int | None) -> str:
     if isinstance(source, str) and "\n" in source:
+        check_size(len(source), max_bytes, "CSV file")
         return source.removeprefix("\ufeff")
     if isinstance(source, (str, os.PathLike)):
-        return read_file(source, "CSV file")
-    return source.read().removeprefix("\ufeff")
+        return read_file(source, "CSV file", max_bytes)
+    read = getattr(source, "read", None)
+    if read is None:
+        raise CalendarError("the CSV source must be a path, an open text file or text", "calendar.source")
+    try:
+        text = read() if max_bytes is None else read(max_bytes + 1)
+    except (OSError, ValueError) as exc:
+        raise CalendarError("the CSV file cannot be read", "calendar.unreadable") from exc
+    if not isinstance(text, str):
+        raise CalendarError("the CSV file must be opened as text", "calendar.source")
+    check_size(len(text), max_bytes, "CSV file")
+    return text.removeprefix("\ufeff")
+
+
+def _secret(value: bytes | str | None) -> bytes | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = value.encode()
+    if not isinstance(value, bytes) or len(value) < 16:
+        raise InvalidValue("key_secret must be at least 16 bytes", "csv.key_secret", "key_secret")
+    return value
+
+
+def _slot(start: datetime, floating: bool) -> str:
+    """``csv-`` and the start: wall-clock time when floating, else UTC with ``Z``."""
+    if floating:
+        return f"csv-{start.replace(tzinfo=None).strftime('%Y%m%dT%H%M%S')}"
+    return f"csv-{start.astimezone(_UTC).strftime('%Y%m%dT%H%M%SZ')}"
 
 
 class _BadCell(ValueError):
@@ -88,7 +125,14 @@ class CsvCalendar:
     :param time_zone: the practice's IANA zone: times without an offset are in it.
     :param columns: which header holds which field.
     :param dayfirst: read ``03/04/2026`` as 3 April rather than March 4.
-    :raises CalendarError: the file cannot be read, or a required column is missing.
+    :param key_secret: a secret of at least 16 bytes (keep it with the database):
+        rows without a uid get a key holding an HMAC of their start and title, so
+        two rows at the same start keep their keys however the file is sorted.
+        Without it the key holds the start alone (and the row's rank among rows
+        at that start).
+    :param max_bytes: the largest file read (default 20 MB); ``None`` for no limit.
+    :raises CalendarError: the file cannot be read, is larger than ``max_bytes``
+        (``calendar.too_large``), or a required column is missing.
     """
 
     def __init__(
@@ -98,11 +142,20 @@ class CsvCalendar:
         time_zone: str,
         columns: CsvColumns = CsvColumns(),
         dayfirst: bool = False,
+        key_secret: bytes | str | None = None,
+        max_bytes: int | None = MAX_CALENDAR_BYTES,
     ) -> None:
         self._zone = practice_zone(time_zone)
         self._columns = columns
         self._dayfirst = dayfirst
-        text = _read_text(source)
+        self._secret = _secret(key_secret)
+        if max_bytes is not None and (
+            isinstance(max_bytes, bool) or not isinstance(max_bytes, int) or max_bytes < 1
+        ):
+            raise InvalidValue(
+                "max_bytes must be a whole number of at least 1", "value.out_of_range", "max_bytes"
+            )
+        text = _read_text(source, max_bytes)
         reader = csv.reader(io.StringIO(text, newline=""), strict=True)
         try:
             header = next(reader, None)
@@ -125,6 +178,13 @@ class CsvCalendar:
         seen: set[str] = set()
         for row_number, line_number, row in rows:
             item = self._row(row_number, line_number, row)
+            if isinstance(item, Appointment) and item.slot is not None and self._secret is None:
+                rank = 1
+                key = item.key
+                while key in seen:  # rows at the same start, told apart by their order
+                    rank += 1
+                    key = f"{item.slot}~{rank}"
+                item = attrs.evolve(item, uid=key, key=key)
             if isinstance(item, Appointment):
                 if item.key in seen:
                     item = InvalidAppointment(
@@ -190,8 +250,13 @@ class CsvCalendar:
         uid = self._cell(row, "uid") or None
         try:
             return self._appointment(uid, row)
-        except (_BadCell, SessionkitError) as exc:
-            reason = str(exc) if isinstance(exc, _BadCell) else (exc.field or exc.code) + " is not valid"
+        except (_BadCell, SessionkitError, ValueError, ArithmeticError) as exc:
+            if isinstance(exc, _BadCell):
+                reason = str(exc)
+            elif isinstance(exc, SessionkitError):
+                reason = (exc.field or exc.code) + " is not valid"
+            else:  # a UTC offset of 24 hours or more, a date at the edge of the calendar
+                reason = "a date, time or offset is out of range"
             return InvalidAppointment(
                 uid=uid, key=f"row#{row_number}", reason=f"row {row_number}: {reason}", line=line
             )
@@ -233,9 +298,17 @@ class CsvCalendar:
             raise _BadCell("end and duration_minutes are both empty")
         if end < start:
             raise _BadCell("end is before start")
+        slot = None
+        aliases: tuple[str, ...] = ()
         if uid is None:
-            digest = hashlib.sha256(f"{start.isoformat()}|{title}".encode()).hexdigest()[:20]
-            uid = f"csv-{digest}"
+            slot = _slot(start, floating)
+            uid = slot
+            if self._secret is not None:
+                mac = hmac.new(self._secret, f"{slot}|{title}".encode(), hashlib.sha256).hexdigest()[:20]
+                uid = f"{slot}-{mac}"
+            # The key sessionkit gave such rows before (an unkeyed hash): looked up, never stored.
+            legacy = hashlib.sha256(f"{start.isoformat()}|{title}".encode()).hexdigest()[:20]
+            aliases = (f"csv-{legacy}",)
         status = self._cell(row, "status").casefold()
         attendees = [normalise_email(a) for a in _SPLIT_EMAILS.split(self._cell(row, "attendees")) if a]
         return Appointment(
@@ -250,6 +323,8 @@ class CsvCalendar:
             attendees=attendees,
             cancelled=status in _CANCELLED,
             floating=floating,
+            aliases=aliases,
+            slot=slot,
         )
 
     def appointments(self, start: date, end: date) -> Iterator[Appointment | InvalidAppointment]:

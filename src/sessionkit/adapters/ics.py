@@ -15,6 +15,20 @@ are resolved by those libraries; this module adds what exports get wrong:
   rest of the file still imports;
 - a file that cannot be read at all raises :class:`CalendarError` naming the line.
 
+Hostile or broken input is bounded (see ``docs/importing.md``, "Limits"):
+
+- a property that may appear once (DTSTART, DTEND, DURATION, UID, ...) given
+  twice makes that one event invalid;
+- a TZID that no time zone database could load (300 characters, a control
+  character) makes the events using it invalid;
+- a series that repeats more often than daily (``FREQ=HOURLY``, ``MINUTELY``,
+  ``SECONDLY``, or several BYHOUR/BYMINUTE/BYSECOND values) is invalid unless
+  ``allow_sub_daily=True``; a series with more than ``max_occurrences_per_series``
+  occurrences in the range read is invalid (counted lazily, never expanded first);
+- a file above ``max_bytes`` is refused with :class:`CalendarError` before it is read whole;
+- dates from year 1 to 9999 are read without overflow (an occurrence whose time
+  cannot be shown in the practice zone is invalid).
+
 >>> from datetime import date
 >>> ics = '''BEGIN:VCALENDAR
 ... VERSION:2.0
@@ -34,20 +48,31 @@ are resolved by those libraries; this module adds what exports get wrong:
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 from collections.abc import Iterator
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import icalendar
 import recurring_ical_events
+from recurring_ical_events.util import convert_to_datetime
 
-from sessionkit.adapters._files import decode, practice_zone, read_file
+from sessionkit.adapters._files import (
+    MAX_CALENDAR_BYTES,
+    MAX_OCCURRENCES_PER_SERIES,
+    check_size,
+    decode,
+    practice_zone,
+    read_file,
+)
 from sessionkit.appointments import Appointment, InvalidAppointment, normalise_email, occurrence_key
-from sessionkit.errors import CalendarError, SessionkitError
+from sessionkit.errors import CalendarError, InvalidValue, SessionkitError
 
-__all__ = ["IcsCalendar"]
+__all__ = ["MAX_OCCURRENCES_PER_SERIES", "IcsCalendar"]
+
 
 _UTC = timezone.utc
 _END_OF_DAY = time(23, 59, 59)
@@ -76,17 +101,142 @@ _CONTENT_LINE = re.compile(
 )
 _Time = date  # a date or a datetime (datetime subclasses date)
 _EXPANSION_ERRORS = (ValueError, TypeError, KeyError, AttributeError, ArithmeticError)
+# Properties an event may hold once (RFC 5545 3.6.1); twice makes the event invalid.
+_SINGLE = (
+    "UID",
+    "DTSTART",
+    "DTEND",
+    "DURATION",
+    "RECURRENCE-ID",
+    "SEQUENCE",
+    "STATUS",
+    "SUMMARY",
+    "DESCRIPTION",
+    "LOCATION",
+)
+_SUB_DAILY = frozenset({"HOURLY", "MINUTELY", "SECONDLY"})
+_DATED = ("DTSTART", "DTEND", "RECURRENCE-ID", "EXDATE", "RDATE")
+_TZID_PARAM = re.compile(r'(;TZID=)("[^"]*"|[^;:\r\n]*)', re.IGNORECASE)
+_UNUSABLE_TZID = "X-SESSIONKIT-UNUSABLE-TZID"
+"""What an unloadable TZID is replaced with before parsing (the events using it become invalid)."""
+_MAX_TZID = 128
+_MOST_READ = 100_000
+"""The most occurrences of one series read from its start to the end of the range: a
+daily series begun 270 years before the range is refused rather than expanded."""
+_UNFOLD = re.compile(r"\r?\n[ \t]")
+# The dates the expansion reads at most: a day of margin at each end of what date holds.
+_FIRST_DAY = date(1, 1, 2)
+_LAST_DAY = date(9999, 12, 31)
 # Read recurring-ical-events' occurrence objects rather than per-occurrence VEVENT copies
 # (tests switch this off to check that both ways give the same appointments).
 _USE_OCCURRENCES = True
 
 
-def _read_text(source: str | bytes | os.PathLike[str]) -> str:
+def _read_text(source: str | bytes | os.PathLike[str], max_bytes: int | None) -> str:
     if isinstance(source, str) and ("\n" in source or source.lstrip()[:6].upper() == "BEGIN:"):
+        check_size(len(source), max_bytes, "calendar file")
         return source.removeprefix("\ufeff")
     if isinstance(source, bytes):
+        check_size(len(source), max_bytes, "calendar file")
         return decode(source)
-    return read_file(source, "calendar file")
+    if not isinstance(source, (str, os.PathLike)):
+        raise CalendarError("the calendar source must be a path, bytes or text", "calendar.source")
+    return read_file(source, "calendar file", max_bytes)
+
+
+def _usable_zone_name(name: str) -> bool:
+    """Whether a time zone library may be asked for ``name`` without an OSError."""
+    if len(name) > _MAX_TZID or not name.isprintable():
+        return False
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return True  # unknown: read as practice time (floating), as before
+    except Exception:
+        return False
+    return True
+
+
+def _tame_tzids(text: str) -> str:
+    """Replace every TZID no zone library can be asked for by a harmless marker."""
+    if "TZID" not in text.upper():
+        return text
+    unfolded = _UNFOLD.sub("", text) if _UNFOLD.search(text) else text
+    bad = {
+        value
+        for value in {m.group(2) for m in _TZID_PARAM.finditer(unfolded)}
+        if not _usable_zone_name(value.strip('"'))
+    }
+    lines = unfolded.splitlines(keepends=True)
+    changed = False
+    for i, line in enumerate(lines):
+        head = line[:5].upper()
+        if head in {"TZID:", "TZID;"}:
+            name = line.split(":", 1)[-1].strip()
+            if not _usable_zone_name(name):
+                lines[i] = f"TZID:{_UNUSABLE_TZID}\r\n"
+                changed = True
+    if not bad and not changed:
+        return text
+
+    def swap(match: re.Match[str]) -> str:
+        return f"{match.group(1)}{_UNUSABLE_TZID}" if match.group(2) in bad else match.group(0)
+
+    return _TZID_PARAM.sub(swap, "".join(lines))
+
+
+def _clamped(day: date, days: int) -> date:
+    """``day`` moved by ``days``, kept within the dates the expansion can handle."""
+    try:
+        moved = day + timedelta(days=days)
+    except OverflowError:
+        moved = _FIRST_DAY if days < 0 else _LAST_DAY
+    return min(max(moved, _FIRST_DAY), _LAST_DAY)
+
+
+def _sub_daily(rule: Any) -> str | None:
+    """The frequency name when an RRULE repeats more often than daily, else None."""
+    freq = str((rule.get("FREQ") or [""])[0]).upper()
+    if freq in _SUB_DAILY:
+        return freq
+    per_day = 1
+    for part in ("BYHOUR", "BYMINUTE", "BYSECOND"):
+        per_day *= max(1, len(_as_list(rule.get(part))))
+    return f"{freq} with {per_day} times a day" if per_day > 1 else None
+
+
+def _count_occurrences(series: Any, first: datetime, last: datetime, most: int) -> int | None:
+    """How many occurrences ``series`` has from ``first`` to ``last``, stopping above ``most``.
+
+    ``most + 1`` also when more than ``_MOST_READ`` occurrences come before ``last``.
+
+    Reads recurring-ical-events' rules lazily (never a list of every occurrence);
+    None when they cannot be read this way (the expansion then counts).
+    """
+    recurrence = getattr(series, "recurrence", None)
+    rules = getattr(recurrence, "rrules", None)
+    if rules is None:
+        return 0 if recurrence is not None else None
+    try:
+        zone = getattr(recurrence, "tzinfo", None)
+        low = convert_to_datetime(first, zone)
+        high = convert_to_datetime(last, zone)
+        if low.tzinfo is None and zone is None:
+            low, high = low.replace(tzinfo=None), high.replace(tzinfo=None)
+        found = 0
+        read = 0
+        for rule in rules:
+            for moment in rule:
+                read += 1
+                if moment > high:
+                    break
+                if moment >= low:
+                    found += 1
+                if found > most or read > _MOST_READ:
+                    return most + 1
+    except (*_EXPANSION_ERRORS, OSError):
+        return None
+    return found
 
 
 def _shown(name: str) -> str:
@@ -161,6 +311,12 @@ def _as_list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else [value]
 
 
+def _limit(value: object, name: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise InvalidValue(f"{name} must be a whole number of at least 1", "value.out_of_range", name)
+    return value
+
+
 class _Event:
     """What the pre-pass learned about one VEVENT."""
 
@@ -182,16 +338,36 @@ class IcsCalendar:
         line break or starting with ``BEGIN:`` is taken as text, otherwise as a path).
     :param time_zone: the practice's IANA zone, used for floating times, all-day
         events and the date range of :meth:`appointments`.
-    :raises CalendarError: the file cannot be read at all (the message names the line).
+    :param max_occurrences_per_series: the most occurrences one series (one UID)
+        may have in the range of :meth:`appointments`; a series with more is one
+        :class:`InvalidAppointment` (default :data:`MAX_OCCURRENCES_PER_SERIES`).
+    :param allow_sub_daily: accept series repeating more often than daily
+        (``FREQ=HOURLY``, ``MINUTELY``, ``SECONDLY``); by default they are invalid.
+    :param max_bytes: the largest file read (default ``MAX_CALENDAR_BYTES``, 20 MB);
+        ``None`` for no limit.
+    :raises CalendarError: the file cannot be read at all (the message names the line),
+        or is larger than ``max_bytes`` (``calendar.too_large``).
+    :raises InvalidValue: a limit is not a positive whole number.
     """
 
-    def __init__(self, source: str | bytes | os.PathLike[str], *, time_zone: str) -> None:
+    def __init__(
+        self,
+        source: str | bytes | os.PathLike[str],
+        *,
+        time_zone: str,
+        max_occurrences_per_series: int = MAX_OCCURRENCES_PER_SERIES,
+        allow_sub_daily: bool = False,
+        max_bytes: int | None = MAX_CALENDAR_BYTES,
+    ) -> None:
         self._zone = practice_zone(time_zone)
-        text = _read_text(source)
+        self._most = _limit(max_occurrences_per_series, "max_occurrences_per_series")
+        self._sub_daily = bool(allow_sub_daily)
+        text = _read_text(source, None if max_bytes is None else _limit(max_bytes, "max_bytes"))
         vevent_lines = _scan(text)
+        text = _tame_tzids(text)
         try:
             calendar = icalendar.Calendar.from_ical(text)
-        except (ValueError, TypeError, KeyError, IndexError):
+        except (ValueError, TypeError, KeyError, IndexError, OSError, ArithmeticError):
             raise CalendarError(_locate(text), "calendar.syntax") from None
         if not isinstance(calendar, icalendar.Calendar):  # pragma: no cover - _scan requires VCALENDAR
             raise CalendarError("line 1: not an iCalendar file", "calendar.structure")
@@ -199,6 +375,7 @@ class IcsCalendar:
         # (invalid event, its local start date if known, whether it recurs)
         self._invalid: list[tuple[InvalidAppointment, date | None, bool]] = []
         self._recurring: set[str] = set()
+        self._first: dict[str, str] = {}  # the key of each series' first occurrence
         self._suppressed: set[str] = set()
         self._prepare(calendar, vevent_lines)
         self._query: Any = None
@@ -221,10 +398,42 @@ class IcsCalendar:
     def _occurrence_id(self, value: _Time) -> datetime | date:
         return self._aware(value)[0] if isinstance(value, datetime) else value
 
+    def _key(self, uid: str, value: _Time) -> str:
+        """The occurrence key of ``uid`` at ``value`` (also for a time at the edge of the calendar).
+
+        A floating time keeps its wall-clock time in the key: the key does not
+        depend on the zone assumed for it (``--tz``).
+        """
+        if isinstance(value, datetime) and (value.tzinfo is None or value.utcoffset() is None):
+            return occurrence_key(uid, value.replace(tzinfo=None))
+        try:
+            return occurrence_key(uid, self._occurrence_id(value))
+        except (ArithmeticError, ValueError):
+            return f"{uid}#{value.isoformat()}"
+
+    def _aliases(self, uid: str, key: str, value: _Time) -> tuple[str, ...]:
+        """Keys the occurrence of ``uid`` at ``value`` had in earlier imports.
+
+        A floating time's key in practice time (sessionkit before 0.x wrote it in
+        UTC); the bare UID for the first occurrence of a series (it was a single
+        event); the first-occurrence key for a single event (it was a series).
+        """
+        found: list[str] = []
+        if isinstance(value, datetime) and (value.tzinfo is None or value.utcoffset() is None):
+            with contextlib.suppress(ArithmeticError, ValueError):
+                found.append(occurrence_key(uid, self._aware(value)[0]))
+        if key == uid:
+            found.append(self._key(uid, value))
+        elif self._first.get(uid) == key:
+            found.append(uid)
+        return tuple(k for k in dict.fromkeys(found) if k != key)
+
     def _problem(self, event: _Event) -> str | None:
         """Read and check one VEVENT; return a reason (no client data) when it is unusable."""
         component = event.component
         broken = {name.upper() for name, _message in component.errors if name is not None}
+        repeated = [name for name in _SINGLE if isinstance(component.get(name), list)]
+        broken.update(repeated)
         if "UID" not in broken:
             uid = component.get("UID")
             if uid is not None and str(uid).strip():
@@ -233,8 +442,23 @@ class IcsCalendar:
             rid = component.get("RECURRENCE-ID")
             if rid is not None:
                 event.recurrence_id = rid.dt
+        if repeated:
+            return f"{repeated[0]} appears more than once"
         if broken & _NEEDED:
             return f"{min(broken & _NEEDED)} cannot be read"
+        for name in _DATED:
+            for value in _as_list(component.get(name)):
+                params = getattr(value, "params", {})
+                if str(params.get("TZID", "")) == _UNUSABLE_TZID:
+                    return f"the TZID of {name} is not a usable time zone name"
+        if event.recurrence_id is None and not self._sub_daily:
+            for rule in _as_list(component.get("RRULE")):
+                freq = _sub_daily(rule)
+                if freq is not None:
+                    return (
+                        f"the recurrence repeats more often than daily ({freq}); "
+                        "sub-daily series are not imported unless allowed"
+                    )
         if event.uid is None:
             return "the event has no UID"
         dtstart = component.get("DTSTART")
@@ -281,7 +505,7 @@ class IcsCalendar:
         if event.uid is None or positional:
             key = f"event#{event.number}"
         elif event.recurrence_id is not None:
-            key = occurrence_key(event.uid, self._occurrence_id(event.recurrence_id))
+            key = self._key(event.uid, event.recurrence_id)
             self._suppressed.add(key)
         else:
             key = event.uid
@@ -289,7 +513,11 @@ class IcsCalendar:
         recurs = "RRULE" in component or "RDATE" in component
         first = None
         if isinstance(event.start, date):
-            first = self._local_date(event.start)
+            try:
+                first = self._local_date(event.start)
+            except (ArithmeticError, ValueError):
+                first = None
+
         self._invalid.append(
             (InvalidAppointment(uid=event.uid, key=key, reason=reason, line=event.line), first, recurs)
         )
@@ -306,7 +534,10 @@ class IcsCalendar:
         kept: list[_Event] = []
         for number, (component, line) in enumerate(zip(vevents, lines, strict=True), 1):
             event = _Event(component, number, line)
-            reason = self._problem(event)
+            try:
+                reason = self._problem(event)
+            except (ArithmeticError, ValueError, TypeError, AttributeError, OSError):
+                reason = "a date or time of the event is outside the range sessionkit can read"
             uid = event.uid
             if uid is not None and event.recurrence_id is None:
                 if uid in masters:
@@ -316,7 +547,7 @@ class IcsCalendar:
                 if reason is not None:
                     broken_masters.add(uid)
             elif uid is not None and event.recurrence_id is not None:
-                slot = (uid, occurrence_key(uid, self._occurrence_id(event.recurrence_id)))
+                slot = (uid, self._key(uid, event.recurrence_id))
                 if slot in overrides:
                     self._invalid_event(event, "a second event for the same occurrence", positional=True)
                     continue
@@ -333,8 +564,16 @@ class IcsCalendar:
             component = event.component
             if event.recurrence_id is not None or "RRULE" in component or "RDATE" in component:
                 self._recurring.add(event.uid)
+                if event.recurrence_id is None and event.start is not None:
+                    self._first[event.uid] = self._key(event.uid, event.start)
             if event.recurrence_id is None and "RRULE" in component and event.start is not None:
-                self._fix_until(component, event.start)
+                try:
+                    self._fix_until(component, event.start)
+                except (ArithmeticError, ValueError, TypeError):
+                    self._invalid_event(
+                        event, "the recurrence's UNTIL is outside the range sessionkit can read"
+                    )
+                    continue
             good.append(component)
         calendar.subcomponents = [*(c for c in components if c.name != "VEVENT"), *good]
 
@@ -356,35 +595,54 @@ class IcsCalendar:
             small.subcomponents = [*others, *events]
             try:
                 groups.append((uid, recurring_ical_events.of(small)))
-            except _EXPANSION_ERRORS as exc:
+            except (*_EXPANSION_ERRORS, OSError) as exc:
                 groups.append((uid, exc))
         return groups
 
-    def _spans(self, query: Any, first: date, last: date) -> list[tuple[Any, Any, Any]]:
+    def _spans(self, query: Any, first: date, last: date, over: set[str]) -> list[tuple[Any, Any, Any]]:
         """(start, end, source VEVENT) of each occurrence overlapping ``first..last``.
 
+        A series with more than ``max_occurrences_per_series`` occurrences in the
+        range is counted lazily first, left out and its UID added to ``over``.
         recurring-ical-events copies the VEVENT for every occurrence in ``between()``;
         when its occurrence objects are available we read them directly (same
         start, end and source event, without the copies), else we use ``between()``.
         """
-        if _USE_OCCURRENCES:
-            private = getattr(query, "_occurrences_between", None)
-            if private is not None:
-                occurrences = private(query.to_datetime(first), query.to_datetime(last))
-                try:
-                    return [(o.start, o.end, o._adapter._component) for o in occurrences]
-                except AttributeError:  # pragma: no cover - another recurring-ical-events version
-                    pass
-        return [(c["DTSTART"].dt, c["DTEND"].dt, c) for c in query.between(first, last)]
+        low, high = query.to_datetime(first), query.to_datetime(last)
+        series_list = getattr(query, "series", None)
+        if series_list is not None:
+            for series in series_list:
+                found = _count_occurrences(series, low, high, self._most)
+                if found is not None and found > self._most:
+                    over.add(str(getattr(series, "uid", "")))
+        if _USE_OCCURRENCES and series_list is not None:
+            occurrences: list[Any] = []
+            for series in series_list:
+                if str(getattr(series, "uid", "")) not in over:
+                    occurrences.extend(series.between(low, high))
+            try:
+                return [(o.start, o.end, o._adapter._component) for o in occurrences]
+            except AttributeError:  # pragma: no cover - another recurring-ical-events version
+                pass
+        return [
+            (c["DTSTART"].dt, c["DTEND"].dt, c)
+            for c in query.between(first, last)
+            if str(c.get("UID", "")) not in over
+        ]
 
-    def _expand(self, first: date, last: date) -> Iterator[tuple[Any, Any, Any] | tuple[str, Exception]]:
-        """Occurrence spans overlapping ``first..last``, or (uid, error) for a series that fails."""
+    def _expand(
+        self, first: date, last: date, over: set[str]
+    ) -> Iterator[tuple[Any, Any, Any] | tuple[str, Exception]]:
+        """Occurrence spans overlapping ``first..last``, or (uid, error) for a series that fails.
+
+        The UIDs of series over the limit are added to ``over`` (their occurrences left out).
+        """
         if self._groups is None:
             try:
                 if self._query is None:
                     self._query = recurring_ical_events.of(self._calendar)
-                spans = self._spans(self._query, first, last)
-            except _EXPANSION_ERRORS:
+                spans = self._spans(self._query, first, last, over)
+            except (*_EXPANSION_ERRORS, OSError):
                 self._groups = self._groups_by_uid()
             else:
                 yield from spans
@@ -394,8 +652,8 @@ class IcsCalendar:
                 yield (uid, query)
                 continue
             try:
-                spans = self._spans(query, first, last)
-            except _EXPANSION_ERRORS as exc:
+                spans = self._spans(query, first, last, over)
+            except (*_EXPANSION_ERRORS, OSError) as exc:
                 yield (uid, exc)
             else:
                 yield from spans
@@ -422,12 +680,17 @@ class IcsCalendar:
         start, floating = self._aware(raw_start)
         end = self._aware(raw_end)[0]
         recurrence_id: datetime | date | None = None
+        key = uid
+        original = raw_start
         if uid in self._recurring:
             rid = source.get("RECURRENCE-ID")
-            recurrence_id = self._occurrence_id(rid.dt if rid is not None else raw_start)
+            original = rid.dt if rid is not None else raw_start
+            recurrence_id = self._occurrence_id(original)
+            key = self._key(uid, original)
         return Appointment(
             uid=uid,
-            key=occurrence_key(uid, recurrence_id),
+            key=key,
+            aliases=self._aliases(uid, key, original),
             recurrence_id=recurrence_id,
             start=start,
             end=end,
@@ -452,7 +715,9 @@ class IcsCalendar:
                 yield invalid
         found: list[Appointment] = []
         failed: list[InvalidAppointment] = []
-        for item in self._expand(start - timedelta(days=1), end + timedelta(days=2)):
+        over: set[str] = set()
+        per_series: dict[str, int] = {}
+        for item in self._expand(_clamped(start, -1), _clamped(end, 2), over):
             if isinstance(item[0], str):
                 uid, exc = item[0], item[1]
                 reason = f"the recurrence cannot be expanded ({type(exc).__name__})"
@@ -461,7 +726,7 @@ class IcsCalendar:
             raw_start, raw_end, source = item  # type: ignore[misc]
             try:
                 appointment = self._appointment(raw_start, raw_end, source)
-            except (SessionkitError, ValueError, TypeError, KeyError, AttributeError) as exc:
+            except (SessionkitError, ValueError, TypeError, KeyError, AttributeError, ArithmeticError) as exc:
                 bad_uid = str(source.get("UID", "")) or None
                 reason = f"an occurrence cannot be read ({type(exc).__name__})"
                 failed.append(InvalidAppointment(uid=bad_uid, key=bad_uid or "event#?", reason=reason))
@@ -470,6 +735,16 @@ class IcsCalendar:
                 continue
             if start <= appointment.start.date() <= end:
                 found.append(appointment)
+                per_series[appointment.uid] = per_series.get(appointment.uid, 0) + 1
+        # A series the lazy count could not read (or one of many RDATEs) is capped here.
+        over.update(uid for uid, n in per_series.items() if n > self._most)
+        for uid in sorted(over):
+            reason = (
+                f"the series has more than {self._most} occurrences in the range read "
+                f"(max_occurrences_per_series), or more than {_MOST_READ} before its end"
+            )
+            failed.append(InvalidAppointment(uid=uid or None, key=uid or "event#?", reason=reason))
         yield from failed
+        found = [a for a in found if a.uid not in over]
         found.sort(key=lambda a: (a.start, a.key))
         yield from found

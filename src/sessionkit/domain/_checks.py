@@ -66,6 +66,21 @@ def instance(value: T, cls: type | tuple[type, ...], field: str) -> T:
     return value
 
 
+def sequence(values: object, field: str, what: str = "values") -> tuple[Any, ...]:
+    """``values`` as a tuple, or InvalidType naming ``field`` when it is not a collection.
+
+    Text and bytes are refused too (a string is a sequence of characters, not of codes).
+    """
+    if values is None or isinstance(values, (str, bytes, bytearray)):
+        raise InvalidType(f"{field} must be a sequence of {what}", "value.type", field)
+    if type(values) is tuple:
+        return values
+    try:
+        return tuple(values)  # type: ignore[arg-type]
+    except TypeError:
+        raise InvalidType(f"{field} must be a sequence of {what}", "value.type", field) from None
+
+
 def count(values: tuple[Any, ...], field: str, most: int) -> None:
     if len(values) > most:
         raise InvalidValue(f"{field} holds at most {most} entries", "value.too_many", field)

@@ -22,7 +22,7 @@ from sessionkit.domain.values import (
     _place_of_service,
     _version,
 )
-from sessionkit.errors import InvalidType, InvalidValue
+from sessionkit.errors import InvalidValue
 from sessionkit.money import Money
 
 __all__ = [
@@ -275,9 +275,8 @@ def _auth_number(_inst: object, attribute: attrs.Attribute[str], value: str) -> 
 
 
 def _codes(values: Iterable[str]) -> frozenset[str]:
-    if isinstance(values, str):
-        raise InvalidType("billing_codes must be a collection of codes", "value.type", "billing_codes")
-    return frozenset(_checks.normalise(hcpcs.validate, v, "billing_codes") for v in values)
+    codes = _checks.sequence(values, "billing_codes", "codes")
+    return frozenset(_checks.normalise(hcpcs.validate, v, "billing_codes") for v in codes)
 
 
 @attrs.frozen(kw_only=True)

@@ -33,7 +33,7 @@ from sessionkit.domain.values import (
     _place_of_service,
     _units,
 )
-from sessionkit.errors import InvalidType, InvalidValue, SessionLocked
+from sessionkit.errors import InvalidValue, SessionLocked
 from sessionkit.money import _CACHE as _MONEY
 from sessionkit.money import Money, MoneyLike
 
@@ -95,9 +95,7 @@ def _diagnoses(values: Iterable[DiagnosisCode | str]) -> tuple[DiagnosisCode, ..
 def _add_ons(values: Iterable[AddOnLine]) -> tuple[AddOnLine, ...]:
     if values == ():
         return ()
-    if values is None:
-        raise InvalidType("add_ons must be a sequence of add-on lines", "value.type", "add_ons")
-    result = tuple(values)
+    result = _checks.sequence(values, "add_ons", "add-on lines")
     for i, value in enumerate(result):
         _checks.instance(value, AddOnLine, f"add_ons[{i}]")
     _checks.count(result, "add_ons", MAX_ADD_ONS)

@@ -12,7 +12,7 @@ import attrs
 
 from sessionkit.codes import behavioral, ein, hcpcs, icd10, modifier, npi, pos
 from sessionkit.domain import _checks
-from sessionkit.errors import InvalidType, InvalidValue, SessionkitError
+from sessionkit.errors import InvalidValue, SessionkitError
 from sessionkit.money import Money, MoneyLike
 
 __all__ = [
@@ -285,10 +285,8 @@ def _code_tuple(
 
     Objects are made once per text (``cache``): a practice uses a few codes.
     """
-    if values is None or isinstance(values, str):
-        raise InvalidType(f"{field} must be a sequence of codes", "value.type", field)
     out = []
-    for i, value in enumerate(values):
+    for i, value in enumerate(_checks.sequence(values, field, "codes")):
         cached = cache.get(value) if type(value) is str else None
         if cached is None:
             try:
