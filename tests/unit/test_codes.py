@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sessionkit.codes import behavioral, ein, hcpcs, icd10, modifier, npi, pos
+from sessionkit.codes import behavioral, ein, hcpcs, icd10, modifier, npi, pos, usps, zipcode
 from sessionkit.errors import (
     InvalidBillingCode,
     InvalidDiagnosisCode,
@@ -29,6 +29,8 @@ MODULES: list[tuple[ModuleType, type[InvalidValue], str]] = [
     (modifier, InvalidModifier, "modifier"),
     (pos, InvalidPlaceOfService, "pos"),
     (ein, InvalidEIN, "ein"),
+    (usps, InvalidValue, "usps"),
+    (zipcode, InvalidValue, "zipcode"),
 ]
 MODULE_IDS = [name for _, _, name in MODULES]
 
@@ -80,6 +82,8 @@ VALID_STRATEGIES: dict[str, st.SearchStrategy[str]] = {
     "modifier": valid_modifiers,
     "pos": valid_pos,
     "ein": valid_eins,
+    "usps": st.sampled_from(sorted(usps.NAMES)).flatmap(lambda c: st.sampled_from([c, c.lower(), f" {c} "])),
+    "zipcode": st.one_of(_digits(5), _digits(9), st.tuples(_digits(5), _digits(4)).map("-".join)),
 }
 
 anything = st.one_of(
@@ -117,6 +121,13 @@ VALID_EXAMPLES = [
     (icd10, "F41", "F41", "F41"),
     (icd10, "U07.1", "U07.1", "U07.1"),
     (icd10, " f43.23 ", "F43.23", "F43.23"),
+    (usps, "ny", "NY", "NY"),
+    (usps, " D.C. ", "DC", "DC"),
+    (usps, "PR", "PR", "PR"),
+    (usps, "ae", "AE", "AE"),
+    (zipcode, "10001", "10001", "10001"),
+    (zipcode, "10001-0001", "100010001", "10001-0001"),
+    (zipcode, " 100010001 ", "100010001", "10001-0001"),
 ]
 
 INVALID_EXAMPLES = [
@@ -150,6 +161,14 @@ INVALID_EXAMPLES = [
     (icd10, "F41.", "icd10.dot"),
     (icd10, "F41..1", "icd10.dot"),
     (icd10, "garbage", "icd10.format"),
+    (usps, "XX", "usps.unknown"),
+    (usps, "QC", "usps.unknown"),
+    (usps, "N", "usps.format"),
+    (usps, "N1", "usps.format"),
+    (usps, "NYC", "usps.format"),
+    (zipcode, "1000", "zipcode.length"),
+    (zipcode, "100011", "zipcode.length"),
+    (zipcode, "1000A", "zipcode.format"),
 ]
 
 
@@ -316,6 +335,83 @@ def test_pos_name_rejects_unassigned() -> None:
     """name raises for an unassigned code."""
     with pytest.raises(InvalidPlaceOfService):
         pos.name("30")
+
+
+# --- usps, zipcode, ein prefixes ---
+
+
+def test_usps_codes_are_states_dc_territories_and_military() -> None:
+    """The code set is the 50 states, DC, PR, VI, GU, AS, MP and AA/AE/AP."""
+    assert len(usps.STATES) == 50
+    assert set(usps.TERRITORIES) == {"DC", "PR", "VI", "GU", "AS", "MP"}
+    assert set(usps.MILITARY) == {"AA", "AE", "AP"}
+    assert len(usps.NAMES) == 59
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ("PO Box 12", True),
+        ("P.O. Box 12", True),
+        ("p o box 12", True),
+        ("POB 77", True),
+        ("Post Office Box 9", True),
+        ("Lock Box 4410", True),
+        ("Lockbox 4410", True),
+        ("PO Drawer 5", True),
+        ("Box 3", True),
+        ("Firm Caller 8", True),
+        ("12 Main St", False),
+        ("12 Boxwood Lane", False),
+        ("500 Post Rd", False),
+        ("1 Boxer Rd", False),
+        ("Pobox 12", True),
+        ("Suite 200", False),
+        ("", False),
+        (None, False),
+    ],
+)
+def test_usps_is_po_box(line: object, expected: bool) -> None:
+    """Post-office boxes, lock boxes, drawers and caller services are recognised; streets are not."""
+    assert usps.is_po_box(line) is expected
+
+
+@pytest.mark.parametrize(
+    ("number", "expected"),
+    [("10001-0001", True), ("100010001", True), ("10001", False), ("x", False), (5, False)],
+)
+def test_zipcode_is_zip_plus_4(number: object, expected: bool) -> None:
+    """Only a 9-digit ZIP is ZIP+4."""
+    assert zipcode.is_zip_plus_4(number) is expected
+
+
+def test_ein_prefixes() -> None:
+    """EINs with prefixes the IRS issues pass has_irs_prefix; unissued prefixes and junk do not."""
+    assert len(ein.PREFIXES) == 83
+    assert ein.has_irs_prefix("12-3456789")
+    assert ein.has_irs_prefix("990000000")
+    for prefix in (
+        "00",
+        "07",
+        "08",
+        "09",
+        "17",
+        "18",
+        "19",
+        "28",
+        "29",
+        "49",
+        "69",
+        "70",
+        "78",
+        "79",
+        "89",
+        "96",
+        "97",
+    ):
+        assert not ein.has_irs_prefix(f"{prefix}1234567")
+    assert not ein.has_irs_prefix("12")
+    assert not ein.has_irs_prefix(None)
 
 
 # --- icd10 ---
