@@ -23,6 +23,7 @@ import attrs
 __all__ = [
     "CATALOGUE",
     "EM_PRIMARIES",
+    "PER_SESSION",
     "CodeRule",
     "is_add_on",
     "minutes_in_range",
@@ -83,6 +84,9 @@ _PSYCHOTHERAPY = frozenset({"90832", "90834", "90837"})
 _PSYCHOTHERAPY_ADD_ON = frozenset({"90833", "90836", "90838"})
 _CRISIS = frozenset({"90839", "90840"})
 _FAMILY = frozenset({"90846", "90847"})
+
+PER_SESSION: frozenset[str] = frozenset({"90791", "90792", "90839"}) | _PSYCHOTHERAPY | _FAMILY
+"""Codes reported once per session: 1 unit on a date (evaluation, psychotherapy, crisis, family)."""
 
 # (family, ((code, min, max), ...)) for codes that pick a code from the minutes.
 _TIME_FAMILIES: tuple[tuple[tuple[str, int, int | None], ...], ...] = (
