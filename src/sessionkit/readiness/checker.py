@@ -11,6 +11,7 @@ from sessionkit.readiness.findings import Finding, ReadinessReport, Severity, Ta
 from sessionkit.readiness.payer_rules import PAYER_RULES
 from sessionkit.readiness.registry import Rule, RuleRegistry
 from sessionkit.readiness.rules import DEFAULT_RULES
+from sessionkit.readiness.rules_conformance import CONFORMANCE_RULES
 
 __all__ = ["ContextFor", "Rules", "check", "check_many", "default_registry", "error_count"]
 
@@ -30,7 +31,7 @@ def default_registry() -> RuleRegistry:
     >>> "referring_provider" in registry, registry.get("payer_diagnostic_eval_frequency").enabled
     (True, False)
     """
-    return RuleRegistry((*DEFAULT_RULES, *PAYER_RULES))
+    return RuleRegistry((*DEFAULT_RULES, *CONFORMANCE_RULES, *PAYER_RULES))
 
 
 _DEFAULT = default_registry()
