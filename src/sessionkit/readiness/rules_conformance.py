@@ -265,4 +265,3 @@ def secondary_payer(session: ClientSession, context: ReadinessContext) -> Sequen
 
 CONFORMANCE_RULES: tuple[Rule, ...] = tuple(d.rule for d in _definitions)
 """The rules of this module, in the order they run."""
-
