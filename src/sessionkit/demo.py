@@ -125,7 +125,7 @@ def demo_setup() -> DemoSetup:
         npi="1234567893",
         tax_id="12-3456789",
         taxonomy="101YM0800X",
-        address=_address("100 Main Street", postal_code="62701"),
+        address=_address("100 Main Street", postal_code="627011234"),
         time_zone=DEMO_TIME_ZONE,
         default_billing_code="90834",
     )

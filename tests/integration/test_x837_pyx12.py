@@ -107,6 +107,19 @@ addresses = st.builds(
     state=st.sampled_from(["IL", "NY", "CA", "TX"]),
     postal_code=st.from_regex(r"[0-9]{5}([0-9]{4})?", fullmatch=True),
 )
+# Billing provider and facility addresses: a street (never a PO box) and a ZIP+4, as the guide asks.
+street_addresses = st.builds(
+    Address,
+    line1=st.builds(
+        "{} {}".format,
+        st.integers(1, 9999),
+        st.sampled_from(["Elm St", "Oak Ave.", "O'Hare Rd", "Main Street"]),
+    ),
+    line2=st.just(""),
+    city=cities,
+    state=st.sampled_from(["IL", "NY", "CA", "TX", "PR", "DC"]),
+    postal_code=st.from_regex(r"[0-9]{9}", fullmatch=True),
+)
 births = st.dates(date(1930, 1, 1), date(2020, 12, 31))
 
 
@@ -118,7 +131,7 @@ def worlds(draw: st.DrawFn) -> tuple[ClaimContext, list[ClientSession]]:
         npi=draw(npis()),
         tax_id=draw(st.from_regex(r"[1-9][0-9]{8}", fullmatch=True)),
         taxonomy=draw(st.sampled_from([None, "101YM0800X", "103T00000X"])),
-        address=draw(addresses),
+        address=draw(street_addresses),
         time_zone="America/Chicago",
     )
     payers = [Payer(id="p1", name=draw(names), payer_id=draw(st.from_regex(r"[A-Z0-9]{5}", fullmatch=True)))]
@@ -193,7 +206,7 @@ def worlds(draw: st.DrawFn) -> tuple[ClaimContext, list[ClientSession]]:
                         InsuranceOverrides,
                         facility_name=names,
                         facility_npi=npis(),
-                        facility_address=addresses,
+                        facility_address=street_addresses,
                     ),
                 )
             )
@@ -247,6 +260,7 @@ def render(claims: Any) -> str:
         interchange_control_number=17,
         group_control_number=17,
         created_at=CREATED,
+        usage="T",
         newlines=True,
     )
 

@@ -46,7 +46,7 @@ from sessionkit.claims import (
     x12_text,
 )
 from sessionkit.codes import npi as npi_codes
-from sessionkit.domain import InsuranceOverrides
+from sessionkit.domain import Frequency, InsuranceOverrides
 from sessionkit.errors import ClaimNotReady
 
 GOLDEN = Path(__file__).resolve().parents[1] / "fixtures" / "golden"
@@ -139,6 +139,7 @@ def x12(claims: Sequence[Claim], **kwargs: Any) -> str:
         interchange_control_number=kwargs.pop("icn", 42),
         group_control_number=kwargs.pop("gcn", 7),
         created_at=CREATED,
+        usage=kwargs.pop("usage", "T"),
         **kwargs,
     )
 
@@ -177,7 +178,7 @@ def test_referring_provider_goes_to_2310a_and_box_17() -> None:
         < ids.index("LX")
     )
     form = to_cms1500(claims_of([session(referring_provider=ref)], ClaimTarget.CMS1500)[0])
-    assert (form["17"], form["17.qualifier"], form["17b"]) == ("DN Jane Smith", "DN", "1245319599")
+    assert (form["17"], form["17.qualifier"], form["17b"]) == ("JANE SMITH", "DN", "1245319599")
 
 
 def test_no_referring_provider_means_no_2310a_and_empty_box_17() -> None:
@@ -193,7 +194,8 @@ def test_line_note_is_nte_add_on_837p_and_absent_on_cms1500() -> None:
     text = x12(claims_of([session(line_note=note)]))
     ids = seg_ids(text)
     assert first(text, "NTE") == ["NTE", "ADD", "PAYER ASKED TELEHEALTH, AUDIO+VIDEO"]
-    assert ids.index("NTE") == ids.index("DTP") + 1
+    assert ids.index("NTE") == ids.index("DTP") + 2
+    assert segments(text)[ids.index("DTP") + 1][:2] == ["REF", "6R"]
     form = to_cms1500(claims_of([session(line_note=note)], ClaimTarget.CMS1500)[0])
     printed = list(form.boxes.values()) + [v for line in form.lines for v in line.values()]
     assert all("telehealth" not in v.lower() for v in printed)
@@ -280,7 +282,7 @@ def test_sessions_on_several_dates_become_their_own_lines() -> None:
 
 def test_overrides_replace_the_practice_setup() -> None:
     """Overrides change the billing provider (name, NPI, tax id), add a rendering provider and a facility."""
-    facility = Address(line1="9 Oak Ave", city="Peoria", state="IL", postal_code="61602")
+    facility = Address(line1="9 Oak Ave", city="Peoria", state="IL", postal_code="616021234")
     overrides = InsuranceOverrides(
         billing_provider_name="Group Practice Inc",
         billing_provider_npi="1245319599",
@@ -309,13 +311,14 @@ def test_overrides_replace_the_practice_setup() -> None:
     assert first(text, "REF", "EI") == ["REF", "EI", "987654321"]
     assert first(text, "NM1", "82") == ["NM1", "82", "1", "RENDER", "RITA", "", "", "", "XX", "1679576722"]
     assert first(text, "NM1", "77") == ["NM1", "77", "2", "OAK CLINIC", "", "", "", "", "XX", "1234567893"]
-    assert ["N4", "PEORIA", "IL", "61602"] in segments(text)
+    assert ["N4", "PEORIA", "IL", "616021234"] in segments(text)
     form = to_cms1500(claims_of([s], ClaimTarget.CMS1500)[0])
-    assert form["25"] == "98-7654321"
-    assert form["33"].startswith("Group Practice Inc, ")
+    assert form["25"] == "987654321"
+    assert form["33.name"] == "GROUP PRACTICE INC"
     assert form["33a"] == "1245319599"
-    assert form["32"].startswith("Oak Clinic, 9 Oak Ave")
-    assert form.lines[0]["24J"] == "1679576722"
+    assert (form["32.name"], form["32.street"], form["32.zip"]) == ("OAK CLINIC", "9 OAK AVE", "61602-1234")
+    assert (form.lines[0]["24I"], form.lines[0]["24J"]) == ("NPI", "1679576722")
+    assert form["24J[1]"] == "1679576722"
 
 
 def test_without_overrides_the_practice_bills_and_there_is_no_2310b() -> None:
@@ -408,7 +411,7 @@ def test_dependent_patient_gets_2000c() -> None:
     ids = seg_ids(text)
     assert ids.index("PAT") < ids.index("CLM")
     form = to_cms1500(claims_of([session()], ClaimTarget.CMS1500, coverage=CHILD_COVERAGE)[0])
-    assert (form["2"], form["4"], form["6"]) == ("Byron, Ada", "Byron, Bob", "child")
+    assert (form["2"], form["4"], form["6"]) == ("BYRON, ADA", "BYRON, BOB", "CHILD")
 
 
 # -- grouping ---------------------------------------------------------------------------------------
@@ -560,6 +563,7 @@ def test_837p_needs_an_aware_creation_time() -> None:
             interchange_control_number=1,
             group_control_number=1,
             created_at=datetime(2026, 3, 10, 9, 30),
+            usage="T",
         )
 
 
@@ -731,6 +735,14 @@ def golden_cases() -> dict[str, tuple[list[ClientSession], Coverage, list[Author
         line_note="Interpreter present",
         referring_provider=ReferringProvider(first_name="Jane", last_name="Smith", npi="1245319599"),
     )
+    later = session(
+        id="s3",
+        date_of_service=date(2026, 3, 9),
+        diagnoses=["F41.1", "F32.9"],
+        modifiers=["95", "HO"],
+        place_of_service="10",
+        referring_provider=full.referring_provider,
+    )
     replacement = session(
         id="s2",
         resubmission=Resubmission(frequency="7", original_reference="ORIG12345"),
@@ -742,16 +754,7 @@ def golden_cases() -> dict[str, tuple[list[ClientSession], Coverage, list[Author
     )
     return {
         "simple": ([session()], COVERAGE, []),
-        "full": (
-            [
-                full,
-                attrs.evolve(
-                    full, id="s1b", date_of_service=date(2026, 3, 9), add_ons=(), paid_at_session="0"
-                ),
-            ],
-            COVERAGE,
-            [AUTH],
-        ),
+        "full": ([full, later], COVERAGE, [AUTH]),
         "dependent_replacement": ([replacement], CHILD_COVERAGE, []),
     }
 
@@ -778,7 +781,7 @@ def test_golden_cms1500(case: str) -> None:
     """The CMS-1500 boxes of representative claims match their golden file."""
     sessions, coverage, auths = golden_cases()[case]
     forms = [
-        {"boxes": dict(sorted(f.boxes.items())), "lines": [dict(ln) for ln in f.lines]}
+        {"boxes": dict(sorted(f.header().items())), "lines": [dict(ln) for ln in f.lines]}
         for f in map(
             to_cms1500, claims_of(sessions, ClaimTarget.CMS1500, coverage=coverage, authorizations=auths)
         )
@@ -798,3 +801,233 @@ def test_claims_take_any_target_spelling_and_refuse_the_invoice() -> None:
     with pytest.raises(InvalidValue) as unknown:
         claims_of([session()], "paper-ish")  # type: ignore[arg-type]
     assert unknown.value.code == "target.unknown"
+
+
+# -- issue 15: what clearinghouses check -------------------------------------------------------------
+
+
+def practice_claims(practice: PracticeSetup, *sessions: ClientSession, **kwargs: Any) -> tuple[Claim, ...]:
+    ctx = ClaimContext(
+        practice=practice,
+        clients=[CLIENT],
+        coverages=[kwargs.pop("coverage", COVERAGE)],
+        payers=[kwargs.pop("payer", PAYER)],
+    )
+    return build_claims(
+        list(sessions) or [session()], ctx, kwargs.pop("target", ClaimTarget.X12_837P), readiness_check=ready
+    )
+
+
+def test_usage_is_required_and_checked() -> None:
+    """ISA15 has no silent default: usage must be given, and be T or P."""
+    claims = claims_of([session()])
+    with pytest.raises(TypeError):
+        to_837p(  # type: ignore[call-arg]
+            claims,
+            submitter=SUBMITTER,
+            receiver=RECEIVER,
+            interchange_control_number=1,
+            group_control_number=1,
+            created_at=CREATED,
+        )
+    with pytest.raises(InvalidValue) as info:
+        x12(claims, usage="X")
+    assert info.value.code == "x12.usage"
+    assert first(x12(claims, usage="P"), "ISA")[15] == "P"
+
+
+def test_bht03_differs_between_batches() -> None:
+    """Each batch gets its own BHT03; the same batch written twice gets the same one."""
+    claims = claims_of([session()])
+    a = first(x12(claims, icn=1), "BHT")[3]
+    assert a == first(x12(claims, icn=1), "BHT")[3]
+    assert a != first(x12(claims, icn=2), "BHT")[3]
+    assert a != first(x12(claims_of([session(id="s7")]), icn=1), "BHT")[3]
+    assert 1 <= len(a) <= 50
+    assert first(x12(claims, reference="MYBATCH1"), "BHT")[3] == "MYBATCH1"
+
+
+@pytest.mark.parametrize(
+    ("indicator", "box1"),
+    [
+        ("CI", "GROUP HEALTH PLAN"),
+        ("MB", "MEDICARE"),
+        ("MC", "MEDICAID"),
+        ("CH", "TRICARE"),
+        ("VA", "CHAMPVA"),
+        ("WC", "OTHER"),
+        ("BL", "GROUP HEALTH PLAN"),
+    ],
+)
+def test_sbr09_and_box_1_come_from_the_payer(indicator: str, box1: str) -> None:
+    """The payer's claim filing indicator is SBR09; box 1 is derived from it."""
+    payer = Payer(id="p1", name="Acme Health", payer_id="60054", claim_filing_indicator=indicator)
+    assert first(x12(practice_claims(PRACTICE, payer=payer)), "SBR")[9] == indicator
+    form = to_cms1500(practice_claims(PRACTICE, payer=payer, target=ClaimTarget.CMS1500)[0])
+    assert form["1"] == box1
+
+
+def test_type_1_billing_npi_is_a_person() -> None:
+    """A practice billing under the practitioner's own NPI writes NM1*85*1 with last and first name."""
+    practice = attrs.evolve(PRACTICE, npi_type="1", provider_last_name="Rivera", provider_first_name="Ana")
+    assert first(x12(practice_claims(practice)), "NM1", "85") == [
+        "NM1",
+        "85",
+        "1",
+        "RIVERA",
+        "ANA",
+        "",
+        "",
+        "",
+        "XX",
+        "1234567893",
+    ]
+    assert to_cms1500(practice_claims(practice, target=ClaimTarget.CMS1500)[0])["33.name"] == "RIVERA, ANA"
+
+
+def test_override_of_a_persons_billing_npi() -> None:
+    """An override naming a person's NPI bills as that person; without the type it is an organisation."""
+    person = InsuranceOverrides(
+        billing_provider_npi="1245319599",
+        billing_provider_name="Lee",
+        billing_provider_type="1",
+        billing_provider_first_name="Sam",
+    )
+    text = x12(claims_of([session(overrides=person)]))
+    assert first(text, "NM1", "85")[2:5] == ["1", "LEE", "SAM"]
+    group = InsuranceOverrides(billing_provider_npi="1245319599", billing_provider_name="Group Inc")
+    assert first(x12(claims_of([session(overrides=group)])), "NM1", "85")[2:5] == ["2", "GROUP INC", ""]
+
+
+@pytest.mark.parametrize(
+    ("settings", "clm", "boxes"),
+    [
+        ({}, ["A", "Y", "Y"], ("SIGNATURE ON FILE", "SIGNATURE ON FILE", "YES")),
+        (
+            {"accept_assignment": False, "benefits_assigned": False, "release_of_information": "I"},
+            ["C", "N", "I"],
+            ("", "", "NO"),
+        ),
+    ],
+)
+def test_assignment_settings_reach_clm_and_boxes(
+    settings: dict[str, Any], clm: list[str], boxes: tuple[str, str, str]
+) -> None:
+    """CLM07/CLM08/CLM09 and boxes 27/13/12 follow the practice's settings."""
+    practice = attrs.evolve(PRACTICE, **settings)
+    assert first(x12(practice_claims(practice)), "CLM")[7:10] == clm
+    form = to_cms1500(practice_claims(practice, target=ClaimTarget.CMS1500)[0])
+    assert (form["12"], form["13"], form["27"]) == boxes
+
+
+def test_pay_to_address_is_2010ab() -> None:
+    """A pay-to address different from the billing address is written as NM1*87 with N3/N4 after 2010AA."""
+    lockbox = Address(line1="PO Box 4410", city="Springfield", state="IL", postal_code="62705")
+    text = x12(practice_claims(attrs.evolve(PRACTICE, pay_to_address=lockbox)))
+    ids = seg_ids(text)
+    at = next(i for i, s in enumerate(segments(text)) if s[:2] == ["NM1", "87"])
+    assert segments(text)[at] == ["NM1", "87", "2"]
+    assert segments(text)[at + 1] == ["N3", "PO BOX 4410"]
+    assert ids.index("REF") < at < ids.index("SBR")
+    assert all_of(x12(claims_of([session()])), "NM1", "87") == []
+
+
+@pytest.mark.parametrize(
+    ("address", "code"),
+    [
+        (Address(line1="PO Box 12", city="Springfield", state="IL", postal_code="627011234"), "x12.po_box"),
+        (
+            Address(line1="12 Elm Street", city="Springfield", state="IL", postal_code="62701"),
+            "x12.zip_plus_4",
+        ),
+        (
+            Address(line1="12 Elm Street", city="Springfield", state="XX", postal_code="627011234"),
+            "x12.state",
+        ),
+    ],
+)
+def test_writer_refuses_a_billing_address_the_guide_refuses(address: Address, code: str) -> None:
+    """2010AA needs a street address with a 9-digit ZIP and a USPS state: the writer refuses otherwise."""
+    with pytest.raises(ClaimNotReady) as info:
+        x12(practice_claims(attrs.evolve(PRACTICE, address=address)))
+    assert info.value.code == code
+    assert info.value.field is not None
+    assert info.value.field.startswith("claims[0].billing_provider.address")
+
+
+@pytest.mark.parametrize("frequency", ["7", "8"])
+def test_writer_refuses_corrected_claim_without_original_reference(frequency: str) -> None:
+    """Even past the readiness gate, a frequency 7/8 claim without REF*F8 is refused, not written."""
+    claim = claims_of([session()])[0]
+    bad = attrs.evolve(claim, frequency=Frequency(frequency), original_reference=None)
+    with pytest.raises(ClaimNotReady) as info:
+        x12([bad])
+    assert (info.value.code, info.value.field) == (
+        "x12.no_original_reference",
+        "claims[0].original_reference",
+    )
+    good = attrs.evolve(claim, frequency=Frequency(frequency), original_reference="ORIG1")
+    assert first(x12([good]), "REF", "F8") == ["REF", "F8", "ORIG1"]
+
+
+@pytest.mark.parametrize("rank", ["S", "T"])
+def test_writer_never_sends_a_secondary_claim_without_cob(rank: str) -> None:
+    """SBR01 S/T needs loops 2320/2330, which are not written: the writer refuses."""
+    coverage = attrs.evolve(COVERAGE, rank=rank)
+    with pytest.raises(ClaimNotReady) as info:
+        x12(practice_claims(PRACTICE, coverage=coverage))
+    assert info.value.code == "x12.secondary_payer"
+
+
+def test_dependent_subscriber_has_no_dmg() -> None:
+    """When the patient is not the subscriber, 2010BA carries no DMG; the patient's DMG is in 2010CA."""
+    text = x12(claims_of([session()], coverage=CHILD_COVERAGE))
+    dmgs = all_of(text, "DMG")
+    assert dmgs == [["DMG", "D8", "19900102", "F"]]
+    ids = seg_ids(text)
+    assert ids.index("DMG") > ids.index("PAT")
+
+
+def test_every_line_has_a_unique_line_item_control_number() -> None:
+    """Each 2400 loop has REF*6R, unique within the file."""
+    sessions = [session(id=f"s{i}", date_of_service=DOS + timedelta(days=i)) for i in range(5)]
+    text = x12(claims_of(sessions))
+    refs = [s[2] for s in all_of(text, "REF", "6R")]
+    assert len(refs) == len(all_of(text, "LX")) == 5
+    assert len(set(refs)) == 5
+
+
+def test_cms1500_is_a_read_only_mapping() -> None:
+    """Cms1500 is a Mapping of box to value that cannot be changed, header and rows alike."""
+    from collections.abc import Mapping
+
+    form = to_cms1500(claims_of([session()], ClaimTarget.CMS1500)[0])
+    assert isinstance(form, Mapping)
+    assert form["24D.code[1]"] == "90834"
+    assert "24D.code[2]" not in form
+    assert len(form) == len(list(form)) > 40
+    with pytest.raises(TypeError):
+        form["1"] = "x"  # type: ignore[index]
+    with pytest.raises(TypeError):
+        form.lines[0]["24F"] = "0"  # type: ignore[index]
+    assert "BYRON" not in repr(form)
+
+
+def test_cms1500_sex_blank_when_unknown_and_names_without_punctuation() -> None:
+    """Box 3 sex is blank for U; names and addresses have no periods or apostrophes; box 25 has no hyphen."""
+    client = Client(
+        id="c1",
+        first_name="J.R.",
+        last_name="O'Neil",
+        date_of_birth=date(1990, 1, 2),
+        sex="U",
+        address=Address(line1="1 N. Main St., #5", city="St. Louis", state="MO", postal_code="63101"),
+    )
+    ctx = ClaimContext(practice=PRACTICE, clients=[client], coverages=[COVERAGE], payers=[PAYER])
+    form = to_cms1500(build_claims([session()], ctx, ClaimTarget.CMS1500, readiness_check=ready)[0])
+    assert form["3.sex"] == ""
+    assert form["2"] == "ONEIL, JR"
+    assert (form["5.street"], form["5.city"], form["5.zip"]) == ("1 N MAIN ST 5", "ST LOUIS", "63101")
+    assert form["25"] == "123456789"
+    assert "24I" not in form.lines[0]
+    assert "24J" not in form.lines[0]

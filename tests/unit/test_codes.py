@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import importlib.util
 import string
+from datetime import date
 from types import ModuleType
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sessionkit.codes import behavioral, ein, hcpcs, icd10, modifier, npi, pos
+from sessionkit.codes import behavioral, ein, hcpcs, icd10, modifier, npi, pos, usps, zipcode
 from sessionkit.errors import (
     InvalidBillingCode,
     InvalidDiagnosisCode,
@@ -28,6 +29,8 @@ MODULES: list[tuple[ModuleType, type[InvalidValue], str]] = [
     (modifier, InvalidModifier, "modifier"),
     (pos, InvalidPlaceOfService, "pos"),
     (ein, InvalidEIN, "ein"),
+    (usps, InvalidValue, "usps"),
+    (zipcode, InvalidValue, "zipcode"),
 ]
 MODULE_IDS = [name for _, _, name in MODULES]
 
@@ -79,6 +82,8 @@ VALID_STRATEGIES: dict[str, st.SearchStrategy[str]] = {
     "modifier": valid_modifiers,
     "pos": valid_pos,
     "ein": valid_eins,
+    "usps": st.sampled_from(sorted(usps.NAMES)).flatmap(lambda c: st.sampled_from([c, c.lower(), f" {c} "])),
+    "zipcode": st.one_of(_digits(5), _digits(9), st.tuples(_digits(5), _digits(4)).map("-".join)),
 }
 
 anything = st.one_of(
@@ -116,6 +121,13 @@ VALID_EXAMPLES = [
     (icd10, "F41", "F41", "F41"),
     (icd10, "U07.1", "U07.1", "U07.1"),
     (icd10, " f43.23 ", "F43.23", "F43.23"),
+    (usps, "ny", "NY", "NY"),
+    (usps, " D.C. ", "DC", "DC"),
+    (usps, "PR", "PR", "PR"),
+    (usps, "ae", "AE", "AE"),
+    (zipcode, "10001", "10001", "10001"),
+    (zipcode, "10001-0001", "100010001", "10001-0001"),
+    (zipcode, " 100010001 ", "100010001", "10001-0001"),
 ]
 
 INVALID_EXAMPLES = [
@@ -149,6 +161,14 @@ INVALID_EXAMPLES = [
     (icd10, "F41.", "icd10.dot"),
     (icd10, "F41..1", "icd10.dot"),
     (icd10, "garbage", "icd10.format"),
+    (usps, "XX", "usps.unknown"),
+    (usps, "QC", "usps.unknown"),
+    (usps, "N", "usps.format"),
+    (usps, "N1", "usps.format"),
+    (usps, "NYC", "usps.format"),
+    (zipcode, "1000", "zipcode.length"),
+    (zipcode, "100011", "zipcode.length"),
+    (zipcode, "1000A", "zipcode.format"),
 ]
 
 
@@ -317,6 +337,83 @@ def test_pos_name_rejects_unassigned() -> None:
         pos.name("30")
 
 
+# --- usps, zipcode, ein prefixes ---
+
+
+def test_usps_codes_are_states_dc_territories_and_military() -> None:
+    """The code set is the 50 states, DC, PR, VI, GU, AS, MP and AA/AE/AP."""
+    assert len(usps.STATES) == 50
+    assert set(usps.TERRITORIES) == {"DC", "PR", "VI", "GU", "AS", "MP"}
+    assert set(usps.MILITARY) == {"AA", "AE", "AP"}
+    assert len(usps.NAMES) == 59
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ("PO Box 12", True),
+        ("P.O. Box 12", True),
+        ("p o box 12", True),
+        ("POB 77", True),
+        ("Post Office Box 9", True),
+        ("Lock Box 4410", True),
+        ("Lockbox 4410", True),
+        ("PO Drawer 5", True),
+        ("Box 3", True),
+        ("Firm Caller 8", True),
+        ("12 Main St", False),
+        ("12 Boxwood Lane", False),
+        ("500 Post Rd", False),
+        ("1 Boxer Rd", False),
+        ("Pobox 12", True),
+        ("Suite 200", False),
+        ("", False),
+        (None, False),
+    ],
+)
+def test_usps_is_po_box(line: object, expected: bool) -> None:
+    """Post-office boxes, lock boxes, drawers and caller services are recognised; streets are not."""
+    assert usps.is_po_box(line) is expected
+
+
+@pytest.mark.parametrize(
+    ("number", "expected"),
+    [("10001-0001", True), ("100010001", True), ("10001", False), ("x", False), (5, False)],
+)
+def test_zipcode_is_zip_plus_4(number: object, expected: bool) -> None:
+    """Only a 9-digit ZIP is ZIP+4."""
+    assert zipcode.is_zip_plus_4(number) is expected
+
+
+def test_ein_prefixes() -> None:
+    """EINs with prefixes the IRS issues pass has_irs_prefix; unissued prefixes and junk do not."""
+    assert len(ein.PREFIXES) == 83
+    assert ein.has_irs_prefix("12-3456789")
+    assert ein.has_irs_prefix("990000000")
+    for prefix in (
+        "00",
+        "07",
+        "08",
+        "09",
+        "17",
+        "18",
+        "19",
+        "28",
+        "29",
+        "49",
+        "69",
+        "70",
+        "78",
+        "79",
+        "89",
+        "96",
+        "97",
+    ):
+        assert not ein.has_irs_prefix(f"{prefix}1234567")
+    assert not ein.has_irs_prefix("12")
+    assert not ein.has_irs_prefix(None)
+
+
 # --- icd10 ---
 
 
@@ -371,6 +468,97 @@ def test_icd10_simple_code_set() -> None:
     assert not code_set.is_billable("garbage")
     assert not code_set.is_valid("F40-F48")
     assert not code_set.is_valid(None)  # type: ignore[arg-type]
+
+
+def test_icd10_history_f32a_from_fy2022() -> None:
+    """F32.A is not billable while the FY2021 release was in force, and is in the 2025 and 2026 releases."""
+    history = icd10.history()
+    assert history.valid_on("F32.A", date(2021, 1, 1)) is False
+    assert history.valid_on("F32.A", date(2021, 9, 30)) is False
+    assert history.valid_on("f32a", date(2025, 4, 1)) is True
+    assert history.valid_on("F32.A", date(2026, 9, 30)) is True
+    # Between 2021-10 and 2025-03 the table saw it appear but not when: unknown, not a guess.
+    assert history.valid_on("F32.A", date(2023, 6, 1)) is None
+
+
+def test_icd10_history_releases_come_from_the_data() -> None:
+    """The table knows its releases, oldest first, each in force until the next scheduled release."""
+    releases = icd10.history().releases
+    assert [r.effective for r in releases] == [date(2021, 1, 1), date(2025, 4, 1), date(2026, 4, 1)]
+    assert [r.through for r in releases] == [date(2021, 9, 30), date(2025, 9, 30), date(2026, 9, 30)]
+    assert releases[0].label.startswith("FY2021")
+    assert releases[-1].label.startswith("FY2026")
+    assert icd10.history().release == releases[-1].label
+    assert icd10.history().release_on(date(2025, 5, 5)) == releases[1]
+    assert icd10.history().release_on(date(2024, 5, 5)) is None
+
+
+@pytest.mark.parametrize(
+    ("code", "day", "expected"),
+    [
+        ("F41.1", date(2021, 3, 1), True),
+        ("F41.1", date(2023, 3, 1), True),  # billable in the releases on both sides
+        ("F41.1", date(2020, 12, 31), None),  # before the first release the table holds
+        ("F41.1", date(2026, 10, 1), None),  # after the last
+        ("F41", date(2025, 5, 1), False),  # a category, not billable
+        ("F43.2", date(2025, 5, 1), False),
+        ("Z20.822", date(2021, 2, 1), True),  # the January 2021 update
+        ("R05", date(2021, 2, 1), True),  # billable in FY2021, expanded since
+        ("R05", date(2025, 5, 1), False),
+        ("R05", date(2023, 5, 1), None),  # changed between the releases: unknown
+        ("ZZZ", date(2025, 5, 1), False),  # well-formed, never a code
+        ("garbage!", date(2025, 5, 1), False),
+    ],
+)
+def test_icd10_history_valid_on(code: str, day: date, expected: bool | None) -> None:
+    """valid_on answers True/False inside what the table knows and None outside it."""
+    assert icd10.history().valid_on(code, day) is expected
+
+
+def test_icd10_history_exists_on_and_code_set() -> None:
+    """exists_on counts non-billable codes; the history is a code set for the latest release."""
+    history = icd10.history()
+    assert history.exists_on("F41", date(2025, 5, 1)) is True
+    assert history.exists_on("F32.A", date(2021, 5, 1)) is False
+    assert isinstance(history, icd10.DiagnosisCodeSet)
+    assert history.is_billable("F41.1")
+    assert history.is_valid("F41")
+    assert not history.is_billable("F41")
+    assert not history.is_valid(None)  # type: ignore[arg-type]
+
+
+@given(anything)
+def test_icd10_history_never_raises(value: object) -> None:
+    """valid_on is False for anything that is not a well-formed code, never an exception."""
+    if not icd10.is_valid(value):
+        assert icd10.history().valid_on(value, date(2025, 5, 1)) is False  # type: ignore[arg-type]
+
+
+def test_icd10_history_rejects_a_damaged_table() -> None:
+    """A table without the header or with a cut record is refused."""
+    with pytest.raises(ValueError, match="not a sessionkit"):
+        icd10.IcdHistory("hello").releases  # noqa: B018 (the property loads)
+    with pytest.raises(ValueError, match="damaged"):
+        icd10.IcdHistory("#sessionkit icd10cm history 2\nR\t2025-04\tx\nF411   bb\n").releases  # noqa: B018
+
+
+def test_icd10_history_agrees_with_simple_icd_10_cm() -> None:
+    """The latest release in the table answers as the installed simple-icd-10-cm 1.5 does."""
+    module = pytest.importorskip("simple_icd_10_cm")
+    history = icd10.history()
+    codes = module.get_all_codes(False)[::97]
+    for code in codes:
+        if module.is_chapter_or_block(code):
+            continue
+        assert history.is_billable(code) is bool(module.is_leaf(code)), code
+
+
+def test_icd10_next_release_date() -> None:
+    """Releases take effect October 1, and April 1 since 2023."""
+    assert icd10.next_release_date(date(2021, 1, 1)) == date(2021, 10, 1)
+    assert icd10.next_release_date(date(2021, 10, 1)) == date(2022, 10, 1)
+    assert icd10.next_release_date(date(2022, 10, 1)) == date(2023, 4, 1)
+    assert icd10.next_release_date(date(2025, 4, 1)) == date(2025, 10, 1)
 
 
 def test_icd10_protocol_docstring() -> None:

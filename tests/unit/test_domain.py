@@ -773,3 +773,54 @@ def test_an_aggregate_version_takes_no_part_in_equality(kind: str) -> None:
     assert first == later
     assert hash(first) == hash(later)
     assert attrs.evolve(later).version == 7
+
+
+# --- claim settings: filing indicator, NPI type, assignment, pay-to ---
+
+
+def test_payer_claim_filing_indicator_defaults_to_commercial() -> None:
+    """A payer is commercial (SBR09 CI) unless set; codes are taken by value; unknown codes refused."""
+    from sessionkit.domain import ClaimFilingIndicator
+
+    assert Payer(id="p", name="Acme").claim_filing_indicator is ClaimFilingIndicator.COMMERCIAL
+    assert Payer(id="p", name="Acme", claim_filing_indicator="MB").claim_filing_indicator.value == "MB"
+    with pytest.raises(InvalidValue) as info:
+        Payer(id="p", name="Acme", claim_filing_indicator="XX")
+    assert info.value.code == "payer.claim_filing_indicator"
+
+
+def test_practice_claim_settings_defaults() -> None:
+    """A practice bills as an organisation, accepts assignment, has benefits assigned and a signed release."""
+    from sessionkit.domain import EntityType, ReleaseOfInformation
+
+    practice = _practice()
+    assert practice.npi_type is EntityType.ORGANIZATION
+    assert practice.accept_assignment is True
+    assert practice.benefits_assigned is True
+    assert practice.release_of_information is ReleaseOfInformation.SIGNED
+    assert practice.pay_to_address is None
+    assert practice.phone == ""
+
+
+def test_practice_type_1_npi_needs_the_practitioners_last_name() -> None:
+    """A practice billing under a person's NPI must name the person."""
+    with pytest.raises(InvalidValue) as info:
+        _practice(npi_type="1")
+    assert (info.value.code, info.value.field) == ("practice.provider_name", "provider_last_name")
+    practice = _practice(npi_type="1", provider_last_name="Rivera", provider_first_name="Ana")
+    assert practice.provider_last_name == "Rivera"
+
+
+@pytest.mark.parametrize(
+    ("raw", "stored"), [("(212) 555-0100", "2125550100"), ("1-212-555-0100", "2125550100"), ("", "")]
+)
+def test_practice_phone_is_ten_digits(raw: str, stored: str) -> None:
+    """The phone keeps 10 digits (a leading 1 and punctuation dropped)."""
+    assert _practice(phone=raw).phone == stored
+
+
+def test_practice_phone_refuses_other_lengths() -> None:
+    """A phone that is not 10 digits is refused with a code."""
+    with pytest.raises(InvalidValue) as info:
+        _practice(phone="555-0100")
+    assert info.value.code == "practice.phone"

@@ -192,14 +192,7 @@ def _gate(sessions: Sequence[ClientSession], target: ClaimTarget, check: Readine
 
 def billing_provider_for(practice: PracticeSetup, overrides: InsuranceOverrides | None) -> BillingProvider:
     """The billing provider: the practice setup with the session's insurance overrides applied."""
-    o = overrides or InsuranceOverrides()
-    return BillingProvider(
-        name=o.billing_provider_name or practice.name,
-        npi=o.billing_provider_npi or practice.npi,
-        tax_id=o.tax_id or practice.tax_id,
-        taxonomy=practice.taxonomy,
-        address=practice.address,
-    )
+    return BillingProvider.for_practice(practice, overrides)
 
 
 def rendering_provider_for(

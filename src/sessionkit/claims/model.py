@@ -8,8 +8,16 @@ from decimal import Decimal
 
 import attrs
 
-from sessionkit.domain.parties import Client, Coverage, Payer, Relationship, Subscriber
-from sessionkit.domain.values import Address, DiagnosisCode, Frequency, ReferringProvider
+from sessionkit.domain.parties import Client, Coverage, Payer, PracticeSetup, Relationship, Subscriber
+from sessionkit.domain.values import (
+    Address,
+    DiagnosisCode,
+    EntityType,
+    Frequency,
+    InsuranceOverrides,
+    ReferringProvider,
+    ReleaseOfInformation,
+)
 from sessionkit.errors import InvalidValue
 from sessionkit.money import Money
 from sessionkit.readiness.findings import Target
@@ -41,13 +49,64 @@ Claims are built for :attr:`Target.CMS1500` and :attr:`Target.X12_837P`.
 
 @attrs.frozen(kw_only=True)
 class BillingProvider:
-    """The billing provider after insurance overrides (box 33 / X12 2010AA)."""
+    """The billing provider after insurance overrides (box 33 / X12 2010AA), with the practice's claim settings.
+
+    For an organisation's NPI (type 2) ``name`` is the organisation's name; for a
+    person's (type 1) it is the last name and ``first_name`` the first name.
+    """
 
     name: str
     npi: str
     tax_id: str
     taxonomy: str | None = None
     address: Address | None = None
+    entity_type: EntityType = EntityType.ORGANIZATION
+    """Whose the NPI is (X12 2010AA NM102)."""
+    first_name: str = ""
+    phone: str = ""
+    """10 digits or empty (CMS-1500 box 33)."""
+    pay_to_address: Address | None = None
+    """Where payments go when not to ``address`` (X12 2010AB)."""
+    accept_assignment: bool = True
+    """X12 CLM07 ``A`` / ``C``; CMS-1500 box 27."""
+    benefits_assigned: bool = True
+    """X12 CLM08 ``Y`` / ``N``; CMS-1500 box 13."""
+    release_of_information: ReleaseOfInformation = ReleaseOfInformation.SIGNED
+    """X12 CLM09 ``Y`` / ``I``; CMS-1500 box 12."""
+
+    @classmethod
+    def for_practice(cls, practice: PracticeSetup, overrides: InsuranceOverrides | None) -> BillingProvider:
+        """The practice as billing provider, with a session's insurance overrides applied.
+
+        An override of the billing NPI or name bills as an organisation named
+        ``billing_provider_name`` unless ``billing_provider_type`` says the NPI is a
+        person's (then ``billing_provider_name`` is the last name). Without such an
+        override the practice's own NPI type and names are used.
+        """
+        o = overrides or InsuranceOverrides()
+        if o.billing_provider_npi is not None or o.billing_provider_name is not None:
+            entity = o.billing_provider_type or EntityType.ORGANIZATION
+            name = o.billing_provider_name or practice.name
+            first = (o.billing_provider_first_name or "") if entity is EntityType.PERSON else ""
+        else:
+            entity = practice.npi_type
+            person = entity is EntityType.PERSON
+            name = practice.provider_last_name if person else practice.name
+            first = practice.provider_first_name if person else ""
+        return cls(
+            name=name,
+            npi=o.billing_provider_npi or practice.npi,
+            tax_id=o.tax_id or practice.tax_id,
+            taxonomy=practice.taxonomy,
+            address=practice.address,
+            entity_type=entity,
+            first_name=first,
+            phone=practice.phone,
+            pay_to_address=practice.pay_to_address,
+            accept_assignment=practice.accept_assignment,
+            benefits_assigned=practice.benefits_assigned,
+            release_of_information=practice.release_of_information,
+        )
 
 
 @attrs.frozen(kw_only=True)

@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import re
 import unicodedata
 from collections.abc import Sequence
 from datetime import date, datetime
 from decimal import Decimal
 
-from sessionkit.claims.model import Claim, ClaimTarget, Receiver, Submitter
-from sessionkit.domain.parties import Client, Subscriber
-from sessionkit.domain.values import Address, ProviderQualifier, ReferringProvider
+from sessionkit.claims.model import BillingProvider, Claim, ClaimTarget, Receiver, Submitter
+from sessionkit.codes import usps, x12, zipcode
+from sessionkit.domain.parties import Client, CoverageRank, Subscriber
+from sessionkit.domain.values import Address, EntityType, Frequency, ProviderQualifier, ReferringProvider
 from sessionkit.errors import ClaimNotReady, InvalidValue
 from sessionkit.money import Money
 
-__all__ = ["IMPLEMENTATION_GUIDE", "to_837p", "x12_text"]
+__all__ = ["IMPLEMENTATION_GUIDE", "line_control_number", "to_837p", "x12_text"]
 
 IMPLEMENTATION_GUIDE = "005010X222A1"
 _SEGMENT = "~"
@@ -22,7 +25,7 @@ _ELEMENT = "*"
 _COMPONENT = ":"
 _REPETITION = "^"
 # The X12 basic character set, less the four delimiters this writer uses.
-_BASIC = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 !\"&'()+,-./;?=")
+_BASIC = x12.BASIC_CHARACTERS
 _ISA_ID = re.compile(r"[A-Z0-9][A-Z0-9 ]{1,14}")
 
 
@@ -75,9 +78,22 @@ def _required(value: str, max_len: int, field: str, min_len: int = 1) -> str:
     return text
 
 
-def _address(w: _Writer, address: Address | None, field: str) -> None:
+def _address(w: _Writer, address: Address | None, field: str, *, street: bool = False) -> None:
+    """N3 and N4; ``street``: the guide wants a 9-digit ZIP and no post-office box (2010AA, 2310C)."""
     if address is None:
         raise ClaimNotReady("an address is required on the 837P", "x12.no_address", field)
+    if not usps.is_valid(address.state):
+        raise ClaimNotReady("the state is not a USPS code", "x12.state", f"{field}.state")
+    if street and not zipcode.is_zip_plus_4(address.postal_code):
+        raise ClaimNotReady(
+            "this address needs the 9-digit ZIP code", "x12.zip_plus_4", f"{field}.postal_code"
+        )
+    if street and (usps.is_po_box(address.line1) or usps.is_po_box(address.line2)):
+        raise ClaimNotReady(
+            "this address must be a street address, not a post-office or lock box (use the pay-to address)",
+            "x12.po_box",
+            f"{field}.line1",
+        )
     w.add("N3", _required(address.line1, 55, f"{field}.line1"), x12_text(address.line2, 55))
     w.add("N4", _required(address.city, 30, f"{field}.city", min_len=2), address.state, address.postal_code)
 
@@ -118,6 +134,7 @@ def _control(value: int, high: int, field: str) -> int:
 
 
 def _claim_segments(w: _Writer, claim: Claim, field: str) -> None:
+    bp = claim.billing_provider
     w.add(
         "CLM",
         claim.patient_control_number,
@@ -126,16 +143,22 @@ def _claim_segments(w: _Writer, claim: Claim, field: str) -> None:
         "",
         _COMPONENT.join((claim.place_of_service, "B", claim.frequency.value)),
         "Y",
-        "A",
-        "Y",
-        "Y",
+        "A" if bp.accept_assignment else "C",
+        "Y" if bp.benefits_assigned else "N",
+        bp.release_of_information.value,
     )
     if claim.amount_paid:
         w.add("AMT", "F5", _amount(claim.amount_paid))
     if claim.prior_authorization:
         w.add("REF", "G1", _required(claim.prior_authorization, 50, f"{field}.prior_authorization"))
-    if claim.original_reference and claim.frequency.value in {"7", "8"}:
-        w.add("REF", "F8", _required(claim.original_reference, 50, f"{field}.original_reference"))
+    if claim.frequency is not Frequency.ORIGINAL:
+        if not (claim.original_reference or "").strip():
+            raise ClaimNotReady(
+                "a corrected or void claim needs the payer's original claim number (REF*F8)",
+                "x12.no_original_reference",
+                f"{field}.original_reference",
+            )
+        w.add("REF", "F8", _required(claim.original_reference or "", 50, f"{field}.original_reference"))
     if not claim.diagnoses:
         raise ClaimNotReady("a claim needs a diagnosis", "x12.no_diagnosis", f"{field}.diagnoses")
     w.add(
@@ -165,7 +188,7 @@ def _claim_segments(w: _Writer, claim: Claim, field: str) -> None:
         w.add(
             "NM1", "77", "2", _required(sf.name, 60, f"{field}.service_facility.name"), "", "", "", "", *ids
         )
-        _address(w, sf.address, f"{field}.service_facility.address")
+        _address(w, sf.address, f"{field}.service_facility.address", street=True)
     if ref is not None and ref.complete and ref.npi and ref.qualifier is ProviderQualifier.SUPERVISING:
         _person_name(w, "DQ", ref, f"{field}.referring_provider", "XX", ref.npi)
     for n, line in enumerate(claim.lines, start=1):
@@ -181,6 +204,7 @@ def _claim_segments(w: _Writer, claim: Claim, field: str) -> None:
             _COMPONENT.join(str(p) for p in line.diagnosis_pointers),
         )
         w.add("DTP", "472", "D8", _d8(line.date_of_service))
+        w.add("REF", "6R", line_control_number(claim, n))
         note = x12_text(line.note, 80)
         if note:
             w.add("NTE", "ADD", note)
@@ -197,7 +221,7 @@ def to_837p(
     group_control_number: int,
     transaction_set_control_number: int = 1,
     created_at: datetime,
-    usage: str = "T",
+    usage: str,
     reference: str | None = None,
     acknowledgment_requested: bool = False,
     newlines: bool = False,
@@ -205,12 +229,16 @@ def to_837p(
     """One ASC X12 005010X222A1 interchange holding ``claims`` in one transaction set.
 
     ``created_at`` (timezone-aware, injected so that output is reproducible) dates
-    the ISA, GS and BHT; ``usage`` is ``"T"`` (test) or ``"P"`` (production).
-    ``reference`` is BHT03 (default: the transaction set control number).
+    the ISA, GS and BHT; ``usage`` (ISA15, required) is ``"T"`` (test) or ``"P"``
+    (production). ``reference`` is BHT03; by default it is derived from the
+    control numbers, ``created_at`` and the claims, so that each batch has its own.
     ``newlines`` puts a line break after each segment terminator ``~``.
 
     :raises InvalidValue: bad control numbers, ids or ``created_at``; a claim built for another target.
-    :raises ClaimNotReady: a claim lacks data the 837P requires (an address, a date of birth, a payer id).
+    :raises ClaimNotReady: a claim lacks data the 837P requires (an address, a date of birth,
+        a payer id, the original reference of a corrected or void claim), has a billing or
+        facility address the guide refuses (5-digit ZIP, post-office box, unknown state), or
+        goes to a secondary payer (the coordination-of-benefits loops 2320/2330 are not written).
     """
     if not claims:
         raise InvalidValue("an 837P needs at least one claim", "x12.no_claims", "claims")
@@ -261,7 +289,11 @@ def to_837p(
     )
     st_start = len(w.segments)
     w.add("ST", "837", st_control, IMPLEMENTATION_GUIDE)
-    bht_ref = _required(reference, 50, "reference") if reference is not None else st_control
+    bht_ref = (
+        _required(reference, 50, "reference")
+        if reference is not None
+        else _batch_reference(claims, created_at, icn, gcn, stcn)
+    )
     w.add("BHT", "0019", "00", bht_ref, created_at.strftime("%Y%m%d"), created_at.strftime("%H%M"), "CH")
     w.add("NM1", "41", "2", _required(submitter.name, 60, "submitter.name"), "", "", "", "", "46", sender)
     phone = re.sub(r"\D", "", submitter.phone)
@@ -282,9 +314,7 @@ def to_837p(
         w.add("HL", str(provider_hl), "", "20", "1")
         if bp.taxonomy:
             w.add("PRV", "BI", "PXC", bp.taxonomy)
-        w.add("NM1", "85", "2", _required(bp.name, 60, f"{field}.name"), "", "", "", "", "XX", bp.npi)
-        _address(w, bp.address, f"{field}.address")
-        w.add("REF", "EI", bp.tax_id)
+        _billing_provider(w, bp, field)
 
         parties: dict[tuple[str, str], list[int]] = {}
         for i in indexes:
@@ -300,6 +330,36 @@ def to_837p(
     w.add("IEA", "1", f"{icn:09d}")
     terminator = _SEGMENT + ("\n" if newlines else "")
     return terminator.join(w.segments) + terminator
+
+
+def _billing_provider(w: _Writer, bp: BillingProvider, field: str) -> None:
+    """2010AA (NM1*85, N3, N4, REF*EI) and, when payments go elsewhere, 2010AB (NM1*87)."""
+    if bp.entity_type is EntityType.PERSON:
+        last = _required(bp.name, 60, f"{field}.name")
+        w.add("NM1", "85", "1", last, x12_text(bp.first_name, 35), "", "", "", "XX", bp.npi)
+    else:
+        w.add("NM1", "85", "2", _required(bp.name, 60, f"{field}.name"), "", "", "", "", "XX", bp.npi)
+    _address(w, bp.address, f"{field}.address", street=True)
+    w.add("REF", "EI", bp.tax_id)
+    if bp.pay_to_address is not None and bp.pay_to_address != bp.address:
+        w.add("NM1", "87", bp.entity_type.value)
+        _address(w, bp.pay_to_address, f"{field}.pay_to_address")
+
+
+def line_control_number(claim: Claim, line_number: int) -> str:
+    """The 2400 REF*6R line item control number of a claim's line (1-based): the claim id and line.
+
+    A remittance (835 SVC with REF*6R) points back at the line with it.
+    """
+    return f"{claim.patient_control_number}{line_number:03d}"
+
+
+def _batch_reference(claims: Sequence[Claim], created_at: datetime, icn: int, gcn: int, stcn: int) -> str:
+    """BHT03: 20 letters and digits from the control numbers, the time and the claims."""
+    digest = hashlib.sha256(f"{icn}|{gcn}|{stcn}|{created_at.isoformat()}".encode())
+    for claim in claims:
+        digest.update(claim.patient_control_number.encode())
+    return "B" + base64.b32encode(digest.digest()).decode("ascii")[:19]
 
 
 def _subscriber_loops(
@@ -320,6 +380,13 @@ def _subscriber_loops(
         raise ClaimNotReady(
             "the payer has no electronic payer id", "x12.no_payer_id", f"{field}.payer.payer_id"
         )
+    if coverage.rank is not CoverageRank.PRIMARY:
+        raise ClaimNotReady(
+            "claims to a secondary or tertiary payer need the other payer's adjudication "
+            "(loops 2320/2330), which sessionkit does not write yet",
+            "x12.secondary_payer",
+            f"{field}.coverage.rank",
+        )
     hl += 1
     subscriber_hl = hl
     w.add("HL", str(subscriber_hl), str(provider_hl), "22", "0" if self_pays else "1")
@@ -333,7 +400,7 @@ def _subscriber_loops(
         "",
         "",
         "",
-        "CI",
+        payer.claim_filing_indicator.value,
     )
     subscriber = first.subscriber
     _person_name(
@@ -347,11 +414,9 @@ def _subscriber_loops(
     if self_pays:
         _address(w, subscriber.address, f"{field}.client.address")
         _demographics(w, subscriber, f"{field}.client.date_of_birth")
-    else:
-        if subscriber.address is not None:
-            _address(w, subscriber.address, f"{field}.coverage.subscriber.address")
-        if subscriber.date_of_birth is not None:
-            _demographics(w, subscriber, f"{field}.coverage.subscriber.date_of_birth")
+    elif subscriber.address is not None:
+        # 2010BA N3/N4 are optional when the patient is not the subscriber; DMG is not sent then.
+        _address(w, subscriber.address, f"{field}.coverage.subscriber.address")
     w.add(
         "NM1",
         "PR",

@@ -24,6 +24,7 @@ import attrs
 __all__ = [
     "CATALOGUE",
     "EM_PRIMARIES",
+    "PER_SESSION",
     "CodeRule",
     "TimeFit",
     "TimeVerdict",
@@ -87,6 +88,9 @@ _PSYCHOTHERAPY = frozenset({"90832", "90834", "90837"})
 _PSYCHOTHERAPY_ADD_ON = frozenset({"90833", "90836", "90838"})
 _CRISIS = frozenset({"90839", "90840"})
 _FAMILY = frozenset({"90846", "90847"})
+
+PER_SESSION: frozenset[str] = frozenset({"90791", "90792", "90839"}) | _PSYCHOTHERAPY | _FAMILY
+"""Codes reported once per session: 1 unit on a date (evaluation, psychotherapy, crisis, family)."""
 
 # Codes that pick one of them by the minutes; the minutes themselves are in CATALOGUE.
 _TIME_FAMILIES: tuple[tuple[str, ...], ...] = (

@@ -1,7 +1,9 @@
 """EIN (US employer identification number, the practice's tax id).
 
 An EIN is 9 digits, written ``12-3456789``. Only the form is checked: the
-IRS prefix list changes and is not a national claim rule.
+IRS prefix list changes and is not a national claim rule. :data:`PREFIXES`
+holds the prefixes the IRS currently issues (its "How EINs are assigned"
+page), for data that should look real (:func:`has_irs_prefix`).
 
 >>> validate("12-3456789")
 '123456789'
@@ -16,7 +18,96 @@ import re
 from sessionkit.codes._util import clean, require_str
 from sessionkit.errors import InvalidEIN
 
-__all__ = ["compact", "format", "is_valid", "validate"]
+__all__ = ["PREFIXES", "compact", "format", "has_irs_prefix", "is_valid", "validate"]
+
+PREFIXES: frozenset[str] = frozenset(
+    [
+        "01",
+        "02",
+        "03",
+        "04",
+        "05",
+        "06",
+        "10",
+        "11",
+        "12",
+        "13",
+        "14",
+        "15",
+        "16",
+        "20",
+        "21",
+        "22",
+        "23",
+        "24",
+        "25",
+        "26",
+        "27",
+        "30",
+        "31",
+        "32",
+        "33",
+        "34",
+        "35",
+        "36",
+        "37",
+        "38",
+        "39",
+        "40",
+        "41",
+        "42",
+        "43",
+        "44",
+        "45",
+        "46",
+        "47",
+        "48",
+        "50",
+        "51",
+        "52",
+        "53",
+        "54",
+        "55",
+        "56",
+        "57",
+        "58",
+        "59",
+        "60",
+        "61",
+        "62",
+        "63",
+        "64",
+        "65",
+        "66",
+        "67",
+        "68",
+        "71",
+        "72",
+        "73",
+        "74",
+        "75",
+        "76",
+        "77",
+        "80",
+        "81",
+        "82",
+        "83",
+        "84",
+        "85",
+        "86",
+        "87",
+        "88",
+        "90",
+        "91",
+        "92",
+        "93",
+        "94",
+        "95",
+        "98",
+        "99",
+    ]
+)
+"""The two-digit prefixes the IRS campuses issue EINs with."""
 
 _DIGITS = re.compile(r"[0-9]+")
 
@@ -54,3 +145,12 @@ def format(number: str) -> str:
     """Return the display form of an EIN, ``12-3456789``."""
     number = validate(number)
     return f"{number[:2]}-{number[2:]}"
+
+
+def has_irs_prefix(number: object) -> bool:
+    """Return whether ``number`` is a well-formed EIN whose prefix the IRS issues; never raises.
+
+    >>> has_irs_prefix("12-3456789"), has_irs_prefix("07-3456789")
+    (True, False)
+    """
+    return is_valid(number) and compact(number)[:2] in PREFIXES  # type: ignore[arg-type]

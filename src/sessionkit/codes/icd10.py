@@ -8,7 +8,17 @@ segment).
 
 Whether a code exists, and whether it is billable (a leaf of the tabular
 list), depends on the release: see :class:`DiagnosisCodeSet`,
-:class:`SimpleIcd10CmCodeSet` and :func:`default_code_set`.
+:class:`SimpleIcd10CmCodeSet` and :func:`default_code_set`. Whether a code is
+billable **on a date** is answered by :func:`history` (:class:`IcdHistory`), a
+table of several CDC releases shipped with sessionkit (no extra install):
+
+>>> from datetime import date
+>>> history().valid_on("F32.A", date(2021, 9, 30))
+False
+>>> history().valid_on("F32.A", date(2025, 6, 1))
+True
+>>> history().valid_on("F41.1", date(2030, 1, 1)) is None  # a date the table does not know
+True
 
 >>> validate("f411")
 'F41.1'
@@ -20,23 +30,33 @@ True
 
 from __future__ import annotations
 
+import functools
+import gzip
 import importlib
+import importlib.resources
 import importlib.util
 import re
+from datetime import date, timedelta
 from types import ModuleType
 from typing import Protocol, runtime_checkable
+
+import attrs
 
 from sessionkit.codes._util import clean, require_str
 from sessionkit.errors import InvalidDiagnosisCode
 
 __all__ = [
     "DiagnosisCodeSet",
+    "IcdHistory",
+    "IcdRelease",
     "SimpleIcd10CmCodeSet",
     "compact",
     "default_code_set",
     "format",
+    "history",
     "is_sequela",
     "is_valid",
+    "next_release_date",
     "to_x12",
     "validate",
 ]
@@ -187,3 +207,176 @@ def default_code_set() -> DiagnosisCodeSet | None:
     if importlib.util.find_spec(_SIMPLE_MODULE) is None:
         return None
     return SimpleIcd10CmCodeSet()
+
+
+# --- validity by date -------------------------------------------------------------------------
+
+_HISTORY_FILE = "icd10cm_history.txt.gz"
+_HISTORY_MAGIC = "#sessionkit icd10cm history 2"
+_KEY = 7  # characters of the code part of a record
+_SPRING_RELEASES_FROM = 2023  # April 1 updates exist since 2023
+
+
+def next_release_date(day: date) -> date:
+    """Return the first scheduled release date (Oct 1, or Apr 1 since 2023) after ``day``.
+
+    >>> next_release_date(date(2021, 1, 1))
+    datetime.date(2021, 10, 1)
+    >>> next_release_date(date(2022, 10, 1))
+    datetime.date(2023, 4, 1)
+    """
+    candidates = [date(day.year, 10, 1), date(day.year + 1, 10, 1)]
+    candidates += [date(y, 4, 1) for y in (day.year, day.year + 1) if y >= _SPRING_RELEASES_FROM]
+    return min(c for c in candidates if c > day)
+
+
+@attrs.frozen(kw_only=True)
+class IcdRelease:
+    """One ICD-10-CM release the history table knows.
+
+    ``label`` comes from the release's own files (fiscal year and file name);
+    the release is in force from ``effective`` through ``through`` (the day
+    before the next scheduled release).
+    """
+
+    label: str
+    effective: date
+    through: date
+
+    def covers(self, day: date) -> bool:
+        """Return whether ``day`` falls while this release was in force."""
+        return self.effective <= day <= self.through
+
+
+class IcdHistory:
+    """ICD-10-CM codes across several CDC releases: which code was billable on which date.
+
+    Built by ``tools/build_icd10_history.py`` from published releases and
+    shipped as one small table; read on first use. :meth:`valid_on` answers
+
+    - for a date while a release the table holds was in force: that release's answer;
+    - for a date between two such releases: the answer of both when they agree
+      (a code billable in both is taken to have stayed billable), else ``None``;
+    - for a date before the first or after the last release: ``None`` (unknown).
+
+    It is also a :class:`DiagnosisCodeSet` answering for the latest release.
+    """
+
+    def __init__(self, text: str | None = None) -> None:
+        self._text = text
+        self._loaded: tuple[tuple[IcdRelease, ...], str] | None = None
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}()"
+
+    def _load(self) -> tuple[tuple[IcdRelease, ...], str]:
+        if self._loaded is None:
+            text = self._text
+            if text is None:
+                resource = importlib.resources.files("sessionkit.codes") / "data" / _HISTORY_FILE
+                text = gzip.decompress(resource.read_bytes()).decode("ascii")
+            self._loaded = _parse_history(text)
+        return self._loaded
+
+    @property
+    def releases(self) -> tuple[IcdRelease, ...]:
+        """The releases the table holds, oldest first."""
+        return self._load()[0]
+
+    @property
+    def release(self) -> str:
+        """The label of the latest release (the one :meth:`is_valid` and :meth:`is_billable` use)."""
+        return self.releases[-1].label
+
+    def _status(self, code: object) -> str | None:
+        """Return the per-release status string of ``code``, ``None`` if malformed."""
+        if not isinstance(code, str) or not is_valid(code):
+            return None
+        releases, records = self._load()
+        width = _KEY + len(releases)
+        key = compact(code).ljust(_KEY)
+        low, high = 0, len(records) // width
+        while low < high:
+            middle = (low + high) // 2
+            start = middle * width
+            found = records[start : start + _KEY]
+            if found == key:
+                return records[start + _KEY : start + width]
+            if found < key:
+                low = middle + 1
+            else:
+                high = middle
+        return "-" * len(releases)
+
+    def is_valid(self, code: str) -> bool:
+        """Return whether ``code`` is a code of the latest release (any level); never raises."""
+        status = self._status(code)
+        return status is not None and status[-1] != "-"
+
+    def is_billable(self, code: str) -> bool:
+        """Return whether ``code`` is billable in the latest release; never raises."""
+        status = self._status(code)
+        return status is not None and status[-1] == "b"
+
+    def release_on(self, day: date) -> IcdRelease | None:
+        """Return the release in force on ``day`` if the table holds it, else ``None``."""
+        for release in self.releases:
+            if release.covers(day):
+                return release
+        return None
+
+    def _standing(self, code: str, day: date) -> str | None:
+        status = self._status(code)
+        if status is None:
+            return "-"
+        releases = self.releases
+        if day < releases[0].effective or day > releases[-1].through:
+            return None
+        for index, release in enumerate(releases):
+            if release.covers(day):
+                return status[index]
+            if index + 1 < len(releases) and release.through < day < releases[index + 1].effective:
+                before, after = status[index], status[index + 1]
+                return before if before == after else None
+        return None  # pragma: no cover (the releases cover every day between the first and last)
+
+    def valid_on(self, code: str, day: date) -> bool | None:
+        """Return whether ``code`` was billable on ``day``; ``None`` when the table cannot tell.
+
+        A malformed code is ``False``; never raises.
+        """
+        standing = self._standing(code, day)
+        return None if standing is None else standing == "b"
+
+    def exists_on(self, code: str, day: date) -> bool | None:
+        """Return whether ``code`` was a code (billable or not) on ``day``; ``None`` when unknown."""
+        standing = self._standing(code, day)
+        return None if standing is None else standing != "-"
+
+
+def _parse_history(text: str) -> tuple[tuple[IcdRelease, ...], str]:
+    lines = text.split("\n")
+    if not lines or lines[0] != _HISTORY_MAGIC:
+        raise ValueError("not a sessionkit ICD-10-CM history table")
+    starts: list[tuple[date, str]] = []
+    records = ""
+    for line in lines[1:]:
+        if line.startswith("R\t"):
+            _, month, label = line.split("\t", 2)
+            year, number = month.split("-")
+            starts.append((date(int(year), int(number), 1), label))
+        elif line:
+            records = line
+    releases = tuple(
+        IcdRelease(label=label, effective=start, through=next_release_date(start) - timedelta(days=1))
+        for start, label in starts
+    )
+    if not releases or len(records) % (_KEY + len(releases)):
+        raise ValueError("the ICD-10-CM history table is damaged")
+    return releases, records
+
+
+@functools.cache
+def history() -> IcdHistory:
+    """Return the shipped ICD-10-CM history (one shared instance, read on first use)."""
+    return IcdHistory()

@@ -16,7 +16,10 @@ from sessionkit.domain import _checks
 from sessionkit.domain.values import (
     OFFICE,
     Address,
+    ClaimFilingIndicator,
+    EntityType,
     PlaceOfService,
+    ReleaseOfInformation,
     Sex,
     _copay,
     _place_of_service,
@@ -139,6 +142,17 @@ def _payer_id(_inst: object, attribute: attrs.Attribute[str | None], value: str 
         raise InvalidValue("payer_id must be 2-80 letters or digits", "payer.id_format", attribute.name)
 
 
+def _filing_indicator(value: ClaimFilingIndicator | str) -> ClaimFilingIndicator:
+    try:
+        return ClaimFilingIndicator(value)
+    except ValueError:
+        raise InvalidValue(
+            "claim_filing_indicator is not an X12 SBR09 code",
+            "payer.claim_filing_indicator",
+            "claim_filing_indicator",
+        ) from None
+
+
 @attrs.frozen(kw_only=True)
 class Payer:
     """An insurance company of the practice's setup."""
@@ -151,6 +165,10 @@ class Payer:
     requires_authorization: bool = attrs.field(default=False, validator=_checks.is_bool)
     requires_referring_provider: bool = attrs.field(default=False, validator=_checks.is_bool)
     address: Address | None = attrs.field(default=None, validator=_address)
+    claim_filing_indicator: ClaimFilingIndicator = attrs.field(
+        default=ClaimFilingIndicator.COMMERCIAL, converter=_filing_indicator
+    )
+    """The kind of plan (X12 SBR09; CMS-1500 box 1): commercial unless said otherwise."""
     version: int = attrs.field(default=0, eq=False, validator=_version)
 
 
@@ -347,6 +365,43 @@ def _default_code(value: str | None) -> str | None:
     return None if value is None else _checks.normalise(hcpcs.validate, value, "default_billing_code")
 
 
+def _entity_type(value: EntityType | str) -> EntityType:
+    try:
+        return EntityType(value)
+    except ValueError:
+        raise InvalidValue(
+            "npi_type must be 1 (person) or 2 (organisation)", "practice.npi_type", "npi_type"
+        ) from None
+
+
+def _person_name(instance: PracticeSetup, attribute: attrs.Attribute[str], value: str) -> None:
+    _checks.text(value, attribute.name, max_len=60)
+    if instance.npi_type is EntityType.PERSON and not value.strip():
+        raise InvalidValue(
+            "a type 1 (person) NPI needs the practitioner's last name",
+            "practice.provider_name",
+            attribute.name,
+        )
+
+
+def _release(value: ReleaseOfInformation | str) -> ReleaseOfInformation:
+    try:
+        return ReleaseOfInformation(value)
+    except ValueError:
+        raise InvalidValue(
+            "release_of_information must be Y or I",
+            "practice.release_of_information",
+            "release_of_information",
+        ) from None
+
+
+def _phone(value: str) -> str:
+    digits = re.sub(r"[\s().+-]", "", _checks.text(value, "phone"))
+    if digits and not re.fullmatch(r"1?[0-9]{10}", digits):
+        raise InvalidValue("phone must have 10 digits", "practice.phone", "phone")
+    return digits[-10:]
+
+
 @attrs.frozen(kw_only=True)
 class PracticeSetup:
     """The practice: billing provider, its identifiers and the entry-screen defaults."""
@@ -360,6 +415,24 @@ class PracticeSetup:
     """IANA zone of the practice: dates of service are local dates in this zone."""
     default_place_of_service: PlaceOfService = attrs.field(default=OFFICE, converter=_place_of_service)
     default_billing_code: str | None = attrs.field(default=None, converter=_default_code)
+    npi_type: EntityType = attrs.field(default=EntityType.ORGANIZATION, converter=_entity_type)
+    """Whose ``npi`` is: an organisation's (type 2, the default) or the practitioner's own (type 1)."""
+    provider_first_name: str = attrs.field(default="", validator=_note)
+    """With a type 1 NPI: the practitioner's first name (X12 2010AA NM104)."""
+    provider_last_name: str = attrs.field(default="", validator=_person_name)
+    """With a type 1 NPI: the practitioner's last name (X12 2010AA NM103); required then."""
+    phone: str = attrs.field(default="", converter=_phone)
+    """The billing provider's phone, 10 digits or empty (CMS-1500 box 33)."""
+    pay_to_address: Address | None = attrs.field(default=None, validator=_address)
+    """Where payments go when not to ``address`` (a PO box or lock box; X12 2010AB)."""
+    accept_assignment: bool = attrs.field(default=True, validator=_checks.is_bool)
+    """The provider accepts assignment (X12 CLM07 ``A``, else ``C``; CMS-1500 box 27)."""
+    benefits_assigned: bool = attrs.field(default=True, validator=_checks.is_bool)
+    """The insured's signature assigning benefits to the provider is on file (CLM08 ``Y``/``N``; box 13)."""
+    release_of_information: ReleaseOfInformation = attrs.field(
+        default=ReleaseOfInformation.SIGNED, converter=_release
+    )
+    """How the patient allowed releasing claim data (CLM09 ``Y``/``I``; box 12)."""
     version: int = attrs.field(default=0, eq=False, validator=_version)
 
     @property

@@ -20,7 +20,9 @@ __all__ = [
     "Address",
     "BillTo",
     "BillingCode",
+    "ClaimFilingIndicator",
     "DiagnosisCode",
+    "EntityType",
     "Frequency",
     "InsuranceOverrides",
     "Modifier",
@@ -29,6 +31,7 @@ __all__ = [
     "PlaceOfService",
     "ProviderQualifier",
     "ReferringProvider",
+    "ReleaseOfInformation",
     "Resubmission",
     "Sex",
 ]
@@ -57,6 +60,51 @@ class ProviderQualifier(str, enum.Enum):
     REFERRING = "DN"
     ORDERING = "DK"
     SUPERVISING = "DQ"
+
+
+class ClaimFilingIndicator(str, enum.Enum):
+    """The kind of insurance plan (X12 SBR09 claim filing indicator; CMS-1500 box 1 follows it)."""
+
+    OTHER_NON_FEDERAL = "11"
+    PPO = "12"
+    POS = "13"
+    """Point of service plan."""
+    EPO = "14"
+    INDEMNITY = "15"
+    HMO_MEDICARE_RISK = "16"
+    DENTAL_MAINTENANCE = "17"
+    AUTOMOBILE_MEDICAL = "AM"
+    BLUE_CROSS_BLUE_SHIELD = "BL"
+    TRICARE = "CH"
+    COMMERCIAL = "CI"
+    DISABILITY = "DS"
+    FEDERAL_EMPLOYEES = "FI"
+    HMO = "HM"
+    LIABILITY_MEDICAL = "LM"
+    MEDICARE_PART_A = "MA"
+    MEDICARE_PART_B = "MB"
+    MEDICAID = "MC"
+    OTHER_FEDERAL = "OF"
+    TITLE_V = "TV"
+    VETERANS_AFFAIRS = "VA"
+    WORKERS_COMPENSATION = "WC"
+    MUTUALLY_DEFINED = "ZZ"
+
+
+class EntityType(str, enum.Enum):
+    """Whose NPI it is (X12 NM102): a person's (type 1) or an organisation's (type 2)."""
+
+    PERSON = "1"
+    ORGANIZATION = "2"
+
+
+class ReleaseOfInformation(str, enum.Enum):
+    """X12 CLM09 / CMS-1500 box 12: how the patient allowed the release of medical data."""
+
+    SIGNED = "Y"
+    """A signed statement is on file (box 12 "SIGNATURE ON FILE")."""
+    INFORMED = "I"
+    """Informed consent without a signed statement (box 12 left blank)."""
 
 
 class Sex(str, enum.Enum):
@@ -417,6 +465,17 @@ class Resubmission:
 ORIGINAL = Resubmission()
 
 
+def _optional_entity(value: EntityType | str | None) -> EntityType | None:
+    if value is None:
+        return None
+    try:
+        return EntityType(value)
+    except ValueError:
+        raise InvalidValue(
+            "the NPI type must be 1 or 2", "value.entity_type", "billing_provider_type"
+        ) from None
+
+
 @attrs.frozen(kw_only=True)
 class InsuranceOverrides:
     """Per-session overrides of the practice setup for the insurance claim. Rarely used."""
@@ -430,6 +489,10 @@ class InsuranceOverrides:
     facility_name: str | None = attrs.field(default=None, validator=_checks.is_optional_text)
     facility_npi: str | None = attrs.field(default=None, converter=_facility_npi)
     facility_address: Address | None = attrs.field(default=None, validator=_optional_address)
+    billing_provider_type: EntityType | None = attrs.field(default=None, converter=_optional_entity)
+    """Whose the overriding billing NPI is; ``None``: an organisation's (``billing_provider_name``)."""
+    billing_provider_first_name: str | None = attrs.field(default=None, validator=_checks.is_optional_text)
+    """For a person's billing NPI: the first name (``billing_provider_name`` is then the last name)."""
 
     @property
     def empty(self) -> bool:

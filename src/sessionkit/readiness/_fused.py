@@ -67,9 +67,19 @@ _GUARDED = (
     "same_day",
     "session_time",
 )
+_ALWAYS = (
+    "billing_address_street",
+    "address_states",
+    "service_after_birth",
+    "diagnosis_on_date",
+    "per_session_units",
+    "secondary_payer",
+)
+"""Rules the fused body runs for every session, as they are (no guard): correct whatever they do."""
 COVERED: dict[Target, frozenset[str]] = {
-    Target.X12_837P: frozenset((*_KEYED, *_GUARDED, "line_note_x12")),
-    Target.CMS1500: frozenset((*_KEYED, *_GUARDED, "line_note_paper", "whole_units")) - {"payer_id"},
+    Target.X12_837P: frozenset((*_KEYED, *_GUARDED, *_ALWAYS, "line_note_x12")),
+    Target.CMS1500: frozenset((*_KEYED, *_GUARDED, *_ALWAYS, "line_note_paper", "whole_units"))
+    - {"payer_id"},
 }
 """The rules the fused body runs, per target: a plan covers these and nothing else."""
 _CLIENT = BillTo.CLIENT
@@ -222,6 +232,7 @@ def _bind(
     p_same_day = pos["same_day"]
     p_time = pos["session_time"]
     line_note_check = r.line_note_paper if paper else r.line_note_x12
+    always = tuple((pos[name], plan.rules[pos[name]].check) for name in _ALWAYS if name in pos)
 
     entries = state.entries
     billing_codes = state.billing_codes
@@ -381,6 +392,10 @@ def _bind(
                 if len(silent_times) >= _CACHE_MAX:
                     silent_times.clear()
                 silent_times.add(minutes)
+        for p_always, always_check in always:
+            found = always_check(session, context)
+            if found:
+                extra.append((p_always, found))
         if not extra:
             return base_sorted
         return merge(base, extra)
@@ -395,7 +410,7 @@ def covers(rules: Iterable[Rule], target: Target) -> bool:
     return (
         len(set(names)) == len(names)
         and set(names) == COVERED.get(target, frozenset())
-        and all(x.check is getattr(default_rules, x.name, None) for x in rules)
+        and all(x.name in _ALWAYS or x.check is getattr(default_rules, x.name, None) for x in rules)
     )
 
 

@@ -26,17 +26,19 @@ from decimal import Decimal
 from hypothesis import strategies as st
 from hypothesis.strategies import SearchStrategy
 
-from sessionkit.codes import behavioral, icd10, npi, pos
+from sessionkit.codes import behavioral, ein, icd10, npi, pos, usps
 from sessionkit.domain import (
     AddOnLine,
     Address,
     Authorization,
     BillingCode,
     BillTo,
+    ClaimFilingIndicator,
     Client,
     ClientSession,
     Coverage,
     CoverageRank,
+    EntityType,
     Frequency,
     InsuranceOverrides,
     Payer,
@@ -44,6 +46,7 @@ from sessionkit.domain import (
     ProviderQualifier,
     ReferringProvider,
     Relationship,
+    ReleaseOfInformation,
     Resubmission,
     SessionStatus,
     Sex,
@@ -175,8 +178,8 @@ def npis() -> SearchStrategy[str]:
 
 
 def eins() -> SearchStrategy[str]:
-    """Employer identification numbers in normal form: 9 digits, no hyphen."""
-    return _fixed(string.digits, 9)
+    """Employer identification numbers in normal form: 9 digits, no hyphen, a prefix the IRS issues."""
+    return st.tuples(st.sampled_from(sorted(ein.PREFIXES)), _fixed(string.digits, 7)).map("".join)
 
 
 @st.composite
@@ -227,15 +230,17 @@ def money(min_value: str = "0", max_value: str = "99999999.99") -> SearchStrateg
 # -- value objects ---------------------------------------------------------------------------
 
 
-def addresses() -> SearchStrategy[Address]:
-    """US postal addresses."""
+def addresses(*, zip_plus_4: bool = False) -> SearchStrategy[Address]:
+    """US postal addresses with USPS state codes; ``zip_plus_4`` draws only 9-digit ZIP codes."""
     return st.builds(
         Address,
         line1=_names(55),
         line2=st.text(_TEXT, max_size=55),
         city=_names(30).filter(lambda c: len(c.strip()) >= 2),
-        state=_fixed(string.ascii_uppercase, 2),
-        postal_code=st.one_of(_fixed(string.digits, 5), _fixed(string.digits, 9)),
+        state=st.sampled_from(sorted(usps.NAMES)),
+        postal_code=_fixed(string.digits, 9)
+        if zip_plus_4
+        else st.one_of(_fixed(string.digits, 5), _fixed(string.digits, 9)),
     )
 
 
@@ -271,7 +276,9 @@ def insurance_overrides() -> SearchStrategy[InsuranceOverrides]:
         rendering_provider_npi=st.none() | npis(),
         facility_name=st.none() | _names(),
         facility_npi=st.none() | npis(),
-        facility_address=st.none() | addresses(),
+        facility_address=st.none() | addresses(zip_plus_4=True),
+        billing_provider_type=st.none() | st.sampled_from(EntityType),
+        billing_provider_first_name=st.none() | _names(35),
     )
 
 
@@ -351,6 +358,7 @@ def payers() -> SearchStrategy[Payer]:
         requires_authorization=st.booleans(),
         requires_referring_provider=st.booleans(),
         address=st.none() | addresses(),
+        claim_filing_indicator=st.sampled_from(ClaimFilingIndicator),
     )
 
 
@@ -405,19 +413,33 @@ def authorizations(
     return _authorization(client_id, payer_id)
 
 
-def practices() -> SearchStrategy[PracticeSetup]:
-    """Practice setups in US time zones."""
-    return st.builds(
-        PracticeSetup,
-        name=_names(),
-        npi=npis(),
-        tax_id=eins(),
-        taxonomy=st.none() | st.from_regex(r"[0-9]{3}[A-Z0-9]{6}X", fullmatch=True),
-        address=st.none() | addresses(),
-        time_zone=st.sampled_from(_TIME_ZONES),
-        default_place_of_service=places_of_service(),
-        default_billing_code=st.none() | billing_codes(),
+@st.composite
+def _practice(draw: st.DrawFn) -> PracticeSetup:
+    npi_type = draw(st.sampled_from(EntityType))
+    person = npi_type is EntityType.PERSON
+    return PracticeSetup(
+        name=draw(_names()),
+        npi=draw(npis()),
+        tax_id=draw(eins()),
+        taxonomy=draw(st.none() | st.from_regex(r"[0-9]{3}[A-Z0-9]{6}X", fullmatch=True)),
+        address=draw(st.none() | addresses(zip_plus_4=True)),
+        time_zone=draw(st.sampled_from(_TIME_ZONES)),
+        default_place_of_service=draw(places_of_service()),
+        default_billing_code=draw(st.none() | billing_codes()),
+        npi_type=npi_type,
+        provider_first_name=draw(_names(35) if person else st.just("")),
+        provider_last_name=draw(_names(60) if person else st.just("")),
+        phone=draw(st.just("") | _fixed(string.digits, 10).filter(lambda p: p[0] in "23456789")),
+        pay_to_address=draw(st.none() | addresses()),
+        accept_assignment=draw(st.booleans()),
+        benefits_assigned=draw(st.booleans()),
+        release_of_information=draw(st.sampled_from(ReleaseOfInformation)),
     )
+
+
+def practices() -> SearchStrategy[PracticeSetup]:
+    """Practice setups in US time zones; the billing address, when set, has a ZIP+4."""
+    return _practice()
 
 
 # -- sessions ----------------------------------------------------------------------------
@@ -430,13 +452,14 @@ def _session(
     dates_of_service: SearchStrategy[date],
 ) -> ClientSession:
     date_of_service = draw(dates_of_service)
+    code = draw(billing_codes())
     return ClientSession(
         id=draw(st.uuids().map(lambda u: u.hex)),
         client_id=draw(client_ids),
         date_of_service=date_of_service,
-        billing_code=draw(billing_codes()),
+        billing_code=code,
         minutes=draw(st.none() | st.integers(min_value=0, max_value=1440)),
-        units=draw(st.integers(min_value=1, max_value=4).map(Decimal)),
+        units=Decimal(1) if code in behavioral.PER_SESSION else draw(st.integers(1, 4).map(Decimal)),
         charge=draw(money(max_value="100000.00")),
         diagnoses=draw(st.lists(diagnosis_codes(), max_size=4)),
         modifiers=draw(st.lists(modifiers(), max_size=4)),

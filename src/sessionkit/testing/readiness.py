@@ -25,7 +25,7 @@ import attrs
 from hypothesis import strategies as st
 from hypothesis.strategies import SearchStrategy
 
-from sessionkit.codes import behavioral, icd10, npi, pos
+from sessionkit.codes import behavioral, ein, icd10, npi, pos
 from sessionkit.codes.x12 import BASIC_CHARACTERS as X12_BASIC_CHARACTERS
 from sessionkit.domain import (
     AddOnLine,
@@ -122,13 +122,39 @@ def _npis() -> SearchStrategy[str]:
     )
 
 
-def _addresses() -> SearchStrategy[Address]:
+_STREETS = st.sampled_from(["1 Main St", "22 Elm Ave", "300 Oak Rd Apt 4"])
+_CITIES = st.sampled_from(["Springfield", "Riverside", "Fairview"])
+_STATES = st.sampled_from(["IL", "NY", "CA", "TX", "DC", "PR", "AE"])
+
+
+def _addresses(*, zip_plus_4: bool = False) -> SearchStrategy[Address]:
+    """Addresses a payer accepts: a street, a USPS state; a ZIP+4 when ``zip_plus_4``."""
     return st.builds(
         Address,
-        line1=st.sampled_from(["1 Main St", "22 Elm Ave", "300 Oak Rd Apt 4"]),
-        city=st.sampled_from(["Springfield", "Riverside", "Fairview"]),
-        state=st.sampled_from(["IL", "NY", "CA", "TX"]),
+        line1=_STREETS,
+        city=_CITIES,
+        state=_STATES,
+        postal_code=st.sampled_from(["627011234", "100010001", "900121234"])
+        if zip_plus_4
+        else st.sampled_from(["62701", "10001", "900121234"]),
+    )
+
+
+def _any_addresses() -> SearchStrategy[Address]:
+    """Addresses a payer may refuse too: boxes, 5-digit ZIP codes, two letters that are no state."""
+    return st.builds(
+        Address,
+        line1=_STREETS | st.sampled_from(["PO Box 12", "Lockbox 4410"]),
+        city=_CITIES,
+        state=_STATES | st.sampled_from(["XX", "QC"]),
         postal_code=st.sampled_from(["62701", "10001", "900121234"]),
+    )
+
+
+def _eins() -> SearchStrategy[str]:
+    """Tax ids with a prefix the IRS issues."""
+    return st.builds(
+        str.__add__, st.sampled_from(sorted(ein.PREFIXES)), st.text("0123456789", min_size=7, max_size=7)
     )
 
 
@@ -137,13 +163,18 @@ _LAST_NAMES = st.sampled_from(["Byron", "Hopper", "Turing", "Dijkstra", "Liskov"
 
 
 def _practices(*, with_address: bool = True) -> SearchStrategy[PracticeSetup]:
+    """With an address: one a payer accepts (street, ZIP+4); without: any address or none."""
     return st.builds(
         PracticeSetup,
         name=st.just("Calm Waters Counselling"),
         npi=_npis(),
-        tax_id=st.text("0123456789", min_size=9, max_size=9),
-        address=_addresses() if with_address else st.none() | _addresses(),
+        tax_id=_eins(),
+        address=_addresses(zip_plus_4=True) if with_address else st.none() | _any_addresses(),
         time_zone=st.sampled_from(["America/New_York", "America/Chicago", "America/Los_Angeles"]),
+        pay_to_address=st.none()
+        | st.builds(
+            Address, line1=st.just("PO Box 4410"), city=_CITIES, state=_STATES, postal_code=st.just("62705")
+        ),
     )
 
 
@@ -152,6 +183,7 @@ def _money(low: int, high: int) -> SearchStrategy[Money]:
 
 
 def _clients(client_id: str, today: date, *, complete: bool) -> SearchStrategy[Client]:
+    """Complete: born on or before ``today`` (pass the first date of service)."""
     dob = st.dates(date(1930, 1, 1), today)
     return st.builds(
         Client,
@@ -160,11 +192,24 @@ def _clients(client_id: str, today: date, *, complete: bool) -> SearchStrategy[C
         last_name=_LAST_NAMES,
         date_of_birth=dob if complete else st.none() | st.dates(date(1930, 1, 1), date(2040, 1, 1)),
         sex=st.sampled_from(Sex),
-        address=_addresses() if complete else st.none() | _addresses(),
+        address=_addresses() if complete else st.none() | _any_addresses(),
     )
 
 
 # -- ready sessions --------------------------------------------------------------------------------
+
+
+def _valid_on(code: str, day: date) -> bool:
+    """Whether ``code`` is billable on ``day`` per the shipped ICD-10-CM history.
+
+    A day outside the releases the history holds is judged by the nearest one it
+    holds, so that no code is drawn for a date before it existed.
+    """
+    history = icd10.history()
+    releases = history.releases
+    known = min(max(day, releases[0].effective), releases[-1].through)
+    return history.valid_on(code, known) is True
+
 
 # (primary code, minutes strategy, add-ons allowed with it)
 _READY_CODES: tuple[tuple[str, SearchStrategy[int | None], tuple[str, ...]], ...] = (
@@ -198,7 +243,7 @@ def _ready(draw: st.DrawFn) -> tuple[ClientSession, ReadinessContext]:
         subscriber = Subscriber(
             first_name=draw(_NAMES),
             last_name=draw(_LAST_NAMES),
-            date_of_birth=draw(st.dates(date(1930, 1, 1), today)),
+            date_of_birth=draw(st.dates(date(1930, 1, 1), first)),
             sex=draw(st.sampled_from(Sex)),
             address=draw(_addresses()),
         )
@@ -208,7 +253,7 @@ def _ready(draw: st.DrawFn) -> tuple[ClientSession, ReadinessContext]:
     if len(add_on_codes) > 0 and draw(st.booleans()):
         add_ons.append(AddOnLine(code=draw(st.sampled_from(add_on_codes)), charge=draw(_money(1, 100))))
     charge = draw(_money(1, 400))
-    units = draw(st.integers(1, 4))
+    units = 1 if code in behavioral.PER_SESSION else draw(st.integers(1, 4))
 
     copay = draw(st.none() | _money(0, 60))
     coinsurance = None if copay is not None else draw(st.none() | st.sampled_from(["0.10", "0.20", "0.50"]))
@@ -243,7 +288,8 @@ def _ready(draw: st.DrawFn) -> tuple[ClientSession, ReadinessContext]:
             ]
         )
     )
-    diagnoses = draw(st.lists(st.sampled_from(BILLABLE_DIAGNOSES), min_size=1, max_size=4, unique=True))
+    valid = [c for c in BILLABLE_DIAGNOSES if _valid_on(c, dos)]
+    diagnoses = draw(st.lists(st.sampled_from(valid), min_size=1, max_size=4, unique=True))
     line_note = draw(st.just("") | st.text(sorted(X12_BASIC_CHARACTERS), min_size=1, max_size=80))
     session = ClientSession(
         client_id="c1",
@@ -288,7 +334,7 @@ def _ready(draw: st.DrawFn) -> tuple[ClientSession, ReadinessContext]:
     context = ReadinessContext.build(
         today=today,
         practice=draw(_practices()),
-        client=draw(_clients("c1", today, complete=True)),
+        client=draw(_clients("c1", first, complete=True)),
         coverages=[coverage],
         payers=[payer],
         authorizations=authorizations,
@@ -461,7 +507,7 @@ def _any_context(draw: st.DrawFn, client_id: str) -> ReadinessContext:
                 first_name="Sam",
                 last_name="Byron",
                 date_of_birth=draw(st.none() | _any_dates()),
-                address=draw(st.none() | _addresses()),
+                address=draw(st.none() | _any_addresses()),
             )
         return Coverage(
             id=draw(st.sampled_from(["cov1", "cov2"])),

@@ -83,6 +83,7 @@ from sessionkit.readiness.rules.codes import (
     modifiers,
     whole_units,
 )
+from sessionkit.readiness.rules.conformance import CONFORMANCE_RULES
 from sessionkit.readiness.rules.coverage import (
     AUTH_EXHAUSTED,
     AUTH_MISSING,
@@ -316,8 +317,9 @@ DEFAULT_RULES: tuple[Rule, ...] = (
     SESSION_TIME_RULE,
     # the client invoice
     INVOICE_RULE,
-    # Rules of another topic module (e.g. ``sessionkit.readiness.rules_conformance``)
-    # go here, as its ``*_RULE`` names in the order they run, after the rules above:
-    # appending keeps every existing finding in its place.
+    # what clearinghouses check beyond the implementation guide (addresses, dates, units, COB)
+    *CONFORMANCE_RULES,
+    # Rules of another topic module go here, in the order they run, after the rules
+    # above: appending keeps every existing finding in its place.
 )
 """Every shipped rule, in the order the checker runs them (and reports their findings)."""

@@ -1,0 +1,322 @@
+"""Readiness rules for what clearinghouses reject (issue 15): a failing and a passing case for each code."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+
+import attrs
+import pytest
+from hypothesis import given, settings
+
+from sessionkit import Address, Client, ClientSession, Coverage, Payer, PracticeSetup, Subscriber
+from sessionkit.domain import InsuranceOverrides
+from sessionkit.readiness import ReadinessContext, Target, check, check_many, default_registry
+from sessionkit.readiness.rules.conformance import CONFORMANCE_RULES
+from sessionkit.testing.readiness import StaticCodeSet, ready_sessions
+
+TODAY = date(2026, 3, 9)
+DOS = date(2026, 3, 2)
+STREET = Address(line1="1 Main St", city="Springfield", state="IL", postal_code="627011234")
+CMS, X12 = Target.CMS1500, Target.X12_837P
+INSURANCE = (CMS, X12)
+
+Pair = tuple[ClientSession, ReadinessContext]
+Change = Callable[[ClientSession, ReadinessContext], Pair]
+
+
+def base() -> Pair:
+    """A session ready for both claims, with a complete context that has every kind of address."""
+    session = ClientSession(
+        id="s1",
+        client_id="c1",
+        date_of_service=DOS,
+        billing_code="90834",
+        minutes=45,
+        charge="140.00",
+        diagnoses=["F41.1"],
+    )
+    context = ReadinessContext.build(
+        today=TODAY,
+        practice=PracticeSetup(
+            name="Calm Waters",
+            npi="1234567893",
+            tax_id="12-3456789",
+            address=STREET,
+            pay_to_address=Address(line1="PO Box 12", city="Springfield", state="IL", postal_code="62705"),
+            time_zone="America/Chicago",
+        ),
+        client=Client(
+            id="c1", first_name="Ada", last_name="Byron", date_of_birth=date(1990, 5, 1), address=STREET
+        ),
+        coverages=[
+            Coverage(
+                id="cov1",
+                client_id="c1",
+                payer_id="p1",
+                member_id="M123",
+                effective=date(2015, 10, 1),
+                copay="20",
+            )
+        ],
+        payers=[Payer(id="p1", name="Acme Health", payer_id="60054", address=STREET)],
+    )
+    return session, context
+
+
+def s(**changes: object) -> Change:
+    """A change to the base session."""
+    return lambda session, context: (attrs.evolve(session, **changes), context)
+
+
+def practice(**changes: object) -> Change:
+    """A change to the base practice."""
+    return lambda session, context: (
+        session,
+        attrs.evolve(context, practice=attrs.evolve(context.practice, **changes)),
+    )
+
+
+def client(**changes: object) -> Change:
+    """A change to the base client."""
+    return lambda session, context: (
+        session,
+        attrs.evolve(context, client=attrs.evolve(context.client, **changes)),
+    )
+
+
+def coverage(**changes: object) -> Change:
+    """A change to the base coverage."""
+    return lambda session, context: (
+        session,
+        attrs.evolve(context, coverages=[attrs.evolve(context.coverages[0], **changes)]),
+    )
+
+
+def payer(**changes: object) -> Change:
+    """A change to the base payer."""
+    return lambda session, context: (
+        session,
+        attrs.evolve(context, payers=[attrs.evolve(context.payers["p1"], **changes)]),
+    )
+
+
+def address(**changes: object) -> Address:
+    return attrs.evolve(STREET, **changes)
+
+
+def facility(where: Address) -> Change:
+    return s(overrides=InsuranceOverrides(facility_name="Oak Clinic", facility_address=where))
+
+
+def dependent(where: Address) -> Change:
+    return coverage(
+        relationship="19",
+        subscriber=Subscriber(
+            first_name="Bob", last_name="Byron", date_of_birth=date(1960, 1, 1), address=where
+        ),
+    )
+
+
+BAD_STATE = address(state="XX")
+
+CASES: list[tuple[str, str, Change, Change]] = [
+    (
+        "practice.zip_plus_4_missing",
+        "practice.address.postal_code",
+        practice(address=address(postal_code="62701")),
+        practice(address=address(postal_code="62701-0001")),
+    ),
+    (
+        "practice.address_po_box",
+        "practice.address.line1",
+        practice(address=address(line1="P.O. Box 12")),
+        practice(address=address(line1="12 Boxwood Ln")),
+    ),
+    (
+        "practice.address_po_box",
+        "practice.address.line2",
+        practice(address=address(line2="Lock Box 7")),
+        practice(address=address(line2="Suite 7")),
+    ),
+    (
+        "facility.zip_plus_4_missing",
+        "overrides.facility_address.postal_code",
+        facility(address(postal_code="61602")),
+        facility(address(postal_code="616021234")),
+    ),
+    (
+        "facility.address_po_box",
+        "overrides.facility_address.line1",
+        facility(address(line1="PO Box 3")),
+        facility(address(line1="3 Oak Ave")),
+    ),
+    (
+        "address.state_unknown",
+        "practice.address.state",
+        practice(address=BAD_STATE),
+        practice(address=address(state="PR")),
+    ),
+    (
+        "address.state_unknown",
+        "practice.pay_to_address.state",
+        practice(pay_to_address=BAD_STATE),
+        practice(pay_to_address=address(state="AE")),
+    ),
+    (
+        "address.state_unknown",
+        "client.address.state",
+        client(address=BAD_STATE),
+        client(address=address(state="GU")),
+    ),
+    (
+        "address.state_unknown",
+        "coverage.subscriber.address.state",
+        dependent(BAD_STATE),
+        dependent(address(state="DC")),
+    ),
+    (
+        "address.state_unknown",
+        "payer.address.state",
+        payer(address=BAD_STATE),
+        payer(address=address(state="VI")),
+    ),
+    (
+        "address.state_unknown",
+        "overrides.facility_address.state",
+        facility(BAD_STATE),
+        facility(address(state="MP")),
+    ),
+    (
+        "date_of_service.before_birth",
+        "date_of_service",
+        client(date_of_birth=date(2026, 3, 3)),
+        client(date_of_birth=date(2026, 3, 2)),
+    ),
+    (
+        "diagnosis.not_valid_on_date",
+        "diagnoses[1]",
+        s(date_of_service=date(2021, 9, 30), diagnoses=["F41.1", "F32.A"]),
+        s(date_of_service=date(2025, 10, 1), diagnoses=["F41.1", "F32.A"]),
+    ),
+    ("diagnosis.not_valid_on_date", "diagnoses[0]", s(diagnoses=["F43.2"]), s(diagnoses=["F43.23"])),
+    (
+        "diagnosis.validity_unknown",
+        "diagnoses[0]",
+        s(date_of_service=date(2023, 6, 1), diagnoses=["F32.A"]),
+        s(date_of_service=date(2023, 6, 1), diagnoses=["F32.9"]),
+    ),
+    ("diagnosis.validity_unknown", "diagnoses[0]", s(date_of_service=date(2019, 6, 1)), same := s()),
+    ("units.per_session_code", "units", s(units=2), s(units=1)),
+    (
+        "units.per_session_code",
+        "units",
+        s(billing_code="90791", minutes=None, units="1.5"),
+        s(billing_code="90853", minutes=None, units=2),
+    ),
+    ("coverage.secondary_without_cob", "coverage.rank", coverage(rank="S"), coverage(rank="P")),
+    ("coverage.secondary_without_cob", "coverage.rank", coverage(rank="T"), same),
+]
+
+
+@pytest.mark.parametrize(
+    ("code", "field", "failing", "passing"), CASES, ids=[f"{case[0]}-{i}" for i, case in enumerate(CASES)]
+)
+def test_rule_reports_failing_case_and_not_passing_case(
+    code: str, field: str, failing: Change, passing: Change
+) -> None:
+    """Each code is reported at its field on the failing case and not on the passing one, on both claims."""
+    for target in INSURANCE:
+        bad = check(*failing(*base()), target)
+        good = check(*passing(*base()), target)
+        assert (code, field) in {(f.code, f.field) for f in bad.findings}, (target, str(bad))
+        assert code not in good.codes, (target, str(good))
+        severity = next(f.severity for f in bad.findings if f.code == code)
+        assert bad.ready is (severity.value != "error" and good.ready)
+
+
+def test_base_is_ready_with_no_finding() -> None:
+    """The base of the table has no finding for either claim (the pay-to address may be a PO box)."""
+    for target in INSURANCE:
+        assert check(*base(), target).codes == ("diagnosis.billability_unchecked",)
+
+
+def test_every_conformance_code_has_a_case() -> None:
+    """The table covers every code of the conformance rules, and they are in the default registry."""
+    codes = {
+        info.code
+        for info in default_registry().codes()
+        if set(info.rules) & {r.name for r in CONFORMANCE_RULES}
+    }
+    assert codes == {case[0] for case in CASES}
+    assert all(r.name in default_registry() for r in CONFORMANCE_RULES)
+    assert {r.name for r in CONFORMANCE_RULES} == {
+        "billing_address_street",
+        "address_states",
+        "service_after_birth",
+        "diagnosis_on_date",
+        "per_session_units",
+        "secondary_payer",
+    }
+
+
+def test_invoice_target_is_not_affected() -> None:
+    """The conformance rules are for claims: the client invoice does not run them."""
+    session, context = practice(address=address(postal_code="62701"))(*base())
+    assert "practice.zip_plus_4_missing" not in check(session, context, Target.CLIENT_INVOICE).codes
+
+
+def test_diagnosis_on_date_does_not_repeat_the_code_set_rule() -> None:
+    """With a code set that already calls a code not billable, the date rule stays silent about it."""
+    session, context = s(diagnoses=["F43.2"])(*base())
+    context = attrs.evolve(context, code_set=StaticCodeSet(billable={"F41.1"}, categories={"F43.2"}))
+    codes = check(session, context, X12).codes
+    assert "diagnosis.not_billable" in codes
+    assert "diagnosis.not_valid_on_date" not in codes
+
+
+def test_findings_carry_no_client_data() -> None:
+    """Messages name no address, date or code values."""
+    session, context = practice(address=address(line1="PO Box 98765", postal_code="62701", state="XX"))(
+        *base()
+    )
+    for f in check(session, context, X12).findings:
+        assert "98765" not in f.message
+        assert "XX" not in f.message
+        assert "62701" not in f.message
+
+
+def _mixed() -> list[ClientSession]:
+    session = base()[0]
+    return [
+        session,
+        attrs.evolve(session, id="s2", units=3),
+        attrs.evolve(session, id="s3", date_of_service=date(2019, 1, 1)),
+        attrs.evolve(session, id="s4", diagnoses=["F32.A"], date_of_service=date(2021, 5, 5)),
+        attrs.evolve(session, id="s5", date_of_service=date(1980, 1, 1)),
+    ]
+
+
+@pytest.mark.parametrize("target", INSURANCE)
+def test_check_many_runs_the_conformance_rules_as_check_does(target: Target) -> None:
+    """check_many (the fused path for one context) reports the conformance findings check reports."""
+    sessions = _mixed()
+    for change in (practice(address=address(postal_code="62701")), coverage(rank="S"), same):
+        context = change(sessions[0], base()[1])[1]
+        one_by_one = [check(x, context, target) for x in sessions]
+        assert list(check_many(sessions, context, target)) == one_by_one
+        assert list(check_many(sessions, lambda _s, context=context: context, target)) == one_by_one
+    flagged = [check(x, base()[1], target).codes for x in sessions]
+    assert "units.per_session_code" in flagged[1]
+    assert "diagnosis.validity_unknown" in flagged[2]
+    assert "diagnosis.not_valid_on_date" in flagged[3]
+
+
+@settings(max_examples=40)
+@given(ready_sessions())
+def test_ready_sessions_pass_the_conformance_rules(pair: Pair) -> None:
+    """ready_sessions() draws only what a payer accepts: no conformance error for either claim."""
+    session, context = pair
+    for target in INSURANCE:
+        errors = [f for f in check(session, context, target).findings if f.severity.value == "error"]
+        assert errors == [], str(errors)
