@@ -1,0 +1,316 @@
+"""Work queues and claim records: what is to bill, what was billed, corrections, invoices and balances."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta, timezone
+from decimal import Decimal
+
+import attrs
+import pytest
+from hypothesis import settings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
+
+from sessionkit import (
+    Address,
+    BillingCode,
+    BillTo,
+    Client,
+    ClientSession,
+    Coverage,
+    Payer,
+    PracticeSetup,
+    Sex,
+)
+from sessionkit.adapters.memory import InMemoryUnitOfWork
+from sessionkit.billing import (
+    bill,
+    correct,
+    invoice_client,
+    record_answer,
+    sessions_to_bill,
+    sessions_to_invoice,
+    statement,
+)
+from sessionkit.claims import Receiver, Submitter
+from sessionkit.domain.billing import ClaimStatus, InvoiceLineKind
+from sessionkit.errors import AlreadyExists, InvalidValue
+
+TODAY = date(2026, 6, 1)
+NOW = datetime(2026, 6, 1, 9, 30, tzinfo=timezone.utc)
+DAY = date(2026, 3, 2)
+ADDRESS = Address(line1="12 Elm Street", city="Springfield", state="IL", postal_code="627011234")
+SUBMITTER = Submitter(name="Calm Practice", id="CALM01", contact_name="Bea Biller", phone="2175550100")
+RECEIVER = Receiver(name="Clearinghouse", id="CLEARHOUSE")
+X12 = {"submitter": SUBMITTER, "receiver": RECEIVER, "usage": "T"}
+
+
+def _client(cid: str) -> Client:
+    return Client(
+        id=cid,
+        first_name="Ada",
+        last_name="Byron",
+        date_of_birth=date(1990, 1, 2),
+        sex=Sex.FEMALE,
+        address=ADDRESS,
+    )
+
+
+def _world() -> InMemoryUnitOfWork:
+    return InMemoryUnitOfWork().seed(
+        practice=PracticeSetup(
+            name="Calm Practice",
+            npi="1234567893",
+            tax_id="123456789",
+            time_zone="America/Chicago",
+            default_billing_code="90834",
+            address=ADDRESS,
+        ),
+        clients=[_client("c1"), _client("c2"), _client("c3")],
+        payers=[Payer(id="p1", name="Acme Health", payer_id="60054")],
+        coverages=[
+            Coverage(
+                id=f"k{i}",
+                client_id=f"c{i}",
+                payer_id="p1",
+                member_id=f"M{i}00",
+                effective=date(2026, 1, 1),
+                copay="25",
+            )
+            for i in (1, 2)
+        ],
+        billing_codes=[BillingCode(code="90834", default_minutes=45, default_charge="140.00")],
+    )
+
+
+def _session(sid: str, client_id: str = "c1", day: date = DAY, **kw: object) -> ClientSession:
+    fields: dict[str, object] = {
+        "billing_code": "90834",
+        "minutes": 45,
+        "charge": "140.00",
+        "diagnoses": ["F41.1"],
+        **kw,
+    }
+    return ClientSession(id=sid, client_id=client_id, date_of_service=day, **fields)  # type: ignore[arg-type]
+
+
+def _save(uow: InMemoryUnitOfWork, *sessions: ClientSession) -> None:
+    with uow:
+        uow.sessions.save_many(sessions)
+        uow.commit()
+
+
+def test_a_billing_run_records_each_claim_and_bills_nothing_twice() -> None:
+    """Ready insured sessions go on claims once: records with unique control numbers; a second run is empty."""
+    uow = _world()
+    _save(uow, _session("s1"), _session("s2", day=DAY + timedelta(days=7)), _session("s3", "c2"))
+    _save(uow, _session("s4", "c3"))  # no coverage: billed to the client, not to insurance
+    with uow:
+        assert [s.id for s in sessions_to_bill(uow, today=TODAY)] == ["s1", "s2", "s3"]
+        run = bill(uow, today=TODAY, now=NOW, **X12)  # type: ignore[arg-type]
+        uow.commit()
+    assert run.text is not None
+    assert sorted(run.session_ids) == ["s1", "s2", "s3"]
+    assert len(run.records) == 2  # one claim per client
+    pcns = [r.patient_control_number for r in run.records]
+    assert len(set(pcns)) == 2
+    assert all(p.startswith("SK") and p in run.text for p in pcns)
+    assert {r.interchange_control_number for r in run.records} == {1}
+    assert f"*{run.records[0].interchange_control_number:09d}*" in run.text
+    with uow:
+        assert uow.claim_records.live_session_ids() == {"s1", "s2", "s3"}
+        assert sessions_to_bill(uow, today=TODAY) == []
+        again = bill(uow, today=TODAY, now=NOW, **X12)  # type: ignore[arg-type]
+        assert (again.claims, again.records, again.text) == ((), (), None)
+        second = bill(uow, today=TODAY, now=NOW, target="cms1500")
+        assert second.forms == ()
+
+
+def test_control_numbers_are_never_reused_even_when_a_run_is_not_committed() -> None:
+    """A run rolled back keeps its numbers used: the next run gets new ones."""
+    uow = _world()
+    _save(uow, _session("s1"))
+    with uow:
+        first = bill(uow, today=TODAY, now=NOW, **X12)  # type: ignore[arg-type]
+        uow.rollback()
+        second = bill(uow, today=TODAY, now=NOW, **X12)  # type: ignore[arg-type]
+        uow.commit()
+    assert first.records[0].patient_control_number != second.records[0].patient_control_number
+    assert first.records[0].interchange_control_number != second.records[0].interchange_control_number
+
+
+def test_a_rejected_claim_frees_its_sessions_and_a_correction_quotes_the_payer_number() -> None:
+    """Rejected: the sessions are to bill again. Accepted then corrected: frequency 7 with REF*F8."""
+    uow = _world()
+    _save(uow, _session("s1"))
+    with uow:
+        (record,) = bill(uow, today=TODAY, now=NOW, **X12).records  # type: ignore[arg-type]
+        uow.commit()
+    with uow:
+        record_answer(uow, record.id, status="rejected")
+        uow.commit()
+    with uow:
+        assert [s.id for s in sessions_to_bill(uow, today=TODAY)] == ["s1"]
+        (rebilled,) = bill(uow, today=TODAY, now=NOW, **X12).records  # type: ignore[arg-type]
+        uow.commit()
+    with uow:
+        with pytest.raises(InvalidValue) as info:
+            correct(uow, rebilled.id)
+        assert info.value.code == "claim_record.no_payer_claim_number"
+        record_answer(uow, rebilled.id, status=ClaimStatus.ACCEPTED, payer_claim_number="PAYER778899")
+        (corrected,) = correct(uow, rebilled.id)
+        uow.commit()
+    assert (corrected.resubmission.frequency.value, corrected.resubmission.original_reference) == (
+        "7",
+        "PAYER778899",
+    )
+    with uow:
+        run = bill(uow, today=TODAY, now=NOW, **X12)  # type: ignore[arg-type]
+        uow.commit()
+    assert run.text is not None
+    assert "REF*F8*PAYER778899~" in run.text
+    assert run.records[0].frequency.value == "7"
+    with uow:
+        statuses = sorted(r.status.value for r in uow.claim_records.for_session("s1"))
+    assert statuses == ["rejected", "submitted", "void"]
+
+
+def test_a_session_cannot_be_on_two_live_claims() -> None:
+    """Two units billing the same session: the second commit raises claim_record.session_billed."""
+    uow_a = _world()
+    _save(uow_a, _session("s1"))
+    uow_b = InMemoryUnitOfWork(uow_a.store)
+    with uow_a, uow_b:
+        bill(uow_a, today=TODAY, now=NOW, **X12)  # type: ignore[arg-type]
+        bill(uow_b, today=TODAY, now=NOW, **X12)  # type: ignore[arg-type]
+        uow_a.commit()
+        with pytest.raises(AlreadyExists) as info:
+            uow_b.commit()
+    assert info.value.code == "claim_record.session_billed"
+    with uow_a:
+        assert len(uow_a.claim_records.list()) == 1
+
+
+def test_invoices_list_shares_charges_and_payments_and_carry_the_balance() -> None:
+    """Copay for insured sessions, the whole charge billed to the client, payments as credits; once each."""
+    uow = _world()
+    _save(
+        uow,
+        _session("s1", paid_at_session="10.00"),
+        _session("s2", day=DAY + timedelta(days=1), bill_to=BillTo.CLIENT),
+        _session("s3", "c3"),
+    )
+    with uow:
+        assert [s.id for s in sessions_to_invoice(uow, client_id="c1")] == ["s1", "s2"]
+        march = invoice_client(uow, "c1", start=date(2026, 3, 1), end=date(2026, 3, 31), now=NOW)
+        uow.commit()
+    assert march is not None
+    kinds = [(line.session_id, line.kind, line.amount) for line in march.lines]
+    assert kinds == [
+        ("s1", InvoiceLineKind.CLIENT_SHARE, Decimal("25.00")),
+        ("s1", InvoiceLineKind.PAYMENT, Decimal("-10.00")),
+        ("s2", InvoiceLineKind.CHARGE, Decimal("140.00")),
+    ]
+    assert (march.total, march.balance, march.number) == (Decimal("155.00"), Decimal("155.00"), 1)
+    _save(uow, _session("s5", day=date(2026, 4, 6)))
+    with uow:
+        assert invoice_client(uow, "c1", start=date(2026, 3, 1), end=date(2026, 3, 31), now=NOW) is None
+        april = invoice_client(uow, "c1", start=date(2026, 4, 1), end=date(2026, 4, 30), now=NOW)
+        uow.commit()
+    assert april is not None
+    assert (april.previous_balance, april.total, april.balance, april.number) == (
+        Decimal("155.00"),
+        Decimal("25.00"),
+        Decimal("180.00"),
+        2,
+    )
+    with uow:
+        assert statement(uow, "c1").balance == Decimal("180.00")
+
+
+class BillingMachine(RuleBasedStateMachine):
+    """Random sessions, billing runs, payer answers, corrections, voids and invoices, in any order."""
+
+    @initialize()
+    def start(self) -> None:
+        self.uow = _world()
+        self.count = 0
+        self.numbers: list[str] = []
+
+    @rule(
+        client=st.sampled_from(["c1", "c2", "c3"]),
+        day=st.integers(0, 60),
+        bill_to=st.sampled_from([BillTo.AUTOMATIC, BillTo.AUTOMATIC, BillTo.CLIENT]),
+        paid=st.sampled_from(["0", "10.00", "25.00", "30.00"]),
+    )
+    def enter_session(self, client: str, day: int, bill_to: BillTo, paid: str) -> None:
+        self.count += 1
+        session = _session(
+            f"s{self.count}", client, DAY + timedelta(days=day), bill_to=bill_to, paid_at_session=paid
+        )
+        _save(self.uow, session)
+
+    @rule(form=st.sampled_from(["837p", "cms1500"]))
+    def billing_run(self, form: str) -> None:
+        with self.uow:
+            run = bill(self.uow, today=TODAY, now=NOW, target=form, **X12)  # type: ignore[arg-type]
+            self.uow.commit()
+            self.numbers.extend(r.patient_control_number for r in run.records)
+            assert sessions_to_bill(self.uow, today=TODAY, target=form) == []
+
+    @precondition(lambda self: self._records())
+    @rule(data=st.data(), answer=st.sampled_from(["accepted", "rejected", "paid", "denied"]))
+    def payer_answers(self, data: st.DataObject, answer: str) -> None:
+        record = data.draw(st.sampled_from(self._records()))
+        with self.uow:
+            record_answer(
+                self.uow, record.id, status=answer, payer_claim_number=f"P{record.patient_control_number}"
+            )
+            self.uow.commit()
+
+    @precondition(lambda self: self._records(accepted=True))
+    @rule(data=st.data(), void=st.booleans())
+    def correct_or_void(self, data: st.DataObject, void: bool) -> None:
+        record = data.draw(st.sampled_from(self._records(accepted=True)))
+        with self.uow:
+            correct(self.uow, record.id, void=void)
+            self.uow.commit()
+
+    @rule(client=st.sampled_from(["c1", "c2", "c3"]))
+    def invoice(self, client: str) -> None:
+        with self.uow:
+            invoice_client(self.uow, client, start=DAY, end=DAY + timedelta(days=60), now=NOW)
+            self.uow.commit()
+
+    def _records(self, *, accepted: bool = False) -> list[attrs.AttrsInstance]:
+        with self.uow:
+            return [
+                r
+                for r in self.uow.claim_records.list()
+                if r.live and (not accepted or r.status is ClaimStatus.ACCEPTED)
+            ]
+
+    @invariant()
+    def no_session_on_two_live_claims_and_unique_numbers(self) -> None:
+        with self.uow:
+            live = [sid for r in self.uow.claim_records.list() if r.live for sid in r.session_ids]
+            numbers = [r.patient_control_number for r in self.uow.claim_records.list()]
+        assert len(live) == len(set(live))
+        assert len(numbers) == len(set(numbers))
+
+    @invariant()
+    def each_balance_is_charges_minus_payments(self) -> None:
+        with self.uow:
+            invoiced = self.uow.invoices.invoiced_session_ids()
+            for client in ("c1", "c2", "c3"):
+                coverages = self.uow.coverages.for_client(client)
+                sessions = [s for s in self.uow.sessions.by_client(client) if s.id in invoiced]
+                from sessionkit.facts import client_share
+
+                owed = sum((client_share(s, coverages).amount for s in sessions), Decimal("0.00"))
+                paid = sum((s.paid_at_session.amount for s in sessions), Decimal("0.00"))
+                assert statement(self.uow, client).balance == owed - paid
+
+
+TestBillingMachine = BillingMachine.TestCase
+TestBillingMachine.settings = settings(max_examples=40, stateful_step_count=30, deadline=None)
