@@ -31,6 +31,7 @@ __all__ = [
     "ReferringProvider",
     "Resubmission",
     "Sex",
+    "redacted",
 ]
 
 
@@ -65,6 +66,23 @@ class Sex(str, enum.Enum):
     FEMALE = "F"
     MALE = "M"
     UNKNOWN = "U"
+
+
+REDACTED = "<redacted>"
+
+
+def redacted(value: object) -> str:
+    """attrs ``repr`` of a field that may identify a person: ``<redacted>``, unless empty.
+
+    Reprs end up in logs; the notebook display (``_repr_html_``), which a
+    person opens on purpose, shows the values.
+
+    >>> redacted("Ada"), redacted(""), redacted(None)
+    ('<redacted>', "''", 'None')
+    """
+    if value is None or value == "" or value == ():
+        return repr(value)
+    return REDACTED
 
 
 # -- converters (named functions, so that mypy's attrs plugin types __init__) --
