@@ -65,19 +65,11 @@ from cattrs.errors import (
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 
 from sessionkit.domain import (
-    ORIGINAL,
-    AddOnLine,
-    BillTo,
     ClientSession,
     DiagnosisCode,
-    InsuranceOverrides,
     Modifier,
     PlaceOfService,
-    ReferringProvider,
-    Resubmission,
-    SessionStatus,
 )
-from sessionkit.domain.values import _ONE
 from sessionkit.errors import DocumentError, DocumentProblem, InvalidValue, SessionkitError
 from sessionkit.money import Money
 

@@ -153,7 +153,9 @@ def test_session_document_shape() -> None:
         assert default not in doc
     assert next(iter(doc)) == "schema_version"
     session = to_dict(
-        ClientSession(id="s1", client_id="c1", date_of_service=date(2026, 3, 2), billing_code="90834", charge="1")
+        ClientSession(
+            id="s1", client_id="c1", date_of_service=date(2026, 3, 2), billing_code="90834", charge="1"
+        )
     )
     assert session == {
         "schema_version": 1,
@@ -206,9 +208,15 @@ def _within(small: Any, full: Any) -> bool:
 def test_full_form_fixture_values() -> None:
     """A few values of the stored full-form documents, read back as they were written."""
     full = loads((FIXTURES / "session_full.json").read_text(), ClientSession)
-    assert (full.id, full.version, full.bill_to.value, full.status.value) == ("s-full", 3, "client", "eob_posted")
+    assert (full.id, full.version, full.bill_to.value, full.status.value) == (
+        "s-full",
+        3,
+        "client",
+        "eob_posted",
+    )
     assert [d.code for d in full.diagnoses] == ["F41.1", "F32.A"]
-    assert full.overrides is not None and full.overrides.facility_address is not None
+    assert full.overrides is not None
+    assert full.overrides.facility_address is not None
     assert full.add_ons[0].units == Decimal("1.5")
     minimal = loads((FIXTURES / "session_minimal.json").read_text(), ClientSession)
     assert minimal == ClientSession(
@@ -479,9 +487,7 @@ def test_make_converter_and_configure_converter() -> None:
         ("units", "many", "document.decimal"),
     ],
 )
-def test_bad_session_documents_reported_field_by_field(
-    field: str, value: object, code: str
-) -> None:
+def test_bad_session_documents_reported_field_by_field(field: str, value: object, code: str) -> None:
     """A document with one bad value is reported at that value's key, with its code."""
     doc = to_dict(
         ClientSession(

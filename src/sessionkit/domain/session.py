@@ -234,9 +234,7 @@ def _add_ons(values: Iterable[AddOnLine]) -> tuple[AddOnLine, ...]:
 
 
 def _appointment_key(value: str | None) -> str | None:
-    if value is not None and (
-        type(value) is not str or not value or len(value) > 1_000 or value.isspace()
-    ):
+    if value is not None and (type(value) is not str or not value or len(value) > 1_000 or value.isspace()):
         _checks.text(value, "appointment_key", required=True, max_len=1_000)
     return value
 
@@ -337,7 +335,7 @@ def _make_copier(cls: type[T], changed: str) -> Callable[[T, Any], T]:
     """
     names = [a.name for a in attrs.fields(cls)]  # type: ignore[misc]
     namespace: dict[str, Any] = {"_new": object.__new__, "_cls": cls}
-    lines = [f"def copy(obj, value):", "    new = _new(_cls)"]
+    lines = ["def copy(obj, value):", "    new = _new(_cls)"]
     for i, name in enumerate(names):
         namespace[f"_set{i}"] = cls.__dict__[name].__set__
         source = "value" if name == changed else f"obj.{name}"

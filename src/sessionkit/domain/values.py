@@ -80,7 +80,7 @@ def redacted(value: object) -> str:
     >>> redacted("Ada"), redacted(""), redacted(None)
     ('<redacted>', "''", 'None')
     """
-    if value is None or value == "" or value == ():
+    if value is None or value in ("", ()):
         return repr(value)
     return REDACTED
 
