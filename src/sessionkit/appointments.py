@@ -39,6 +39,7 @@ from zoneinfo import ZoneInfo
 import attrs
 
 from sessionkit.domain.parties import Client
+from sessionkit.domain.values import redacted
 from sessionkit.errors import InvalidValue
 
 __all__ = [
@@ -136,10 +137,10 @@ class Appointment:
     end: datetime = attrs.field(validator=_aware)
     recurrence_id: datetime | date | None = attrs.field(default=None, validator=_recurrence_id)
     all_day: bool = attrs.field(default=False, validator=attrs.validators.instance_of(bool))
-    title: str = attrs.field(default="", validator=attrs.validators.instance_of(str))
-    description: str = attrs.field(default="", validator=attrs.validators.instance_of(str))
-    location: str = attrs.field(default="", validator=attrs.validators.instance_of(str))
-    attendees: tuple[str, ...] = attrs.field(default=(), converter=_emails)
+    title: str = attrs.field(default="", validator=attrs.validators.instance_of(str), repr=redacted)
+    description: str = attrs.field(default="", validator=attrs.validators.instance_of(str), repr=redacted)
+    location: str = attrs.field(default="", validator=attrs.validators.instance_of(str), repr=redacted)
+    attendees: tuple[str, ...] = attrs.field(default=(), converter=_emails, repr=redacted)
     cancelled: bool = attrs.field(default=False, validator=attrs.validators.instance_of(bool))
     floating: bool = attrs.field(default=False, validator=attrs.validators.instance_of(bool))
 
@@ -260,8 +261,8 @@ class MappingMatcher:
     MatchResult(client_id='c3', reason=None)
     """
 
-    by_title_substring: Mapping[str, str] = attrs.field(factory=dict, converter=_lower_keys)
-    by_email: Mapping[str, str] = attrs.field(factory=dict, converter=_email_keys)
+    by_title_substring: Mapping[str, str] = attrs.field(factory=dict, converter=_lower_keys, repr=redacted)
+    by_email: Mapping[str, str] = attrs.field(factory=dict, converter=_email_keys, repr=redacted)
 
     def match(self, appointment: Appointment) -> MatchResult:
         """Return the client the appointment's attendees or title point to."""

@@ -80,7 +80,7 @@ def redacted(value: object) -> str:
     >>> redacted("Ada"), redacted(""), redacted(None)
     ('<redacted>', "''", 'None')
     """
-    if value is None or value in ("", ()):
+    if value is None or (type(value) in (str, tuple, dict) and not value):
         return repr(value)
     return REDACTED
 
@@ -202,11 +202,11 @@ def _city(_inst: object, attribute: attrs.Attribute[str], value: str) -> None:
 class Address:
     """A US postal address (X12 N3/N4, CMS-1500 boxes 5, 32, 33)."""
 
-    line1: str = attrs.field(validator=_street)
-    line2: str = attrs.field(default="", validator=_street)
-    city: str = attrs.field(validator=_city)
+    line1: str = attrs.field(validator=_street, repr=redacted)
+    line2: str = attrs.field(default="", validator=_street, repr=redacted)
+    city: str = attrs.field(validator=_city, repr=redacted)
     state: str = attrs.field(converter=_state)
-    postal_code: str = attrs.field(converter=_postal_code)
+    postal_code: str = attrs.field(converter=_postal_code, repr=redacted)
 
 
 @attrs.frozen(kw_only=True)
@@ -388,8 +388,8 @@ class ReferringProvider:
     must be valid. The claim needs all three: a readiness finding says so.
     """
 
-    first_name: str = attrs.field(default="", validator=_name35)
-    last_name: str = attrs.field(default="", validator=_name35)
+    first_name: str = attrs.field(default="", validator=_name35, repr=redacted)
+    last_name: str = attrs.field(default="", validator=_name35, repr=redacted)
     npi: str | None = attrs.field(default=None, converter=_optional_npi)
     qualifier: ProviderQualifier = attrs.field(default=ProviderQualifier.REFERRING, converter=_qualifier)
 
