@@ -18,7 +18,7 @@ import enum
 import html
 from collections.abc import Iterable, Sequence
 from datetime import date
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
@@ -72,11 +72,10 @@ def _shown(value: object) -> object:
         return f"{value.code} {value.name}"
     if isinstance(value, AddOnLine):
         return f"{value.code} x{value.units} {value.charge}"
-    if attrs.has(type(value)):
+    cls: Any = type(value)
+    if attrs.has(cls):
         parts = (
-            _shown(getattr(value, a.name))
-            for a in attrs.fields(type(value))
-            if getattr(value, a.name) != a.default
+            _shown(getattr(value, a.name)) for a in attrs.fields(cls) if getattr(value, a.name) != a.default
         )
         return " ".join(_text(p) for p in parts if p not in (None, "", ())) or None
     return value

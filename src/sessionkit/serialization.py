@@ -363,7 +363,7 @@ def _codes_through_converter(
     def structure(value: object, _: object) -> Any:
         if value.__class__ is list:
             try:
-                return convert(tuple(value))  # type: ignore[arg-type]
+                return convert(tuple(value))
             except (SessionkitError, TypeError):
                 pass
         codes = generic(value, type_)  # raises, element by element, for a bad one

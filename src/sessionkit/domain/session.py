@@ -333,7 +333,7 @@ def _make_copier(cls: type[T], changed: str) -> Callable[[T, Any], T]:
     ``object.__setattr__`` twice as much per field), so a new field is copied
     without anyone writing it here. ``value`` is not checked.
     """
-    names = [a.name for a in attrs.fields(cls)]  # type: ignore[misc]
+    names = [a.name for a in attrs.fields(cls)]  # type: ignore[arg-type]
     namespace: dict[str, Any] = {"_new": object.__new__, "_cls": cls}
     lines = ["def copy(obj, value):", "    new = _new(_cls)"]
     for i, name in enumerate(names):
