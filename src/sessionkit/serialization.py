@@ -641,6 +641,18 @@ def _without_legacy_dates(data: Mapping[str, Any]) -> Mapping[str, Any]:
     return {k: v for k, v in data.items() if k != _LEGACY_DATES}
 
 
+def _session_defaults() -> dict[str, Any]:
+    """Every defaulted field of a session document, written out (a field whose default mints a value, the id, is not)."""
+    defaults = {}
+    for a in attrs.fields(ClientSession):
+        if a.default is attrs.NOTHING or isinstance(a.default, attrs.Factory):  # type: ignore[arg-type]
+            continue
+        if a.default is None and a.converter is not None and a.converter(None) is not None:  # type: ignore[operator]
+            continue
+        defaults[a.name] = _CONVERTER.unstructure(a.default, a.type)
+    return defaults
+
+
 def split_legacy_session(data: Mapping[str, Any], ids: Callable[[str, str], str]) -> list[dict[str, Any]]:
     """Split a session document that has ``additional_dates`` into one document per date.
 
@@ -649,7 +661,8 @@ def split_legacy_session(data: Mapping[str, Any], ids: Callable[[str, str], str]
     the id, the appointment key, the add-ons and paid-at-session; each further
     date gets the id ``ids(original id, ISO date)``, no appointment key, no
     add-ons (they went with the first date's line) and nothing paid at the
-    session. A document without additional dates comes back alone, unchanged.
+    session; the documents have every field written out, defaults included.
+    A document without additional dates comes back alone, unchanged.
 
     >>> doc = {"schema_version": 1, "id": "s1", "date_of_service": "2026-03-02",
     ...        "additional_dates": ["2026-03-09"], "appointment_key": "k", "paid_at_session": "25.00",
@@ -664,6 +677,9 @@ def split_legacy_session(data: Mapping[str, Any], ids: Callable[[str, str], str]
         raise _single(
             "document.additional_dates", "additional_dates must be a list of dates", "$.additional_dates"
         )
+    if not dates:
+        return [first]
+    first = {**_session_defaults(), **first}
     out = [first]
     for day in dates:
         copy = dict(first)

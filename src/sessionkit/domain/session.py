@@ -7,7 +7,7 @@ import os
 from collections.abc import Callable, Iterable
 from datetime import date
 from decimal import Decimal
-from typing import Any, TypeVar
+from typing import Any, Final, TypeVar
 
 import attrs
 
@@ -347,6 +347,80 @@ def _make_copier(cls: type[T], changed: str) -> Callable[[T, Any], T]:
 
 
 _copy_with_version = _make_copier(ClientSession, "version")
+
+
+def _make_init(cls: type[T]) -> Callable[..., None]:
+    """Generate a faster ``__init__`` for ``cls`` from :func:`attrs.fields`, or return attrs' own.
+
+    It does what attrs' ``__init__`` does (every argument through its field's
+    converter, in field order) with two shortcuts: an argument that *is* the
+    field's default object takes the converted default computed here once
+    (only when converting the default twice gives the very same object, so a
+    default such as ``id=None``, which mints a new id each time, is converted
+    every time), and slots are set through their descriptors rather than
+    ``object.__setattr__``. It covers keyword-only fields with a plain default
+    or none, a converter or none, and no validator, alias, factory or
+    post-init hook; for any other class attrs' ``__init__`` stays (fail
+    closed). ``tests/unit/test_domain.py`` compares the two.
+    """
+    plain: Callable[..., None] = cls.__init__
+    fields = attrs.fields(cls)  # type: ignore[arg-type]
+    if hasattr(cls, "__attrs_post_init__") or hasattr(cls, "__attrs_pre_init__"):
+        return plain
+    namespace: dict[str, Any] = {"_DEFAULTS": {}}
+    params: list[str] = []
+    body: list[str] = []
+    for i, a in enumerate(fields):
+        if (
+            not a.init
+            or not a.kw_only
+            or a.validator is not None
+            or a.alias != a.name
+            or isinstance(a.default, attrs.Factory)  # type: ignore[arg-type]
+            or (a.converter is not None and not callable(a.converter))
+        ):
+            return plain
+        namespace[f"_set{i}"] = cls.__dict__[a.name].__set__
+        convert = a.converter
+        if a.converter is not None:
+            namespace[f"_conv{i}"] = convert
+        value = f"_conv{i}({a.name})" if convert is not None else a.name
+        if a.default is attrs.NOTHING:
+            params.append(a.name)
+        else:
+            namespace["_DEFAULTS"][a.name] = namespace[f"_default{i}"] = a.default
+            params.append(f"{a.name}=_DEFAULTS[{a.name!r}]")
+            if convert is None:
+                converted: Any = a.default
+            else:
+                converted = convert(a.default)
+                if convert(a.default) is not converted:
+                    converted = _NOT_CONSTANT
+            if converted is not _NOT_CONSTANT:
+                namespace[f"_converted{i}"] = converted
+                value = f"_converted{i} if {a.name} is _default{i} else {value}"
+        body.append(f"    _set{i}(self, {value})")
+    source = "\n".join(
+        [
+            "def make(_DEFAULTS):",
+            f"  def __init__(self, *, {', '.join(params)}):",
+            *("  " + line for line in body),
+            "  return __init__",
+        ]
+    )
+    exec(source, namespace)  # noqa: S102 - built above from attrs field names only
+    init: Callable[..., None] = namespace["make"](namespace["_DEFAULTS"])
+    init.__qualname__ = f"{cls.__qualname__}.__init__"
+    init.__module__ = cls.__module__
+    init.__annotations__ = dict(plain.__annotations__)
+    init.__doc__ = plain.__doc__
+    return init
+
+
+_NOT_CONSTANT: Final = object()
+_attrs_init = ClientSession.__init__
+"""attrs' own ``__init__`` of ClientSession: the plain path the generated one is compared with."""
+ClientSession.__init__ = _make_init(ClientSession)  # type: ignore[method-assign]
 
 
 def with_version(session: ClientSession, version: int) -> ClientSession:
