@@ -122,9 +122,7 @@ def _structure_bool(value: object, _: object) -> bool:
     raise _wrong_type("true or false")
 
 
-def _structure_date(value: object, _: object) -> date:
-    if value.__class__ is not str:
-        raise _wrong_type("an ISO date text (YYYY-MM-DD)")
+def _date(value: str) -> date:
     if _ISO_DATE.fullmatch(value) is None:
         raise InvalidValue("must be an ISO date (YYYY-MM-DD)", "document.date")
     try:
@@ -198,6 +196,7 @@ def _diagnosis(value: str) -> DiagnosisCode:
 
 
 _structure_decimal = _memoised(_decimal, "a decimal number as text", (int,))
+_structure_date = _memoised(_date, "an ISO date text (YYYY-MM-DD)")
 # Money itself refuses a float, with its own code (money.float).
 _structure_money = _memoised(_money, "an amount as text", (int, float))
 _structure_diagnosis = _memoised(_diagnosis, "text")

@@ -156,12 +156,16 @@ def _diagnoses(values: Iterable[DiagnosisCode | str]) -> tuple[DiagnosisCode, ..
 
 def _session_modifiers(values: Iterable[Modifier | str]) -> tuple[Modifier, ...]:
     if type(values) is tuple:
-        try:
-            hit = _MOD_TUPLES.get(values)
-        except TypeError:  # an unhashable element: the slow path names it
-            hit = None
-        if hit is not None:
-            return hit
+        if values and type(values[0]) is Modifier:
+            if len(values) <= MAX_MODIFIERS and all(type(x) is Modifier for x in values):
+                return values  # already code objects
+        else:
+            try:
+                hit = _MOD_TUPLES.get(values)
+            except TypeError:  # an unhashable element: the slow path names it
+                hit = None
+            if hit is not None:
+                return hit
     result = _modifiers(values)
     if type(values) is tuple and len(_MOD_TUPLES) < _CACHE_MAX and all(type(x) is str for x in values):
         _MOD_TUPLES[values] = result
@@ -276,9 +280,11 @@ class ClientSession:
     (Money('140.00'), 'F41.1', True)
     """
 
-    # Adding a field means declaring it here with its converter: attrs
-    # writes __init__, repr and eq, with_version below is generated from
-    # attrs.fields(), serialization and the notebook display read the fields.
+    # Adding a field means declaring it here with its converter (and
+    # repr=redacted if it may identify the client): attrs writes repr and eq,
+    # _make_init and _make_copier below generate __init__ and with_version
+    # from attrs.fields(), cattrs generates the documents from the same
+    # declarations, and the notebook display reads them.
     id: str = attrs.field(default=None, converter=_session_id)
     client_id: str = attrs.field(converter=_client_id)
     date_of_service: date = attrs.field(converter=_date_of_service)
