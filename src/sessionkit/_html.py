@@ -3,7 +3,10 @@
 Private: the public face is the ``_repr_html_`` method of
 :class:`~sessionkit.domain.ClientSession` and
 :class:`~sessionkit.builder.SessionDraft`. This module imports nothing from
-sessionkit at run time, so the domain can call it without an import cycle.
+sessionkit at import time, so the domain can call it without an import cycle.
+The session table is built from the session's attrs fields: a new field shows
+without an edit here. The display keeps every value (a person opens it on
+purpose); ``repr()`` is what redacts client data.
 
 >>> table(("code", "note"), [("90834", "<b>")])
 '<table><thead><tr><th>code</th><th>note</th></tr></thead><tbody><tr><td>90834</td><td>&lt;b&gt;</td></tr></tbody></table>'
@@ -15,7 +18,9 @@ import enum
 import html
 from collections.abc import Iterable, Sequence
 from datetime import date
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+
+import attrs
 
 if TYPE_CHECKING:
     from sessionkit.builder import SessionDraft
@@ -24,19 +29,21 @@ if TYPE_CHECKING:
 __all__ = ["cell", "draft_html", "fields_table", "session_html", "table"]
 
 
+def _text(value: object) -> str:
+    if isinstance(value, enum.Enum):
+        value = value.value
+    elif isinstance(value, date):
+        value = value.isoformat()
+    return str(value)
+
+
 def cell(value: object) -> str:
     """One value as escaped text: ``None`` is empty, enums show their value, dates ISO.
 
     >>> cell(None), cell(date(2026, 3, 2)), cell("a<b")
     ('', '2026-03-02', 'a&lt;b')
     """
-    if value is None:
-        return ""
-    if isinstance(value, enum.Enum):
-        value = value.value
-    elif isinstance(value, date):
-        value = value.isoformat()
-    return html.escape(str(value))
+    return "" if value is None else html.escape(_text(value))
 
 
 def table(headers: Sequence[str], rows: Iterable[Sequence[object]], *, css_class: str = "") -> str:
@@ -53,42 +60,31 @@ def fields_table(pairs: Iterable[tuple[str, object]], *, css_class: str = "") ->
     return table(("field", "value"), rows, css_class=css_class)
 
 
-def _codes(values: Iterable[object]) -> str:
-    return ", ".join(str(getattr(v, "code", v)) for v in values)
+def _shown(value: object) -> object:
+    """A field's value as the table shows it; nested objects as their non-default parts."""
+    from sessionkit.domain import AddOnLine, DiagnosisCode, Modifier, PlaceOfService  # noqa: PLC0415 (no cycle)
+
+    if isinstance(value, tuple):
+        return ", ".join(str(_shown(v)) for v in value)
+    if isinstance(value, (DiagnosisCode, Modifier)):
+        return value.code
+    if isinstance(value, PlaceOfService):
+        return f"{value.code} {value.name}"
+    if isinstance(value, AddOnLine):
+        return f"{value.code} x{value.units} {value.charge}"
+    cls: Any = type(value)
+    if attrs.has(cls):
+        parts = (
+            _shown(getattr(value, a.name)) for a in attrs.fields(cls) if getattr(value, a.name) != a.default
+        )
+        return " ".join(_text(p) for p in parts if p not in (None, "", ())) or None
+    return value
 
 
 def _session_pairs(session: ClientSession) -> list[tuple[str, object]]:
-    s = session
-    provider = s.referring_provider
-    pairs: list[tuple[str, object]] = [
-        ("id", s.id),
-        ("client_id", s.client_id),
-        ("date_of_service", s.date_of_service),
-        ("billing_code", s.billing_code),
-        ("minutes", s.minutes),
-        ("units", s.units),
-        ("charge", s.charge),
-        ("diagnoses", _codes(s.diagnoses)),
-        ("modifiers", _codes(s.modifiers)),
-        ("place_of_service", f"{s.place_of_service.code} {s.place_of_service.name}"),
-        ("bill_to", s.bill_to),
-        ("paid_at_session", s.paid_at_session),
-        (
-            "referring_provider",
-            None
-            if provider is None
-            else f"{provider.first_name} {provider.last_name} {provider.npi or ''}".strip(),
-        ),
-        ("line_note", s.line_note),
-        ("resubmission", s.resubmission.frequency.value),
-        ("original_reference", s.resubmission.original_reference),
-        ("add_ons", ", ".join(f"{a.code} x{a.units} {a.charge}" for a in s.add_ons)),
-        ("total_charge", s.total_charge),
-        ("comments", s.comments),
-        ("appointment_key", s.appointment_key),
-        ("status", s.status),
-        ("version", s.version),
-    ]
+    """Every field of the session (from its attrs declarations), then the total charge."""
+    pairs = [(a.name, _shown(getattr(session, a.name))) for a in attrs.fields(type(session))]
+    pairs.append(("total_charge", session.total_charge))
     return pairs
 
 

@@ -40,6 +40,7 @@ import attrs
 
 from sessionkit.domain import _checks
 from sessionkit.domain.parties import Client
+from sessionkit.domain.values import redacted
 from sessionkit.errors import InvalidValue
 
 __all__ = [
@@ -172,14 +173,14 @@ class Appointment:
     end: datetime = attrs.field(validator=_aware)
     recurrence_id: datetime | date | None = attrs.field(default=None, validator=_recurrence_id)
     all_day: bool = attrs.field(default=False, validator=_checks.is_bool)
-    title: str = attrs.field(default="", validator=_checks.is_text)
-    description: str = attrs.field(default="", validator=_checks.is_text)
-    location: str = attrs.field(default="", validator=_checks.is_text)
-    attendees: tuple[str, ...] = attrs.field(default=(), converter=_emails)
+    title: str = attrs.field(default="", validator=_checks.is_text, repr=redacted)
+    description: str = attrs.field(default="", validator=_checks.is_text, repr=redacted)
+    location: str = attrs.field(default="", validator=_checks.is_text, repr=redacted)
+    attendees: tuple[str, ...] = attrs.field(default=(), converter=_emails, repr=redacted)
     cancelled: bool = attrs.field(default=False, validator=_checks.is_bool)
     floating: bool = attrs.field(default=False, validator=_checks.is_bool)
-    aliases: tuple[str, ...] = attrs.field(default=(), converter=_keys)
-    slot: str | None = attrs.field(default=None, validator=_checks.is_optional_text)
+    aliases: tuple[str, ...] = attrs.field(default=(), converter=_keys, repr=redacted)
+    slot: str | None = attrs.field(default=None, validator=_checks.is_optional_text, repr=redacted)
 
     def __attrs_post_init__(self) -> None:
         if self.end < self.start:
@@ -296,8 +297,8 @@ class MappingMatcher:
     MatchResult(client_id='c3', reason=None)
     """
 
-    by_title_substring: Mapping[str, str] = attrs.field(factory=dict, converter=_lower_keys)
-    by_email: Mapping[str, str] = attrs.field(factory=dict, converter=_email_keys)
+    by_title_substring: Mapping[str, str] = attrs.field(factory=dict, converter=_lower_keys, repr=redacted)
+    by_email: Mapping[str, str] = attrs.field(factory=dict, converter=_email_keys, repr=redacted)
 
     def match(self, appointment: Appointment) -> MatchResult:
         """Return the client the appointment's attendees or title point to."""

@@ -707,6 +707,49 @@ def test_with_version_copies_every_field_and_sets_the_version(session: ClientSes
     assert attrs.asdict(session, recurse=False) == before
 
 
+_JUNK = st.one_of(
+    st.none(),
+    st.integers(-3, 2**63),
+    st.text(max_size=90),
+    st.lists(st.text(max_size=6), max_size=6),
+    st.floats(),
+)
+
+
+def _construct(init: Callable[..., None], kwargs: dict[str, Any]) -> tuple[str, Any]:
+    """("ok", fields without the id when it was minted) or ("error", type, code, field)."""
+    session = ClientSession.__new__(ClientSession)
+    try:
+        init(session, **kwargs)
+    except Exception as exc:
+        return "error", (type(exc), getattr(exc, "code", None), getattr(exc, "field", None))
+    values = attrs.asdict(session, recurse=False)
+    if kwargs.get("id") is None:
+        values.pop("id")
+    return "ok", values
+
+
+@given(sessions(), st.data())
+def test_generated_init_gives_what_the_attrs_init_gives(session: ClientSession, data: st.DataObject) -> None:
+    """The generated ClientSession.__init__ agrees with attrs' own: each field left out, given its
+    default object, given a drawn valid value or a junk value, gives the same session or the same error."""
+    from sessionkit.domain.session import _attrs_init
+
+    kwargs: dict[str, Any] = {}
+    for field in attrs.fields(ClientSession):
+        choice = data.draw(st.sampled_from(["leave out", "default", "valid", "valid", "junk"]))
+        if field.default is attrs.NOTHING and choice in ("leave out", "default"):
+            choice = "valid"
+        if choice == "default":
+            kwargs[field.name] = field.default
+        elif choice == "valid":
+            kwargs[field.name] = getattr(session, field.name)
+        elif choice == "junk":
+            kwargs[field.name] = data.draw(_JUNK)
+    assert ClientSession.__init__ is not _attrs_init
+    assert _construct(ClientSession.__init__, kwargs) == _construct(_attrs_init, kwargs)
+
+
 def test_with_version_refuses_a_version_past_the_highest() -> None:
     """A version above 2**62 raises the domain's own error, naming the field."""
     from sessionkit.domain.session import with_version

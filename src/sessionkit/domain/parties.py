@@ -24,6 +24,7 @@ from sessionkit.domain.values import (
     _copay,
     _place_of_service,
     _version,
+    redacted,
 )
 from sessionkit.errors import InvalidValue
 from sessionkit.money import Money
@@ -109,13 +110,13 @@ class Client:
     """
 
     id: str = attrs.field(validator=_id)
-    first_name: str = attrs.field(validator=_name)
-    last_name: str = attrs.field(validator=_name)
-    date_of_birth: date | None = attrs.field(default=None, validator=_dob)
+    first_name: str = attrs.field(validator=_name, repr=redacted)
+    last_name: str = attrs.field(validator=_name, repr=redacted)
+    date_of_birth: date | None = attrs.field(default=None, validator=_dob, repr=redacted)
     sex: Sex = attrs.field(default=Sex.UNKNOWN, converter=_sex)
-    address: Address | None = attrs.field(default=None, validator=_address)
-    email: str = attrs.field(default="", validator=_note)
-    client_file_note: str = attrs.field(default="", validator=_note)
+    address: Address | None = attrs.field(default=None, validator=_address, repr=redacted)
+    email: str = attrs.field(default="", validator=_note, repr=redacted)
+    client_file_note: str = attrs.field(default="", validator=_note, repr=redacted)
     version: int = attrs.field(default=0, eq=False, validator=_version)
 
     @property
@@ -127,11 +128,11 @@ class Client:
 class Subscriber:
     """The insured person when it is not the client (X12 2010BA)."""
 
-    first_name: str = attrs.field(validator=_name)
-    last_name: str = attrs.field(validator=_name)
-    date_of_birth: date | None = attrs.field(default=None, validator=_dob)
+    first_name: str = attrs.field(validator=_name, repr=redacted)
+    last_name: str = attrs.field(validator=_name, repr=redacted)
+    date_of_birth: date | None = attrs.field(default=None, validator=_dob, repr=redacted)
     sex: Sex = attrs.field(default=Sex.UNKNOWN, converter=_sex)
-    address: Address | None = attrs.field(default=None, validator=_address)
+    address: Address | None = attrs.field(default=None, validator=_address, repr=redacted)
 
 
 _PAYER_ID = re.compile(r"[A-Za-z0-9]{2,80}")
@@ -229,15 +230,15 @@ class Coverage:
     id: str = attrs.field(validator=_id)
     client_id: str = attrs.field(validator=_id)
     payer_id: str = attrs.field(validator=_id)
-    member_id: str = attrs.field(validator=_member_id)
-    group_number: str = attrs.field(default="", validator=_note)
+    member_id: str = attrs.field(validator=_member_id, repr=redacted)
+    group_number: str = attrs.field(default="", validator=_note, repr=redacted)
     rank: CoverageRank = attrs.field(default=CoverageRank.PRIMARY, converter=_rank)
     effective: date = attrs.field()
     termination: date | None = attrs.field(default=None)
     copay: Money | None = attrs.field(default=None, converter=_copay)
     coinsurance: Decimal | None = attrs.field(default=None, converter=_coinsurance)
     relationship: Relationship = attrs.field(default=Relationship.SELF, converter=_relationship)
-    subscriber: Subscriber | None = attrs.field(default=None)
+    subscriber: Subscriber | None = attrs.field(default=None, repr=redacted)
     version: int = attrs.field(default=0, eq=False, validator=_version)
 
     @effective.validator
@@ -297,6 +298,11 @@ def _codes(values: Iterable[str]) -> frozenset[str]:
     return frozenset(_checks.normalise(hcpcs.validate, v, "billing_codes") for v in codes)
 
 
+def _sorted_repr(values: frozenset[str]) -> str:
+    """A set's repr in sorted order: the same set always prints the same (logs can be compared)."""
+    return f"frozenset({sorted(values)!r})" if values else "frozenset()"
+
+
 @attrs.frozen(kw_only=True)
 class Authorization:
     """A prior authorization: a number of sessions the payer allows over a range of dates.
@@ -307,8 +313,8 @@ class Authorization:
     id: str = attrs.field(validator=_id)
     client_id: str = attrs.field(validator=_id)
     payer_id: str = attrs.field(validator=_id)
-    number: str = attrs.field(validator=_auth_number)
-    billing_codes: frozenset[str] = attrs.field(default=frozenset(), converter=_codes)
+    number: str = attrs.field(validator=_auth_number, repr=redacted)
+    billing_codes: frozenset[str] = attrs.field(default=frozenset(), converter=_codes, repr=_sorted_repr)
     start: date = attrs.field()
     end: date = attrs.field()
     sessions_authorized: int = attrs.field()

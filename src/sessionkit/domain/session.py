@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import enum
 import os
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import date
 from decimal import Decimal
+from typing import Any, Final, TypeVar
 
 import attrs
 
@@ -32,6 +33,7 @@ from sessionkit.domain.values import (
     _paid_at_session,
     _place_of_service,
     _units,
+    redacted,
 )
 from sessionkit.errors import InvalidValue, SessionLocked
 from sessionkit.money import _CACHE as _MONEY
@@ -57,10 +59,7 @@ class SessionStatus(str, enum.Enum):
 
 _MAX_VERSION = 2**62
 
-
-def _check_text(value: object, field: str, max_len: int) -> None:
-    if type(value) is not str or not value.strip() or len(value) > max_len:
-        _checks.text(value, field, required=True, max_len=max_len)
+T = TypeVar("T")
 
 
 def new_id() -> str:
@@ -84,12 +83,146 @@ _DX_TUPLES: dict[tuple[object, ...], tuple[DiagnosisCode, ...]] = {(): ()}
 _MOD_TUPLES: dict[tuple[object, ...], tuple[Modifier, ...]] = {(): ()}
 
 
+# -- converters: each checks (and normalises) one field, naming it on failure -------
+#
+# ClientSession is the hot object (a practice holds hundreds of thousands), so
+# each converter starts with a fast path for a value that is already good, and
+# the normalised codes, amounts and whole tuples of codes are cached: most of
+# a session's values repeat. The call inside each "if" raises the specific
+# error (or normalises) otherwise.
+
+
+def _session_id(value: str | None) -> str:
+    if value is None:
+        return new_id()
+    if type(value) is not str or not value or len(value) > 64 or value.isspace():
+        _checks.text(value, "id", required=True, max_len=64)
+    return value
+
+
+def _client_id(value: str) -> str:
+    if type(value) is not str or not value or len(value) > 64 or value.isspace():
+        _checks.text(value, "client_id", required=True, max_len=64)
+    return value
+
+
+def _date_of_service(value: date) -> date:
+    if type(value) is not date:
+        _checks.a_date(value, "date_of_service")
+    return value
+
+
 def _billing_code(value: str) -> str:
-    return _cached_hcpcs(value, "billing_code")
+    code = _HCPCS_OK.get(value) if type(value) is str else None
+    return code if code is not None else _cached_hcpcs(value, "billing_code")
+
+
+def _minutes(value: int | None) -> int | None:
+    if value is not None and (type(value) is not int or not 0 <= value <= 1440):
+        _checks.whole(value, "minutes", low=0, high=1440)
+    return value
+
+
+def _session_units(value: Decimal | int | str) -> Decimal:
+    return value if value is _ONE else _units(value)
+
+
+def _session_charge(value: MoneyLike) -> Money:
+    if type(value) is Money:
+        return value
+    cached = _MONEY.get(value) if type(value) is str else None
+    return cached if cached is not None else _charge(value)
 
 
 def _diagnoses(values: Iterable[DiagnosisCode | str]) -> tuple[DiagnosisCode, ...]:
-    return () if values == () else _code_tuple(values, DiagnosisCode.of, _DX, "diagnoses", MAX_DIAGNOSES)
+    # Whole tuples of codes are cached too: sessions share the same few
+    # diagnosis lists, and a shared tuple costs no allocation.
+    if type(values) is tuple:
+        if values and type(values[0]) is DiagnosisCode:
+            if len(values) <= MAX_DIAGNOSES and all(type(x) is DiagnosisCode for x in values):
+                return values  # another session's diagnoses, say: already code objects
+        else:
+            try:
+                hit = _DX_TUPLES.get(values)
+            except TypeError:  # an unhashable element: the slow path names it
+                hit = None
+            if hit is not None:
+                return hit
+    result = _code_tuple(values, DiagnosisCode.of, _DX, "diagnoses", MAX_DIAGNOSES)
+    if type(values) is tuple and len(_DX_TUPLES) < _CACHE_MAX and all(type(x) is str for x in values):
+        _DX_TUPLES[values] = result
+    return result
+
+
+def _session_modifiers(values: Iterable[Modifier | str]) -> tuple[Modifier, ...]:
+    if type(values) is tuple:
+        if values and type(values[0]) is Modifier:
+            if len(values) <= MAX_MODIFIERS and all(type(x) is Modifier for x in values):
+                return values  # already code objects
+        else:
+            try:
+                hit = _MOD_TUPLES.get(values)
+            except TypeError:  # an unhashable element: the slow path names it
+                hit = None
+            if hit is not None:
+                return hit
+    result = _modifiers(values)
+    if type(values) is tuple and len(_MOD_TUPLES) < _CACHE_MAX and all(type(x) is str for x in values):
+        _MOD_TUPLES[values] = result
+    return result
+
+
+def _session_place_of_service(value: PlaceOfService | str) -> PlaceOfService:
+    if type(value) is PlaceOfService:
+        return value
+    cached = _POS.get(value) if type(value) is str else None
+    return cached if cached is not None else _place_of_service(value)
+
+
+def _bill_to(value: BillTo | str) -> BillTo:
+    if type(value) is BillTo:
+        return value
+    try:
+        return BillTo(value)
+    except ValueError:
+        raise InvalidValue("bill_to must be automatic or client", "session.bill_to", "bill_to") from None
+
+
+def _paid_at_session_money(value: MoneyLike) -> Money:
+    if type(value) is Money:
+        return value
+    cached = _MONEY.get(value) if type(value) is str else None
+    return cached if cached is not None else _paid_at_session(value)
+
+
+def _referring_provider(value: ReferringProvider | None) -> ReferringProvider | None:
+    if value is not None and type(value) is not ReferringProvider:
+        _checks.instance(value, ReferringProvider, "referring_provider")
+    return value
+
+
+def _line_note(value: str) -> str:
+    if type(value) is not str or len(value) > LINE_NOTE_MAX:
+        _checks.text(value, "line_note", max_len=LINE_NOTE_MAX)
+    return value
+
+
+def _resubmission(value: Resubmission) -> Resubmission:
+    if type(value) is not Resubmission:
+        _checks.instance(value, Resubmission, "resubmission")
+    return value
+
+
+def _overrides(value: InsuranceOverrides | None) -> InsuranceOverrides | None:
+    if value is not None and type(value) is not InsuranceOverrides:
+        _checks.instance(value, InsuranceOverrides, "overrides")
+    return value
+
+
+def _comments(value: str) -> str:
+    if type(value) is not str or len(value) > 10_000:
+        _checks.text(value, "comments", max_len=10_000)
+    return value
 
 
 def _add_ons(values: Iterable[AddOnLine]) -> tuple[AddOnLine, ...]:
@@ -102,13 +235,10 @@ def _add_ons(values: Iterable[AddOnLine]) -> tuple[AddOnLine, ...]:
     return result
 
 
-def _bill_to(value: BillTo | str) -> BillTo:
-    if type(value) is BillTo:
-        return value
-    try:
-        return BillTo(value)
-    except ValueError:
-        raise InvalidValue("bill_to must be automatic or client", "session.bill_to", "bill_to") from None
+def _appointment_key(value: str | None) -> str | None:
+    if value is not None and (type(value) is not str or not value or len(value) > 1_000 or value.isspace()):
+        _checks.text(value, "appointment_key", required=True, max_len=1_000)
+    return value
 
 
 def _status(value: SessionStatus | str) -> SessionStatus:
@@ -120,17 +250,25 @@ def _status(value: SessionStatus | str) -> SessionStatus:
         raise InvalidValue("status is not a known status", "session.status", "status") from None
 
 
+def _version(value: int) -> int:
+    if type(value) is not int or not 0 <= value <= _MAX_VERSION:
+        _checks.whole(value, "version", low=0, high=_MAX_VERSION)
+    return value
+
+
 _ZERO = Money(0)
 
 
-@attrs.frozen(kw_only=True, init=False)
+@attrs.frozen(kw_only=True)
 class ClientSession:
     """One billable service for a client on a date: what the entry screen saves.
 
     Valid by construction: codes are well formed, at most 4 diagnoses,
     modifiers and add-ons, a line note of at most 80 characters. Whether the
     session can go on a claim is a separate question, answered by
-    :mod:`sessionkit.readiness`.
+    :mod:`sessionkit.readiness`. ``id`` left out (or ``None``) gets a fresh
+    :func:`new_id`. The line note and comments print as ``<redacted>`` in
+    ``repr()`` (they may name the client); the notebook display shows them.
 
     >>> from datetime import date
     >>> s = ClientSession(client_id="c1", date_of_service=date(2026, 3, 2),
@@ -140,159 +278,32 @@ class ClientSession:
     (Money('140.00'), 'F41.1', True)
     """
 
-    # ClientSession is the hot object (a practice holds hundreds of thousands),
-    # so its __init__ is written by hand: one pass with fast paths for values
-    # that are already normalised, instead of one converter and one validator
-    # call per field. The field declarations below still give attrs (and so
-    # evolve, cattrs and hypothesis) the names, types and defaults.
-    id: str = attrs.field(factory=new_id)
-    client_id: str
-    date_of_service: date
-    billing_code: str = attrs.field(metadata={"sessionkit.convert": _billing_code})
-    minutes: int | None = None
-    units: Decimal = _ONE
-    charge: Money
-    diagnoses: tuple[DiagnosisCode, ...] = ()
-    modifiers: tuple[Modifier, ...] = ()
-    place_of_service: PlaceOfService = OFFICE
-    bill_to: BillTo = BillTo.AUTOMATIC
-    paid_at_session: Money = _ZERO
-    referring_provider: ReferringProvider | None = None
-    line_note: str = ""
-    resubmission: Resubmission = ORIGINAL
-    overrides: InsuranceOverrides | None = None
-    comments: str = ""
-    add_ons: tuple[AddOnLine, ...] = ()
-    appointment_key: str | None = None
-    status: SessionStatus = SessionStatus.OPEN
-    version: int = 0
-
-    def __init__(
-        self,
-        *,
-        id: str | None = None,
-        client_id: str,
-        date_of_service: date,
-        billing_code: str,
-        minutes: int | None = None,
-        units: Decimal | int | str = _ONE,
-        charge: MoneyLike,
-        diagnoses: Iterable[DiagnosisCode | str] = (),
-        modifiers: Iterable[Modifier | str] = (),
-        place_of_service: PlaceOfService | str = OFFICE,
-        bill_to: BillTo | str = BillTo.AUTOMATIC,
-        paid_at_session: MoneyLike = _ZERO,
-        referring_provider: ReferringProvider | None = None,
-        line_note: str = "",
-        resubmission: Resubmission = ORIGINAL,
-        overrides: InsuranceOverrides | None = None,
-        comments: str = "",
-        add_ons: Iterable[AddOnLine] = (),
-        appointment_key: str | None = None,
-        status: SessionStatus | str = SessionStatus.OPEN,
-        version: int = 0,
-    ) -> None:
-        (
-            set_id, set_client_id, set_date_of_service, set_billing_code,
-            set_minutes, set_units, set_charge, set_diagnoses, set_modifiers, set_place_of_service,
-            set_bill_to, set_paid_at_session, set_referring_provider, set_line_note, set_resubmission,
-            set_overrides, set_comments, set_add_ons, set_appointment_key, set_status, set_version,
-        ) = _SETTERS  # fmt: skip
-        # Each "if" below is the fast path for an already-good value; the call
-        # inside it raises the specific error (or normalises) otherwise.
-        if id is None:
-            id = new_id()
-        if type(id) is not str or not id or len(id) > 64 or id.isspace():
-            _checks.text(id, "id", required=True, max_len=64)
-        set_id(self, id)
-        if type(client_id) is not str or not client_id or len(client_id) > 64 or client_id.isspace():
-            _checks.text(client_id, "client_id", required=True, max_len=64)
-        set_client_id(self, client_id)
-        if type(date_of_service) is not date:
-            _checks.a_date(date_of_service, "date_of_service")
-        set_date_of_service(self, date_of_service)
-        code = _HCPCS_OK.get(billing_code) if type(billing_code) is str else None
-        set_billing_code(self, code if code is not None else _billing_code(billing_code))
-        if minutes is not None and (type(minutes) is not int or not 0 <= minutes <= 1440):
-            _checks.whole(minutes, "minutes", low=0, high=1440)
-        set_minutes(self, minutes)
-        set_units(self, units if units is _ONE else _units(units))
-        if type(charge) is not Money:
-            cached = _MONEY.get(charge) if type(charge) is str else None
-            charge = cached if cached is not None else _charge(charge)
-        set_charge(self, charge)
-        # Whole tuples of codes are cached too: sessions share the same few
-        # diagnosis lists, and a shared tuple costs no allocation.
-        try:
-            dx = _DX_TUPLES.get(diagnoses) if type(diagnoses) is tuple else None
-        except TypeError:  # an unhashable element: the slow path names it
-            dx = None
-        if (
-            dx is None
-            and type(diagnoses) is tuple
-            and 0 < len(diagnoses) <= MAX_DIAGNOSES
-            and all(type(x) is DiagnosisCode for x in diagnoses)
-        ):
-            dx = diagnoses  # another session's diagnoses, say: already code objects
-        if dx is None:
-            dx = _diagnoses(diagnoses)
-            if (
-                type(diagnoses) is tuple
-                and len(_DX_TUPLES) < _CACHE_MAX
-                and all(type(x) is str for x in diagnoses)
-            ):
-                _DX_TUPLES[diagnoses] = dx
-        set_diagnoses(self, dx)
-        try:
-            mods = _MOD_TUPLES.get(modifiers) if type(modifiers) is tuple else None
-        except TypeError:  # an unhashable element: the slow path names it
-            mods = None
-        if mods is None:
-            mods = _modifiers(modifiers)
-            if (
-                type(modifiers) is tuple
-                and len(_MOD_TUPLES) < _CACHE_MAX
-                and all(type(x) is str for x in modifiers)
-            ):
-                _MOD_TUPLES[modifiers] = mods
-        set_modifiers(self, mods)
-        if type(place_of_service) is not PlaceOfService:
-            cached_pos = _POS.get(place_of_service) if type(place_of_service) is str else None
-            place_of_service = cached_pos if cached_pos is not None else _place_of_service(place_of_service)
-        set_place_of_service(self, place_of_service)
-        set_bill_to(self, bill_to if type(bill_to) is BillTo else _bill_to(bill_to))
-        if type(paid_at_session) is not Money:
-            cached = _MONEY.get(paid_at_session) if type(paid_at_session) is str else None
-            paid_at_session = cached if cached is not None else _paid_at_session(paid_at_session)
-        set_paid_at_session(self, paid_at_session)
-        if referring_provider is not None and type(referring_provider) is not ReferringProvider:
-            _checks.instance(referring_provider, ReferringProvider, "referring_provider")
-        set_referring_provider(self, referring_provider)
-        if type(line_note) is not str or len(line_note) > LINE_NOTE_MAX:
-            _checks.text(line_note, "line_note", max_len=LINE_NOTE_MAX)
-        set_line_note(self, line_note)
-        if type(resubmission) is not Resubmission:
-            _checks.instance(resubmission, Resubmission, "resubmission")
-        set_resubmission(self, resubmission)
-        if overrides is not None and type(overrides) is not InsuranceOverrides:
-            _checks.instance(overrides, InsuranceOverrides, "overrides")
-        set_overrides(self, overrides)
-        if type(comments) is not str or len(comments) > 10_000:
-            _checks.text(comments, "comments", max_len=10_000)
-        set_comments(self, comments)
-        set_add_ons(self, () if add_ons == () else _add_ons(add_ons))
-        if appointment_key is not None and (
-            type(appointment_key) is not str
-            or not appointment_key
-            or len(appointment_key) > 1_000
-            or appointment_key.isspace()
-        ):
-            _checks.text(appointment_key, "appointment_key", required=True, max_len=1_000)
-        set_appointment_key(self, appointment_key)
-        set_status(self, status if type(status) is SessionStatus else _status(status))
-        if type(version) is not int or not 0 <= version <= _MAX_VERSION:
-            _checks.whole(version, "version", low=0, high=_MAX_VERSION)
-        set_version(self, version)
+    # Adding a field means declaring it here with its converter (and
+    # repr=redacted if it may identify the client): attrs writes repr and eq,
+    # _make_init and _make_copier below generate __init__ and with_version
+    # from attrs.fields(), cattrs generates the documents from the same
+    # declarations, and the notebook display reads them.
+    id: str = attrs.field(default=None, converter=_session_id)
+    client_id: str = attrs.field(converter=_client_id)
+    date_of_service: date = attrs.field(converter=_date_of_service)
+    billing_code: str = attrs.field(converter=_billing_code)
+    minutes: int | None = attrs.field(default=None, converter=_minutes)
+    units: Decimal = attrs.field(default=_ONE, converter=_session_units)
+    charge: Money = attrs.field(converter=_session_charge)
+    diagnoses: tuple[DiagnosisCode, ...] = attrs.field(default=(), converter=_diagnoses)
+    modifiers: tuple[Modifier, ...] = attrs.field(default=(), converter=_session_modifiers)
+    place_of_service: PlaceOfService = attrs.field(default=OFFICE, converter=_session_place_of_service)
+    bill_to: BillTo = attrs.field(default=BillTo.AUTOMATIC, converter=_bill_to)
+    paid_at_session: Money = attrs.field(default=_ZERO, converter=_paid_at_session_money)
+    referring_provider: ReferringProvider | None = attrs.field(default=None, converter=_referring_provider)
+    line_note: str = attrs.field(default="", converter=_line_note, repr=redacted)
+    resubmission: Resubmission = attrs.field(default=ORIGINAL, converter=_resubmission)
+    overrides: InsuranceOverrides | None = attrs.field(default=None, converter=_overrides)
+    comments: str = attrs.field(default="", converter=_comments, repr=redacted)
+    add_ons: tuple[AddOnLine, ...] = attrs.field(default=(), converter=_add_ons)
+    appointment_key: str | None = attrs.field(default=None, converter=_appointment_key)
+    status: SessionStatus = attrs.field(default=SessionStatus.OPEN, converter=_status)
+    version: int = attrs.field(default=0, converter=_version)
 
     @property
     def primary_diagnosis(self) -> DiagnosisCode | None:
@@ -317,54 +328,115 @@ class ClientSession:
         return session_html(self)
 
 
-# The slot descriptors' setters, in field order: setting a slot through its
-# descriptor is about twice as fast as object.__setattr__ (ClientSession is
-# frozen, so plain assignment is refused).
-_SETTERS = tuple(ClientSession.__dict__[a.name].__set__ for a in attrs.fields(ClientSession))
+def _make_copier(cls: type[T], changed: str) -> Callable[[T, Any], T]:
+    """Generate ``copy(obj, value)``: ``obj`` with field ``changed`` set to ``value``, the others as they are.
+
+    Built from :func:`attrs.fields` at import time, as attrs builds
+    ``__init__``: straight-line slot copies through the slots' descriptors (a
+    loop over the fields costs three times as much, and
+    ``object.__setattr__`` twice as much per field), so a new field is copied
+    without anyone writing it here. ``value`` is not checked.
+    """
+    names = [a.name for a in attrs.fields(cls)]  # type: ignore[arg-type]
+    namespace: dict[str, Any] = {"_new": object.__new__, "_cls": cls}
+    lines = ["def copy(obj, value):", "    new = _new(_cls)"]
+    for i, name in enumerate(names):
+        namespace[f"_set{i}"] = cls.__dict__[name].__set__
+        source = "value" if name == changed else f"obj.{name}"
+        lines.append(f"    _set{i}(new, {source})")
+    lines.append("    return new")
+    exec("\n".join(lines), namespace)  # noqa: S102 - the text is built above from attrs field names only
+    copier: Callable[[T, Any], T] = namespace["copy"]
+    return copier
+
+
+_copy_with_version = _make_copier(ClientSession, "version")
+
+
+def _make_init(cls: type[T]) -> Callable[..., None]:
+    """Generate a faster ``__init__`` for ``cls`` from :func:`attrs.fields`, or return attrs' own.
+
+    It does what attrs' ``__init__`` does (every argument through its field's
+    converter, in field order) with two shortcuts: an argument that *is* the
+    field's default object takes the converted default computed here once
+    (only when converting the default twice gives the very same object, so a
+    default such as ``id=None``, which mints a new id each time, is converted
+    every time), and slots are set through their descriptors rather than
+    ``object.__setattr__``. It covers keyword-only fields with a plain default
+    or none, a converter or none, and no validator, alias, factory or
+    post-init hook; for any other class attrs' ``__init__`` stays (fail
+    closed). ``tests/unit/test_domain.py`` compares the two.
+    """
+    plain: Callable[..., None] = cls.__init__
+    fields = attrs.fields(cls)  # type: ignore[arg-type]
+    if hasattr(cls, "__attrs_post_init__") or hasattr(cls, "__attrs_pre_init__"):
+        return plain
+    namespace: dict[str, Any] = {"_DEFAULTS": {}}
+    params: list[str] = []
+    body: list[str] = []
+    for i, a in enumerate(fields):
+        if (
+            not a.init
+            or not a.kw_only
+            or a.validator is not None
+            or a.alias != a.name
+            or isinstance(a.default, attrs.Factory)  # type: ignore[arg-type]
+            or (a.converter is not None and not callable(a.converter))
+        ):
+            return plain
+        namespace[f"_set{i}"] = cls.__dict__[a.name].__set__
+        convert = a.converter
+        if a.converter is not None:
+            namespace[f"_conv{i}"] = convert
+        value = f"_conv{i}({a.name})" if convert is not None else a.name
+        if a.default is attrs.NOTHING:
+            params.append(a.name)
+        else:
+            namespace["_DEFAULTS"][a.name] = namespace[f"_default{i}"] = a.default
+            params.append(f"{a.name}=_DEFAULTS[{a.name!r}]")
+            if convert is None:
+                converted: Any = a.default
+            else:
+                converted = convert(a.default)
+                if convert(a.default) is not converted:
+                    converted = _NOT_CONSTANT
+            if converted is not _NOT_CONSTANT:
+                namespace[f"_converted{i}"] = converted
+                value = f"_converted{i} if {a.name} is _default{i} else {value}"
+        body.append(f"    _set{i}(self, {value})")
+    source = "\n".join(
+        [
+            "def make(_DEFAULTS):",
+            f"  def __init__(self, *, {', '.join(params)}):",
+            *("  " + line for line in body),
+            "  return __init__",
+        ]
+    )
+    exec(source, namespace)  # noqa: S102 - built above from attrs field names only
+    init: Callable[..., None] = namespace["make"](namespace["_DEFAULTS"])
+    init.__qualname__ = f"{cls.__qualname__}.__init__"
+    init.__module__ = cls.__module__
+    init.__annotations__ = dict(plain.__annotations__)
+    init.__doc__ = plain.__doc__
+    return init
+
+
+_NOT_CONSTANT: Final = object()
+_attrs_init = ClientSession.__init__
+"""attrs' own ``__init__`` of ClientSession: the plain path the generated one is compared with."""
+ClientSession.__init__ = _make_init(ClientSession)  # type: ignore[method-assign]
 
 
 def with_version(session: ClientSession, version: int) -> ClientSession:
     """A copy of ``session`` with another version: what a repository stores on save.
 
     The same as ``attrs.evolve(session, version=version)`` but without
-    validating again the fields that were valid already (adapters save many
-    sessions at once).
+    converting again the fields that were valid already (adapters save many
+    sessions at once): only the version goes through its converter.
     """
     if type(session) is not ClientSession:
         return attrs.evolve(session, version=version)
-    if type(version) is not int or not 0 <= version <= _MAX_VERSION:
-        _checks.whole(version, "version", low=0, high=_MAX_VERSION)
-    (
-        set_id, set_client_id, set_date_of_service, set_billing_code,
-        set_minutes, set_units, set_charge, set_diagnoses, set_modifiers, set_place_of_service,
-        set_bill_to, set_paid_at_session, set_referring_provider, set_line_note, set_resubmission,
-        set_overrides, set_comments, set_add_ons, set_appointment_key, set_status, set_version,
-    ) = _SETTERS  # fmt: skip
-    # Straight-line slot copies, in field order (a loop over the fields costs
-    # three times as much); a test checks that every field is copied.
-    copy = object.__new__(ClientSession)
-    set_id(copy, session.id)
-    set_client_id(copy, session.client_id)
-    set_date_of_service(copy, session.date_of_service)
-    set_billing_code(copy, session.billing_code)
-    set_minutes(copy, session.minutes)
-    set_units(copy, session.units)
-    set_charge(copy, session.charge)
-    set_diagnoses(copy, session.diagnoses)
-    set_modifiers(copy, session.modifiers)
-    set_place_of_service(copy, session.place_of_service)
-    set_bill_to(copy, session.bill_to)
-    set_paid_at_session(copy, session.paid_at_session)
-    set_referring_provider(copy, session.referring_provider)
-    set_line_note(copy, session.line_note)
-    set_resubmission(copy, session.resubmission)
-    set_overrides(copy, session.overrides)
-    set_comments(copy, session.comments)
-    set_add_ons(copy, session.add_ons)
-    set_appointment_key(copy, session.appointment_key)
-    set_status(copy, session.status)
-    set_version(copy, version)
-    return copy
+    return _copy_with_version(session, _version(version))
 
 
 def refuse_locked_change(stored: ClientSession | None, session: ClientSession) -> None:

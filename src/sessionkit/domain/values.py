@@ -34,6 +34,7 @@ __all__ = [
     "ReleaseOfInformation",
     "Resubmission",
     "Sex",
+    "redacted",
 ]
 
 
@@ -113,6 +114,23 @@ class Sex(str, enum.Enum):
     FEMALE = "F"
     MALE = "M"
     UNKNOWN = "U"
+
+
+REDACTED = "<redacted>"
+
+
+def redacted(value: object) -> str:
+    """attrs ``repr`` of a field that may identify a person: ``<redacted>``, unless empty.
+
+    Reprs end up in logs; the notebook display (``_repr_html_``), which a
+    person opens on purpose, shows the values.
+
+    >>> redacted("Ada"), redacted(""), redacted(None)
+    ('<redacted>', "''", 'None')
+    """
+    if value is None or (type(value) in (str, tuple, dict) and not value):
+        return repr(value)
+    return REDACTED
 
 
 # -- converters (named functions, so that mypy's attrs plugin types __init__) --
@@ -232,11 +250,11 @@ def _city(_inst: object, attribute: attrs.Attribute[str], value: str) -> None:
 class Address:
     """A US postal address (X12 N3/N4, CMS-1500 boxes 5, 32, 33)."""
 
-    line1: str = attrs.field(validator=_street)
-    line2: str = attrs.field(default="", validator=_street)
-    city: str = attrs.field(validator=_city)
+    line1: str = attrs.field(validator=_street, repr=redacted)
+    line2: str = attrs.field(default="", validator=_street, repr=redacted)
+    city: str = attrs.field(validator=_city, repr=redacted)
     state: str = attrs.field(converter=_state)
-    postal_code: str = attrs.field(converter=_postal_code)
+    postal_code: str = attrs.field(converter=_postal_code, repr=redacted)
 
 
 @attrs.frozen(kw_only=True)
@@ -416,8 +434,8 @@ class ReferringProvider:
     must be valid. The claim needs all three: a readiness finding says so.
     """
 
-    first_name: str = attrs.field(default="", validator=_name35)
-    last_name: str = attrs.field(default="", validator=_name35)
+    first_name: str = attrs.field(default="", validator=_name35, repr=redacted)
+    last_name: str = attrs.field(default="", validator=_name35, repr=redacted)
     npi: str | None = attrs.field(default=None, converter=_optional_npi)
     qualifier: ProviderQualifier = attrs.field(default=ProviderQualifier.REFERRING, converter=_qualifier)
 
