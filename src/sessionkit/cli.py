@@ -33,7 +33,7 @@ import time
 import traceback
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, NoReturn
 from zoneinfo import ZoneInfo
@@ -52,7 +52,7 @@ from sessionkit.appointments import (
 from sessionkit.builder import SessionBuilder
 from sessionkit.demo import DEMO_TIME_ZONE, SAMPLE_END, SAMPLE_START, sample_calendar, seed_demo
 from sessionkit.domain import Client, ClientSession
-from sessionkit.errors import CalendarError, SessionkitError
+from sessionkit.errors import AlreadyExists, CalendarError, SessionkitError
 from sessionkit.importing import ImportReport, OutcomeKind, import_appointments
 from sessionkit.ports import SystemClock, UnitOfWork
 from sessionkit.readiness import ReadinessContext, ReadinessReport, Target, check_many
@@ -60,6 +60,7 @@ from sessionkit.records import to_records, write_csv
 
 if TYPE_CHECKING:
     from sessionkit.adapters.sqlite import SqliteDatabase
+    from sessionkit.billing import BillingRun
     from sessionkit.codes.icd10 import DiagnosisCodeSet
 
 __all__ = ["EXIT_BAD_INPUT", "EXIT_INTERNAL", "EXIT_NOT_READY", "EXIT_OK", "build_parser", "main"]
@@ -245,6 +246,49 @@ def build_parser() -> argparse.ArgumentParser:
     exp.add_argument("--format", choices=["json", "csv"], required=True, help="output format")
     exp.add_argument("--output", metavar="FILE", help="write to FILE instead of standard output")
     exp.set_defaults(run=_run_export)
+
+    clm = commands.add_parser(
+        "claims",
+        parents=[common],
+        help="write the claims for every session to bill, and record them",
+        description="Put every session that is ready and not billed yet on claims: an 837P file or the "
+        "CMS-1500 box values (JSON). The claims are recorded, so running it again bills nothing twice; "
+        "the file is written only once they are recorded.",
+    )
+    clm.add_argument("--db", metavar="PATH", required=True, help="the sessionkit database file")
+    clm.add_argument(
+        "--format", choices=["837p", "cms1500"], default="837p", help="claim form (default: 837p)"
+    )
+    clm.add_argument("--payer", metavar="ID", help="bill only the sessions billed to this payer")
+    clm.add_argument("--output", metavar="FILE", help="write to FILE instead of standard output")
+    clm.add_argument(
+        "--usage", choices=["T", "P"], help="837P ISA15: T (test) or P (production); required for 837p"
+    )
+    clm.add_argument(
+        "--submitter-id", metavar="ID", help="ISA06 / 1000A id the receiver gave (default: the NPI)"
+    )
+    clm.add_argument("--receiver-id", metavar="ID", default="CLEARINGHOUSE", help="ISA08 / 1000B id")
+    clm.add_argument("--receiver-name", metavar="NAME", default="CLEARINGHOUSE", help="1000B name")
+    clm.add_argument("--contact", metavar="NAME", default="BILLING", help="1000A PER contact name")
+    clm.add_argument("--dry-run", action="store_true", help="show what would be billed; record nothing")
+    clm.set_defaults(run=_run_claims)
+
+    inv = commands.add_parser(
+        "invoices",
+        parents=[common],
+        help="invoice the clients for what they owe, and list the invoices",
+        description="Make an invoice per client for the sessions of the period whose client share, "
+        "charge or payment is not invoiced yet, then list the invoices (text, JSON or CSV).",
+    )
+    inv.add_argument("--db", metavar="PATH", required=True, help="the sessionkit database file")
+    inv.add_argument("--client", metavar="ID", help="only this client")
+    inv.add_argument(
+        "--from", dest="start", metavar="DATE", type=_date, help="period start (default: 2015-10-01)"
+    )
+    inv.add_argument("--to", dest="end", metavar="DATE", type=_date, help="period end (default: today)")
+    inv.add_argument("--format", choices=["text", "json", "csv"], default="text", help="output format")
+    inv.add_argument("--dry-run", action="store_true", help="list what would be invoiced; record nothing")
+    inv.set_defaults(run=_run_invoices)
     return parser
 
 
@@ -622,6 +666,23 @@ def _run_check_json(db: SqliteDatabase, targets: Sequence[Target], out: IO[str])
 # -- commands -----------------------------------------------------------------------------------
 
 
+def _queue_lines(db: SqliteDatabase) -> list[str]:
+    """What is waiting: sessions to bill (837P) and sessions to invoice."""
+    from sessionkit import billing  # noqa: PLC0415 (keeps --help fast)
+
+    today, _ = _billing_now(db.unit_of_work())
+    with db.unit_of_work() as uow:
+        to_bill = billing.sessions_to_bill(uow, today=today, code_set=_code_set())
+        to_invoice = billing.sessions_to_invoice(uow, end=today)
+    return [
+        "",
+        (
+            f"Work lists: {len(to_bill)} session{'' if len(to_bill) == 1 else 's'} to bill (837P), "
+            f"{len(to_invoice)} to invoice"
+        ),
+    ]
+
+
 def _run_demo(args: argparse.Namespace, out: IO[str]) -> int:
     from sessionkit.adapters.sqlite import open_database  # noqa: PLC0415 (keeps --help fast)
 
@@ -650,8 +711,11 @@ def _run_demo(args: argparse.Namespace, out: IO[str]) -> int:
         out.write(f"{report}\n{_import_summary(report)}\n\n")
         readiness = _check(db.unit_of_work, list(TARGETS.values()))
         out.write("\n".join(_summary_lines(readiness)) + "\n")
+        out.write("\n".join(_queue_lines(db)) + "\n")
         out.write(
             f"\nNext: sessionkit check --db {path} --target 837p   (every finding, per session)\n"
+            f"      sessionkit claims --db {path} --format 837p --usage T --output claims.x12\n"
+            f"      sessionkit invoices --db {path}\n"
             f"      sessionkit export --db {path} --format csv\n"
         )
     finally:
@@ -758,6 +822,154 @@ def _run_export(args: argparse.Namespace, out: IO[str]) -> int:
         sys.stderr.write(f"wrote {n} session{'' if n == 1 else 's'} to the output file\n")
     else:
         out.write(text)
+    return EXIT_OK
+
+
+# -- billing -----------------------------------------------------------------------------------
+
+
+def _billing_now(uow: UnitOfWork) -> tuple[date, datetime]:
+    with uow:
+        practice = uow.practice.get()
+    clock = SystemClock(practice.time_zone)
+    return clock.today(), datetime.now(ZoneInfo(practice.time_zone))
+
+
+def _bill_once(db: SqliteDatabase, args: argparse.Namespace, today: date, now: datetime) -> BillingRun:
+    """One billing run in one unit of work, committed before anything is written or sent."""
+    from sessionkit import billing  # noqa: PLC0415 (keeps --help fast)
+    from sessionkit.claims import Receiver, Submitter  # noqa: PLC0415
+
+    with db.unit_of_work() as uow:
+        practice = uow.practice.get()
+        submitter = Submitter(
+            name=practice.name,
+            id=args.submitter_id or practice.npi,
+            contact_name=args.contact,
+            phone=practice.phone or "0000000000",
+        )
+        run = billing.bill(
+            uow,
+            today=today,
+            now=now,
+            target=args.format,
+            submitter=submitter,
+            receiver=Receiver(name=args.receiver_name, id=args.receiver_id),
+            usage=args.usage,
+            payer_id=args.payer,
+            code_set=_code_set(),
+            dry_run=args.dry_run,
+        )
+        if not args.dry_run:
+            uow.commit()  # recorded before anything is sent: a concurrent run cannot bill them again
+    return run
+
+
+def _run_claims(args: argparse.Namespace, out: IO[str]) -> int:
+    target = _path(args.output, "--output") if args.output else None
+    if target is not None and _same_file(target, _path(args.db, "--db")):
+        raise UsageError("the output file is the database being read: refused (argument --output)")
+    if args.format == "837p" and args.usage is None:
+        raise UsageError("an 837P needs --usage T (test) or P (production)")
+    db = _open_existing(args.db)
+    try:
+        today, now = _billing_now(db.unit_of_work())
+        for attempt in range(3):
+            try:
+                run = _bill_once(db, args, today, now)
+                break
+            except AlreadyExists as exc:  # another run billed some of these sessions first: bill the rest
+                if exc.code != "claim_record.session_billed" or attempt == 2:
+                    raise
+    finally:
+        db.close()
+    if not run.claims:
+        out.write("Nothing to bill: every ready session is on a claim already.\n")
+        return EXIT_OK
+    if run.text is not None:
+        text = run.text
+    else:
+        forms = [
+            {"boxes": dict(f), "patient_control_number": c.patient_control_number}
+            for f, c in zip(run.forms, run.claims, strict=True)
+        ]
+        text = (
+            json.dumps({"format": "sessionkit.cms1500", "format_version": 1, "claims": forms}, indent=2)
+            + "\n"
+        )
+    n, m = len(run.claims), len(run.session_ids)
+    summary = (
+        f"{'would bill' if args.dry_run else 'billed'} {m} session{'' if m == 1 else 's'} "
+        f"on {n} claim{'' if n == 1 else 's'} ({run.target.label})\n"
+    )
+    if target is not None:
+        _write_private(target, text)
+        out.write(summary)
+    else:
+        out.write(text)
+        sys.stderr.write(summary)
+    return EXIT_OK
+
+
+def _run_invoices(args: argparse.Namespace, out: IO[str]) -> int:
+    from sessionkit import billing  # noqa: PLC0415 (keeps --help fast)
+
+    db = _open_existing(args.db)
+    try:
+        today, now = _billing_now(db.unit_of_work())
+        start = args.start or date(2015, 10, 1)
+        end = args.end or today
+        if end < start:
+            raise UsageError("--from is after --to")
+        with db.unit_of_work() as uow:
+            clients = [args.client] if args.client else uow.sessions.client_ids()
+            made = [
+                i
+                for i in (billing.invoice_client(uow, c, start=start, end=end, now=now) for c in clients)
+                if i
+            ]
+            if not args.dry_run:
+                uow.commit()
+            invoices = [i for c in clients for i in uow.invoices.for_client(c)] if not args.dry_run else made
+    finally:
+        db.close()
+    if args.format == "json":
+        out.write(
+            json.dumps(
+                {
+                    "format": "sessionkit.invoices",
+                    "format_version": 1,
+                    "invoices": [serialization.to_dict(i) for i in invoices],
+                },
+                indent=2,
+            )
+            + "\n"
+        )
+    elif args.format == "csv":
+        rows = [
+            {
+                "invoice": i.number,
+                "client_id": i.client_id,
+                "session_id": line.session_id,
+                "date_of_service": line.date_of_service,
+                "code": line.code,
+                "kind": line.kind.value,
+                "amount": abs(line.amount),  # a payment is a credit by its kind (no leading minus in CSV)
+            }
+            for i in invoices
+            for line in i.lines
+        ]
+        write_csv(rows, out)
+    else:
+        new = {i.id for i in made}
+        for i in invoices:
+            mark = " (new)" if i.id in new else ""
+            out.write(
+                f"invoice {i.number:>5}  {i.client_id}  {i.period_start.isoformat()}..{i.period_end.isoformat()}"
+                f"  {len(i.lines)} lines  total {i.total:>10}  balance {i.balance:>10}{mark}\n"
+            )
+        if not invoices:
+            out.write("No invoices: nothing is owed.\n")
     return EXIT_OK
 
 

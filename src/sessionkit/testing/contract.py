@@ -39,7 +39,8 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Iterator, Sequence
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta, timezone
+from decimal import Decimal
 from typing import Any
 
 import attrs
@@ -61,6 +62,7 @@ from sessionkit.domain import (
     PracticeSetup,
     SessionStatus,
 )
+from sessionkit.domain.billing import ClaimRecord, ClaimRecordLine, InvoiceLine, InvoiceRecord
 from sessionkit.errors import AlreadyExists, ConcurrentUpdate, NotFound, SessionLocked, TransactionError
 from sessionkit.money import Money
 from sessionkit.ports import UnitOfWork
@@ -114,6 +116,47 @@ _KINDS = ("client", "payer", "coverage", "authorization", "billing_code", "diagn
 def _session(sid: str, client_id: str = "c1", day: date = DAY, **kw: Any) -> ClientSession:
     fields: dict[str, Any] = {"billing_code": "90834", "charge": "140.00", **kw}
     return ClientSession(id=sid, client_id=client_id, date_of_service=day, **fields)
+
+
+def _claim_record(rid: str, session_ids: Sequence[str]) -> ClaimRecord:
+    return ClaimRecord(
+        id=rid,
+        client_id="c1",
+        payer_id="p1",
+        coverage_id="k1",
+        target="x12_837p",
+        patient_control_number=f"SK{rid}",
+        session_ids=session_ids,
+        lines=[
+            ClaimRecordLine(
+                session_id=sid, date_of_service=DAY, code="90834", charge=Money("140"), units=Decimal(1)
+            )
+            for sid in session_ids
+        ],
+        total_charge=Money(140 * len(session_ids)),
+        created_at=datetime(2026, 3, 10, 9, 30, tzinfo=timezone.utc),
+    )
+
+
+def _invoice(iid: str, number: int, session_ids: Sequence[str]) -> InvoiceRecord:
+    return InvoiceRecord(
+        id=iid,
+        client_id="c1",
+        period_start=DAY,
+        period_end=DAY,
+        number=number,
+        lines=[
+            InvoiceLine(
+                session_id=sid,
+                date_of_service=DAY,
+                code="90834",
+                kind="client_share",
+                amount=Decimal("25.00"),
+            )
+            for sid in session_ids
+        ],
+        created_at=datetime(2026, 3, 10, 9, 30, tzinfo=timezone.utc),
+    )
 
 
 def _coverage(cid: str, client_id: str = "c1", **kw: Any) -> Coverage:
@@ -810,6 +853,79 @@ class UnitOfWorkContract:
                 assert info.value.field == "version"
             assert uow.sessions.get("s1").version == 1
             assert uow.sessions.count() == 1
+
+    # -- what was billed: claim records, invoices, control numbers --------------------------------
+
+    def test_claim_records_are_versioned_and_a_session_is_on_one_live_claim(self) -> None:
+        """add stores version 1; a stale put is refused; a second live claim for a session fails at commit."""
+        with self._seeded([_session("s1"), _session("s2")]) as store:
+            with store.uow() as uow:
+                first = uow.claim_records.add(_claim_record("r1", ["s1", "s2"]))
+                assert first.version == 1
+                uow.commit()
+            with store.uow() as uow:
+                assert uow.claim_records.get("r1") == first
+                assert [r.id for r in uow.claim_records.for_session("s2")] == ["r1"]
+                assert [r.id for r in uow.claim_records.for_client("c1")] == ["r1"]
+                assert uow.claim_records.live_session_ids() == {"s1", "s2"}
+                with pytest.raises(ConcurrentUpdate):
+                    uow.claim_records.put(attrs.evolve(first, version=0))
+                uow.claim_records.add(_claim_record("r2", ["s2"]))
+                with pytest.raises(AlreadyExists) as info:
+                    uow.commit()
+                assert info.value.code == "claim_record.session_billed"
+            with store.uow() as uow:
+                assert [r.id for r in uow.claim_records.list()] == ["r1"]
+                rejected = uow.claim_records.put(attrs.evolve(first, status="rejected"))
+                assert rejected.version == 2
+                assert uow.claim_records.live_session_ids() == frozenset()
+                uow.claim_records.add(_claim_record("r2", ["s2"]))
+                uow.commit()
+            with store.uow() as uow:
+                assert uow.claim_records.live_session_ids() == {"s2"}
+                assert [r.id for r in uow.claim_records.for_session("s2")] == ["r1", "r2"]
+
+    def test_two_units_billing_one_session_one_wins(self) -> None:
+        """Two open units put the same session on a claim: the first commit wins, the second adds nothing."""
+        with self._seeded([_session("s1")]) as store:
+            a, b = store.uow(), store.uow()
+            with a, b:
+                a.claim_records.add(_claim_record("ra", ["s1"]))
+                b.claim_records.add(_claim_record("rb", ["s1"]))
+                a.commit()
+                with pytest.raises(AlreadyExists):
+                    b.commit()
+            with store.uow() as uow:
+                assert [r.id for r in uow.claim_records.list()] == ["ra"]
+
+    def test_a_session_is_on_one_invoice(self) -> None:
+        """Invoices are stored once; a session's line of a kind on a second invoice fails at commit."""
+        with self._seeded([_session("s1")]) as store:
+            with store.uow() as uow:
+                saved = uow.invoices.add(_invoice("i1", 1, ["s1"]))
+                uow.commit()
+            with store.uow() as uow:
+                assert uow.invoices.get("i1") == saved
+                assert [i.id for i in uow.invoices.for_client("c1")] == ["i1"]
+                assert uow.invoices.invoiced_session_ids() == {"s1"}
+                with pytest.raises(AlreadyExists):
+                    uow.invoices.add(_invoice("i1", 9, []))
+                uow.invoices.add(_invoice("i2", 2, ["s1"]))
+                with pytest.raises(AlreadyExists) as info:
+                    uow.commit()
+                assert info.value.code == "invoice.session_invoiced"
+            with store.uow() as uow:
+                assert [i.id for i in uow.invoices.list()] == ["i1"]
+
+    def test_control_numbers_are_handed_out_once_and_never_rolled_back(self) -> None:
+        """Each sequence counts from 1, per kind; numbers stay used when the unit rolls back."""
+        with self.open_store() as store:
+            with store.uow() as uow:
+                assert list(uow.control_numbers.allocate("claim", 3)) == [1, 2, 3]
+                assert list(uow.control_numbers.allocate("interchange")) == [1]
+                uow.rollback()
+            with store.uow() as uow:
+                assert list(uow.control_numbers.allocate("claim", 2)) == [4, 5]
 
     def test_client_ids_lists_the_clients_with_sessions(self) -> None:
         """client_ids() is the sorted ids of clients having sessions, this unit's saves and deletes included."""
