@@ -61,3 +61,9 @@ def run() -> Run:
         )
 
     return _run
+
+
+@pytest.fixture(scope="session")
+def command_line() -> tuple[list[str], dict[str, str]]:
+    """The command's start (``[sessionkit]``) and environment, for tests that start it themselves."""
+    return command(), environment()
