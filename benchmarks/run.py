@@ -229,7 +229,7 @@ def demo_practice() -> PracticeSetup:
         npi=NPI_OK,
         tax_id="123456789",
         taxonomy="101YM0800X",
-        address=Address(line1="1 Main St", city="Albany", state="NY", postal_code="12207"),
+        address=Address(line1="1 Main St", city="Albany", state="NY", postal_code="122071234"),
         time_zone="America/New_York",
         default_billing_code="90834",
     )

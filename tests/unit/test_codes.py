@@ -442,10 +442,20 @@ def test_icd10_is_sequela(code: object, expected: bool) -> None:
     assert icd10.is_sequela(code) is expected
 
 
-def test_icd10_default_code_set_none_when_package_missing(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Without simple-icd-10-cm there is no default code set and construction raises ImportError."""
+def test_icd10_default_code_set_is_the_shipped_table_even_without_the_package(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Without simple-icd-10-cm the default code set is still there (the shipped history table, latest
+    release); only SimpleIcd10CmCodeSet needs the package, and says which extra to install."""
     monkeypatch.setattr(importlib.util, "find_spec", lambda name, package=None: None)
-    assert icd10.default_code_set() is None
+    code_set = icd10.default_code_set()
+    assert code_set is icd10.history()
+    assert (code_set.is_billable("F41.1"), code_set.is_billable("F41"), code_set.is_valid("F41")) == (
+        True,
+        False,
+        True,
+    )
+    assert code_set.release == icd10.history().releases[-1].label
     with pytest.raises(ImportError, match=r"sessionkit\[icd10\]"):
         icd10.SimpleIcd10CmCodeSet()
 
@@ -453,8 +463,7 @@ def test_icd10_default_code_set_none_when_package_missing(monkeypatch: pytest.Mo
 def test_icd10_simple_code_set() -> None:
     """The simple-icd-10-cm code set knows which codes exist and which are billable."""
     pytest.importorskip("simple_icd_10_cm")
-    code_set = icd10.default_code_set()
-    assert isinstance(code_set, icd10.SimpleIcd10CmCodeSet)
+    code_set = icd10.SimpleIcd10CmCodeSet()
     assert isinstance(code_set, icd10.DiagnosisCodeSet)
     assert code_set.release == "2026-04 CDC (simple-icd-10-cm)"
     assert code_set.is_valid("F41.1")

@@ -200,13 +200,14 @@ class SimpleIcd10CmCodeSet:
 
 
 def default_code_set() -> DiagnosisCodeSet | None:
-    """Return the best installed code set, or ``None`` if none is installed.
+    """Return the code set readiness uses by default: the latest release of the shipped history table.
 
-    Does not import the package (that happens on first use).
+    The table ships with sessionkit (a compact file read on first use, in
+    milliseconds), so this never returns ``None`` in practice; the
+    ``simple-icd-10-cm`` package (:class:`SimpleIcd10CmCodeSet`, extra
+    ``icd10``) is only needed for its descriptions and hierarchy.
     """
-    if importlib.util.find_spec(_SIMPLE_MODULE) is None:
-        return None
-    return SimpleIcd10CmCodeSet()
+    return history()
 
 
 # --- validity by date -------------------------------------------------------------------------
@@ -215,6 +216,7 @@ _HISTORY_FILE = "icd10cm_history.txt.gz"
 _HISTORY_MAGIC = "#sessionkit icd10cm history 2"
 _KEY = 7  # characters of the code part of a record
 _SPRING_RELEASES_FROM = 2023  # April 1 updates exist since 2023
+_MEMO_MAX = 65_536
 
 
 def next_release_date(day: date) -> date:
@@ -265,6 +267,9 @@ class IcdHistory:
     def __init__(self, text: str | None = None) -> None:
         self._text = text
         self._loaded: tuple[tuple[IcdRelease, ...], str] | None = None
+        # Answers are remembered: a practice bills the same few codes on the same few dates.
+        self._statuses: dict[object, str | None] = {}
+        self._standings: dict[tuple[str, date], str | None] = {}
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"
@@ -289,7 +294,19 @@ class IcdHistory:
         return self.releases[-1].label
 
     def _status(self, code: object) -> str | None:
-        """Return the per-release status string of ``code``, ``None`` if malformed."""
+        """Return the per-release status string of ``code``, ``None`` if malformed (remembered)."""
+        try:
+            return self._statuses[code]
+        except (KeyError, TypeError):  # not seen yet, or unhashable
+            pass
+        found = self._lookup(code)
+        if isinstance(code, str):
+            if len(self._statuses) >= _MEMO_MAX:
+                self._statuses.clear()
+            self._statuses[code] = found
+        return found
+
+    def _lookup(self, code: object) -> str | None:
         if not isinstance(code, str) or not is_valid(code):
             return None
         releases, records = self._load()
@@ -326,6 +343,19 @@ class IcdHistory:
         return None
 
     def _standing(self, code: str, day: date) -> str | None:
+        key = (code, day)
+        try:
+            return self._standings[key]
+        except (KeyError, TypeError):
+            pass
+        found = self._standing_of(code, day)
+        if isinstance(code, str) and isinstance(day, date):
+            if len(self._standings) >= _MEMO_MAX:
+                self._standings.clear()
+            self._standings[key] = found
+        return found
+
+    def _standing_of(self, code: str, day: date) -> str | None:
         status = self._status(code)
         if status is None:
             return "-"

@@ -14,6 +14,7 @@ entries of :data:`sessionkit.readiness.rules.DEFAULT_RULES`).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator, Sequence
 
 from sessionkit.codes import behavioral, icd10, usps, zipcode
@@ -72,14 +73,23 @@ FACILITY_PO_BOX = _street.code(
 )
 
 
+@functools.lru_cache(maxsize=1024)
 def _street_findings(
     address: Address, path: str, zip_code: FindingCode, box: FindingCode
-) -> Iterator[Finding]:
+) -> tuple[Finding, ...]:
+    """The findings of one address (remembered: a practice's addresses repeat on every session)."""
+    found = []
     if not zipcode.is_zip_plus_4(address.postal_code):
-        yield zip_code.at(f"{path}.postal_code")
-    for line in ("line1", "line2"):
-        if usps.is_po_box(getattr(address, line)):
-            yield box.at(f"{path}.{line}")
+        found.append(zip_code.at(f"{path}.postal_code"))
+    found.extend(
+        box.at(f"{path}.{line}") for line in ("line1", "line2") if usps.is_po_box(getattr(address, line))
+    )
+    return tuple(found)
+
+
+@functools.lru_cache(maxsize=256)
+def _known_state(state: str) -> bool:
+    return usps.is_valid(state)
 
 
 @_street.checks
@@ -143,7 +153,7 @@ def address_states(session: ClientSession, context: ReadinessContext) -> list[Fi
     return [
         STATE_UNKNOWN.at(f"{path}.state")
         for path, address in _claim_addresses(session, context)
-        if not usps.is_valid(address.state)
+        if not _known_state(address.state)
     ]
 
 
