@@ -609,6 +609,70 @@ def whole_process_rows(n: int, repeat: int) -> list[dict[str, Any]]:
     return rows
 
 
+def peer_rows(n: int, repeat: int) -> list[dict[str, Any]]:
+    """sessionkit against pydantic v2 and msgspec on the same sessions and inputs: build, JSON round trip.
+
+    Per-record medians over ``repeat`` runs; ``ratio`` is sessionkit's cost over
+    the peer's (below 1: sessionkit is faster). Peers not installed are skipped.
+    """
+    try:
+        import peers
+    except ImportError:  # run from elsewhere
+        from benchmarks import peers  # type: ignore[no-redef]
+    raws = raw_sessions(n)
+    ours = build_sessions(raws)
+    texts = [ser.dumps(s) for s in ours]
+
+    def timed(fn: Callable[[], object]) -> float:
+        times = []
+        for _ in range(repeat):
+            gc.collect()
+            gc.disable()
+            try:
+                t0 = time.perf_counter()
+                fn()
+                times.append(time.perf_counter() - t0)
+            finally:
+                gc.enable()
+        return statistics.median(times) / n * 1e6
+
+    rows = []
+    for name, peer in peers.PEERS.items():
+        args = [peer["prepare"](r) for r in raws]
+        built = [peer["build"](a) for a in args]
+        dumped = [peer["dumps"](b) for b in built]
+        cases: list[tuple[str, Callable[[], object], Callable[[], object]]] = [
+            ("build", lambda: build_sessions(raws), lambda a=args, p=peer: [p["build"](x) for x in a]),
+            (
+                "JSON round trip",
+                lambda: [ser.loads(ser.dumps(s), ClientSession) for s in ours],
+                lambda b=built, p=peer: [p["loads"](p["dumps"](x)) for x in b],
+            ),
+        ]
+        for what, subject, other in cases:
+            ours_us, peer_us = timed(subject), timed(other)
+            rows.append(
+                {
+                    "peer": name,
+                    "what": what,
+                    "sessionkit": ours_us,
+                    "other": peer_us,
+                    "ratio": ours_us / peer_us,
+                }
+            )
+        size = statistics.mean(len(t) for t in texts), statistics.mean(len(d) for d in dumped)
+        rows.append(
+            {
+                "peer": name,
+                "what": "document characters",
+                "sessionkit": size[0],
+                "other": size[1],
+                "ratio": size[0] / size[1],
+            }
+        )
+    return rows
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -626,6 +690,9 @@ def main(argv: list[str] | None = None) -> int:
         help="sessions in the practice the whole commands run on (0: skip)",
     )
     parser.add_argument("--whole-repeat", type=int, default=3, help="runs of each whole command (median)")
+    parser.add_argument(
+        "--peers", type=int, default=10_000, help="sessions for the pydantic/msgspec comparison (0: skip)"
+    )
     args = parser.parse_args(argv)
     results: list[dict[str, Any]] = []
     print(
@@ -666,6 +733,22 @@ def main(argv: list[str] | None = None) -> int:
             f"memory: check_many over {st_['sessions']:,} sessions peaked at {st_['peak_mb']:.0f} MB RSS"
             f" in {st_['seconds']:.0f} s (target < 200 MB): {'met' if st_['peak_mb'] < 200 else 'MISSED'}"
         )
+    peer_table: list[dict[str, Any]] = []
+    if args.peers and not args.only:
+        peer_table = peer_rows(args.peers, args.repeat)
+        if peer_table:
+            print(
+                f"\npeers on the same {args.peers:,} sessions (ratio: sessionkit / peer; below 1: sessionkit wins)"
+            )
+            print(f"{'peer':<12} {'what':<22} {'sessionkit':>11} {'peer':>11} {'ratio':>7}")
+            for row in peer_table:
+                unit = "" if row["what"].startswith("document") else "us"
+                print(
+                    f"{row['peer']:<12} {row['what']:<22} {row['sessionkit']:>9.2f}{unit:<2} "
+                    f"{row['other']:>9.2f}{unit:<2} {row['ratio']:>6.2f}x"
+                )
+        else:
+            print("\npeers: pydantic and msgspec are not installed (pip install pydantic msgspec)")
     whole: list[dict[str, Any]] = []
     if args.whole and not args.only:
         whole = whole_process_rows(args.whole, args.whole_repeat)
@@ -681,6 +764,7 @@ def main(argv: list[str] | None = None) -> int:
         json.dumps(
             {
                 "pairs": results,
+                "peers": peer_table,
                 "whole_process": [
                     {k: (None if v == float("inf") else v) for k, v in w.items()} for w in whole
                 ],
