@@ -214,9 +214,11 @@ def _pages(form: Cms1500) -> list[tuple[dict[str, str], list[tuple[int, Mapping[
 
 
 def _text(pdf: FPDF, line: int, column: int, text: str, offset: tuple[float, float]) -> None:
-    if text:
-        x, y = field_position(line, column, offset)
-        pdf.text(x, y, latin1(text))
+    """``text`` from ``column``, its leading spaces skipped as columns (right-aligned amounts)."""
+    stripped = text.lstrip(" ")
+    if stripped:
+        x, y = field_position(line, column + len(text) - len(stripped), offset)
+        pdf.text(x, y, latin1(stripped))
 
 
 def _fill_page(
