@@ -205,7 +205,9 @@ def test_rows_run_over_pages_and_still_add_up(n: int) -> None:
     sessions = sessions_of(ADA, n, first=date(2025, 1, 6))
     data = ada_superbill(sessions=sessions, start=date(2025, 1, 1), end=date(2026, 12, 31))
     pages = text_lines(data)
-    rows = [line for page in pages for line in page if " | " in line and line[:2].isdigit() and line[2] == "/"]
+    rows = [
+        line for page in pages for line in page if " | " in line and line[:2].isdigit() and line[2] == "/"
+    ]
     assert len(rows) == len(superbill_rows(sessions))
     assert all(
         page.count("Date | POS | Code | Modifiers | Description | Dx | Min | Units | Charge | Paid") == 1

@@ -150,8 +150,9 @@ def superbill_pdf(
     rendering provider and ``provider_license`` when given), the client (name,
     date of birth, address, and the payer and member id when ``coverage`` is
     given), the diagnoses (ICD-10-CM codes; sessionkit ships no code
-    descriptions, so a description is printed only when
-    ``diagnosis_descriptions`` maps the code to one), one row per service
+    descriptions, so a code's description is the one ``diagnosis_descriptions``
+    maps it to, else the practice's own ``DiagnosisCode.description``, else
+    none), one row per service
     (:func:`superbill_rows`), the totals and the provider's signature line
     (dated ``signed_on`` when given). Sessions outside the period are left out.
 
@@ -219,7 +220,7 @@ def superbill_pdf(
     letters = {d.code: _pointer(i) for i, d in enumerate(diagnoses)}
     for i, d in enumerate(diagnoses):
         text = f"{_pointer(i)}.  {d.code}"
-        description = descriptions.get(d.code, "")
+        description = descriptions.get(d.code, "") or d.description
         write(pdf, MARGIN + 4, y, text)
         if description:
             write(pdf, MARGIN + 80, y, description)
