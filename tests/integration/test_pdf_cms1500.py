@@ -416,3 +416,29 @@ def test_cms1500_mapping_is_accepted_as_built() -> None:
     form = to_cms1500(claim(2))
     again = Cms1500(form.header(), form.lines)
     assert fragments(cms1500_pdf([form])) == fragments(cms1500_pdf([again]))
+
+
+def _printed_width(box: str) -> int:
+    field = LAYOUT[box]
+    return {"money": field.width + 3, "phone": 11}.get(field.kind, field.width)
+
+
+def test_every_field_fits_inside_its_drawn_box() -> None:
+    """Each value's widest print stays within the box drawn around its start (no value runs into the next box)."""
+    from sessionkit.adapters.pdf._form import BOXES
+
+    def box_at(line: int, column: int) -> tuple[str, int, int, int, int]:
+        hits = [b for b in BOXES if b[1] <= line <= b[2] and b[3] <= column <= b[4]]
+        assert len(hits) == 1, (line, column, hits)
+        return hits[0]
+
+    for box, field in LAYOUT.items():
+        if box.startswith("carrier."):  # above the form's body: it only has to stay on the page
+            assert field.column + field.width - 1 <= 80, box
+            continue
+        line = field.line or 41  # a box-24 row: its column's heading box
+        label, *_edges, right = box_at(line, field.column)
+        assert field.column + _printed_width(box) - 1 <= right, (box, label)
+    for box, (line, columns) in CHECKBOXES.items():
+        for column in columns.values():
+            assert column + 1 <= box_at(line, column)[4], box
