@@ -321,3 +321,15 @@ def render_png(data: bytes, tmp_path: Path, name: str) -> Path:
         IMAGES.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(png, IMAGES / png.name)
     return png
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.text(max_size=40))
+def test_any_name_prints_with_the_core_fonts(name: str) -> None:
+    """Any text becomes printable Latin-1 (curly quotes straightened, other letters without accents or '?')."""
+    from sessionkit.adapters.pdf._document import latin1
+
+    printed = latin1(name)
+    printed.encode("latin-1")
+    assert all(ch.isprintable() for ch in printed)
+    assert latin1("Łukasz \u2018Ann\u2019 \u2013 Zoë") == "Lukasz 'Ann' - Zoë"

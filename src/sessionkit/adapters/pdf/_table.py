@@ -80,9 +80,7 @@ def fit(pdf: FPDF, text: str, width: float) -> str:
 class Table:
     """A table of text cells that starts a new page (repeating its heading) when the page is full."""
 
-    def __init__(
-        self, pdf: FPDF, columns: Sequence[tuple[str, float, str]], *, on_new_page: object = None
-    ) -> None:
+    def __init__(self, pdf: FPDF, columns: Sequence[tuple[str, float, str]]) -> None:
         self.pdf = pdf
         self.columns = columns  # (heading, width, "L" or "R")
         self.y = 0.0

@@ -161,5 +161,5 @@ def statement_pdf(
             ]
         )
     table.row(["", "Balance due", "", money(running)], style="B", rule=False)
-    footer(pdf, "Questions about this statement? Call the practice at the number above.")
+    footer(pdf, "Questions about this statement? Please contact the practice.")
     return output(pdf)
