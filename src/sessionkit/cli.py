@@ -8,7 +8,11 @@ Commands (see ``docs/cli.md``):
 * ``sessionkit import FILE --db PATH [...]``: import an .ics or .csv calendar;
 * ``sessionkit check --db PATH [--target ...] [--format text|json]``: claim
   readiness of every session;
-* ``sessionkit export --db PATH --format json|csv [--output FILE]``: the sessions.
+* ``sessionkit export --db PATH --format json|csv [--output FILE]``: the sessions;
+* ``sessionkit print-claims --db PATH --output FILE.pdf [--review] [--offset X,Y]``: the
+  CMS-1500 forms of every session ready for one, as a PDF (the ``pdf`` extra);
+* ``sessionkit superbill --db PATH --client ID --from DATE --to DATE --output FILE.pdf``:
+  a client's superbill for a period.
 
 Exit status: 0 success; 1 ``check`` found a session that is not ready; 2 bad
 input (a missing file, a file that is not a sessionkit database, a calendar
@@ -123,6 +127,17 @@ def _zone(text: str) -> str:
     except Exception:
         raise bad from None
     return text
+
+
+def _offset(text: str) -> tuple[float, float]:
+    parts = text.split(",")
+    try:
+        x, y = (float(p) for p in parts)  # printer alignment in points, not money
+    except ValueError:
+        raise argparse.ArgumentTypeError("expected two numbers of points, like 3.6,-6") from None
+    if not all(-72.0 <= v <= 72.0 for v in (x, y)):
+        raise argparse.ArgumentTypeError("each number must be within one inch (72 points) of zero")
+    return (x, y)
 
 
 def _positive(text: str) -> int:
@@ -289,6 +304,48 @@ def build_parser() -> argparse.ArgumentParser:
     inv.add_argument("--format", choices=["text", "json", "csv"], default="text", help="output format")
     inv.add_argument("--dry-run", action="store_true", help="list what would be invoiced; record nothing")
     inv.set_defaults(run=_run_invoices)
+
+    prn = commands.add_parser(
+        "print-claims",
+        parents=[common],
+        help="print the CMS-1500 form of every session ready for one, as a PDF",
+        description="Group every session ready for the CMS-1500 into claims and write their forms as "
+        "one PDF, for printing onto the red pre-printed form (or, with --review, with the form drawn "
+        "under the values). Sessions not ready are left out and counted on stderr. Needs the pdf extra.",
+    )
+    prn.add_argument("--db", metavar="PATH", required=True, help="the sessionkit database file")
+    prn.add_argument("--output", metavar="FILE", required=True, help="the PDF file to write (mode 0600)")
+    prn.add_argument("--review", action="store_true", help="draw the form (in red) under the values")
+    prn.add_argument(
+        "--offset",
+        metavar="X,Y",
+        type=_offset,
+        default=(0.0, 0.0),
+        help="move every value X points right and Y points down (negative: left, up) to align a printer",
+    )
+    prn.set_defaults(run=_run_print_claims)
+
+    sup = commands.add_parser(
+        "superbill",
+        parents=[common],
+        help="write a client's superbill for a period, as a PDF",
+        description="Write the superbill of one client's sessions from --from to --to: the itemised "
+        "bill a client files with an out-of-network payer. Sessions not ready for the superbill are "
+        "left out and listed on stderr. Needs the pdf extra.",
+    )
+    sup.add_argument("--db", metavar="PATH", required=True, help="the sessionkit database file")
+    sup.add_argument("--client", metavar="ID", required=True, help="the client's id")
+    sup.add_argument(
+        "--from", dest="start", metavar="DATE", type=_date, required=True, help="first date of service"
+    )
+    sup.add_argument(
+        "--to", dest="end", metavar="DATE", type=_date, required=True, help="last date of service"
+    )
+    sup.add_argument("--output", metavar="FILE", required=True, help="the PDF file to write (mode 0600)")
+    sup.add_argument(
+        "--license", metavar="TEXT", default="", help="the rendering provider's licence, as printed"
+    )
+    sup.set_defaults(run=_run_superbill)
     return parser
 
 
@@ -717,6 +774,7 @@ def _run_demo(args: argparse.Namespace, out: IO[str]) -> int:
             f"      sessionkit claims --db {path} --format 837p --usage T --output claims.x12\n"
             f"      sessionkit invoices --db {path}\n"
             f"      sessionkit export --db {path} --format csv\n"
+            f"      sessionkit print-claims --db {path} --output claims.pdf --review   (paper: also 'sessionkit superbill')\n"
         )
     finally:
         db.close()
@@ -780,7 +838,7 @@ def _same_file(a: Path, b: Path) -> bool:
         return False
 
 
-def _write_private(target: Path, text: str) -> None:
+def _write_private(target: Path, text: str | bytes) -> None:
     """Write ``text`` to ``target`` created with mode 0600, never through a symbolic link.
 
     An existing regular file is truncated and set to 0600 too; a symbolic link,
@@ -796,8 +854,12 @@ def _write_private(target: Path, text: str) -> None:
     try:
         with contextlib.suppress(OSError):  # an existing file of another owner keeps its mode
             os.fchmod(fd, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as stream:
-            stream.write(text)
+        if isinstance(text, bytes):
+            with os.fdopen(fd, "wb") as raw:
+                raw.write(text)
+        else:
+            with os.fdopen(fd, "w", encoding="utf-8", newline="") as stream:
+                stream.write(text)
     except OSError:
         raise UsageError("the output file cannot be written (argument --output)") from None
 
@@ -970,6 +1032,137 @@ def _run_invoices(args: argparse.Namespace, out: IO[str]) -> int:
             )
         if not invoices:
             out.write("No invoices: nothing is owed.\n")
+    return EXIT_OK
+
+
+def _write_private_bytes(target: Path, data: bytes) -> None:
+    """Write ``data`` to ``target`` created with mode 0600, never through a symbolic link (as :func:`_write_private`)."""
+    _write_private(target, data)
+
+
+def _pdf_output(args: argparse.Namespace) -> Path:
+    target = _path(args.output, "--output")
+    if _same_file(target, _path(args.db, "--db")):
+        raise UsageError("the output file is the database being read: refused (argument --output)")
+    if target.is_dir():
+        raise UsageError("the output path is a directory, not a file (argument --output)")
+    return target
+
+
+def _pdf_module() -> Any:
+    try:
+        import fpdf  # noqa: F401, PLC0415 (the pdf extra is optional)
+    except ImportError:
+        raise UsageError("printing PDFs needs the pdf extra: pip install 'sessionkit[pdf]'") from None
+    from sessionkit.adapters import pdf  # noqa: PLC0415 (keeps --help fast)
+
+    return pdf
+
+
+def _run_print_claims(args: argparse.Namespace, out: IO[str]) -> int:
+    from sessionkit.claims import ClaimContext, build_claims, to_cms1500  # noqa: PLC0415 (keeps --help fast)
+
+    target = _pdf_output(args)
+    pdf = _pdf_module()
+    db = _open_existing(args.db)
+    try:
+        code_set = _code_set()
+        today = _today(db.unit_of_work())
+        ready: list[ClientSession] = []
+        left_out = 0
+        with db.unit_of_work() as uow:
+            for client_id in uow.sessions.client_ids():
+                sessions = uow.sessions.by_client(client_id)
+                context = ReadinessContext.from_unit_of_work(
+                    uow, client_id, today=today, code_set=code_set, sessions=sessions
+                )
+                for session, report in zip(
+                    sessions, check_many(sessions, context, Target.CMS1500), strict=True
+                ):
+                    if report.ready:
+                        ready.append(session)
+                    else:
+                        left_out += 1
+            claim_context = ClaimContext.from_unit_of_work(
+                uow, (s.client_id for s in ready), today=today, code_set=code_set
+            )
+    finally:
+        db.close()
+    note = f"; {left_out} session{'' if left_out == 1 else 's'} not ready left out" if left_out else ""
+    if not ready:
+        sys.stderr.write(f"no session is ready for the CMS-1500{note}: nothing written\n")
+        return EXIT_NOT_READY
+    claims = build_claims(ready, claim_context, Target.CMS1500)
+    forms = [to_cms1500(claim, signed_on=today) for claim in claims]
+    _write_private_bytes(target, pdf.cms1500_pdf(forms, review=args.review, offset=args.offset))
+    pages = sum(-(-len(form.lines) // 6) for form in forms)
+    n = len(forms)
+    sys.stderr.write(
+        f"wrote {n} claim{'' if n == 1 else 's'} ({pages} page{'' if pages == 1 else 's'}) "
+        f"to the output file{note} (see 'sessionkit check --target cms1500')\n"
+    )
+    return EXIT_OK
+
+
+def _run_superbill(args: argparse.Namespace, out: IO[str]) -> int:
+    target = _pdf_output(args)
+    if args.end < args.start:
+        raise UsageError("--from is after --to")
+    pdf = _pdf_module()
+    db = _open_existing(args.db)
+    try:
+        code_set = _code_set()
+        today = _today(db.unit_of_work())
+        with db.unit_of_work() as uow:
+            practice = uow.practice.get()
+            client = uow.clients.find(args.client)
+            if client is None:
+                raise UsageError("no client has this id (argument --client)")
+            sessions = [
+                s for s in uow.sessions.by_client(client.id) if args.start <= s.date_of_service <= args.end
+            ]
+            context = ReadinessContext.from_unit_of_work(
+                uow, client.id, today=today, code_set=code_set, sessions=sessions
+            )
+            coverages = sorted(
+                (
+                    c
+                    for c in uow.coverages.for_client(client.id)
+                    if c.effective <= args.end and (c.termination is None or c.termination >= args.start)
+                ),
+                key=lambda c: (c.rank.value, c.effective),
+            )
+            payers = {p.id: p for p in uow.payers.list()}
+            descriptions = {d.code: d.description for d in uow.diagnoses.list() if d.description}
+    finally:
+        db.close()
+    chosen: list[ClientSession] = []
+    for session, report in zip(sessions, check_many(sessions, context, Target.SUPERBILL), strict=True):
+        if report.ready:
+            chosen.append(session)
+        else:
+            sys.stderr.write(_not_ready_line(session, report))
+    if not chosen:
+        sys.stderr.write(
+            "no session of the client in the period is ready for the superbill: nothing written\n"
+        )
+        return EXIT_NOT_READY
+    coverage = coverages[0] if coverages else None
+    data = pdf.superbill_pdf(
+        practice=practice,
+        client=client,
+        sessions=chosen,
+        start=args.start,
+        end=args.end,
+        coverage=coverage,
+        payer=None if coverage is None else payers.get(coverage.payer_id),
+        provider_license=args.license,
+        diagnosis_descriptions=descriptions,
+        signed_on=today,
+    )
+    _write_private_bytes(target, data)
+    n = len(chosen)
+    sys.stderr.write(f"wrote a superbill of {n} session{'' if n == 1 else 's'} to the output file\n")
     return EXIT_OK
 
 

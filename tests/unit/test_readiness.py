@@ -33,6 +33,7 @@ TODAY = date(2026, 3, 9)
 DOS = date(2026, 3, 2)
 ADDRESS = Address(line1="1 Main St", city="Springfield", state="IL", postal_code="627011234")
 CMS, X12, INVOICE = Target.CMS1500, Target.X12_837P, Target.CLIENT_INVOICE
+SUPERBILL = Target.SUPERBILL
 INSURANCE = (CMS, X12)
 ALL = (CMS, X12, INVOICE)
 
@@ -473,6 +474,11 @@ CASES: list[tuple[str, tuple[Target, ...], Change, Change]] = [
     ("invoice.address_missing", (INVOICE,), client(address=None), same),
     ("invoice.nothing_due", (INVOICE,), s(paid_at_session="20"), s(paid_at_session="19.99")),
     ("paid_at_session.over_charge", (INVOICE,), s(paid_at_session="140.01"), s(paid_at_session="140")),
+    ("superbill.practice_missing", (SUPERBILL,), c(practice=None), same),
+    ("superbill.diagnosis_missing", (SUPERBILL,), s(diagnoses=()), same),
+    ("superbill.diagnosis_not_billable", (SUPERBILL,), s(diagnoses=["F41"]), same),
+    ("superbill.client_dob_missing", (SUPERBILL,), client(date_of_birth=None), same),
+    ("superbill.client_address_missing", (SUPERBILL,), client(address=None), same),
 ]
 
 

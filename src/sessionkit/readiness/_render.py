@@ -12,7 +12,7 @@ if TYPE_CHECKING:
     from sessionkit.readiness.registry import RuleRegistry
 
 _COLUMNS = ("severity", "code", "field", "message")
-_TARGET_ORDER = (Target.CMS1500, Target.X12_837P, Target.CLIENT_INVOICE)
+_TARGET_ORDER = tuple(Target)
 
 
 def _summary(report: ReadinessReport) -> str:

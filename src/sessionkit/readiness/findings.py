@@ -21,6 +21,8 @@ class Target(str, enum.Enum):
     """The electronic professional claim (ANSI X12 837P, 005010X222A1)."""
     CLIENT_INVOICE = "client_invoice"
     """The invoice the practice sends the client."""
+    SUPERBILL = "superbill"
+    """The itemised receipt a client files with an out-of-network payer (or keeps, when billed directly)."""
 
     @classmethod
     def parse(cls, value: Target | str) -> Target:
@@ -28,7 +30,7 @@ class Target(str, enum.Enum):
 
         Accepted spellings, case and ``-``/``_`` ignored: ``cms1500``, ``1500``,
         ``paper``; ``x12_837p``, ``837p``, ``837``, ``x12``; ``client_invoice``,
-        ``invoice``, ``client``. Anything else raises
+        ``invoice``, ``client``; ``superbill``. Anything else raises
         :class:`~sessionkit.errors.InvalidValue` (code ``target.unknown``, field ``target``).
 
         >>> Target.parse("837P"), Target.parse("cms-1500"), Target("invoice")
@@ -41,7 +43,7 @@ class Target(str, enum.Enum):
         )
         if found is None:
             raise InvalidValue(
-                "the target must be cms1500, 837p or client_invoice", "target.unknown", "target"
+                "the target must be cms1500, 837p, client_invoice or superbill", "target.unknown", "target"
             )
         return found
 
@@ -55,13 +57,13 @@ class Target(str, enum.Enum):
     @property
     def is_insurance(self) -> bool:
         """Whether the target is an insurance claim (paper or electronic)."""
-        return self is not Target.CLIENT_INVOICE
+        return self in INSURANCE_TARGETS
 
     @property
     def max_lines(self) -> int:
         """How many service lines one claim of this form holds: 6 on a CMS-1500, 50 on an 837P.
 
-        The client invoice has no such limit (0 here means none).
+        The client invoice and the superbill have no such limit (0 here means none).
         """
         return _MAX_LINES[self]
 
@@ -71,12 +73,18 @@ class Target(str, enum.Enum):
         return _LABELS[self]
 
 
-_LABELS = {Target.CMS1500: "CMS-1500", Target.X12_837P: "837P", Target.CLIENT_INVOICE: "client invoice"}
-_MAX_LINES = {Target.CMS1500: 6, Target.X12_837P: 50, Target.CLIENT_INVOICE: 0}
+_LABELS = {
+    Target.CMS1500: "CMS-1500",
+    Target.X12_837P: "837P",
+    Target.CLIENT_INVOICE: "client invoice",
+    Target.SUPERBILL: "superbill",
+}
+_MAX_LINES = {Target.CMS1500: 6, Target.X12_837P: 50, Target.CLIENT_INVOICE: 0, Target.SUPERBILL: 0}
 _ALIASES = {
     **dict.fromkeys(("cms1500", "1500", "paper"), Target.CMS1500),
     **dict.fromkeys(("x12837p", "837p", "837", "x12"), Target.X12_837P),
     **dict.fromkeys(("clientinvoice", "invoice", "client"), Target.CLIENT_INVOICE),
+    "superbill": Target.SUPERBILL,
 }
 
 INSURANCE_TARGETS: frozenset[Target] = frozenset({Target.CMS1500, Target.X12_837P})

@@ -11,7 +11,8 @@ the finding codes they may report:
 * :mod:`~sessionkit.readiness.rules.codes`: billing code, units, modifiers;
 * :mod:`~sessionkit.readiness.rules.money`: charge, paid at session;
 * :mod:`~sessionkit.readiness.rules.behavioral`: add-on pairing, same-day limits, session time;
-* :mod:`~sessionkit.readiness.rules.invoice`: the client invoice.
+* :mod:`~sessionkit.readiness.rules.invoice`: the client invoice;
+* :mod:`~sessionkit.readiness.rules.superbill`: the superbill (what a payer needs to reimburse the client).
 
 :data:`DEFAULT_RULES` lists every rule in the order the checker runs them;
 that order is the order of the findings in a report, so it is part of the
@@ -163,6 +164,16 @@ from sessionkit.readiness.rules.parties import (
     referring_provider,
     subscriber,
 )
+from sessionkit.readiness.rules.superbill import (
+    SUPERBILL_CLIENT_ADDRESS_MISSING,
+    SUPERBILL_CLIENT_DOB_MISSING,
+    SUPERBILL_DIAGNOSIS_MISSING,
+    SUPERBILL_DIAGNOSIS_NOT_BILLABLE,
+    SUPERBILL_PRACTICE_MISSING,
+    SUPERBILL_RULE,
+    SUPERBILL_RULES,
+    superbill,
+)
 
 __all__ = [
     "ADD_ON_AS_PRIMARY",
@@ -245,6 +256,13 @@ __all__ = [
     "SUBSCRIBER_DOB_MISSING",
     "SUBSCRIBER_MISSING",
     "SUBSCRIBER_RULE",
+    "SUPERBILL_CLIENT_ADDRESS_MISSING",
+    "SUPERBILL_CLIENT_DOB_MISSING",
+    "SUPERBILL_DIAGNOSIS_MISSING",
+    "SUPERBILL_DIAGNOSIS_NOT_BILLABLE",
+    "SUPERBILL_PRACTICE_MISSING",
+    "SUPERBILL_RULE",
+    "SUPERBILL_RULES",
     "TELEHEALTH_MODIFIERS",
     "TELEHEALTH_MODIFIER_MISSING",
     "TELEHEALTH_POS",
@@ -280,6 +298,7 @@ __all__ = [
     "same_day",
     "session_time",
     "subscriber",
+    "superbill",
     "total_charge",
     "whole_units",
 ]
@@ -321,5 +340,7 @@ DEFAULT_RULES: tuple[Rule, ...] = (
     *CONFORMANCE_RULES,
     # Rules of another topic module go here, in the order they run, after the rules
     # above: appending keeps every existing finding in its place.
+    # the superbill (its own target: no insurance plan changes)
+    *SUPERBILL_RULES,
 )
 """Every shipped rule, in the order the checker runs them (and reports their findings)."""
