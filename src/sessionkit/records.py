@@ -212,8 +212,8 @@ def columns(records: Iterable[Mapping[str, object]]) -> list[str]:
         for before, following in itertools.pairwise(shape):
             after[before].add(following)
     waiting = dict.fromkeys(first, 0)
-    for following in after.values():
-        for key in following:
+    for successors in after.values():
+        for key in successors:
             waiting[key] += 1
     ready = [(first[key], key) for key, count in waiting.items() if count == 0]
     heapq.heapify(ready)
