@@ -442,11 +442,17 @@ def test_icd10_is_sequela(code: object, expected: bool) -> None:
     assert icd10.is_sequela(code) is expected
 
 
-def test_icd10_default_code_set_none_when_package_missing(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Without simple-icd-10-cm there is no default code set and construction raises ImportError."""
+def test_icd10_default_code_set_is_the_shipped_table_when_package_missing(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Without simple-icd-10-cm the default code set is the shipped release table; construction raises ImportError."""
     monkeypatch.setattr(importlib.util, "find_spec", lambda name, package=None: None)
-    assert icd10.default_code_set() is None
-    with pytest.raises(ImportError, match=r"sessionkit\[icd10\]"):
+    code_set = icd10.default_code_set()
+    assert code_set is icd10.history()
+    assert code_set.release == icd10.history().releases[-1].label
+    assert code_set.is_billable("F41.1")
+    assert not code_set.is_billable("F41")
+    with pytest.raises(ImportError, match=r"pip install 'sessionkit-billing\[icd10\]'"):
         icd10.SimpleIcd10CmCodeSet()
 
 
@@ -456,7 +462,7 @@ def test_icd10_simple_code_set() -> None:
     code_set = icd10.default_code_set()
     assert isinstance(code_set, icd10.SimpleIcd10CmCodeSet)
     assert isinstance(code_set, icd10.DiagnosisCodeSet)
-    assert code_set.release == "2026-04 CDC (simple-icd-10-cm)"
+    assert code_set.release == "code-list-April-2026 (simple-icd-10-cm)"  # read from the package's file
     assert code_set.is_valid("F41.1")
     assert code_set.is_billable("F41.1")
     assert code_set.is_billable("f411")
