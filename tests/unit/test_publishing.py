@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 import json
 import pickle
+import re
 import sys
 import zoneinfo
 from collections.abc import Iterator
@@ -195,3 +196,41 @@ def test_the_contract_suite_carries_its_own_hypothesis_settings() -> None:
         assert chosen.deadline is None
         assert HealthCheck.too_slow in chosen.suppress_health_check
         assert HealthCheck.differing_executors in chosen.suppress_health_check
+
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_the_readme_links_only_to_absolute_addresses() -> None:
+    """README links work on a package index page: every Markdown link is absolute."""
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    links = re.findall(r"\]\(([^)]+)\)", text)
+    assert links
+    assert [link for link in links if not link.startswith("https://")] == []
+
+
+def test_the_api_reference_gives_the_sqlite_schema_version_in_force() -> None:
+    """docs/api.md names the SQLite schema version the code writes."""
+    from sessionkit.adapters.sqlite import SCHEMA_VERSION
+
+    text = (ROOT / "docs" / "api.md").read_text(encoding="utf-8")
+    assert f"(`PRAGMA user_version`): `{SCHEMA_VERSION}`." in text
+
+
+def test_the_distribution_metadata_keeps_production_installs_small() -> None:
+    """pyproject: its own name, tzdata always, `all` without test tools, an upper cap only with a reason."""
+    tomllib = pytest.importorskip("tomllib")
+    text = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
+    project = tomllib.loads(text)["project"]
+    assert project["name"] == "sessionkit-billing"
+    assert project["license-files"] == ["LICENSE"]
+    assert "tzdata" in project["dependencies"]
+    extras = project["optional-dependencies"]
+    runtime = " ".join(extras["all"])
+    for tool in ("pytest", "hypothesis", "pyx12", "mypy", "ruff", "mkdocs", "testing", "dev", "docs"):
+        assert tool not in runtime
+    assert {"ical", "testing", "dev", "docs"} <= set(extras)
+    for line in text.splitlines():
+        if re.search(r'"[A-Za-z0-9_.\[\]-]+[^"]*<[0-9]', line):
+            assert "#" in line, f"an upper cap without a reason beside it: {line.strip()}"
+    assert (ROOT / "LICENSE").read_text(encoding="utf-8").startswith("MIT License")
