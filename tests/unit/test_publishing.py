@@ -234,3 +234,13 @@ def test_the_distribution_metadata_keeps_production_installs_small() -> None:
         if re.search(r'"[A-Za-z0-9_.\[\]-]+[^"]*<[0-9]', line):
             assert "#" in line, f"an upper cap without a reason beside it: {line.strip()}"
     assert (ROOT / "LICENSE").read_text(encoding="utf-8").startswith("MIT License")
+
+
+def test_the_changelog_has_one_heading_of_each_kind_in_order() -> None:
+    """Under [Unreleased]: Added, Changed, Deprecated, Removed, Fixed, Security, each at most once, in that order."""
+    text = (ROOT / "CHANGELOG.md").read_text(encoding="utf-8")
+    unreleased = text.split("## [Unreleased]", 1)[1].split("\n## [", 1)[0]
+    headings = re.findall(r"^### (.+)$", unreleased, flags=re.MULTILINE)
+    order = ["Added", "Changed", "Deprecated", "Removed", "Fixed", "Security"]
+    assert len(headings) == len(set(headings))
+    assert headings == [h for h in order if h in headings]

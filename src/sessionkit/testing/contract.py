@@ -77,7 +77,7 @@ from sessionkit.money import Money
 from sessionkit.ports import UnitOfWork
 from sessionkit.routing import active_coverages
 
-__all__ = ["StoreUnderTest", "UnitOfWorkContract"]
+__all__ = ["SUPPRESSED_HEALTH_CHECKS", "StoreUnderTest", "UnitOfWorkContract"]
 
 UnitOfWorkFactory = Callable[[], UnitOfWork]
 
