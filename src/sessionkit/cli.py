@@ -43,6 +43,7 @@ from typing import IO, TYPE_CHECKING, Any, NoReturn
 from zoneinfo import ZoneInfo
 
 from sessionkit import serialization
+from sessionkit._extras import install_command, require, require_zone_data
 from sessionkit._version import __version__
 from sessionkit.adapters._files import MAX_CALENDAR_BYTES, MAX_OCCURRENCES_PER_SERIES, read_bytes
 from sessionkit.appointments import (
@@ -84,6 +85,11 @@ TARGETS: Mapping[str, Target] = {
     "837p": Target.X12_837P,
     "invoice": Target.CLIENT_INVOICE,
 }
+EXPORT_FORMAT_VERSION = 1
+"""``format_version`` of ``export --format json`` (``"format": "sessionkit.export"``)."""
+CHECK_FORMAT_VERSION = 1
+"""``format_version`` of ``check --format json`` (``"format": "sessionkit.check"``)."""
+ICS_SUFFIXES = frozenset({".ics", ".ical", ".icalendar"})
 TOP_FINDINGS = 5
 MAX_ZONE_NAME = 64
 """The longest ``--tz`` accepted (IANA names are at most about 30 characters)."""
@@ -138,6 +144,15 @@ def _offset(text: str) -> tuple[float, float]:
     if not all(-72.0 <= v <= 72.0 for v in (x, y)):
         raise argparse.ArgumentTypeError("each number must be within one inch (72 points) of zero")
     return (x, y)
+
+
+def _target(text: str) -> Target:
+    try:
+        return Target.parse(text)
+    except SessionkitError:
+        raise argparse.ArgumentTypeError(
+            "not a target: use cms1500, x12_837p or client_invoice (or 837p, invoice)"
+        ) from None
 
 
 def _positive(text: str) -> int:
@@ -246,7 +261,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     chk.add_argument("--db", metavar="PATH", required=True, help="the sessionkit database file")
     chk.add_argument(
-        "--target", choices=list(TARGETS), action="append", help="target to check (repeatable; default: all)"
+        "--target",
+        type=_target,
+        metavar="TARGET",
+        action="append",
+        help="cms1500, x12_837p or client_invoice; 837p and invoice also work (repeatable; default: all)",
     )
     chk.add_argument("--format", choices=["text", "json"], default="text", help="output format")
     chk.set_defaults(run=_run_check)
@@ -452,7 +471,7 @@ def _ics_calendar(source: str | Path, time_zone: str, **limits: Any) -> Calendar
     try:
         from sessionkit.adapters.ics import IcsCalendar  # noqa: PLC0415 (optional extra)
     except ModuleNotFoundError:
-        raise UsageError("reading .ics files needs the ical extra: pip install 'sessionkit[ical]'") from None
+        raise UsageError(f"reading .ics files needs the ical extra: {install_command('ical')}") from None
     return IcsCalendar(source, time_zone=time_zone, **limits)
 
 
@@ -463,7 +482,7 @@ def _too_large(exc: CalendarError, argument: str) -> UsageError:
 def _calendar(path: Path, time_zone: str, args: argparse.Namespace) -> CalendarSource:
     suffix = path.suffix.lower()
     try:
-        if suffix in {".ics", ".ical", ".icalendar"}:
+        if suffix in ICS_SUFFIXES:
             return _ics_calendar(
                 path,
                 time_zone,
@@ -684,7 +703,7 @@ def _run_check_json(db: SqliteDatabase, targets: Sequence[Target], out: IO[str])
     encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
     first = True
     finding_json: dict[int, tuple[object, str]] = {}  # id -> (the finding, kept alive; its JSON)
-    out.write('{"format": "sessionkit.check", "format_version": 1,\n"reports": [')
+    out.write(f'{{"format": "sessionkit.check", "format_version": {CHECK_FORMAT_VERSION},\n"reports": [')
 
     def findings_text(report: ReadinessReport) -> str:
         parts = []
@@ -743,6 +762,7 @@ def _queue_lines(db: SqliteDatabase) -> list[str]:
 def _run_demo(args: argparse.Namespace, out: IO[str]) -> int:
     from sessionkit.adapters.sqlite import open_database  # noqa: PLC0415 (keeps --help fast)
 
+    require("ical", "sessionkit demo")  # before anything is written
     path = Path(args.db)
     if path.is_dir():
         raise UsageError("the database path is a directory, not a file (argument --db)")
@@ -770,7 +790,7 @@ def _run_demo(args: argparse.Namespace, out: IO[str]) -> int:
         out.write("\n".join(_summary_lines(readiness)) + "\n")
         out.write("\n".join(_queue_lines(db)) + "\n")
         out.write(
-            f"\nNext: sessionkit check --db {path} --target 837p   (every finding, per session)\n"
+            f"\nNext: sessionkit check --db {path} --target x12_837p   (every finding, per session)\n"
             f"      sessionkit claims --db {path} --format 837p --usage T --output claims.x12\n"
             f"      sessionkit invoices --db {path}\n"
             f"      sessionkit export --db {path} --format csv\n"
@@ -787,6 +807,8 @@ def _run_import(args: argparse.Namespace, out: IO[str]) -> int:
         raise UsageError("the calendar file does not exist (argument FILE)")
     if not file.is_file():
         raise UsageError("the calendar path is not a file (argument FILE)")
+    if file.suffix.lower() in ICS_SUFFIXES:
+        require("ical", "reading .ics files")  # before the database is opened
     matcher = _client_map(args.client_map, args.max_bytes) if args.client_map else None
     db = _open_existing(args.db)
     try:
@@ -815,7 +837,7 @@ def _run_import(args: argparse.Namespace, out: IO[str]) -> int:
 
 
 def _run_check(args: argparse.Namespace, out: IO[str]) -> int:
-    targets = [TARGETS[name] for name in dict.fromkeys(args.target or TARGETS)]
+    targets = list(dict.fromkeys(args.target or TARGETS.values()))
     db = _open_existing(args.db)
     try:
         run = _run_check_json if args.format == "json" else _run_check_text
@@ -875,7 +897,12 @@ def _run_export(args: argparse.Namespace, out: IO[str]) -> int:
     finally:
         db.close()
     if args.format == "json":
-        text = json.dumps([serialization.to_dict(s) for s in sessions], indent=2) + "\n"
+        document = {
+            "format": "sessionkit.export",
+            "format_version": EXPORT_FORMAT_VERSION,
+            "sessions": [serialization.to_dict(s) for s in sessions],
+        }
+        text = json.dumps(document, indent=2) + "\n"
     else:
         text = _sessions_csv(sessions)
     if target is not None:
@@ -1050,10 +1077,9 @@ def _pdf_output(args: argparse.Namespace) -> Path:
 
 
 def _pdf_module() -> Any:
-    try:
-        import fpdf  # noqa: F401, PLC0415 (the pdf extra is optional)
-    except ImportError:
-        raise UsageError("printing PDFs needs the pdf extra: pip install 'sessionkit[pdf]'") from None
+    from sessionkit._extras import require  # noqa: PLC0415 (keeps --help fast)
+
+    require("pdf", "printing PDFs")  # one line naming the pip install, before anything is written
     from sessionkit.adapters import pdf  # noqa: PLC0415 (keeps --help fast)
 
     return pdf
@@ -1196,6 +1222,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_OK
     debug = bool(args.debug)
     try:
+        require_zone_data()  # one clear line, not a stored practice reported as invalid
         status: int = args.run(args, sys.stdout)
     except UsageError as exc:
         _fail(str(exc), debug)

@@ -36,8 +36,9 @@ from collections.abc import Iterable
 from datetime import date, datetime, time
 from types import TracebackType
 from typing import Protocol, runtime_checkable
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from sessionkit._extras import require_zone_data
 from sessionkit.appointments import CalendarSource, ClientMatcher
 from sessionkit.domain import (
     Authorization,
@@ -330,10 +331,23 @@ class SystemClock:
 
     >>> SystemClock("America/New_York").now().tzinfo is not None
     True
+
+    :raises InvalidValue: ``time_zone`` is not an IANA zone name (``time_zone.unknown``).
+    :raises sessionkit._extras.MissingZoneData: this Python has no zone data at
+        all (``time_zone.no_data``; the message says ``pip install tzdata``).
     """
 
     def __init__(self, time_zone: str | ZoneInfo) -> None:
-        self.zone = time_zone if isinstance(time_zone, ZoneInfo) else ZoneInfo(time_zone)
+        if isinstance(time_zone, ZoneInfo):
+            self.zone = time_zone
+            return
+        try:
+            self.zone = ZoneInfo(time_zone)
+        except (ZoneInfoNotFoundError, ValueError, TypeError):
+            require_zone_data()
+            raise InvalidValue(
+                "time_zone must be an IANA zone name (e.g. America/Chicago)", "time_zone.unknown", "time_zone"
+            ) from None
 
     def today(self) -> date:
         """Today's local date in the practice's zone."""

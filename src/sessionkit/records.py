@@ -7,7 +7,8 @@ here imports pandas. Each record is a ``dict`` whose keys are field paths:
   ``resubmission.frequency``);
 * sequences get an index per element (``diagnoses.0``, ``add_ons.1.code``); an
   empty sequence adds no key, so rows may have different keys (a data frame
-  fills the gaps with ``NaN``; :func:`columns` gives the union in order);
+  fills the gaps with ``NaN``; :func:`columns` gives the union in a stable
+  order: the fields' declared order, each sequence's keys together by index);
 * :class:`~sessionkit.Money` becomes its ``Decimal`` amount, enums their
   value, diagnosis codes, modifiers and places of service their code; dates,
   numbers, text, booleans and ``None`` stay as they are.
@@ -51,7 +52,9 @@ from __future__ import annotations
 
 import csv
 import enum
+import heapq
 import io
+import itertools
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import date, datetime, time
 from decimal import Decimal
@@ -180,16 +183,55 @@ def to_records(objects: Iterable[Any] | ImportReport | ReadinessReport) -> list[
 
 
 def columns(records: Iterable[Mapping[str, object]]) -> list[str]:
-    """Every key of ``records``, in the order each first appears (a CSV header).
+    """Every key of ``records`` in a stable order: each record's own order, merged (a CSV header).
+
+    A record lists its keys in the declared order of its fields, sequences by
+    index (``diagnoses.0``, ``diagnoses.1``). The header keeps every record's
+    order (a key a record lists after another comes after it), and otherwise
+    the order in which keys were first seen: ``modifiers.0`` sits between the
+    fields around it even when the first session has no modifier, not at the
+    end. The order depends only on the records, never on chance.
 
     >>> columns([{"a": 1, "b": 2}, {"a": 3, "c": 4}])
     ['a', 'b', 'c']
+    >>> columns([{"code": "90834", "minutes": 45}, {"code": "90837", "modifiers.0": "95", "minutes": 53}])
+    ['code', 'modifiers.0', 'minutes']
     """
-    seen: dict[str, None] = {}
+    first: dict[str, int] = {}  # key -> when it was first seen (the tie-break)
+    after: dict[str, set[str]] = {}  # key -> keys some record lists right after it
+    shapes: set[tuple[str, ...]] = set()
     for record in records:
-        for key in record:
-            seen.setdefault(key, None)
-    return list(seen)
+        shape = tuple(record)
+        if shape in shapes:
+            continue
+        shapes.add(shape)
+        for key in shape:
+            if key not in first:
+                first[key] = len(first)
+                after[key] = set()
+        for before, following in itertools.pairwise(shape):
+            after[before].add(following)
+    waiting = dict.fromkeys(first, 0)
+    for successors in after.values():
+        for key in successors:
+            waiting[key] += 1
+    ready = [(first[key], key) for key, count in waiting.items() if count == 0]
+    heapq.heapify(ready)
+    order: list[str] = []
+    while len(order) < len(first):
+        if not ready:  # records disagree on an order: the earliest seen key left goes next
+            key = min((k for k in waiting if waiting[k] > 0), key=first.__getitem__)
+            waiting[key] = 0
+            heapq.heappush(ready, (first[key], key))
+        _, key = heapq.heappop(ready)
+        waiting[key] = -1
+        order.append(key)
+        for following in after[key]:
+            if waiting[following] > 0:
+                waiting[following] -= 1
+                if waiting[following] == 0:
+                    heapq.heappush(ready, (first[following], following))
+    return order
 
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")

@@ -113,8 +113,9 @@ def test_export_json_round_trips(demo_dir: tuple[Path, str], run: Run) -> None:
     folder, _ = demo_dir
     done = run("export", "--db", "sessionkit-demo.db", "--format", "json", cwd=folder)
     assert done.returncode == 0, done.stderr
-    docs = json.loads(done.stdout)
-    sessions = [from_dict(doc, ClientSession) for doc in docs]
+    document = json.loads(done.stdout)
+    assert (document["format"], document["format_version"]) == ("sessionkit.export", 1)
+    sessions = [from_dict(doc, ClientSession) for doc in document["sessions"]]
     assert len(sessions) == DEMO_SESSIONS
     assert sessions[0].id == "s-0001"
     assert [s.date_of_service for s in sessions] == sorted(s.date_of_service for s in sessions)

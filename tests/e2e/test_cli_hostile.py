@@ -268,7 +268,7 @@ def test_export_over_an_existing_file_replaces_it_and_makes_it_0600(db: Path, tm
     target.write_text("old" * 1000, encoding="utf-8")
     target.chmod(0o644)
     assert cli.main(["export", "--db", str(db), "--format", "json", "--output", str(target)]) == 0
-    assert target.read_text(encoding="utf-8").startswith("[")
+    assert target.read_text(encoding="utf-8").startswith("{")
     assert stat.S_IMODE(target.stat().st_mode) == 0o600
 
 

@@ -163,9 +163,9 @@ def test_a_bad_offset_is_a_usage_error(demo_db: Path, tmp_path: Path, offset: st
 def test_without_the_pdf_extra_the_command_says_what_to_install(
     demo_db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Without fpdf2 both commands exit 2 naming pip install 'sessionkit[pdf]'."""
+    """Without fpdf2 both commands exit 2 naming the pip install of the pdf extra."""
     monkeypatch.setitem(sys.modules, "fpdf", None)
     out = tmp_path / "c.pdf"
     assert main(["print-claims", "--db", str(demo_db), "--output", str(out)]) == EXIT_BAD_INPUT
-    assert "pip install 'sessionkit[pdf]'" in capsys.readouterr().err
+    assert "pip install 'sessionkit-billing[pdf]'" in capsys.readouterr().err
     assert not out.exists()

@@ -359,12 +359,12 @@ def test_metadata_carries_no_client_data() -> None:
 
 
 def test_missing_extra_names_the_install_command(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Without fpdf2 the call raises SessionkitError pdf.extra_missing naming pip install sessionkit[pdf]."""
+    """Without fpdf2 the call raises SessionkitError extra.missing naming the pip install of the pdf extra."""
     monkeypatch.setitem(sys.modules, "fpdf", None)
     with pytest.raises(SessionkitError) as info:
         cms1500_pdf([to_cms1500(claim(1))])
-    assert info.value.code == "pdf.extra_missing"
-    assert "pip install 'sessionkit[pdf]'" in info.value.message
+    assert (info.value.code, info.value.field) == ("extra.missing", "pdf")
+    assert "pip install 'sessionkit-billing[pdf]'" in info.value.message
 
 
 def render_png(data: bytes, tmp_path: Path, name: str, page: int = 1) -> Path:

@@ -239,7 +239,7 @@ def test_import_without_the_ical_extra(
     calendar = tmp_path / "a.ics"
     calendar.write_text(sample_calendar(), encoding="utf-8")
     assert cli.main(["import", str(calendar), "--db", str(db)]) == 2
-    assert "sessionkit[ical]" in capsys.readouterr().err
+    assert "pip install 'sessionkit-billing[ical]'" in capsys.readouterr().err
 
 
 def test_check_on_a_database_without_practice(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -257,8 +257,9 @@ def test_export_csv_and_json(db: Path, capsys: pytest.CaptureFixture[str]) -> No
     assert lines[0].startswith("id,client_id,date_of_service,")
     assert len(lines) == 5
     assert cli.main(["export", "--db", str(db), "--format", "json"]) == 0
-    docs = json.loads(capsys.readouterr().out)
-    assert [d["id"] for d in docs] == ["s-0001", "s-0002", "s-0003", "s-0004"]
+    document = json.loads(capsys.readouterr().out)
+    assert (document["format"], document["format_version"]) == ("sessionkit.export", 1)
+    assert [d["id"] for d in document["sessions"]] == ["s-0001", "s-0002", "s-0003", "s-0004"]
 
 
 def test_export_to_a_file_and_to_an_unwritable_place(
@@ -268,7 +269,7 @@ def test_export_to_a_file_and_to_an_unwritable_place(
     out = tmp_path / "sessions.json"
     assert cli.main(["export", "--db", str(db), "--format", "json", "--output", str(out)]) == 0
     assert "wrote 4 sessions" in capsys.readouterr().err
-    assert len(json.loads(out.read_text(encoding="utf-8"))) == 4
+    assert len(json.loads(out.read_text(encoding="utf-8"))["sessions"]) == 4
     assert cli.main(["export", "--db", str(db), "--format", "json", "--output", str(tmp_path)]) == 2
     assert "argument --output" in capsys.readouterr().err
 

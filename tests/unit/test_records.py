@@ -7,7 +7,8 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from sessionkit import (
     AddOnLine,
@@ -181,14 +182,38 @@ def test_objects_must_be_an_iterable_of_objects(bad: object) -> None:
         to_records(bad)  # type: ignore[arg-type]
 
 
-def test_columns_is_the_union_in_first_seen_order() -> None:
-    """columns() lists every key once, in the order keys first appear."""
-    rows = to_records([_session(), _session(id="s2", modifiers=["95"])])
+def test_columns_keep_a_sequence_next_to_its_field() -> None:
+    """columns() lists every key once; a key first seen in a later row goes where that row has it."""
+    rows = to_records([_session(), _session(id="s2", modifiers=["95", "HO"], diagnoses=["F41.1", "F32.1"])])
     header = columns(rows)
     assert header[0] == "id"
-    assert header[-1] == "modifiers.0"
+    assert header == list(rows[1])  # the fuller row's own (declared) order
+    assert header.index("modifiers.1") == header.index("modifiers.0") + 1
+    assert header.index("diagnoses.1") == header.index("diagnoses.0") + 1
     assert len(header) == len(set(header))
     assert set(header) == set(rows[0]) | set(rows[1])
+
+
+@given(
+    st.lists(
+        st.lists(st.sampled_from("abcdefgh"), unique=True).map(sorted),
+        max_size=8,
+    )
+)
+@settings(max_examples=50)
+def test_columns_keep_every_row_order_rows_agree_on(key_lists: list[list[str]]) -> None:
+    """When the rows agree on one order, columns() keeps each row's order, whatever keys rows lack."""
+    rows = [dict.fromkeys(keys, 1) for keys in key_lists]
+    header = columns(rows)
+    assert sorted(header) == sorted({k for keys in key_lists for k in keys})
+    for keys in key_lists:
+        assert [k for k in header if k in keys] == keys
+
+
+def test_columns_without_a_constraint_follow_first_appearance() -> None:
+    """Keys no row orders against each other come in the order first seen; disagreeing rows still give every key."""
+    assert columns([{"b": 1}, {"a": 1}]) == ["b", "a"]
+    assert columns([{"a": 1, "b": 1}, {"b": 1, "a": 1}]) == ["a", "b"]
 
 
 def test_records_feed_a_data_frame_shape() -> None:

@@ -56,9 +56,15 @@ from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import icalendar
-import recurring_ical_events
-from recurring_ical_events.util import convert_to_datetime
+from sessionkit._extras import reraise_missing
+
+try:
+    import icalendar
+    import recurring_ical_events
+    from recurring_ical_events.util import convert_to_datetime
+except ModuleNotFoundError as exc:  # without the ical extra: one line naming the pip install
+    reraise_missing(exc, "ical", "reading .ics files (sessionkit.adapters.ics)")
+    raise
 
 from sessionkit.adapters._files import (
     MAX_CALENDAR_BYTES,

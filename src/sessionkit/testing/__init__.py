@@ -1,6 +1,6 @@
 """Hypothesis strategies for sessionkit's codes and domain objects.
 
-Use them in your own property-based tests (``pip install sessionkit[testing]``)::
+Use them in your own property-based tests (``pip install 'sessionkit-billing[testing]'``)::
 
     from hypothesis import given
     from sessionkit.testing import sessions
@@ -23,8 +23,14 @@ from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
 
-from hypothesis import strategies as st
-from hypothesis.strategies import SearchStrategy
+from sessionkit._extras import reraise_missing
+
+try:
+    from hypothesis import strategies as st
+    from hypothesis.strategies import SearchStrategy
+except ModuleNotFoundError as exc:  # without the testing extra: one line naming the pip install
+    reraise_missing(exc, "testing", "sessionkit.testing")
+    raise
 
 from sessionkit.codes import behavioral, ein, icd10, npi, pos, usps
 from sessionkit.domain import (

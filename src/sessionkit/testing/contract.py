@@ -32,7 +32,11 @@ The base class's name has no ``Test`` prefix, so pytest collects the suite
 only through subclasses. The tests draw their data from
 :mod:`sessionkit.testing` with hypothesis, so ``open_store`` is entered once
 per example: keep it quick (a temporary file, not a server round trip per
-table). This module imports :mod:`pytest` and :mod:`hypothesis`.
+table). The tests carry their own hypothesis settings (no deadline; the
+``too_slow``, ``data_too_large`` and ``differing_executors`` health checks
+off), so the suite needs no conftest of yours; the number of examples comes
+from your hypothesis profile. This module imports :mod:`pytest` and
+:mod:`hypothesis` (``pip install 'sessionkit-billing[testing]'``).
 """
 
 from __future__ import annotations
@@ -44,9 +48,16 @@ from decimal import Decimal
 from typing import Any
 
 import attrs
-import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
+
+from sessionkit._extras import reraise_missing
+
+try:
+    import pytest
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+except ModuleNotFoundError as exc:  # without the testing extra: one line naming the pip install
+    reraise_missing(exc, "testing", "sessionkit.testing.contract")
+    raise
 
 from sessionkit import testing
 from sessionkit.domain import (
@@ -68,7 +79,7 @@ from sessionkit.money import Money
 from sessionkit.ports import UnitOfWork
 from sessionkit.routing import active_coverages
 
-__all__ = ["StoreUnderTest", "UnitOfWorkContract"]
+__all__ = ["SUPPRESSED_HEALTH_CHECKS", "StoreUnderTest", "UnitOfWorkContract"]
 
 UnitOfWorkFactory = Callable[[], UnitOfWork]
 
@@ -288,14 +299,24 @@ _SESSIONS = st.lists(
 """Sessions varying in what the queries look at: id, client, date, bill-to, amounts, appointment key."""
 
 
-# Each subclass runs the same hypothesis tests against its own adapter: sharing the
-# examples (and the example database) between adapters is intended.
+# The suite carries its own hypothesis settings, so that it runs the same in a third party's
+# project as in ours (no conftest needed): storage does I/O, so no deadline and no "too slow"
+# health check; each subclass runs the same tests against its own adapter, so sharing the
+# examples (and the example database) between adapters is intended (differing executors).
+# The number of examples still comes from the profile loaded when this module is imported.
 _PROFILE = settings.default
+SUPPRESSED_HEALTH_CHECKS = (
+    HealthCheck.too_slow,
+    HealthCheck.data_too_large,
+    HealthCheck.differing_executors,
+)
+"""The health checks the contract suite turns off (besides those of the loaded profile)."""
 _SHARED = settings(
+    deadline=None,
     suppress_health_check=[
         *(_PROFILE.suppress_health_check if _PROFILE else ()),
-        HealthCheck.differing_executors,
-    ]
+        *SUPPRESSED_HEALTH_CHECKS,
+    ],
 )
 
 

@@ -1,9 +1,9 @@
 """Paper a person can hold: CMS-1500 claim forms, superbills and client statements as PDF.
 
-Needs the ``pdf`` extra (``pip install 'sessionkit[pdf]'``, which installs
+Needs the ``pdf`` extra (``pip install 'sessionkit-billing[pdf]'``, which installs
 fpdf2); the PDF library is imported only when a document is made, and a
 missing extra raises :class:`~sessionkit.errors.SessionkitError` with code
-``pdf.extra_missing``. Every function returns the PDF's bytes: write them to a
+``extra.missing``. Every function returns the PDF's bytes: write them to a
 file created for the user alone (the ``sessionkit`` command creates its output
 files with mode 0600). The documents' metadata (title, author, subject) never
 holds client data.

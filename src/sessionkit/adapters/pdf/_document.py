@@ -6,12 +6,12 @@ import unicodedata
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from sessionkit.errors import SessionkitError
+from sessionkit._extras import install_command, require
 
 if TYPE_CHECKING:
     from fpdf import FPDF
 
-INSTALL_HINT = "pip install 'sessionkit[pdf]'"
+INSTALL_HINT = install_command("pdf")
 AUTHOR = "sessionkit"
 """The author of every PDF: never the client, never the practice's staff."""
 
@@ -19,14 +19,11 @@ AUTHOR = "sessionkit"
 def new_document(title: str, subject: str, *, orientation: str = "P") -> FPDF:
     """A letter-size document with fixed metadata (no client data), no automatic page breaks.
 
-    :raises SessionkitError: ``pdf.extra_missing`` when fpdf2 is not installed.
+    :raises MissingExtra: (``extra.missing``) when fpdf2 is not installed, naming the ``pip install``.
     """
-    try:
-        from fpdf import FPDF  # noqa: PLC0415 (the pdf extra is optional; import only when printing)
-    except ImportError:
-        raise SessionkitError(
-            f"printing PDFs needs the pdf extra: {INSTALL_HINT}", "pdf.extra_missing", "pdf"
-        ) from None
+    require("pdf", "printing PDFs")
+    from fpdf import FPDF  # noqa: PLC0415 (the pdf extra is optional; import only when printing)
+
     pdf = FPDF(orientation=orientation, unit="pt", format="letter")
     pdf.set_auto_page_break(auto=False)
     pdf.set_margins(0, 0, 0)

@@ -271,7 +271,7 @@ def cms1500_pdf(
     (1/72 inch; negative for left / up) to align a printer with the paper.
 
     :raises InvalidValue: ``pdf.offset`` when the offset is not two finite numbers within an inch.
-    :raises SessionkitError: ``pdf.extra_missing`` without the ``pdf`` extra.
+    :raises SessionkitError: ``extra.missing`` without the ``pdf`` extra.
     """
     offset = _offset(offset)
     pdf = new_document("CMS-1500 claim forms", "Health insurance claim forms (CMS-1500 02/12)")

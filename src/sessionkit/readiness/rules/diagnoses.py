@@ -103,7 +103,7 @@ UNCHECKED = _billable.code(
     "diagnosis.billability_unchecked",
     INFO,
     "no ICD-10-CM code set was given, so billability was not checked",
-    hint="install sessionkit[icd10] or pass a code set in the context",
+    hint="pass a code set in the context: sessionkit.codes.icd10.default_code_set() needs no extra",
 )
 
 
