@@ -137,7 +137,8 @@ unpacked=$(ls -d "$work"/sdist/*/)
   cd "$unpacked"
   # src/ stays (the architecture tests read it) but is not on the path: the tests import the wheel.
   "$bin/python" -c "import sessionkit; assert 'site-packages' in sessionkit.__file__, sessionkit.__file__"
-  "$bin/python" -m pytest -q -x -p no:cacheprovider tests/unit tests/e2e/test_benchmarks.py tests/e2e/test_docs.py docs README.md
+  # Every unit test, with few hypothesis examples: the main job ran them at the ci profile already.
+  HYPOTHESIS_PROFILE=quick "$bin/python" -m pytest -q -x -p no:cacheprovider tests/unit tests/e2e/test_benchmarks.py tests/e2e/test_docs.py docs README.md
 )
 
 step "the contract suite from a throwaway package outside the repository"

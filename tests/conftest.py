@@ -19,4 +19,6 @@ settings.register_profile(
     print_blob=True,
 )
 settings.register_profile("thorough", max_examples=2000, deadline=None)
+# The packaging check reruns the unit tests from the sdist against the wheel: few examples suffice there.
+settings.register_profile("quick", max_examples=10, deadline=None)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
