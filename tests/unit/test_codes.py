@@ -717,3 +717,18 @@ def test_behavioral_lookups_never_raise(code: object) -> None:
     """rule and is_add_on accept anything without raising."""
     assert isinstance(behavioral.is_add_on(code), bool)  # type: ignore[arg-type]
     behavioral.rule(code)  # type: ignore[arg-type]
+
+
+@given(
+    first=st.dates(date(2019, 1, 1), date(2028, 12, 31)),
+    second=st.dates(date(2019, 1, 1), date(2028, 12, 31)),
+    code=st.sampled_from(["F32.A", "F41.1", "F43.23", "F32.9", "F41", "Z63.0", "F32.89", "U07.1"]),
+)
+def test_days_of_one_icd10_period_give_one_answer(first: date, second: date, code: str) -> None:
+    """IcdHistory.period groups days on which every code stands the same: the fused checker keys its
+    remembered answers by it, so two days of one period must give the same answers."""
+    history = icd10.history()
+    if history.period(first) == history.period(second):
+        assert history.valid_on(code, first) == history.valid_on(code, second)
+        assert history.exists_on(code, first) == history.exists_on(code, second)
+    assert (history.period(first) < history.period(second)) <= (first < second)

@@ -286,6 +286,7 @@ class IcdHistory:
         # Answers are remembered: a practice bills the same few codes on the same few dates.
         self._statuses: dict[object, str | None] = {}
         self._standings: dict[tuple[str, date], str | None] = {}
+        self._periods: dict[date, int] = {}
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"
@@ -385,6 +386,28 @@ class IcdHistory:
                 before, after = status[index], status[index + 1]
                 return before if before == after else None
         return None  # pragma: no cover (the releases cover every day between the first and last)
+
+    def period(self, day: date) -> int:
+        """A number for the stretch of time ``day`` falls in: the same for two days on which every
+        code has the same standing (in the same release, or in the same gap between two, or before
+        the first or after the last). Remembered per day."""
+        found = self._periods.get(day)
+        if found is None:
+            releases = self.releases
+            if day < releases[0].effective:
+                found = -1
+            elif day > releases[-1].through:
+                found = 2 * len(releases)
+            else:
+                found = next(
+                    2 * i if release.covers(day) else 2 * i + 1
+                    for i, release in enumerate(releases)
+                    if day <= release.through or (i + 1 < len(releases) and day < releases[i + 1].effective)
+                )
+            if len(self._periods) >= _MEMO_MAX:
+                self._periods.clear()
+            self._periods[day] = found
+        return found
 
     def valid_on(self, code: str, day: date) -> bool | None:
         """Return whether ``code`` was billable on ``day``; ``None`` when the table cannot tell.

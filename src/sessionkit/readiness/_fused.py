@@ -38,6 +38,8 @@ from collections.abc import Callable, Iterable
 from operator import itemgetter
 from typing import Any
 
+from sessionkit.codes import icd10
+from sessionkit.codes.behavioral import PER_SESSION
 from sessionkit.domain import BillTo, ClientSession, Coverage, Frequency
 from sessionkit.readiness import rules as default_rules
 from sessionkit.readiness.context import ReadinessContext
@@ -67,18 +69,28 @@ _GUARDED = (
     "same_day",
     "session_time",
 )
-_ALWAYS = (
-    "billing_address_street",
-    "address_states",
-    "service_after_birth",
-    "diagnosis_on_date",
-    "per_session_units",
-    "secondary_payer",
-)
-"""Rules the fused body runs for every session, as they are (no guard): correct whatever they do."""
+_KEYED_UNLESS_OVERRIDES = ("billing_address_street", "address_states", "secondary_payer")
+"""Rules whose findings the key decides (client, coverage, practice, payers) unless the session has
+insurance overrides (a facility address): remembered per key for sessions without overrides."""
+_ALWAYS: tuple[str, ...] = ()
+"""Rules the fused body would run for every session, as they are (no guard): none at present."""
+_GUARDED_CONFORMANCE = ("service_after_birth", "diagnosis_on_date", "per_session_units")
+"""Conformance rules with a guard: a date before birth, a per-session code with units, the diagnoses
+and date (their answer remembered per diagnosis list and date)."""
 COVERED: dict[Target, frozenset[str]] = {
-    Target.X12_837P: frozenset((*_KEYED, *_GUARDED, *_ALWAYS, "line_note_x12")),
-    Target.CMS1500: frozenset((*_KEYED, *_GUARDED, *_ALWAYS, "line_note_paper", "whole_units"))
+    Target.X12_837P: frozenset(
+        (*_KEYED, *_GUARDED, *_KEYED_UNLESS_OVERRIDES, *_GUARDED_CONFORMANCE, "line_note_x12")
+    ),
+    Target.CMS1500: frozenset(
+        (
+            *_KEYED,
+            *_GUARDED,
+            *_KEYED_UNLESS_OVERRIDES,
+            *_GUARDED_CONFORMANCE,
+            "line_note_paper",
+            "whole_units",
+        )
+    )
     - {"payer_id"},
 }
 """The rules the fused body runs, per target: a plan covers these and nothing else."""
@@ -131,10 +143,12 @@ class _State:
     """What one plan remembers about one context (the context is immutable)."""
 
     __slots__ = (
+        "address_entries",
         "billing_codes",
         "covered_clients",
         "entries",
         "modifier_results",
+        "on_date",
         "pairings",
         "silent_referrers",
         "silent_times",
@@ -142,6 +156,8 @@ class _State:
 
     def __init__(self, context: ReadinessContext) -> None:
         self.entries: dict[tuple[int, int], Entry] = {}
+        self.address_entries: dict[tuple[int, int], tuple[tuple[int, tuple[Finding, ...]], ...]] = {}
+        self.on_date: dict[tuple[int, int], tuple[object, tuple[Finding, ...]]] = {}
         self.billing_codes: dict[str | tuple[str, ...], tuple[Finding, ...]] = {}
         self.pairings: dict[str | tuple[str, ...], tuple[Finding, ...]] = {}
         self.modifier_results: dict[tuple[str, ...], tuple[Finding, ...]] = {}
@@ -233,6 +249,10 @@ def _bind(
     p_time = pos["session_time"]
     line_note_check = r.line_note_paper if paper else r.line_note_x12
     always = tuple((pos[name], plan.rules[pos[name]].check) for name in _ALWAYS if name in pos)
+    by_key = tuple(
+        (pos[name], plan.rules[pos[name]].check) for name in _KEYED_UNLESS_OVERRIDES if name in pos
+    )
+    address_entries = state.address_entries
 
     entries = state.entries
     billing_codes = state.billing_codes
@@ -245,6 +265,13 @@ def _bind(
     today = context.today
     person = context.client
     person_id = None if person is None else person.id
+    person_dob = None if person is None else person.date_of_birth
+    p_birth = pos.get("service_after_birth", -1)
+    p_units_per_session = pos.get("per_session_units", -1)
+    p_on_date = pos.get("diagnosis_on_date", -1)
+    on_date = state.on_date
+    icd_period = icd10.history().period
+    per_session = PER_SESSION
     check_billability = context.code_set is not None
     by_date = context._by_date  # the other sessions by date (same-day pre-check)
     icd10_start = r.ICD10_START
@@ -392,6 +419,42 @@ def _bind(
                 if len(silent_times) >= _CACHE_MAX:
                     silent_times.clear()
                 silent_times.add(minutes)
+        if by_key:
+            if session.overrides is None:
+                pairs = address_entries.get(key)
+                if pairs is None:
+                    pairs = tuple(
+                        (p, found) for p, check in by_key if (found := tuple(check(session, context)))
+                    )
+                    if len(address_entries) >= _CACHE_MAX:
+                        address_entries.clear()
+                    address_entries[key] = pairs
+                extra.extend(pairs)
+            else:  # a facility address of its own: the rules run for this session
+                for p_key, key_check in by_key:
+                    found = key_check(session, context)
+                    if found:
+                        extra.append((p_key, found))
+        if p_birth >= 0 and person_dob is not None and day < person_dob and person_id == client_id:
+            found = r.service_after_birth(session, context)
+            if found:
+                extra.append((p_birth, found))
+        if p_units_per_session >= 0 and session.units != 1 and code in per_session:
+            found = r.per_session_units(session, context)
+            if found:
+                extra.append((p_units_per_session, found))
+        if p_on_date >= 0:
+            # The diagnoses and the ICD-10-CM period of the date alone decide (diagnosis lists are shared
+            # tuples: keyed by identity, checked against the tuple kept in the answer).
+            memo_key = (id(diagnoses), icd_period(day))
+            hit = on_date.get(memo_key)
+            if hit is None or hit[0] is not diagnoses:
+                hit = (diagnoses, tuple(r.diagnosis_on_date(session, context)))
+                if len(on_date) >= _CACHE_MAX:
+                    on_date.clear()
+                on_date[memo_key] = hit
+            if hit[1]:
+                extra.append((p_on_date, hit[1]))
         for p_always, always_check in always:
             found = always_check(session, context)
             if found:

@@ -84,7 +84,15 @@ from sessionkit.readiness.rules.codes import (
     modifiers,
     whole_units,
 )
-from sessionkit.readiness.rules.conformance import CONFORMANCE_RULES
+from sessionkit.readiness.rules.conformance import (
+    CONFORMANCE_RULES,
+    address_states,
+    billing_address_street,
+    diagnosis_on_date,
+    per_session_units,
+    secondary_payer,
+    service_after_birth,
+)
 from sessionkit.readiness.rules.coverage import (
     AUTH_EXHAUSTED,
     AUTH_MISSING,
@@ -176,6 +184,12 @@ from sessionkit.readiness.rules.superbill import (
 )
 
 __all__ = [
+    "address_states",
+    "billing_address_street",
+    "diagnosis_on_date",
+    "per_session_units",
+    "secondary_payer",
+    "service_after_birth",
     "ADD_ON_AS_PRIMARY",
     "ADD_ON_PAIRING_RULE",
     "AUTHORIZATION_RULE",
