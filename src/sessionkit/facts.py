@@ -137,7 +137,15 @@ def draws_on(authorization: Authorization, session: ClientSession, coverages: It
     return coverage is not None and coverage.payer_id == authorization.payer_id
 
 
+class _SortedDates(tuple[date, ...]):
+    """Dates already sorted and unique (made by :meth:`AuthorizationUse.with_session`): no sort needed."""
+
+    __slots__ = ()
+
+
 def _dates(values: Iterable[date]) -> tuple[date, ...]:
+    if type(values) is _SortedDates:
+        return tuple(values)  # a copy in C; sorting again made counting an import quadratic
     return tuple(sorted(set(values)))
 
 
@@ -196,7 +204,10 @@ class AuthorizationUse:
         on = session.date_of_service
         if on in self.dates or not draws_on(self.authorization, session, coverages):
             return self
-        return AuthorizationUse(authorization=self.authorization, dates=(*self.dates, on))
+        i = bisect_left(self.dates, on)
+        return AuthorizationUse(
+            authorization=self.authorization, dates=_SortedDates((*self.dates[:i], on, *self.dates[i:]))
+        )
 
     @classmethod
     def count(

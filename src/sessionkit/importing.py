@@ -57,8 +57,9 @@ from sessionkit.appointments import (
     MatchFailure,
 )
 from sessionkit.builder import SessionBuilder, SessionDraft
-from sessionkit.domain import ClientSession
+from sessionkit.domain import ClientSession, Coverage
 from sessionkit.errors import ConcurrentUpdate, InvalidValue, SessionkitError
+from sessionkit.facts import AuthorizationUse, active_coverages
 from sessionkit.ports import AlreadyExists, UnitOfWork
 
 __all__ = ["ImportOutcome", "ImportReport", "OutcomeKind", "import_appointments"]
@@ -259,15 +260,28 @@ class _ClientDefaults:
     the date is in the future and by the minutes): a new session has no
     add-ons and nothing paid.
 
-    This does not hold for a client with authorizations, whose usage (and its
-    warnings) counts the sessions saved before: that client's appointments are
-    drafted by the builder every time.
+    A client with authorizations: their usage counts the sessions saved before,
+    so each authorization's :class:`~sessionkit.facts.AuthorizationUse` is
+    counted once, over the client's saved sessions, and updated with each
+    session this import creates (:meth:`AuthorizationUse.with_session`); each
+    appointment's warnings are the draft's with the authorizations and
+    coverages active on its date. That is what the builder would count, without
+    reading every saved session again for each appointment (which made such an
+    import quadratic).
     """
 
-    __slots__ = ("draft", "fields", "warnings")
+    __slots__ = ("client_coverages", "draft", "fields", "uses", "warnings")
 
-    def __init__(self, draft: SessionDraft) -> None:
+    def __init__(
+        self,
+        draft: SessionDraft,
+        uses: tuple[AuthorizationUse, ...] | None = None,
+        client_coverages: tuple[Coverage, ...] = (),
+    ) -> None:
         self.draft = draft
+        self.uses = uses
+        """Every authorization of the client with its uses; None when the client has none."""
+        self.client_coverages = client_coverages
         self.warnings: dict[tuple[bool, int], tuple[str, ...]] = {}
         template = draft.session
         # Every field of the first draft's session but those each appointment sets.
@@ -275,8 +289,22 @@ class _ClientDefaults:
             a.name: getattr(template, a.name) for a in attrs.fields(ClientSession) if a.name not in _OWN
         }
 
-    def session(self, item: Appointment, dos: date, minutes: int) -> tuple[ClientSession, tuple[str, ...]]:
+    def session(
+        self, item: Appointment, dos: date, minutes: int, *, saved: bool = True
+    ) -> tuple[ClientSession, tuple[str, ...]]:
+        """The appointment's session and its warnings; ``saved``: it will be saved (it then counts)."""
         session = ClientSession(**self.fields, date_of_service=dos, minutes=minutes, appointment_key=item.key)
+        if self.uses is not None:
+            draft = attrs.evolve(
+                self.draft,
+                session=session,
+                coverages=active_coverages(session.client_id, dos, self.client_coverages),
+                authorizations=tuple(u for u in self.uses if u.authorization.is_active(dos)),
+            )
+            codes = tuple(w.code for w in draft.warnings)
+            if saved:
+                self.uses = tuple(u.with_session(session, self.client_coverages) for u in self.uses)
+            return session, codes
         key = (dos > self.draft.today, minutes)
         warnings = self.warnings.get(key)
         if warnings is None:
@@ -292,8 +320,8 @@ _OWN = frozenset({"id", "date_of_service", "minutes", "appointment_key"})
 class _Importer:
     """One run of :func:`import_appointments`.
 
-    With ``bulk`` (inside a batch), new sessions of clients without
-    authorizations are built from their client's first draft and saved all
+    With ``bulk`` (inside a batch), new sessions are built from their client's
+    first draft (authorization uses kept up to date) and saved all
     together by :meth:`flush`; ``pending`` holds them by appointment key so
     that a key listed twice is seen as imported. Without it, every session
     goes through the builder and is saved at once.
@@ -316,7 +344,7 @@ class _Importer:
         self.bulk = bulk
         self.planned: set[str] = set()  # keys a dry run would create
         self.pending: dict[str, ClientSession] = {}  # bulk: created, saved by flush()
-        self.defaults: dict[str, _ClientDefaults | None] = {}  # bulk: None = through the builder
+        self.defaults: dict[str, _ClientDefaults] = {}  # bulk: each client's first draft
         # (client, date, slot) -> (key, session id) of what this run created or would create
         self.slots: dict[tuple[str, date, str], tuple[str, str | None]] = {}
 
@@ -437,8 +465,8 @@ class _Importer:
         reason = "; ".join(parts) + "; the saved session was left unchanged"
         return attrs.evolve(_set(base, OutcomeKind.CHANGED, reason), changes=tuple(changes))
 
-    def client_defaults(self, client_id: str, dos: date) -> _ClientDefaults | None:
-        """The client's defaults for bulk creation, or None when its drafts must go through the builder.
+    def client_defaults(self, client_id: str, dos: date) -> _ClientDefaults:
+        """The client's defaults for bulk creation (its first draft, and its authorizations' uses).
 
         Raises what the builder's ``start`` raises (no default code, unknown client).
         """
@@ -446,8 +474,14 @@ class _Importer:
             return self.defaults[client_id]
         draft = self.builder.start(client_id, dos)
         with _uow_of(self.builder) as uow:
-            counted = bool(uow.authorizations.for_client(client_id))
-        found = None if counted else _ClientDefaults(draft)
+            authorizations = uow.authorizations.for_client(client_id)
+            if authorizations:
+                coverages = tuple(uow.coverages.for_client(client_id))
+                sessions = uow.sessions.by_client(client_id)
+                uses = tuple(AuthorizationUse.count(a, sessions, coverages) for a in authorizations)
+                found = _ClientDefaults(draft, uses, coverages)
+            else:
+                found = _ClientDefaults(draft)
         self.defaults[client_id] = found
         return found
 
@@ -456,9 +490,7 @@ class _Importer:
     ) -> ImportOutcome:
         try:
             defaults = self.client_defaults(client_id, dos)
-            if defaults is None:
-                return self.create(attrs.evolve(base, client_id=client_id), item, client_id)
-            session, warnings = defaults.session(item, dos, minutes)
+            session, warnings = defaults.session(item, dos, minutes, saved=not self.dry_run)
         except SessionkitError as exc:
             return _failed(attrs.evolve(base, client_id=client_id), exc)
         key = item.key

@@ -768,3 +768,51 @@ def test_bulk_save_refused_falls_back_to_one_at_a_time(monkeypatch: pytest.Monke
     assert kinds(report) == [OutcomeKind.CREATED, OutcomeKind.INVALID, OutcomeKind.CREATED]
     assert report.outcomes[1].code == "storage.refused"
     assert sorted(s.appointment_key or "" for s in sessions(uow)) == ["u1", "u3"]
+
+
+def test_an_authorized_clients_import_reads_its_sessions_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Regression (import time quadratic in the appointments of a client with an authorization): the
+    client's saved sessions are read once per import and the uses kept up to date, not recounted for
+    every appointment; the warnings are still the builder's (the property test above compares them)."""
+    setup = {
+        "practice": practice(),
+        "clients": CLIENTS,
+        "billing_codes": [BillingCode(code="90834", default_minutes=45, default_charge="140.00")],
+        "payers": [Payer(id="p1", name="Acme Health")],
+        "coverages": [
+            Coverage(id="k1", client_id="c1", payer_id="p1", member_id="M1", effective=date(2026, 1, 1))
+        ],
+        "authorizations": [
+            Authorization(
+                id="a1",
+                client_id="c1",
+                payer_id="p1",
+                number="AUTH1",
+                start=date(2026, 3, 1),
+                end=date(2026, 3, 31),
+                sessions_authorized=20,
+            )
+        ],
+    }
+    reads = []
+    original = InMemorySessionRepository.by_client
+
+    def counted(self: InMemorySessionRepository, client_id: str) -> list[ClientSession]:
+        reads.append(client_id)
+        return original(self, client_id)
+
+    monkeypatch.setattr(InMemorySessionRepository, "by_client", counted)
+    uow = InMemoryUnitOfWork().seed(**setup)  # type: ignore[arg-type]
+    builder = SessionBuilder(uow, FixedClock(date(2026, 4, 1)))
+    items = [
+        appt(f"d{day}h{hour}", "c1", datetime(2026, 3, day, hour, 0, tzinfo=NY), 45)
+        for day in range(2, 28)
+        for hour in (9, 11)
+    ]
+    outcomes = _run(
+        ListCalendar(items), FIRST, LAST, NameMatcher(CLIENTS), builder, NY, None, False, bulk=True
+    )
+    assert [o.kind for o in outcomes] == [OutcomeKind.CREATED] * len(items)
+    assert reads.count("c1") <= 2
+    warned = [o.date_of_service for o in outcomes if "authorization.exhausted" in o.warnings]
+    assert len(set(warned)) == 26 - 20  # the dates past the 20 authorized
