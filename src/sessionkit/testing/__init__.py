@@ -22,6 +22,9 @@ import string
 from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
+from typing import Any
+
+import attrs
 
 from sessionkit._extras import reraise_missing
 
@@ -459,29 +462,37 @@ def _session(
 ) -> ClientSession:
     date_of_service = draw(dates_of_service)
     code = draw(billing_codes())
-    return ClientSession(
-        id=draw(st.uuids().map(lambda u: u.hex)),
-        client_id=draw(client_ids),
-        date_of_service=date_of_service,
-        billing_code=code,
-        minutes=draw(st.none() | st.integers(min_value=0, max_value=1440)),
-        units=Decimal(1) if code in behavioral.PER_SESSION else draw(st.integers(1, 4).map(Decimal)),
-        charge=draw(money(max_value="100000.00")),
-        diagnoses=draw(st.lists(diagnosis_codes(), max_size=4)),
-        modifiers=draw(st.lists(modifiers(), max_size=4)),
-        place_of_service=draw(places_of_service()),
-        bill_to=draw(st.sampled_from(BillTo)),
-        paid_at_session=draw(money(max_value="100000.00")),
-        referring_provider=draw(st.none() | referring_providers()),
-        line_note=draw(st.text(_TEXT, max_size=80)),
-        resubmission=draw(resubmissions()),
-        overrides=draw(st.none() | insurance_overrides()),
-        comments=draw(_notes()),
-        add_ons=draw(st.lists(add_on_lines(), max_size=4)),
-        appointment_key=draw(st.none() | _names(100)),
-        status=draw(st.sampled_from(SessionStatus)),
-        version=draw(st.integers(min_value=0, max_value=2**62)),
-    )
+    values: dict[str, Any] = {
+        "id": draw(st.uuids().map(lambda u: u.hex)),
+        "client_id": draw(client_ids),
+        "date_of_service": date_of_service,
+        "billing_code": code,
+        "minutes": draw(st.none() | st.integers(min_value=0, max_value=1440)),
+        "units": Decimal(1) if code in behavioral.PER_SESSION else draw(st.integers(1, 4).map(Decimal)),
+        "charge": draw(money(max_value="100000.00")),
+        "diagnoses": draw(st.lists(diagnosis_codes(), max_size=4)),
+        "modifiers": draw(st.lists(modifiers(), max_size=4)),
+        "place_of_service": draw(places_of_service()),
+        "bill_to": draw(st.sampled_from(BillTo)),
+        "paid_at_session": draw(money(max_value="100000.00")),
+        "referring_provider": draw(st.none() | referring_providers()),
+        "line_note": draw(st.text(_TEXT, max_size=80)),
+        "resubmission": draw(resubmissions()),
+        "overrides": draw(st.none() | insurance_overrides()),
+        "comments": draw(_notes()),
+        "add_ons": draw(st.lists(add_on_lines(), max_size=4)),
+        "appointment_key": draw(st.none() | _names(100)),
+        "status": draw(st.sampled_from(SessionStatus)),
+        "version": draw(st.integers(min_value=0, max_value=2**62)),
+    }
+    # Fail closed: a field added to ClientSession without a strategy here stops every test that draws one.
+    missing = _SESSION_FIELDS - values.keys()
+    if missing:
+        raise AssertionError(f"sessionkit.testing.sessions() draws no value for {sorted(missing)}")
+    return ClientSession(**values)
+
+
+_SESSION_FIELDS = frozenset(a.name for a in attrs.fields(ClientSession))
 
 
 def sessions(
