@@ -243,7 +243,8 @@ def csv_cell(value: object) -> str:
 
     ``None`` is empty, booleans ``true``/``false``, dates ISO; text starting with
     ``=``, ``+``, ``-``, ``@``, a tab or a carriage return gets a leading ``'``
-    (so a negative number is written ``'-1.50``: sessionkit amounts are never negative).
+    (so a negative number is written ``'-1.50``: sessionkit amounts are never negative);
+    a NUL character becomes U+FFFD (not every Python's csv module can write it).
 
     >>> csv_cell("=1+1"), csv_cell("@SUM(A1)"), csv_cell("Ada"), csv_cell(None), csv_cell(True)
     ("'=1+1", "'@SUM(A1)", 'Ada', '', 'true')
@@ -253,6 +254,8 @@ def csv_cell(value: object) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     text = value.isoformat() if isinstance(value, (date, datetime, time)) else str(value)
+    if "\x00" in text:  # the csv module of Python 3.10 cannot write NUL: the replacement character stands in
+        text = text.replace("\x00", "\ufffd")
     return f"'{text}" if text.startswith(_FORMULA_START) else text
 
 
