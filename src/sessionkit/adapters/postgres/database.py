@@ -7,12 +7,12 @@ from types import TracebackType
 from typing import Any
 
 import psycopg
-from psycopg.types.string import TextLoader
 from psycopg_pool import ConnectionPool, PoolTimeout
 
-from sessionkit.adapters.postgres.repositories import Connection
+from sessionkit.adapters.postgres._text import JsonbTextLoader, TextLoader
+from sessionkit.adapters.postgres.repositories import Connection, unavailable
 from sessionkit.adapters.postgres.schema import SCHEMA_VERSION, check_schema_name, schema_version, too_new
-from sessionkit.adapters.postgres.unit_of_work import PostgresUnitOfWork, unavailable
+from sessionkit.adapters.postgres.unit_of_work import PostgresUnitOfWork
 from sessionkit.domain import _checks
 from sessionkit.errors import DatabaseError
 
@@ -27,8 +27,10 @@ def _prepare(conn: Connection, schema: str) -> None:
     """A new connection: autocommit (units of work open their own transactions), our schema, jsonb as text."""
     conn.autocommit = True
     conn.execute(f"SET search_path TO {schema}")
-    # Documents are read as text and decoded once by sessionkit.serialization.
-    conn.adapters.register_loader("jsonb", TextLoader)
+    # Documents are read as text and decoded once by sessionkit.serialization;
+    # text and documents are unescaped (PostgreSQL cannot hold NUL).
+    conn.adapters.register_loader("jsonb", JsonbTextLoader)
+    conn.adapters.register_loader("text", TextLoader)
 
 
 class PostgresDatabase:
@@ -76,6 +78,11 @@ class PostgresDatabase:
             configure=lambda conn: _prepare(conn, self.schema),
             name="sessionkit",
         )
+        try:
+            self._pool.wait(timeout)  # min_size connections open before the first unit of work
+        except PoolTimeout:
+            self._pool.close()
+            raise unavailable() from None
 
     def _check(self, conn: Connection) -> None:
         row = conn.execute(

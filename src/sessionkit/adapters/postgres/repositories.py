@@ -29,6 +29,7 @@ import psycopg
 from psycopg import errors as pg_errors
 
 from sessionkit import serialization
+from sessionkit.adapters.postgres._text import escape, escape_doc
 from sessionkit.adapters.memory import stale_record
 from sessionkit.adapters.sqlite.billing import (
     SqliteClaimRecordRepository,
@@ -84,12 +85,65 @@ class PgConnection:
         return found
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> psycopg.Cursor[tuple[Any, ...]]:
-        """Run one statement; the cursor iterates over the rows."""
-        return self.raw.execute(self._translate(sql).encode(), tuple(params))
+        """Run one statement (text parameters escaped); the cursor iterates over the rows."""
+        values = tuple(escape(v) if isinstance(v, str) else v for v in params)
+        try:
+            return self.raw.execute(self._translate(sql).encode(), values)
+        except psycopg.Error as exc:
+            raise database_error(exc) from None
 
     def as_sqlite(self) -> sqlite3.Connection:
         """This object typed as what the SQLite repositories take (they use ``execute`` only to read)."""
         return cast(sqlite3.Connection, self)
+
+
+def unavailable() -> DatabaseError:
+    """The error for a server that went away (restarted, unreachable): nothing of the unit was written."""
+    return DatabaseError(
+        "the database server closed the connection; nothing of this unit of work was written",
+        "database.unavailable",
+    )
+
+
+def database_error(exc: psycopg.Error) -> DatabaseError:
+    """A psycopg error as DatabaseError, naming only its SQLSTATE (the server's message may quote data)."""
+    if isinstance(exc, psycopg.OperationalError) and not isinstance(exc, pg_errors.QueryCanceled):
+        return unavailable()
+    return DatabaseError(
+        f"the database server refused a statement (SQLSTATE {exc.sqlstate or 'none'})", "database.refused"
+    )
+
+
+def insert(raw: Connection, table: str, columns: Sequence[tuple[str, str]], rows: Sequence[Sequence[Any]]) -> None:
+    """Insert ``rows`` (in order) into ``table`` in one statement; ``columns`` are (name, SQL type).
+
+    Each column travels as one ``text[]`` array (text and documents escaped, see
+    :mod:`sessionkit.adapters.postgres._text`) and is cast to its type, so
+    the server gets one statement however many rows, and identity columns
+    number the rows in the order given.
+    """
+    if not rows:
+        return
+    names = ", ".join(name for name, _ in columns)
+    cast_ = ", ".join(f"c{i}::{kind}" for i, (_, kind) in enumerate(columns))
+    arrays = ", ".join(["%s::text[]"] * len(columns))
+    aliases = ", ".join(f"c{i}" for i in range(len(columns)))
+    sql = (
+        f"INSERT INTO {table} ({names}) SELECT {cast_} FROM unnest({arrays})"  # noqa: S608 - fixed names
+        f" WITH ORDINALITY AS u({aliases}, n) ORDER BY n"
+    )
+    params = [
+        [_text(row[i], doc=kind == "jsonb") for row in rows] for i, (_, kind) in enumerate(columns)
+    ]
+    raw.execute(sql.encode(), params)
+
+
+def _text(value: Any, *, doc: bool) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return escape_doc(value) if doc else escape(value)
+    return str(value)
 
 
 _UNIQUE: Final = (pg_errors.UniqueViolation,)
@@ -112,7 +166,8 @@ class _PgKeyed:
     _table: str
     _key_column: str
     _versioned: bool
-    _columns: tuple[str, ...] = ()
+    _columns: tuple[tuple[str, str], ...] = ()
+    _entries = ""
     writes: dict[str, Any]
     expected: dict[str, int | None]
     pg: PgConnection
@@ -135,25 +190,18 @@ class _PgKeyed:
                     cursor = raw.execute(
                         f"DELETE FROM {table} WHERE ({key}, version) IN"  # noqa: S608 - fixed names
                         " (SELECT * FROM unnest(%s::text[], %s::bigint[]))",
-                        ([k for k, _ in replaced], [v for _, v in replaced]),
+                        ([escape(k) for k, _ in replaced], [v for _, v in replaced]),
                     )
                     if cursor.rowcount != len(replaced):
                         raise stale_record(self._what, "by another unit of work")
             else:
-                raw.execute(
-                    f"DELETE FROM {table} WHERE {key} = ANY(%s)",  # noqa: S608 - fixed names
-                    (list(self.writes),),
-                )
+                table = self._entries  # last writer wins: an appended entry, never a conflict
             rows = [
                 (k, *self.columns(v), getattr(v, "version", 0), self._dump(v))
                 for k, v in self.writes.items()
                 if v is not None
             ]
-            if rows:
-                names = ", ".join((key, *self._columns, "version", "doc"))
-                marks = ", ".join(["%s"] * len(rows[0]))
-                with raw.cursor() as cursor:
-                    cursor.executemany(f"INSERT INTO {table} ({names}) VALUES ({marks})".encode(), rows)  # noqa: S608
+            insert(raw, table, [(key, "text"), *self._columns, ("version", "bigint"), ("doc", "jsonb")], rows)
 
 
 class PgClientRepository(_PgKeyed, SqliteClientRepository):
@@ -175,7 +223,7 @@ class PgPayerRepository(_PgKeyed, SqlitePayerRepository):
 class PgCoverageRepository(_PgKeyed, SqliteCoverageRepository):
     """Coverages of the unit's practice. See :class:`sessionkit.ports.CoverageRepository`."""
 
-    _columns = ("client_id",)
+    _columns = (("client_id", "text"),)
 
     def __init__(self, conn: PgConnection) -> None:
         super().__init__(conn.as_sqlite())
@@ -191,7 +239,13 @@ class PgBillingCodeRepository(_PgKeyed, SqliteBillingCodeRepository):
 
 
 class PgDiagnosisCodeRepository(_PgKeyed, SqliteDiagnosisCodeRepository):
-    """The diagnosis setup of the unit's practice (last writer wins). See :class:`sessionkit.ports.DiagnosisCodeRepository`."""
+    """The diagnosis setup of the unit's practice (last writer wins). See :class:`sessionkit.ports.DiagnosisCodeRepository`.
+
+    Read from the view ``diagnoses`` (each code's latest entry); a put appends
+    to ``diagnosis_entries``, which never conflicts with a concurrent commit.
+    """
+
+    _entries = "diagnosis_entries"
 
     def __init__(self, conn: PgConnection) -> None:
         super().__init__(conn.as_sqlite())
@@ -201,7 +255,7 @@ class PgDiagnosisCodeRepository(_PgKeyed, SqliteDiagnosisCodeRepository):
 class PgAuthorizationRepository(_PgKeyed, SqliteAuthorizationRepository):
     """Authorizations of the unit's practice. See :class:`sessionkit.ports.AuthorizationRepository`."""
 
-    _columns = ("client_id", "start", '"end"')
+    _columns = (("client_id", "text"), ("start", "date"), ('"end"', "date"))
 
     def __init__(self, conn: PgConnection) -> None:
         super().__init__(conn.as_sqlite())
@@ -243,7 +297,7 @@ class PgPracticeRepository(SqlitePracticeRepository):
                     raise stale_record("practice", "by another unit of work")
             raw.execute(
                 "INSERT INTO practice (version, doc) VALUES (%s, %s)",
-                (written.version, serialization.dumps(written)),
+                (written.version, escape_doc(serialization.dumps(written))),
             )
 
 
@@ -268,7 +322,7 @@ class PgSessionRepository(SqliteSessionRepository):
             if replaced:
                 cursor = raw.execute(
                     "DELETE FROM sessions WHERE (id, version) IN (SELECT * FROM unnest(%s::text[], %s::bigint[]))",
-                    ([sid for sid, _ in replaced], [v for _, v in replaced]),
+                    ([escape(sid) for sid, _ in replaced], [v for _, v in replaced]),
                 )
                 if cursor.rowcount != len(replaced):
                     raise _version_conflict("the session was changed by another unit of work")
@@ -282,26 +336,31 @@ class PgSessionRepository(SqliteSessionRepository):
         ]  # in save order: the identity column numbers them so
         if not rows:
             return
-        sql = (
-            b"INSERT INTO sessions (id, client_id, date_of_service, appointment_key, version, bill_to, doc)"
-            b" VALUES (%s, %s, %s, %s, %s, %s, %s)"
-        )
         raw.execute("SAVEPOINT sessions_insert")
         try:
-            with raw.cursor() as cursor:
-                cursor.executemany(sql, rows)
+            insert(raw, "sessions", _SESSION_COLUMNS, rows)
         except _UNIQUE as exc:
             raw.execute("ROLLBACK TO SAVEPOINT sessions_insert")
             if exc.diag.constraint_name != "sessions_appointment_key":
                 raise _version_conflict("the session was changed by another unit of work") from None
             try:  # the key is taken: is an id taken too? That is reported first.
-                with raw.cursor() as cursor:
-                    cursor.executemany(sql, [(*r[:3], None, *r[4:]) for r in rows])
+                insert(raw, "sessions", _SESSION_COLUMNS, [(*r[:3], None, *r[4:]) for r in rows])
             except _UNIQUE:
                 raise _version_conflict("the session was changed by another unit of work") from None
             raise _key_taken() from None
         except _CONFLICT:
             raise _version_conflict("the session was changed by another unit of work") from None
+
+
+_SESSION_COLUMNS: Final = (
+    ("id", "text"),
+    ("client_id", "text"),
+    ("date_of_service", "date"),
+    ("appointment_key", "text"),
+    ("version", "bigint"),
+    ("bill_to", "text"),
+    ("doc", "jsonb"),
+)
 
 
 class PgClaimRecordRepository(SqliteClaimRecordRepository):
@@ -316,29 +375,30 @@ class PgClaimRecordRepository(SqliteClaimRecordRepository):
         raw = self.pg.raw
         for rid, record in self.writes.items():
             expected = self.expected[rid]
-            doc = serialization.dumps(record)
+            doc = escape_doc(serialization.dumps(record))
             try:
                 if expected is None:
                     raw.execute(
                         "INSERT INTO claim_records (id, client_id, created_at, version, doc) VALUES (%s, %s, %s, %s, %s)",
-                        (rid, record.client_id, record.created_at, record.version, doc),
+                        (escape(rid), escape(record.client_id), record.created_at, record.version, doc),
                     )
                 else:
                     cursor = raw.execute(
                         "UPDATE claim_records SET version = %s, doc = %s WHERE id = %s AND version = %s",
-                        (record.version, doc, rid, expected),
+                        (record.version, doc, escape(rid), expected),
                     )
                     if cursor.rowcount != 1:
                         raise stale_record("claim_record", "by another unit of work")
             except (*_CONFLICT, *_UNIQUE):
                 raise stale_record("claim_record", "by another unit of work") from None
             try:
-                raw.execute("DELETE FROM claim_sessions WHERE record_id = %s", (rid,))
-                with raw.cursor() as cursor:
-                    cursor.executemany(
-                        b"INSERT INTO claim_sessions (session_id, record_id, live) VALUES (%s, %s, %s)",
-                        [(sid, rid, 1 if record.live else 0) for sid in record.session_ids],
-                    )
+                raw.execute("DELETE FROM claim_sessions WHERE record_id = %s", (escape(rid),))
+                insert(
+                    raw,
+                    "claim_sessions",
+                    (("session_id", "text"), ("record_id", "text"), ("live", "integer")),
+                    [(sid, rid, 1 if record.live else 0) for sid in record.session_ids],
+                )
             except _UNIQUE:
                 raise AlreadyExists(
                     "the session is already on a live claim", "claim_record.session_billed", "session_ids"
@@ -361,13 +421,20 @@ class PgInvoiceRepository(SqliteInvoiceRepository):
             try:
                 raw.execute(
                     "INSERT INTO invoices (id, client_id, period_start, number, doc) VALUES (%s, %s, %s, %s, %s)",
-                    (iid, invoice.client_id, invoice.period_start, invoice.number, serialization.dumps(invoice)),
+                    (
+                        escape(iid),
+                        escape(invoice.client_id),
+                        invoice.period_start,
+                        invoice.number,
+                        escape_doc(serialization.dumps(invoice)),
+                    ),
                 )
-                with raw.cursor() as cursor:
-                    cursor.executemany(
-                        b"INSERT INTO invoice_lines (session_id, kind, invoice_id) VALUES (%s, %s, %s)",
-                        [(line.session_id, line.kind.value, iid) for line in invoice.lines],
-                    )
+                insert(
+                    raw,
+                    "invoice_lines",
+                    (("session_id", "text"), ("kind", "text"), ("invoice_id", "text")),
+                    [(line.session_id, line.kind.value, iid) for line in invoice.lines],
+                )
             except (*_UNIQUE, *_CONFLICT):
                 raise AlreadyExists(
                     "the session is already on an invoice", "invoice.session_invoiced", "lines"
@@ -402,10 +469,10 @@ class PgControlNumbers:
                 row = conn.execute(
                     "INSERT INTO counters (kind, value) VALUES (%s, %s) ON CONFLICT (practice_id, kind)"
                     " DO UPDATE SET value = counters.value + excluded.value RETURNING value",
-                    (kind, count),
+                    (escape(kind), count),
                 ).fetchone()
-        except psycopg.OperationalError:
-            raise DatabaseError("the database server cannot be reached", "database.unavailable") from None
+        except psycopg.Error as exc:
+            raise database_error(exc) from None
         finally:
             self._release(conn)
         assert row is not None  # noqa: S101 - RETURNING gives one row

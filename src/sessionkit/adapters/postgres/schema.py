@@ -37,11 +37,13 @@ def _isolated(table: str) -> tuple[str, ...]:
     )
 
 
+_T: Final = 'text COLLATE "C"'  # compared and ordered by code point, as Python orders str
+
+
 def _table(name: str, columns: str, key: str = "id") -> tuple[str, ...]:
     primary = "practice_id" if key == "practice_id" else f"practice_id, {key}"
     return (
-        f"CREATE TABLE {name} (practice_id text NOT NULL DEFAULT {_PRACTICE}, {columns},"
-        f" PRIMARY KEY ({primary}))",
+        f"CREATE TABLE {name} (practice_id {_T} NOT NULL DEFAULT {_PRACTICE}, {columns}, PRIMARY KEY ({primary}))",
         *_isolated(name),
     )
 
@@ -52,22 +54,34 @@ MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
     # 1: the records of a practice, each a JSON document beside its indexed columns.
     (
         "CREATE TABLE sessionkit_meta (key text PRIMARY KEY, value text NOT NULL)",
-        *_table("clients", f"id text NOT NULL, {_DOC}"),
-        *_table("payers", f"id text NOT NULL, {_DOC}"),
-        *_table("coverages", f"id text NOT NULL, client_id text NOT NULL, {_DOC}"),
+        *_table("clients", f"id {_T} NOT NULL, {_DOC}"),
+        *_table("payers", f"id {_T} NOT NULL, {_DOC}"),
+        *_table("coverages", f"id {_T} NOT NULL, client_id {_T} NOT NULL, {_DOC}"),
         "CREATE INDEX coverages_client ON coverages (practice_id, client_id)",
-        *_table("billing_codes", f"code text NOT NULL, {_DOC}", "code"),
-        *_table("diagnoses", f"code text NOT NULL, {_DOC}", "code"),
+        *_table("billing_codes", f"code {_T} NOT NULL, {_DOC}", "code"),
+        # The diagnosis setup is last-writer-wins: each put appends an entry
+        # (an insert never conflicts with a concurrent commit) and the view
+        # shows each code's latest entry, under the reader's row security.
+        *_table(
+            "diagnosis_entries",
+            f"seq bigint GENERATED ALWAYS AS IDENTITY, code {_T} NOT NULL, {_DOC}",
+            "seq",
+        ),
+        "CREATE INDEX diagnosis_entries_code ON diagnosis_entries (practice_id, code, seq DESC)",
+        (
+            "CREATE VIEW diagnoses WITH (security_invoker = true) AS SELECT DISTINCT ON (practice_id, code)"
+            " practice_id, code, version, doc FROM diagnosis_entries ORDER BY practice_id, code, seq DESC"
+        ),
         *_table(
             "authorizations",
-            f'id text NOT NULL, client_id text NOT NULL, start date NOT NULL, "end" date NOT NULL, {_DOC}',
+            f'id {_T} NOT NULL, client_id {_T} NOT NULL, start date NOT NULL, "end" date NOT NULL, {_DOC}',
         ),
         "CREATE INDEX authorizations_client ON authorizations (practice_id, client_id, start)",
         *_table("practice", _DOC, "practice_id"),
         *_table(
             "sessions",
-            "id text NOT NULL, save_seq bigint GENERATED ALWAYS AS IDENTITY, client_id text NOT NULL,"
-            " date_of_service date NOT NULL, appointment_key text, bill_to text NOT NULL, " + _DOC,
+            f"id {_T} NOT NULL, save_seq bigint GENERATED ALWAYS AS IDENTITY, client_id {_T} NOT NULL,"
+            f" date_of_service date NOT NULL, appointment_key {_T}, bill_to text NOT NULL, {_DOC}",
         ),
         (
             "CREATE UNIQUE INDEX sessions_appointment_key ON sessions (practice_id, appointment_key)"
@@ -79,12 +93,13 @@ MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
     # 2: what was billed: claim records (one live claim per session), invoices, control numbers.
     (
         *_table(
-            "claim_records", "id text NOT NULL, client_id text NOT NULL, created_at timestamptz NOT NULL, " + _DOC
+            "claim_records",
+            f"id {_T} NOT NULL, client_id {_T} NOT NULL, created_at timestamptz NOT NULL, {_DOC}",
         ),
         "CREATE INDEX claim_records_client ON claim_records (practice_id, client_id, created_at)",
         (
-            f"CREATE TABLE claim_sessions (practice_id text NOT NULL DEFAULT {_PRACTICE},"
-            " session_id text NOT NULL, record_id text NOT NULL, live integer NOT NULL)"
+            f"CREATE TABLE claim_sessions (practice_id {_T} NOT NULL DEFAULT {_PRACTICE},"
+            f" session_id {_T} NOT NULL, record_id {_T} NOT NULL, live integer NOT NULL)"
         ),
         *_isolated("claim_sessions"),
         "CREATE UNIQUE INDEX claim_sessions_live ON claim_sessions (practice_id, session_id) WHERE live = 1",
@@ -92,16 +107,16 @@ MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
         "CREATE INDEX claim_sessions_session ON claim_sessions (practice_id, session_id)",
         *_table(
             "invoices",
-            "id text NOT NULL, client_id text NOT NULL, period_start date NOT NULL, number bigint NOT NULL,"
+            f"id {_T} NOT NULL, client_id {_T} NOT NULL, period_start date NOT NULL, number bigint NOT NULL,"
             " doc jsonb NOT NULL",
         ),
         "CREATE INDEX invoices_client ON invoices (practice_id, client_id, period_start)",
         *_table(
             "invoice_lines",
-            "session_id text NOT NULL, kind text NOT NULL, invoice_id text NOT NULL",
+            f"session_id {_T} NOT NULL, kind {_T} NOT NULL, invoice_id {_T} NOT NULL",
             "session_id, kind",
         ),
-        *_table("counters", "kind text NOT NULL, value bigint NOT NULL", "kind"),
+        *_table("counters", f"kind {_T} NOT NULL, value bigint NOT NULL", "kind"),
     ),
 )
 """The schema, one tuple of steps per version: ``MIGRATIONS[n]`` upgrades version ``n`` to ``n + 1``."""

@@ -21,23 +21,17 @@ from sessionkit.adapters.postgres.repositories import (
     PgPayerRepository,
     PgPracticeRepository,
     PgSessionRepository,
+    database_error,
+    unavailable,
 )
 from sessionkit.adapters.postgres.schema import PRACTICE_SETTING
-from sessionkit.errors import DatabaseError, TransactionError
+from sessionkit.errors import TransactionError
 
 if TYPE_CHECKING:
     from sessionkit.adapters.postgres.database import PostgresDatabase
     from sessionkit.ports import SessionRepository, UnitOfWork
 
 __all__ = ["PostgresUnitOfWork"]
-
-
-def unavailable() -> DatabaseError:
-    """The error for a server that went away (restarted, unreachable): nothing of the unit was written."""
-    return DatabaseError(
-        "the database server closed the connection; nothing of this unit of work was written",
-        "database.unavailable",
-    )
 
 
 class _Transaction:
@@ -60,8 +54,8 @@ class _Transaction:
         try:
             conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ")
             conn.execute(f"SELECT set_config('{PRACTICE_SETTING}', %s, true)", (practice_id,))
-        except psycopg.OperationalError:
-            raise unavailable() from None
+        except psycopg.Error as exc:
+            raise database_error(exc) from None
 
     @property
     def dirty(self) -> bool:
@@ -97,8 +91,8 @@ class _Transaction:
                 ):
                     repo.flush()
             conn.execute("COMMIT")
-        except psycopg.OperationalError:
-            raise unavailable() from None
+        except psycopg.Error as exc:
+            raise database_error(exc) from None
 
 
 class PostgresUnitOfWork:
