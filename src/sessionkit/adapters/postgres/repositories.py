@@ -29,8 +29,8 @@ import psycopg
 from psycopg import errors as pg_errors
 
 from sessionkit import serialization
-from sessionkit.adapters.postgres._text import escape, escape_doc
 from sessionkit.adapters.memory import stale_record
+from sessionkit.adapters.postgres._text import escape, escape_doc
 from sessionkit.adapters.sqlite.billing import (
     SqliteClaimRecordRepository,
     SqliteInvoiceRepository,
@@ -114,7 +114,9 @@ def database_error(exc: psycopg.Error) -> DatabaseError:
     )
 
 
-def insert(raw: Connection, table: str, columns: Sequence[tuple[str, str]], rows: Sequence[Sequence[Any]]) -> None:
+def insert(
+    raw: Connection, table: str, columns: Sequence[tuple[str, str]], rows: Sequence[Sequence[Any]]
+) -> None:
     """Insert ``rows`` (in order) into ``table`` in one statement; ``columns`` are (name, SQL type).
 
     Each column travels as one ``text[]`` array (text and documents escaped, see
@@ -132,9 +134,7 @@ def insert(raw: Connection, table: str, columns: Sequence[tuple[str, str]], rows
         f"INSERT INTO {table} ({names}) SELECT {cast_} FROM unnest({arrays})"  # noqa: S608 - fixed names
         f" WITH ORDINALITY AS u({aliases}, n) ORDER BY n"
     )
-    params = [
-        [_text(row[i], doc=kind == "jsonb") for row in rows] for i, (_, kind) in enumerate(columns)
-    ]
+    params = [[_text(row[i], doc=kind == "jsonb") for row in rows] for i, (_, kind) in enumerate(columns)]
     raw.execute(sql.encode(), params)
 
 
@@ -463,9 +463,7 @@ class PgControlNumbers:
         conn = self._connect()
         try:
             with conn.transaction():
-                conn.execute(
-                    "SELECT set_config('sessionkit.practice_id', %s, true)", (self._practice_id,)
-                )
+                conn.execute("SELECT set_config('sessionkit.practice_id', %s, true)", (self._practice_id,))
                 row = conn.execute(
                     "INSERT INTO counters (kind, value) VALUES (%s, %s) ON CONFLICT (practice_id, kind)"
                     " DO UPDATE SET value = counters.value + excluded.value RETURNING value",
@@ -475,7 +473,6 @@ class PgControlNumbers:
             raise database_error(exc) from None
         finally:
             self._release(conn)
-        assert row is not None  # noqa: S101 - RETURNING gives one row
+        assert row is not None
         last = int(row[0])
         return range(last - count + 1, last + 1)
-

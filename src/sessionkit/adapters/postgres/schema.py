@@ -32,8 +32,10 @@ def _isolated(table: str) -> tuple[str, ...]:
     return (
         f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY",
         f"ALTER TABLE {table} FORCE ROW LEVEL SECURITY",
-        f"CREATE POLICY {table}_practice ON {table} USING (practice_id = {_PRACTICE})"
-        f" WITH CHECK (practice_id = {_PRACTICE})",
+        (
+            f"CREATE POLICY {table}_practice ON {table} USING (practice_id = {_PRACTICE})"
+            f" WITH CHECK (practice_id = {_PRACTICE})"
+        ),
     )
 
 
@@ -139,7 +141,8 @@ def check_schema_name(schema: str) -> str:
 def schema_version(conn: psycopg.Connection[tuple[object, ...]], schema: str) -> int:
     """The schema version of ``schema`` in the connected database (0: no sessionkit tables there)."""
     row = conn.execute(
-        "SELECT 1 FROM pg_catalog.pg_tables WHERE schemaname = %s AND tablename = 'sessionkit_meta'", (schema,)
+        "SELECT 1 FROM pg_catalog.pg_tables WHERE schemaname = %s AND tablename = 'sessionkit_meta'",
+        (schema,),
     ).fetchone()
     if row is None:
         return 0
@@ -148,7 +151,8 @@ def schema_version(conn: psycopg.Connection[tuple[object, ...]], schema: str) ->
     ).fetchone()
     if row is None or not str(row[0]).isdigit():
         raise DatabaseError(
-            "the database has no valid sessionkit schema version; restore it from a backup", "database.damaged"
+            "the database has no valid sessionkit schema version; restore it from a backup",
+            "database.damaged",
         )
     return int(str(row[0]))
 
@@ -194,6 +198,7 @@ def upgrade(dsn: str, *, schema: str = "sessionkit", to: int = SCHEMA_VERSION) -
                 )
     except psycopg.Error as exc:
         raise DatabaseError(
-            f"the database could not be upgraded (SQLSTATE {exc.sqlstate or 'none'}, {type(exc).__name__})", "database.upgrade_failed"
+            f"the database could not be upgraded (SQLSTATE {exc.sqlstate or 'none'}, {type(exc).__name__})",
+            "database.upgrade_failed",
         ) from None
     return version, max(version, to)

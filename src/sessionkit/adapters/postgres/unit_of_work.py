@@ -22,7 +22,6 @@ from sessionkit.adapters.postgres.repositories import (
     PgPracticeRepository,
     PgSessionRepository,
     database_error,
-    unavailable,
 )
 from sessionkit.adapters.postgres.schema import PRACTICE_SETTING
 from sessionkit.errors import TransactionError
