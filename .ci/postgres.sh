@@ -3,9 +3,11 @@
 #
 #   . .ci/postgres.sh          (from .ci/run) install the server if missing
 #                              (root: apt-get), start it, export
-#                              SESSIONKIT_TEST_POSTGRES_DSN, stop it on exit
+#                              SESSIONKIT_TEST_POSTGRES_DSN (and _DIR, its
+#                              folder), stop it on exit
 #   bash .ci/postgres.sh start DIR   start a server in DIR (new, empty), print its DSN
 #   bash .ci/postgres.sh stop DIR    stop the server started in DIR
+#   bash .ci/postgres.sh restart DIR stop it at once (-m immediate) and start it again
 #
 # The server runs as the `postgres` user when run as root (initdb refuses
 # root), else as the caller. Tests connect as the role `sessionkit`, which is
@@ -68,6 +70,13 @@ sk_pg_stop() {
   rm -rf "$dir"
 }
 
+sk_pg_restart() {
+  # Stop the server in $1 at once (as a crash would) and start it again.
+  local dir=$1 bin
+  bin=$(sk_pg_bindir) || return 1
+  sk_pg_as "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -m immediate -w -t 60 restart >/dev/null 2>&1
+}
+
 sk_pg_ci() {
   # From .ci/run: a server for the whole run, stopped when the run exits.
   if ! sk_pg_bindir >/dev/null; then
@@ -87,7 +96,8 @@ sk_pg_ci() {
   # shellcheck disable=SC2064
   trap "sk_pg_stop '$SK_PG_DIR/server'; rm -rf '$SK_PG_DIR'; ${previous:-true}" EXIT
   SESSIONKIT_TEST_POSTGRES_DSN=$(sk_pg_start "$SK_PG_DIR/server") || { echo "PostgreSQL did not start" >&2; return 1; }
-  export SESSIONKIT_TEST_POSTGRES_DSN
+  SESSIONKIT_TEST_POSTGRES_DIR="$SK_PG_DIR/server" # lets a test restart the server
+  export SESSIONKIT_TEST_POSTGRES_DSN SESSIONKIT_TEST_POSTGRES_DIR
   echo "== PostgreSQL for the tests: $SESSIONKIT_TEST_POSTGRES_DSN"
 }
 
@@ -96,7 +106,8 @@ if [ "${BASH_SOURCE[0]}" = "$0" ]; then
   case "${1:-}" in
     start) sk_pg_start "$2" ;;
     stop) sk_pg_stop "$2" ;;
-    *) echo "usage: $0 start DIR | stop DIR (or source it from .ci/run)" >&2; exit 2 ;;
+    restart) sk_pg_restart "$2" ;;
+    *) echo "usage: $0 start DIR | stop DIR | restart DIR (or source it from .ci/run)" >&2; exit 2 ;;
   esac
 else
   sk_pg_ci

@@ -76,6 +76,7 @@ class PostgresDatabase:
             timeout=timeout,
             open=True,
             configure=lambda conn: _prepare(conn, self.schema),
+            check=ConnectionPool.check_connection,  # a connection broken by a server restart is replaced
             name="sessionkit",
         )
         try:

@@ -196,6 +196,10 @@ def upgrade(dsn: str, *, schema: str = "sessionkit", to: int = SCHEMA_VERSION) -
                     " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
                     (str(to),),
                 )
+    except psycopg.OperationalError:
+        raise DatabaseError(
+            "the database server cannot be reached or refused the login", "database.unreachable"
+        ) from None
     except psycopg.Error as exc:
         raise DatabaseError(
             f"the database could not be upgraded (SQLSTATE {exc.sqlstate or 'none'}, {type(exc).__name__})",
