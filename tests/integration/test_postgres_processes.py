@@ -165,7 +165,7 @@ def test_processes_importing_the_same_calendar_duplicate_nothing(
     outputs = [child.communicate(timeout=180) for child in children]
     assert all(out.startswith("done") for out, _ in outputs), outputs
     created = [int(out.split()[1]) for out, _ in outputs]
-    numbers = [int(n) for out, _ in outputs for n in (out.split() + [""])[2].split(",") if n]
+    numbers = [int(n) for out, _ in outputs for n in [*out.split(), ""][2].split(",") if n]
     assert sum(created) == 8
     assert sorted(numbers) == list(range(1, 9))
     with db.unit_of_work(practice) as uow:
