@@ -128,7 +128,7 @@ def insert(
         return
     names = ", ".join(name for name, _ in columns)
     cast_ = ", ".join(f"c{i}::{kind}" for i, (_, kind) in enumerate(columns))
-    arrays = ", ".join(["%s::text[]"] * len(columns))
+    arrays = ", ".join(["%b::text[]"] * len(columns))  # binary: no escaping of each element
     aliases = ", ".join(f"c{i}" for i in range(len(columns)))
     sql = (
         f"INSERT INTO {table} ({names}) SELECT {cast_} FROM unnest({arrays})"  # noqa: S608 - fixed names
