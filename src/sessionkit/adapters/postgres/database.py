@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import logging
 from types import TracebackType
-from typing import Any
 
 import psycopg
 from psycopg_pool import ConnectionPool, PoolTimeout
@@ -17,11 +15,6 @@ from sessionkit.domain import _checks
 from sessionkit.errors import DatabaseError
 
 __all__ = ["PostgresDatabase"]
-
-# The pool logs a warning for each connection it drops after a server restart;
-# the unit of work reports that as DatabaseError already.
-logging.getLogger("psycopg.pool").setLevel(logging.ERROR)
-
 
 def _prepare(conn: Connection, schema: str) -> None:
     """A new connection: autocommit (units of work open their own transactions), our schema, jsonb as text."""
@@ -158,7 +151,7 @@ class PostgresDatabase:
     def __repr__(self) -> str:
         return f"PostgresDatabase(schema={self.schema!r})"  # never the DSN: it may hold a password
 
-    def __del__(self, _: Any = None) -> None:  # pragma: no cover - a forgotten close
+    def __del__(self) -> None:  # pragma: no cover - a forgotten close
         pool = getattr(self, "_pool", None)
         if pool is not None and not pool.closed:
             pool.close(timeout=0)

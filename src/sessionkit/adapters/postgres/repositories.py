@@ -47,11 +47,8 @@ from sessionkit.adapters.sqlite.repositories import (
     _key_taken,
     _version_conflict,
 )
-from sessionkit.domain import _checks
+from sessionkit.domain import PracticeSetup, _checks
 from sessionkit.errors import AlreadyExists, DatabaseError
-
-if TYPE_CHECKING:
-    from sessionkit.domain import PracticeSetup
 
 __all__ = [
     "PgAuthorizationRepository",
@@ -278,8 +275,6 @@ class PgPracticeRepository(SqlitePracticeRepository):
         row = self.pg.execute("SELECT doc FROM practice").fetchone()
         if row is None:
             return None
-        from sessionkit.domain import PracticeSetup  # noqa: PLC0415 - only for the type
-
         practice = serialization.loads(row[0], PracticeSetup)
         self._decoded = (row[0], practice)
         return practice
