@@ -16,6 +16,7 @@ from sessionkit.errors import DatabaseError
 
 __all__ = ["PostgresDatabase"]
 
+
 def _prepare(conn: Connection, schema: str) -> None:
     """A new connection: autocommit (units of work open their own transactions), our schema, jsonb as text."""
     conn.autocommit = True
