@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import date
 
 import pytest
 
-pytest.importorskip("psycopg")
+if not os.environ.get("CI"):  # under CI a missing extra fails (in postgres_dsn), never skips
+    pytest.importorskip("psycopg")
 
 import psycopg
 from psycopg import errors as pg_errors

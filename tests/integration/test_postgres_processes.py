@@ -16,7 +16,8 @@ import pytest
 import sessionkit
 from sessionkit import BillingCode, Client, ClientSession, PracticeSetup
 
-pytest.importorskip("psycopg")
+if not os.environ.get("CI"):  # under CI a missing extra fails (in postgres_dsn), never skips
+    pytest.importorskip("psycopg")
 
 from sessionkit.adapters.postgres import PostgresDatabase, upgrade
 

@@ -5,13 +5,15 @@ Each run is a new practice in the test database; reopening opens a new pool.
 
 from __future__ import annotations
 
+import os
 import uuid
 
 import pytest
 from hypothesis import settings
 from hypothesis.stateful import rule
 
-pytest.importorskip("psycopg")
+if not os.environ.get("CI"):  # under CI a missing extra fails (in postgres_dsn), never skips
+    pytest.importorskip("psycopg")
 
 from test_sqlite_stateful import SqliteAgainstMemory
 
