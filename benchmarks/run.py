@@ -429,10 +429,10 @@ def postgres_scale(
 ) -> list[dict[str, Any]]:
     """Time per session of a save and of a one-client lookup as one server fills up to ``total`` sessions.
 
-    Sessions go to ``practices`` practices in turn (each practice's clients
-    c0..c99); at 10k, 100k, ... up to ``total`` stored, a batch of ``batch``
-    sessions is saved in one unit (time per session) and ``lookups``
-    one-client reads (``by_client`` of a random practice and client) are
+    Sessions go to ``practices`` practices in turn, 10 per client; at 10k,
+    100k, ... up to ``total`` stored, a batch of ``batch`` sessions is saved
+    in one unit (time per session) and ``lookups`` one-client reads (a unit
+    of work and ``by_client`` of a random stored client: 10 sessions) are
     timed. Flat figures mean the indexes and policies keep each practice's
     work independent of the others'.
     """
@@ -462,7 +462,7 @@ def postgres_scale(
                 chunk = build_sessions(raws)
                 chunk = [
                     attrs.evolve(
-                        s, id=f"x{stored + i:08d}", client_id=f"c{(stored + i) % 100}", appointment_key=None
+                        s, id=f"x{stored + i:08d}", client_id=f"c{(stored + i) // 10}", appointment_key=None
                     )
                     for i, s in enumerate(chunk)
                 ]
@@ -473,7 +473,7 @@ def postgres_scale(
             with psycopg.connect(dsn, autocommit=True) as conn:
                 conn.execute(f"ANALYZE {schema}.sessions")
             chunk = [
-                attrs.evolve(s, id=f"m{mark:08d}-{i}", client_id=f"c{i % 100}", appointment_key=None)
+                attrs.evolve(s, id=f"m{mark:08d}-{i}", client_id=f"m{mark}-c{i // 10}", appointment_key=None)
                 for i, s in enumerate(build_sessions(raws))
             ]
             t0 = time.perf_counter()
@@ -481,12 +481,12 @@ def postgres_scale(
                 uow.sessions.save_many(chunk)
                 uow.commit()
             save_us = (time.perf_counter() - t0) / batch * 1e6
-            stored += batch
             t0 = time.perf_counter()
             found = 0
             for _ in range(lookups):
-                with db.unit_of_work(f"p{rng.randrange(practices):03d}") as uow:
-                    found += len(uow.sessions.by_client(f"c{rng.randrange(100)}"))
+                j = rng.randrange(stored)  # a stored session: its client has 10, all in its practice
+                with db.unit_of_work(f"p{(j // batch) % practices:03d}") as uow:
+                    found += len(uow.sessions.by_client(f"c{j // 10}"))
             lookup_us = (time.perf_counter() - t0) / lookups * 1e6
             rows.append(
                 {
