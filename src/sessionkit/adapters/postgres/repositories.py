@@ -69,7 +69,7 @@ Connection = psycopg.Connection[tuple[Any, ...]]
 
 
 class PgConnection:
-    """The ``execute``/``executemany`` of :class:`sqlite3.Connection` over a psycopg connection (``?`` -> ``%s``)."""
+    """The ``execute`` of :class:`sqlite3.Connection` over a psycopg connection (``?`` -> ``%s``), for reads."""
 
     def __init__(self, conn: Connection) -> None:
         self.raw = conn
