@@ -5,8 +5,10 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Callable, Iterator
-from datetime import date
+from datetime import date, datetime, timezone
+from decimal import Decimal
 
+import attrs
 import pytest
 
 if not os.environ.get("CI"):  # under CI a missing extra fails (in postgres_dsn), never skips
@@ -17,7 +19,9 @@ from psycopg import errors as pg_errors
 
 from sessionkit import Client, ClientSession
 from sessionkit.adapters.postgres import MIGRATIONS, SCHEMA_VERSION, PostgresDatabase, upgrade
-from sessionkit.errors import DatabaseError
+from sessionkit.domain.billing import ClaimRecord, ClaimRecordLine, ClaimStatus, InvoiceLine, InvoiceRecord
+from sessionkit.errors import AlreadyExists, ConcurrentUpdate, DatabaseError
+from sessionkit.money import Money
 
 
 def _session(sid: str, **kw: object) -> ClientSession:
@@ -269,3 +273,121 @@ def test_sessionkit_db_upgrade_reports_an_unreachable_server(capsys: pytest.Capt
     err = capsys.readouterr().err
     assert "database.unreachable" in err
     assert "secret" not in err
+
+
+# what was billed
+
+
+def _claim(rid: str, *session_ids: str, status: str = "submitted") -> ClaimRecord:
+    return ClaimRecord(
+        id=rid,
+        client_id="c1",
+        payer_id="p1",
+        coverage_id="cov1",
+        target="837p",
+        patient_control_number=f"PCN{rid}",
+        session_ids=session_ids,
+        lines=[
+            ClaimRecordLine(
+                session_id=s,
+                date_of_service=date(2026, 3, 2),
+                code="90834",
+                charge=Money("140"),
+                units=Decimal(1),
+            )
+            for s in session_ids
+        ],
+        total_charge=Money(140 * len(session_ids)),
+        created_at=datetime(2026, 3, 3, 9, tzinfo=timezone.utc),
+        status=status,
+    )
+
+
+def _invoice(iid: str, number: int, *session_ids: str) -> InvoiceRecord:
+    return InvoiceRecord(
+        id=iid,
+        client_id="c1",
+        period_start=date(2026, 3, 1),
+        period_end=date(2026, 3, 31),
+        number=number,
+        lines=[
+            InvoiceLine(
+                session_id=s,
+                date_of_service=date(2026, 3, 2),
+                code="90834",
+                kind="charge",
+                amount=Decimal("140.00"),
+            )
+            for s in session_ids
+        ],
+        created_at=datetime(2026, 4, 1, 9, tzinfo=timezone.utc),
+    )
+
+
+def test_a_session_is_on_one_live_claim_per_practice(
+    db: PostgresDatabase, two_practices: tuple[str, str]
+) -> None:
+    """Two units claiming s1 at once: the second commit is refused; a voided claim frees it; B may claim its own s1."""
+    a, b = two_practices
+    first, second = db.unit_of_work(a), db.unit_of_work(a)
+    with first, second:
+        first.claim_records.add(_claim("r1", "s1"))
+        second.claim_records.add(_claim("r2", "s1"))
+        first.commit()
+        with pytest.raises(AlreadyExists) as caught:
+            second.commit()
+        assert caught.value.code == "claim_record.session_billed"
+    with db.unit_of_work(a) as uow:
+        assert [r.id for r in uow.claim_records.for_session("s1")] == ["r1"]
+        assert uow.claim_records.live_session_ids() == frozenset({"s1"})
+        stored = uow.claim_records.get("r1")
+        assert stored.version == 1
+        uow.claim_records.put(attrs.evolve(stored, status=ClaimStatus.VOID))
+        uow.claim_records.add(_claim("r3", "s1"))
+        uow.commit()
+    with db.unit_of_work(a) as uow:
+        assert [(r.id, r.status.value, r.version) for r in uow.claim_records.list()] == [
+            ("r1", "void", 2),
+            ("r3", "submitted", 1),
+        ]
+    with db.unit_of_work(b) as uow:
+        assert uow.claim_records.list() == []
+        uow.claim_records.add(_claim("r1", "s1"))
+        uow.commit()
+
+
+def test_a_claim_record_changed_meanwhile_is_refused(
+    db: PostgresDatabase, two_practices: tuple[str, str]
+) -> None:
+    """Two units putting the same record read at version 1: the later commit raises claim_record.version."""
+    a, _ = two_practices
+    with db.unit_of_work(a) as uow:
+        uow.claim_records.add(_claim("r1", "s1"))
+        uow.commit()
+    first, second = db.unit_of_work(a), db.unit_of_work(a)
+    with first, second:
+        for uow, number in ((first, "A1"), (second, "B1")):
+            uow.claim_records.put(attrs.evolve(uow.claim_records.get("r1"), payer_claim_number=number))
+        first.commit()
+        with pytest.raises(ConcurrentUpdate) as caught:
+            second.commit()
+        assert caught.value.code == "claim_record.version"
+    with db.unit_of_work(a) as uow:
+        assert uow.claim_records.get("r1").payer_claim_number == "A1"
+
+
+def test_a_session_line_is_invoiced_once(db: PostgresDatabase, two_practices: tuple[str, str]) -> None:
+    """Two units invoicing s1's charge at once: the second commit raises invoice.session_invoiced."""
+    a, _ = two_practices
+    first, second = db.unit_of_work(a), db.unit_of_work(a)
+    with first, second:
+        first.invoices.add(_invoice("i1", 1, "s1"))
+        second.invoices.add(_invoice("i2", 2, "s1"))
+        first.commit()
+        with pytest.raises(AlreadyExists) as caught:
+            second.commit()
+        assert caught.value.code == "invoice.session_invoiced"
+    with db.unit_of_work(a) as uow:
+        assert [i.id for i in uow.invoices.for_client("c1")] == ["i1"]
+        assert uow.invoices.invoiced_session_ids() == frozenset({"s1"})
+        assert uow.invoices.get("i1").version == 1
