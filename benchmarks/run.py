@@ -38,6 +38,8 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
+import attrs
+
 from sessionkit import (
     AddOnLine,
     Address,
@@ -203,6 +205,7 @@ def make_pairs(n: int) -> Iterator[Pair]:
 
     yield from readiness_pairs(sessions, texts)
     yield from sqlite_pairs(sessions)
+    yield from postgres_pairs(sessions)
 
 
 def readiness_pairs(sessions: list[ClientSession], texts: list[str]) -> Iterator[Pair]:
@@ -322,6 +325,187 @@ def sqlite_pairs(sessions: list[ClientSession]) -> Iterator[Pair]:
         con.close()
 
     yield Pair("SQLite load vs select+json.loads", load_subject, load_floor, len(sessions), 2.5)
+
+
+def _postgres_dsn() -> str | None:
+    """The server of the PostgreSQL pairs (``SESSIONKIT_TEST_POSTGRES_DSN``), None when none is named or psycopg is missing."""
+    dsn = os.environ.get("SESSIONKIT_TEST_POSTGRES_DSN")
+    try:
+        import psycopg  # noqa: F401
+    except ImportError:
+        return None
+    return dsn or None
+
+
+def postgres_pairs(sessions: list[ClientSession]) -> Iterator[Pair]:
+    """PostgreSQL save and load against raw psycopg (COPY; select + json.loads), skipped without a DSN."""
+    dsn = _postgres_dsn()
+    if dsn is None:
+        return
+    import psycopg
+
+    from sessionkit.adapters.postgres import PostgresDatabase, upgrade
+
+    upgrade(dsn)
+    db = PostgresDatabase(dsn, min_size=1, max_size=2)
+    raw = psycopg.connect(dsn, autocommit=True)
+    raw.execute("CREATE SCHEMA IF NOT EXISTS sessionkit_bench")
+    raw.execute(
+        "CREATE TABLE IF NOT EXISTS sessionkit_bench.floor (practice_id text, id text, client_id text,"
+        " date_of_service date, doc jsonb, PRIMARY KEY (practice_id, id))"
+    )
+    raw.execute("CREATE INDEX IF NOT EXISTS floor_client ON sessionkit_bench.floor (practice_id, client_id)")
+    run = f"{os.getpid()}-{time.time_ns()}"
+    counter = iter(range(1_000_000))
+    used: list[str] = []
+
+    def fresh(name: str) -> str:
+        used.append(f"bench-{run}-{name}{next(counter)}")
+        return used[-1]
+
+    def save_subject() -> None:
+        with db.unit_of_work(fresh("s")) as uow:
+            uow.sessions.save_many(sessions)
+            uow.commit()
+
+    def save_floor() -> None:
+        practice = fresh("f")
+        with (
+            raw.transaction(),
+            raw.cursor() as cur,
+            cur.copy(
+                "COPY sessionkit_bench.floor (practice_id, id, client_id, date_of_service, doc) FROM STDIN"
+            ) as copy,
+        ):
+            for s in sessions:
+                copy.write_row((practice, s.id, s.client_id, s.date_of_service, ser.dumps(s)))
+
+    def save_floor_many() -> None:
+        practice = fresh("e")
+        with raw.transaction(), raw.cursor() as cur:
+            cur.executemany(
+                "INSERT INTO sessionkit_bench.floor (practice_id, id, client_id, date_of_service, doc)"
+                " VALUES (%s, %s, %s, %s, %s)",
+                [(practice, s.id, s.client_id, s.date_of_service, ser.dumps(s)) for s in sessions],
+            )
+
+    yield Pair("PostgreSQL save vs executemany", save_subject, save_floor_many, len(sessions), 2.0)
+    yield Pair("PostgreSQL save vs COPY", save_subject, save_floor, len(sessions), 3.0)
+
+    loaded = fresh("l")
+    with db.unit_of_work(loaded) as uow:
+        uow.sessions.save_many(sessions)
+        uow.commit()
+    floor_practice = fresh("r")
+    with (
+        raw.transaction(),
+        raw.cursor() as cur,
+        cur.copy(
+            "COPY sessionkit_bench.floor (practice_id, id, client_id, date_of_service, doc) FROM STDIN"
+        ) as copy,
+    ):
+        for s in sessions:
+            copy.write_row((floor_practice, s.id, s.client_id, s.date_of_service, ser.dumps(s)))
+
+    def load_subject() -> None:
+        with db.unit_of_work(loaded) as uow:
+            uow.sessions.list()
+
+    def load_floor() -> None:
+        rows = raw.execute(
+            "SELECT doc::text FROM sessionkit_bench.floor WHERE practice_id = %s ORDER BY date_of_service, id",
+            (floor_practice,),
+        )
+        [json.loads(doc) for (doc,) in rows]
+
+    yield Pair("PostgreSQL load vs select+json.loads", load_subject, load_floor, len(sessions), 2.5)
+    db.close()
+    raw.execute("DROP SCHEMA sessionkit_bench CASCADE")
+    raw.close()
+
+
+def postgres_scale(
+    total: int, practices: int = 100, batch: int = 1000, lookups: int = 300
+) -> list[dict[str, Any]]:
+    """Time per session of a save and of a one-client lookup as one server fills up to ``total`` sessions.
+
+    Sessions go to ``practices`` practices in turn, 10 per client; at 10k,
+    100k, ... up to ``total`` stored, a batch of ``batch`` sessions is saved
+    in one unit (time per session) and ``lookups`` one-client reads (a unit
+    of work and ``by_client`` of a random stored client: 10 sessions) are
+    timed. Flat figures mean the indexes and policies keep each practice's
+    work independent of the others'.
+    """
+    dsn = _postgres_dsn()
+    if dsn is None:
+        return []
+    import random
+
+    import psycopg
+
+    from sessionkit.adapters.postgres import PostgresDatabase, upgrade
+
+    schema = "sessionkit_scale"
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+    upgrade(dsn, schema=schema)
+    db = PostgresDatabase(dsn, schema=schema, min_size=1, max_size=2)
+    rng = random.Random(3)
+    raws = raw_sessions(batch)
+    stored = 0
+    rows = []
+    mark = 10_000
+    try:
+        while mark <= total:
+            while stored < mark:
+                practice = f"p{(stored // batch) % practices:03d}"
+                chunk = build_sessions(raws)
+                chunk = [
+                    attrs.evolve(
+                        s, id=f"x{stored + i:08d}", client_id=f"c{(stored + i) // 10}", appointment_key=None
+                    )
+                    for i, s in enumerate(chunk)
+                ]
+                with db.unit_of_work(practice) as uow:
+                    uow.sessions.save_many(chunk)
+                    uow.commit()
+                stored += batch
+            with psycopg.connect(dsn, autocommit=True) as conn:
+                conn.execute(f"ANALYZE {schema}.sessions")
+            chunk = [
+                attrs.evolve(s, id=f"m{mark:08d}-{i}", client_id=f"m{mark}-c{i // 10}", appointment_key=None)
+                for i, s in enumerate(build_sessions(raws))
+            ]
+            t0 = time.perf_counter()
+            with db.unit_of_work(f"p{rng.randrange(practices):03d}") as uow:
+                uow.sessions.save_many(chunk)
+                uow.commit()
+            save_us = (time.perf_counter() - t0) / batch * 1e6
+            t0 = time.perf_counter()
+            found = 0
+            for _ in range(lookups):
+                j = rng.randrange(stored)  # a stored session: its client has 10, all in its practice
+                with db.unit_of_work(f"p{(j // batch) % practices:03d}") as uow:
+                    found += len(uow.sessions.by_client(f"c{j // 10}"))
+            lookup_us = (time.perf_counter() - t0) / lookups * 1e6
+            rows.append(
+                {
+                    "stored": mark,
+                    "save_us_per_session": save_us,
+                    "lookup_us": lookup_us,
+                    "sessions_per_lookup": found / lookups,
+                }
+            )
+            print(
+                f"PostgreSQL at {mark:>9,} sessions ({practices} practices): save {save_us:7.1f} us/session,"
+                f" one-client lookup {lookup_us:8.1f} us ({found / lookups:.0f} sessions each)"
+            )
+            mark *= 10
+    finally:
+        db.close()
+        with psycopg.connect(dsn, autocommit=True) as conn:
+            conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+    return rows
 
 
 FIRST_NAMES = ["Ada", "Grace", "Alan", "Mary", "Edsger", "Barbara", "Donald", "Frances", "Ken", "Radia"]
@@ -693,6 +877,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--peers", type=int, default=10_000, help="sessions for the pydantic/msgspec comparison (0: skip)"
     )
+    parser.add_argument(
+        "--postgres-scale",
+        type=int,
+        default=0,
+        help="fill a PostgreSQL server (SESSIONKIT_TEST_POSTGRES_DSN) up to this many sessions across 100 "
+        "practices, timing a save and a one-client lookup at each power of ten from 10k (0: skip)",
+    )
     args = parser.parse_args(argv)
     results: list[dict[str, Any]] = []
     print(
@@ -760,11 +951,13 @@ def main(argv: list[str] | None = None) -> int:
                 limits.append(f"< {w['max_mb']:.0f} MB")
             verdict = f" (target {', '.join(limits)}): {'met' if w['met'] else 'MISSED'}" if limits else ""
             print(f"whole: {w['command']:<58} {w['seconds']:6.2f} s {w['peak_mb']:6.0f} MB peak{verdict}")
+    scale = postgres_scale(args.postgres_scale) if args.postgres_scale else []
     args.json.write_text(
         json.dumps(
             {
                 "pairs": results,
                 "peers": peer_table,
+                "postgres_scale": scale,
                 "whole_process": [
                     {k: (None if v == float("inf") else v) for k, v in w.items()} for w in whole
                 ],

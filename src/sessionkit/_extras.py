@@ -41,6 +41,7 @@ EXTRAS: Mapping[str, tuple[str, ...]] = {
     "ical": ("icalendar", "recurring_ical_events"),
     "icd10": ("simple_icd_10_cm",),
     "pdf": ("fpdf",),
+    "postgres": ("psycopg", "psycopg_pool"),
     "testing": ("hypothesis", "pytest"),
 }
 """Each extra and the modules it brings (the modules a feature imports, not every package)."""

@@ -365,6 +365,31 @@ def build_parser() -> argparse.ArgumentParser:
         "--license", metavar="TEXT", default="", help="the rendering provider's licence, as printed"
     )
     sup.set_defaults(run=_run_superbill)
+
+    dbc = commands.add_parser(
+        "db",
+        parents=[common],
+        help="manage a PostgreSQL database (the postgres extra)",
+        description="Manage the schema of a sessionkit PostgreSQL database.",
+    )
+    db_commands = dbc.add_subparsers(dest="db_command", metavar="ACTION", parser_class=_Parser, required=True)
+    upg = db_commands.add_parser(
+        "upgrade",
+        parents=[common],
+        help="create or upgrade the schema",
+        description="Create the sessionkit schema in a PostgreSQL database, or upgrade it to this "
+        "sessionkit's version, in one transaction. Run it as the database's owner before starting "
+        "applications of a new sessionkit: they refuse an older schema and never upgrade it themselves. "
+        "A password is best given by PGPASSWORD or ~/.pgpass, not in the DSN.",
+    )
+    upg.add_argument(
+        "--dsn",
+        metavar="DSN",
+        required=True,
+        help="a libpq connection string, e.g. postgresql://owner@host/db",
+    )
+    upg.add_argument("--schema", default="sessionkit", help="the PostgreSQL schema (default: sessionkit)")
+    upg.set_defaults(run=_run_db_upgrade)
     return parser
 
 
@@ -1189,6 +1214,20 @@ def _run_superbill(args: argparse.Namespace, out: IO[str]) -> int:
     _write_private_bytes(target, data)
     n = len(chosen)
     sys.stderr.write(f"wrote a superbill of {n} session{'' if n == 1 else 's'} to the output file\n")
+    return EXIT_OK
+
+
+def _run_db_upgrade(args: argparse.Namespace, out: IO[str]) -> int:
+    from sessionkit._extras import require  # noqa: PLC0415 (keeps --help fast)
+
+    require("postgres", "the PostgreSQL adapter")  # one line naming the pip install
+    from sessionkit.adapters.postgres import upgrade  # noqa: PLC0415 - the postgres extra
+
+    before, after = upgrade(args.dsn, schema=args.schema)
+    if before == after:
+        out.write(f"schema {args.schema} is at version {after}: nothing to do\n")
+    else:
+        out.write(f"schema {args.schema} upgraded from version {before} to {after}\n")
     return EXIT_OK
 
 
