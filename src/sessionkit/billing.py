@@ -30,6 +30,7 @@ import attrs
 
 from sessionkit.claims import Claim, ClaimContext, Receiver, Submitter, build_claims, to_837p, to_cms1500
 from sessionkit.claims.cms1500 import Cms1500
+from sessionkit.claims.grouping import claim_target
 from sessionkit.codes.icd10 import DiagnosisCodeSet
 from sessionkit.domain import BillTo, ClientSession, Frequency, Resubmission, new_id
 from sessionkit.domain.billing import (
@@ -61,13 +62,6 @@ PCN_PREFIX = "SK"
 """Patient control numbers are ``SK`` and the claim sequence number, 10 digits (CLM01 / box 26)."""
 
 
-def _claim_target(target: Target | str) -> Target:
-    found = Target.parse(target)
-    if not found.is_insurance:
-        raise InvalidValue("claims are built for cms1500 or 837p", "target.not_a_claim", "target")
-    return found
-
-
 def sessions_to_bill(
     uow: UnitOfWork,
     *,
@@ -82,7 +76,7 @@ def sessions_to_bill(
     Read one client at a time; ``payer_id`` keeps the sessions billed to that
     payer only. In client order, then date of service.
     """
-    target = _claim_target(target)
+    target = claim_target(target)
     billed = uow.claim_records.live_session_ids()
     found: list[ClientSession] = []
     for client_id in uow.sessions.client_ids():
@@ -185,7 +179,7 @@ def bill(
     With ``dry_run`` nothing is allocated or recorded and the claims keep
     their provisional control numbers.
     """
-    target = _claim_target(target)
+    target = claim_target(target)
     if target is Target.X12_837P and (submitter is None or receiver is None or usage is None):
         raise InvalidValue(
             "an 837P needs a submitter, a receiver and a usage (T or P)", "bill.x12_setup", "usage"

@@ -37,6 +37,7 @@ __all__ = [
     "ReadinessCheck",
     "billing_provider_for",
     "build_claims",
+    "claim_target",
     "claims_for_client",
     "patient_control_number",
     "readiness_gate",
@@ -305,7 +306,7 @@ def claims_for_client(
 
     :raises ClaimNotReady: a session is not ready for ``target`` (``findings`` says why).
     """
-    target = _claim_target(target)
+    target = claim_target(target)
     _gate(sessions, target, readiness_check)
     for i, session in enumerate(sessions):
         if session.client_id != client.id:
@@ -426,7 +427,12 @@ def _claim(
     )
 
 
-def _claim_target(target: ClaimTarget | str) -> ClaimTarget:
+def claim_target(target: ClaimTarget | str) -> ClaimTarget:
+    """The claim form named by ``target`` (any spelling :meth:`Target.parse` takes).
+
+    Raises InvalidValue: ``target.unknown`` for an unknown name, ``target.not_a_claim`` for the
+    client invoice (not a claim form).
+    """
     found = Target.parse(target)
     if not found.is_insurance:
         raise InvalidValue("claims are built for cms1500 or 837p", "target.not_a_claim", "target")
@@ -455,7 +461,7 @@ def build_claims(
     :raises ClaimNotReady: a session is not ready for ``target``, or has no coverage
         or client in ``context``.
     """
-    target = _claim_target(target)
+    target = claim_target(target)
     gate = readiness_check if readiness_check is not None else readiness_gate(context, sessions, rules)
     _gate(sessions, target, gate)
     by_party: dict[tuple[str, str], list[ClientSession]] = {}
