@@ -50,6 +50,7 @@ from sessionkit.errors import InvalidValue, NotFound, SessionkitError
 from sessionkit.facts import AuthorizationUse, client_share, draws_on, over_payment
 from sessionkit.money import Money, MoneyLike
 from sessionkit.ports import (
+    AdjudicationRepository,
     AuthorizationRepository,
     BillingCodeRepository,
     ClaimRecordRepository,
@@ -60,6 +61,7 @@ from sessionkit.ports import (
     DiagnosisCodeRepository,
     InvoiceRepository,
     PayerRepository,
+    PaymentRepository,
     PracticeRepository,
     SessionRepository,
     UnitOfWork,
@@ -627,6 +629,14 @@ class _SharedUnitOfWork:
     @property
     def invoices(self) -> InvoiceRepository:
         return self._uow.invoices
+
+    @property
+    def payments(self) -> PaymentRepository:
+        return self._uow.payments
+
+    @property
+    def adjudications(self) -> AdjudicationRepository:
+        return self._uow.adjudications
 
     @property
     def control_numbers(self) -> ControlNumbers:

@@ -18,6 +18,12 @@ out here, once, so that the session builder, :mod:`sessionkit.readiness`,
   Sessions billed to the client do not use it, nor do voids (frequency 8); a
   corrected claim's session (frequency 7) shares its date's unit with the
   original, so it never uses a second one. The earliest dates are covered.
+* **The client's account** (:func:`account`): charges of the client's
+  sessions, less what payers paid, less what they wrote off (every
+  adjustment but patient responsibility), less the client's payments that
+  came in. What the ledger (:class:`~sessionkit.domain.payments.Payment`) and
+  the posted adjudications (:class:`~sessionkit.domain.payments.Adjudication`)
+  say is the only input: nothing is counted from a second copy.
 * **Line limits** (:attr:`sessionkit.readiness.Target.max_lines`) and the
   **X12 character set** (:mod:`sessionkit.codes.x12`) live with their target
   and code set.
@@ -44,14 +50,18 @@ from __future__ import annotations
 from bisect import bisect_left
 from collections.abc import Iterable
 from datetime import date
+from decimal import Decimal
 
 import attrs
 
 from sessionkit.domain import Authorization, BillTo, ClientSession, Coverage, CoverageRank, Frequency
+from sessionkit.domain.payments import Adjudication, Payment
 from sessionkit.money import Money
 
 __all__ = [
+    "Account",
     "AuthorizationUse",
+    "account",
     "active_coverages",
     "authorization_for",
     "billed_coverage",
@@ -252,3 +262,57 @@ def authorization_for(
         if use.allows(session):
             return use
     return candidates[0] if candidates else None
+
+
+_NO_MONEY = Decimal("0.00")
+
+
+@attrs.frozen(kw_only=True)
+class Account:
+    """A client's account: what was charged, paid and written off, and the balance."""
+
+    charges: Decimal = _NO_MONEY
+    """The total charge of every session (the service and its add-ons)."""
+    payer_paid: Decimal = _NO_MONEY
+    """What payers paid (a reversal counts negative)."""
+    written_off: Decimal = _NO_MONEY
+    """Payers' adjustments the client does not owe (every group but PR)."""
+    client_paid: Decimal = _NO_MONEY
+    """The client's payments that came in (applied to sessions or on account)."""
+
+    @property
+    def balance(self) -> Decimal:
+        """Charges less payer payments, write-offs and client payments: owed by client or payer.
+
+        Negative: a credit on the client's account.
+        """
+        return self.charges - self.payer_paid - self.written_off - self.client_paid
+
+
+def account(
+    sessions: Iterable[ClientSession],
+    adjudications: Iterable[Adjudication],
+    payments: Iterable[Payment],
+) -> Account:
+    """The account of the client whose ``sessions``, ``adjudications`` and ``payments`` are given.
+
+    Only payments that came in (:attr:`~sessionkit.domain.payments.Payment.counts`)
+    count; a pending or declined card charge does not.
+
+    >>> from datetime import date, datetime, timezone
+    >>> from sessionkit.domain.payments import Payment
+    >>> s = ClientSession(client_id="c1", date_of_service=date(2026, 1, 5),
+    ...                   billing_code="90834", charge="140")
+    >>> paid = Payment(id="p1", client_id="c1", amount="25", method="cash",
+    ...                received_at=datetime(2026, 1, 5, 9, tzinfo=timezone.utc))
+    >>> account([s], [], [paid]).balance
+    Decimal('115.00')
+    """
+    charges = sum((s.total_charge.amount for s in sessions), _NO_MONEY)
+    payer_paid = _NO_MONEY
+    written_off = _NO_MONEY
+    for a in adjudications:
+        payer_paid += a.paid
+        written_off += a.written_off
+    client_paid = sum((p.amount.amount for p in payments if p.counts), _NO_MONEY)
+    return Account(charges=charges, payer_paid=payer_paid, written_off=written_off, client_paid=client_paid)

@@ -51,12 +51,14 @@ from sessionkit.domain import (
     PracticeSetup,
 )
 from sessionkit.domain.billing import ClaimRecord, InvoiceRecord
+from sessionkit.domain.payments import Adjudication, Payment
 
 # AlreadyExists and TransactionError live in sessionkit.errors; re-exported here
 # so that ``from sessionkit.ports import AlreadyExists`` keeps working.
 from sessionkit.errors import AlreadyExists, InvalidValue, TransactionError
 
 __all__ = [
+    "AdjudicationRepository",
     "AlreadyExists",
     "AuthorizationRepository",
     "BillingCodeRepository",
@@ -71,6 +73,7 @@ __all__ = [
     "FixedClock",
     "InvoiceRepository",
     "PayerRepository",
+    "PaymentRepository",
     "PracticeRepository",
     "SessionRepository",
     "SystemClock",
@@ -223,9 +226,11 @@ class ClaimRecordRepository(Protocol):
     else :class:`~sessionkit.errors.ConcurrentUpdate`. ``for_session`` and
     ``for_client`` order by ``created_at``, then id; so does ``list``.
     ``live_session_ids`` are the sessions on a claim whose status is live
-    (:data:`sessionkit.domain.billing.LIVE_CLAIM_STATUSES`): a session can be
-    on at most one live claim, and a commit that would put it on a second
-    raises :class:`AlreadyExists` (``claim_record.session_billed``).
+    (:data:`sessionkit.domain.billing.LIVE_CLAIM_STATUSES`), whatever the
+    coverage. A session can be on at most one live claim *per coverage* (its
+    primary claim, then a secondary claim once the primary is adjudicated),
+    and a commit that would put it on a second live claim to the same
+    ``coverage_id`` raises :class:`AlreadyExists` (``claim_record.session_billed``).
     """
 
     def get(self, record_id: str) -> ClaimRecord: ...
@@ -252,6 +257,55 @@ class InvoiceRepository(Protocol):
     def list(self) -> builtins.list[InvoiceRecord]: ...
     def for_client(self, client_id: str) -> builtins.list[InvoiceRecord]: ...
     def invoiced_session_ids(self) -> frozenset[str]: ...
+
+
+@runtime_checkable
+class PaymentRepository(Protocol):
+    """**Protocol:** the client payments ledger, keyed by ``Payment.id``, with optimistic versions.
+
+    ``add`` stores a new payment (version 0 in, 1 stored; AlreadyExists
+    ``payment.exists`` for a taken id, ``payment.idempotency_key_taken`` for a
+    taken idempotency key, also at commit against another unit of work).
+    ``put`` replaces one carrying the stored version (a pending charge
+    resolved, an application changed), else
+    :class:`~sessionkit.errors.ConcurrentUpdate` (``payment.version``).
+    ``list``, ``for_client``, ``for_session`` and ``pending`` order by
+    ``received_at``, then id. ``for_session`` holds the payments applying
+    part of their amount to the session; ``pending`` those of status
+    :attr:`~sessionkit.domain.payments.PaymentStatus.PENDING`.
+    """
+
+    def get(self, payment_id: str) -> Payment: ...
+    def find(self, payment_id: str) -> Payment | None: ...
+    def add(self, payment: Payment) -> Payment: ...
+    def put(self, payment: Payment) -> Payment: ...
+    def list(self) -> builtins.list[Payment]: ...
+    def for_client(self, client_id: str) -> builtins.list[Payment]: ...
+    def for_session(self, session_id: str) -> builtins.list[Payment]: ...
+    def by_idempotency_key(self, key: str) -> Payment | None: ...
+    def pending(self) -> builtins.list[Payment]: ...
+
+
+@runtime_checkable
+class AdjudicationRepository(Protocol):
+    """**Protocol:** payers' adjudications as posted, keyed by ``Adjudication.id``; never changed.
+
+    ``add`` stores a new adjudication (version 0 in, 1 stored; AlreadyExists
+    ``adjudication.exists`` for a taken id and ``adjudication.already_posted``
+    for a taken ``source_key``, also at commit against another unit of work:
+    a remittance is posted once). ``list``, ``for_claim``, ``for_client`` and
+    ``for_session`` order by ``posted_at``, then id; ``for_session`` holds
+    the adjudications with a line of the session.
+    """
+
+    def get(self, adjudication_id: str) -> Adjudication: ...
+    def find(self, adjudication_id: str) -> Adjudication | None: ...
+    def add(self, adjudication: Adjudication) -> Adjudication: ...
+    def list(self) -> builtins.list[Adjudication]: ...
+    def for_claim(self, claim_record_id: str) -> builtins.list[Adjudication]: ...
+    def for_client(self, client_id: str) -> builtins.list[Adjudication]: ...
+    def for_session(self, session_id: str) -> builtins.list[Adjudication]: ...
+    def by_source_key(self, source_key: str) -> Adjudication | None: ...
 
 
 @runtime_checkable
@@ -299,6 +353,10 @@ class UnitOfWork(Protocol):
     def claim_records(self) -> ClaimRecordRepository: ...
     @property
     def invoices(self) -> InvoiceRepository: ...
+    @property
+    def payments(self) -> PaymentRepository: ...
+    @property
+    def adjudications(self) -> AdjudicationRepository: ...
     @property
     def control_numbers(self) -> ControlNumbers: ...
 

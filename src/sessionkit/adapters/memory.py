@@ -70,8 +70,9 @@ from sessionkit.domain import (
     _checks,
 )
 from sessionkit.domain.billing import ClaimRecord, InvoiceRecord
+from sessionkit.domain.payments import Adjudication, Payment, PaymentStatus
 from sessionkit.domain.session import refuse_locked_change, with_version
-from sessionkit.errors import AlreadyExists, ConcurrentUpdate, NotFound, TransactionError
+from sessionkit.errors import AlreadyExists, ConcurrentUpdate, InvalidValue, NotFound, TransactionError
 from sessionkit.facts import active_coverages, coverage_order
 from sessionkit.routing import Destination, routed_to
 
@@ -115,6 +116,8 @@ class MemoryStore:
         self.practice: PracticeSetup | None = None
         self.claim_records: dict[str, ClaimRecord] = {}
         self.invoices: dict[str, InvoiceRecord] = {}
+        self.payments: dict[str, Payment] = {}
+        self.adjudications: dict[str, Adjudication] = {}
         self.counters: dict[str, int] = {}
         self.commits = 0
 
@@ -570,6 +573,148 @@ class InMemoryInvoiceRepository:
         return frozenset(sid for i in self._table.data.values() for sid in i.session_ids)
 
 
+def _by_receipt(payments: Iterable[Payment]) -> builtins.list[Payment]:
+    return sorted(payments, key=lambda p: (p.received_at, p.id))
+
+
+class InMemoryPaymentRepository:
+    """The payments ledger of one unit of work (see :class:`sessionkit.ports.PaymentRepository`)."""
+
+    def __init__(self, table: _Table[Payment]) -> None:
+        self._table = table
+        self.expected: dict[str, int | None] = {}
+
+    def get(self, payment_id: str) -> Payment:
+        """The payment; NotFound (``payment.not_found``) when there is none."""
+        found = self.find(payment_id)
+        if found is None:
+            raise NotFound("payment not found", "payment.not_found", "id")
+        return found
+
+    def find(self, payment_id: str) -> Payment | None:
+        """The payment, or None."""
+        return self._table.data.get(payment_id) if isinstance(payment_id, str) else None
+
+    def _store(self, payment: Payment, stored: Payment | None) -> Payment:
+        expected = 0 if stored is None else stored.version
+        if payment.version != expected:
+            raise ConcurrentUpdate("the payment was changed since it was read", "payment.version", "version")
+        if payment.id not in self.expected:
+            self.expected[payment.id] = None if stored is None else stored.version
+        saved = attrs.evolve(payment, version=payment.version + 1)
+        self._table.set(payment.id, saved)
+        return saved
+
+    def add(self, payment: Payment) -> Payment:
+        """Store a new payment (AlreadyExists for a taken id or idempotency key)."""
+        if payment.id in self._table.data:
+            raise AlreadyExists("payment already exists", "payment.exists", "id")
+        if payment.idempotency_key is not None and self.by_idempotency_key(payment.idempotency_key):
+            raise AlreadyExists(
+                "a payment with this idempotency key exists",
+                "payment.idempotency_key_taken",
+                "idempotency_key",
+            )
+        return self._store(payment, None)
+
+    def put(self, payment: Payment) -> Payment:
+        """Replace a stored payment carrying its stored version; return what was stored."""
+        stored = self.get(payment.id)
+        if payment.idempotency_key != stored.idempotency_key:
+            raise InvalidValue(
+                "a payment's idempotency key cannot change",
+                "payment.idempotency_key_changed",
+                "idempotency_key",
+            )
+        return self._store(payment, stored)
+
+    def list(self) -> builtins.list[Payment]:
+        """Every payment, by receipt time then id."""
+        return _by_receipt(self._table.data.values())
+
+    def for_client(self, client_id: str) -> builtins.list[Payment]:
+        """The client's payments, by receipt time then id."""
+        return _by_receipt(p for p in self._table.data.values() if p.client_id == client_id)
+
+    def for_session(self, session_id: str) -> builtins.list[Payment]:
+        """The payments applying to the session, by receipt time then id."""
+        return _by_receipt(
+            p for p in self._table.data.values() if any(a.session_id == session_id for a in p.applied)
+        )
+
+    def by_idempotency_key(self, key: str) -> Payment | None:
+        """The payment asked with ``key``, or None."""
+        for p in self._table.data.values():
+            if p.idempotency_key == key:
+                return p
+        return None
+
+    def pending(self) -> builtins.list[Payment]:
+        """The payments whose outcome is unknown, by receipt time then id."""
+        return _by_receipt(p for p in self._table.data.values() if p.status is PaymentStatus.PENDING)
+
+
+def _by_posting(adjudications: Iterable[Adjudication]) -> builtins.list[Adjudication]:
+    return sorted(adjudications, key=lambda a: (a.posted_at, a.id))
+
+
+class InMemoryAdjudicationRepository:
+    """Posted adjudications of one unit of work (see :class:`sessionkit.ports.AdjudicationRepository`)."""
+
+    def __init__(self, table: _Table[Adjudication]) -> None:
+        self._table = table
+
+    def get(self, adjudication_id: str) -> Adjudication:
+        """The adjudication; NotFound (``adjudication.not_found``) when there is none."""
+        found = self.find(adjudication_id)
+        if found is None:
+            raise NotFound("adjudication not found", "adjudication.not_found", "id")
+        return found
+
+    def find(self, adjudication_id: str) -> Adjudication | None:
+        """The adjudication, or None."""
+        return self._table.data.get(adjudication_id) if isinstance(adjudication_id, str) else None
+
+    def add(self, adjudication: Adjudication) -> Adjudication:
+        """Store a new adjudication (AlreadyExists for a taken id or source key)."""
+        if adjudication.id in self._table.data:
+            raise AlreadyExists("adjudication already exists", "adjudication.exists", "id")
+        if adjudication.version != 0:
+            raise ConcurrentUpdate("a new adjudication has version 0", "adjudication.version", "version")
+        if self.by_source_key(adjudication.source_key) is not None:
+            raise AlreadyExists(
+                "this remittance is posted already", "adjudication.already_posted", "source_key"
+            )
+        saved = attrs.evolve(adjudication, version=1)
+        self._table.set(adjudication.id, saved)
+        return saved
+
+    def list(self) -> builtins.list[Adjudication]:
+        """Every adjudication, by posting time then id."""
+        return _by_posting(self._table.data.values())
+
+    def for_claim(self, claim_record_id: str) -> builtins.list[Adjudication]:
+        """The adjudications of a claim record, by posting time then id."""
+        return _by_posting(a for a in self._table.data.values() if a.claim_record_id == claim_record_id)
+
+    def for_client(self, client_id: str) -> builtins.list[Adjudication]:
+        """The client's adjudications, by posting time then id."""
+        return _by_posting(a for a in self._table.data.values() if a.client_id == client_id)
+
+    def for_session(self, session_id: str) -> builtins.list[Adjudication]:
+        """The adjudications with a line of the session, by posting time then id."""
+        return _by_posting(
+            a for a in self._table.data.values() if any(line.session_id == session_id for line in a.lines)
+        )
+
+    def by_source_key(self, source_key: str) -> Adjudication | None:
+        """The adjudication posted from ``source_key``, or None."""
+        for a in self._table.data.values():
+            if a.source_key == source_key:
+                return a
+        return None
+
+
 class InMemoryControlNumbers:
     """Control number sequences kept in the store, handed out at once (never rolled back)."""
 
@@ -616,6 +761,10 @@ class _Transaction:
         self.invoice_table = _Table(store.invoices)
         self.claim_records = InMemoryClaimRecordRepository(self.claim_table)
         self.invoices = InMemoryInvoiceRepository(self.invoice_table)
+        self.payment_table = _Table(store.payments)
+        self.adjudication_table = _Table(store.adjudications)
+        self.payments = InMemoryPaymentRepository(self.payment_table)
+        self.adjudications = InMemoryAdjudicationRepository(self.adjudication_table)
         self.control_numbers = InMemoryControlNumbers(store)
 
     def check(self) -> None:
@@ -662,17 +811,17 @@ class _Transaction:
             **store.claim_records,
             **{k: v for k, v in self.claim_table.writes.items() if v is not None},
         }
-        seen: set[str] = set()
+        seen: set[tuple[str, str]] = set()
         for record in merged.values():
             if record.live:
                 for sid in record.session_ids:
-                    if sid in seen:
+                    if (sid, record.coverage_id) in seen:
                         raise AlreadyExists(
                             "the session is already on a live claim",
                             "claim_record.session_billed",
                             "session_ids",
                         )
-                    seen.add(sid)
+                    seen.add((sid, record.coverage_id))
         invoices = {**store.invoices, **{k: v for k, v in self.invoice_table.writes.items() if v is not None}}
         lines: set[tuple[str, str]] = set()
         for invoice in invoices.values():
@@ -683,12 +832,46 @@ class _Transaction:
                         "the session is already on an invoice", "invoice.session_invoiced", "lines"
                     )
             lines.update((line.session_id, line.kind.value) for line in invoice.lines)
+        self._check_money()
+
+    def _check_money(self) -> None:
+        """Payment versions and idempotency keys; one adjudication per source key."""
+        store = self.store
+        for payment_id, expected in self.payments.expected.items():
+            current = store.payments.get(payment_id)
+            if (None if current is None else current.version) != expected:
+                raise ConcurrentUpdate(
+                    "the payment was changed by another unit of work", "payment.version", "version"
+                )
+        new_keys = {
+            p.idempotency_key: p.id
+            for p in self.payment_table.writes.values()
+            if p is not None and p.idempotency_key is not None
+        }
+        for p in store.payments.values():
+            if p.idempotency_key in new_keys and new_keys[p.idempotency_key] != p.id:
+                raise AlreadyExists(
+                    "a payment with this idempotency key exists",
+                    "payment.idempotency_key_taken",
+                    "idempotency_key",
+                )
+        for a in self.adjudication_table.writes.values():
+            if a is None:
+                continue
+            if a.id in store.adjudications:
+                raise AlreadyExists("adjudication already exists", "adjudication.exists", "id")
+            if any(b.source_key == a.source_key for b in store.adjudications.values()):
+                raise AlreadyExists(
+                    "this remittance is posted already", "adjudication.already_posted", "source_key"
+                )
 
     def apply(self) -> None:
         """Apply every write to the store (after :meth:`check`)."""
         store = self.store
         self.claim_table.apply()
         self.invoice_table.apply()
+        self.payment_table.apply()
+        self.adjudication_table.apply()
         for table in self.tables:
             table.apply()
         self.session_table.apply()
@@ -771,6 +954,16 @@ class InMemoryUnitOfWork:
     def invoices(self) -> InMemoryInvoiceRepository:
         """The invoices of this unit of work."""
         return self._active().invoices
+
+    @property
+    def payments(self) -> InMemoryPaymentRepository:
+        """The payments ledger of this unit of work."""
+        return self._active().payments
+
+    @property
+    def adjudications(self) -> InMemoryAdjudicationRepository:
+        """The posted adjudications of this unit of work."""
+        return self._active().adjudications
 
     @property
     def control_numbers(self) -> InMemoryControlNumbers:
