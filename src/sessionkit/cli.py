@@ -14,6 +14,10 @@ Commands (see ``docs/cli.md``):
 * ``sessionkit superbill --db PATH --client ID --from DATE --to DATE --output FILE.pdf``:
   a client's superbill for a period.
 
+``--db`` is an SQLite file, or a ``postgresql://`` URL with ``--practice ID``:
+the records of that practice in a PostgreSQL database (the ``postgres``
+extra; :func:`_open_store`). No output shows the URL's password.
+
 Exit status: 0 success; 1 ``check`` found a session that is not ready; 2 bad
 input (a missing file, a file that is not a sessionkit database, a calendar
 that cannot be read, a bad option or date: one line on stderr, or argparse's
@@ -216,7 +220,8 @@ def build_parser() -> argparse.ArgumentParser:
         "demo",
         parents=[common],
         help="create a demo practice, import the sample calendar, check readiness",
-        description="Create (or reuse) a demo practice in an SQLite file, import the sample calendar "
+        description="Create (or reuse) a demo practice in an SQLite file, or under --practice in a "
+        "PostgreSQL database whose schema 'sessionkit db upgrade' created, import the sample calendar "
         "shipped with sessionkit and summarise claim readiness. Running it again creates nothing new.",
     )
     _db_options(demo, default=DEFAULT_DEMO_DB)
@@ -553,26 +558,29 @@ _SECRET_PARAMETERS = frozenset({"password", "sslpassword"})
 
 
 def _shown_url(url: str) -> str:
-    """``url`` without its password (in the user part or the query), to print.
+    """``url`` as libpq reads it, without the password, to print; the same libpq parameters otherwise.
 
+    Made from the parameters libpq finds in the URL (not by cutting the text),
+    so that whatever libpq takes for a password is left out:
     ``postgresql://app:pw@host/db?sslmode=require&password=x`` is shown as
     ``postgresql://app@host/db?sslmode=require``.
     """
-    scheme, _, rest = url.partition("://")
-    cut = min((i for i in (rest.find("/"), rest.find("?")) if i >= 0), default=len(rest))
-    netloc, tail = rest[:cut], rest[cut:]
-    userinfo, at, hosts = netloc.rpartition("@")
-    if at:
-        netloc = f"{userinfo.partition(':')[0]}@{hosts}" if userinfo.partition(":")[0] else hosts
-    path, question, query = tail.partition("?")
-    if question:
-        kept = [
-            part
-            for part in query.split("&")
-            if urllib.parse.unquote(part.partition("=")[0]).strip().lower() not in _SECRET_PARAMETERS
-        ]
-        query = "&".join(kept)
-    return f"{scheme.lower()}://{netloc}{path}{'?' + query if query else ''}"
+    from psycopg import conninfo  # noqa: PLC0415 - the postgres extra
+
+    params = {k: str(v) for k, v in conninfo.conninfo_to_dict(url).items() if k not in _SECRET_PARAMETERS}
+    user = urllib.parse.quote(params.pop("user", ""), safe="")
+    hosts = params.pop("host", "").split(",")
+    ports = params.pop("port", "").split(",")
+    if len(ports) != len(hosts):
+        ports = ports[:1] * len(hosts)
+    netloc = ",".join(
+        (f"[{h}]" if ":" in h else urllib.parse.quote(h, safe="/")) + (f":{p}" if p else "")
+        for h, p in zip(hosts, ports, strict=True)
+    )
+    dbname = params.pop("dbname", "")
+    path = f"/{urllib.parse.quote(dbname, safe='')}" if dbname else ""
+    query = urllib.parse.urlencode(params, quote_via=urllib.parse.quote)  # libpq reads no "+" as a space
+    return f"postgresql://{user + '@' if user else ''}{netloc}{path}{'?' + query if query else ''}"
 
 
 def _open_postgres(url: str, practice: str | None, *, create: bool) -> PracticeStore:
@@ -953,7 +961,7 @@ def _run_demo(args: argparse.Namespace, out: IO[str]) -> int:
         where = f"{_shown_url(args.db)} as practice {args.practice}"
         again = f"{shlex.quote(_shown_url(args.db))} --practice {shlex.quote(args.practice)}"
     else:
-        where = again = args.db
+        where = again = str(Path(args.db))
     try:
         created = seed_demo(db.unit_of_work())
         if created:

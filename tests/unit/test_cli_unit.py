@@ -10,6 +10,7 @@ import os
 import string
 import subprocess
 import sys
+import urllib.parse
 from datetime import date
 from pathlib import Path
 
@@ -608,18 +609,62 @@ def test_without_the_postgres_extra(
         (f"postgresql://app:{SECRET}@db.example:5432/sk", "postgresql://app@db.example:5432/sk"),
         ("postgresql://app@db.example/sk", "postgresql://app@db.example/sk"),
         (f"postgresql://:{SECRET}@db.example/sk", "postgresql://db.example/sk"),
-        (f"POSTGRES://app:{SECRET}@[::1]:5432,h2:5433/sk", "postgres://app@[::1]:5432,h2:5433/sk"),
+        (f"postgres://app:{SECRET}@[::1]:5432,h2:5433/sk", "postgresql://app@[::1]:5432,h2:5433/sk"),
         (
-            f"postgresql://db.example/sk?sslmode=require&password={SECRET}&Ssl%70assword={SECRET}",
+            f"postgresql://db.example/sk?sslmode=require&password={SECRET}&sslpassword={SECRET}",
             "postgresql://db.example/sk?sslmode=require",
         ),
         (f"postgresql://app:{SECRET}@db.example?password={SECRET}", "postgresql://app@db.example"),
+        (
+            f"postgresql://app:{SECRET}?w@db.example/sk",
+            "postgresql://app@db.example/sk",
+        ),  # libpq: a ? in the password
+        (f"postgresql://app:{SECRET}#w@db.example/sk", "postgresql://app@db.example/sk"),
+        (
+            f"postgresql://app%40corp:{SECRET}%40w@db.example/s%20k",
+            "postgresql://app%40corp@db.example/s%20k",
+        ),
         ("postgresql://", "postgresql://"),
     ],
 )
 def test_a_url_is_shown_without_its_password(url: str, shown: str) -> None:
-    """The URL printed (by demo) keeps user, hosts, database and query, never a password."""
+    """The URL printed (by demo) is what libpq reads: user, hosts, database and parameters, never a password."""
+    pytest.importorskip("psycopg")
     assert cli._shown_url(url) == shown
+
+
+@given(
+    password=st.text(
+        alphabet=string.ascii_letters + string.digits + "?#!$&'()*+,;=%@:", min_size=8, max_size=30
+    ),
+    form=st.sampled_from(["raw", "quoted", "query"]),
+    query=st.sampled_from(["", "sslmode=require", "application_name=a%20b&connect_timeout=5"]),
+)
+@settings(max_examples=40)
+def test_a_shown_url_reads_back_the_same_without_the_password(password: str, form: str, query: str) -> None:
+    """Whatever libpq reads from a URL, the shown URL reads back to the same parameters but the password."""
+    conninfo = pytest.importorskip("psycopg.conninfo")
+    secret = "Zq9" + password
+    quoted = urllib.parse.quote(secret, safe="")
+    url = (
+        {
+            "raw": f"postgresql://app:{secret}@db.example:5433/sk",
+            "quoted": f"postgresql://app:{quoted}@db.example:5433/sk",
+            "query": f"postgresql://app@db.example:5433/sk?password={quoted}",
+        }[form]
+        + ("?" if form != "query" and query else "&" if query else "")
+        + query
+    )
+    try:
+        params = conninfo.conninfo_to_dict(url)
+    except Exception:
+        return  # libpq cannot read it: the CLI refuses it before showing anything
+    shown = cli._shown_url(url)
+    taken = str(params.pop("password", ""))
+    if len(taken) >= 4:
+        assert taken not in shown
+        assert urllib.parse.quote(taken, safe="") not in shown
+    assert conninfo.conninfo_to_dict(shown) == params
 
 
 def test_open_existing_still_opens_an_sqlite_file(db: Path) -> None:
