@@ -219,6 +219,32 @@ def test_invoices_per_practice(practices: Practices) -> None:
     assert seen[practices.b] & imported_ids
 
 
+def test_paper_forms_from_one_practice(practices: Practices) -> None:
+    """`print-claims` and `superbill` read the practice's records from the URL (the pdf extra)."""
+    pytest.importorskip("fpdf")
+    forms = practices.folder / "forms.pdf"
+    done = practices.call(practices.a, "print-claims", "--output", str(forms))
+    assert done.returncode == 0, done.stderr
+    assert done.stderr.startswith("wrote ")
+    assert forms.read_bytes().startswith(b"%PDF-")
+    bill = practices.folder / "superbill.pdf"
+    args = (
+        "superbill",
+        "--client",
+        "c-1004",
+        "--from",
+        "2026-01-01",
+        "--to",
+        "2026-06-30",
+        "--output",
+        str(bill),
+    )
+    done = practices.call(practices.b, *args)
+    assert done.returncode == 0, done.stderr
+    assert bill.read_bytes().startswith(b"%PDF-")
+    assert "superbill of " in done.stderr
+
+
 def test_an_unknown_practice_is_refused(practices: Practices) -> None:
     """A practice id the database does not hold (a typo): one line naming --practice, exit 2."""
     done = practices.call(f"{practices.a}-typo", "check")
