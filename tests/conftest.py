@@ -1,13 +1,27 @@
-"""Shared test setup: hypothesis profiles.
+"""Shared test setup: hypothesis profiles, and the PostgreSQL server of the tests.
 
 ``HYPOTHESIS_PROFILE=ci`` (set by .ci/run) runs more examples; the default
 profile keeps a local run fast.
+
+``postgres_dsn`` names the PostgreSQL server of the integration and
+end-to-end tests: ``SESSIONKIT_TEST_POSTGRES_DSN`` when set (``.ci/run``
+starts one and sets it), else a throwaway server started with
+``.ci/postgres.sh`` where PostgreSQL is installed; otherwise the PostgreSQL
+tests are skipped, except under CI (``CI`` set), where they fail: there they
+must run.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import os
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Callable, Iterator
+from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, settings
 
 settings.register_profile("default", max_examples=60, deadline=None)
@@ -22,3 +36,63 @@ settings.register_profile("thorough", max_examples=2000, deadline=None)
 # The packaging check reruns the unit tests from the sdist against the wheel: few examples suffice there.
 settings.register_profile("quick", max_examples=10, deadline=None)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
+
+
+_SCRIPT = Path(__file__).resolve().parents[1] / ".ci" / "postgres.sh"
+
+
+_SERVER: list[str] = []  # the folder of the server started for the tests ("" if not known)
+
+
+def _unavailable(reason: str) -> None:
+    if os.environ.get("CI"):
+        pytest.fail(f"PostgreSQL tests must run under CI: {reason}", pytrace=False)
+    pytest.skip(f"no PostgreSQL server: {reason} (set SESSIONKIT_TEST_POSTGRES_DSN to run these tests)")
+
+
+@pytest.fixture(scope="session")
+def postgres_dsn() -> Iterator[str]:
+    """The DSN of a PostgreSQL database for the tests, as a role subject to row-level security."""
+    if importlib.util.find_spec("psycopg") is None:
+        _unavailable("psycopg (the postgres extra) is not installed")
+    dsn = os.environ.get("SESSIONKIT_TEST_POSTGRES_DSN")
+    if dsn:
+        _SERVER.append(os.environ.get("SESSIONKIT_TEST_POSTGRES_DIR", ""))
+        yield dsn
+        return
+    if not _SCRIPT.is_file() or shutil.which("bash") is None:
+        _unavailable(f"{_SCRIPT.name} is not here to start one")
+    folder = tempfile.mkdtemp(prefix="sessionkit-pg-")
+    server = os.path.join(folder, "server")
+    done = subprocess.run(
+        ["bash", str(_SCRIPT), "start", server], capture_output=True, text=True, timeout=120, check=False
+    )
+    if done.returncode != 0:
+        shutil.rmtree(folder, ignore_errors=True)
+        _unavailable("a throwaway server could not be started: " + done.stderr.strip()[-300:])
+    _SERVER.append(server)
+    try:
+        yield done.stdout.strip().splitlines()[-1]
+    finally:
+        subprocess.run(["bash", str(_SCRIPT), "stop", server], capture_output=True, timeout=120, check=False)
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture
+def restart_postgres(postgres_dsn: str) -> Callable[[], None]:
+    """Restart the test server at once (``pg_ctl -m immediate``), as a crash would; skips if it is not ours."""
+    server = _SERVER[-1] if _SERVER else ""
+    if not server or not os.path.isdir(server):
+        pytest.skip("the PostgreSQL server was not started by the tests (set SESSIONKIT_TEST_POSTGRES_DIR)")
+
+    def restart() -> None:
+        done = subprocess.run(
+            ["bash", str(_SCRIPT), "restart", server],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        assert done.returncode == 0, done.stderr
+
+    return restart

@@ -14,6 +14,10 @@ Commands (see ``docs/cli.md``):
 * ``sessionkit superbill --db PATH --client ID --from DATE --to DATE --output FILE.pdf``:
   a client's superbill for a period.
 
+``--db`` is an SQLite file, or a ``postgresql://`` URL with ``--practice ID``:
+the records of that practice in a PostgreSQL database (the ``postgres``
+extra; :func:`_open_store`). No output shows the URL's password.
+
 Exit status: 0 success; 1 ``check`` found a session that is not ready; 2 bad
 input (a missing file, a file that is not a sessionkit database, a calendar
 that cannot be read, a bad option or date: one line on stderr, or argparse's
@@ -30,16 +34,18 @@ import csv
 import io
 import json
 import os
+import shlex
 import shutil
 import sys
 import tempfile
 import time
 import traceback
+import urllib.parse
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any, NoReturn
+from typing import IO, TYPE_CHECKING, Any, NoReturn, Protocol
 from zoneinfo import ZoneInfo
 
 from sessionkit import serialization
@@ -64,7 +70,7 @@ from sessionkit.readiness import ReadinessContext, ReadinessReport, Target, chec
 from sessionkit.records import to_records, write_csv
 
 if TYPE_CHECKING:
-    from sessionkit.adapters.sqlite import SqliteDatabase
+    from sessionkit.adapters.postgres import PostgresDatabase, PostgresUnitOfWork
     from sessionkit.billing import BillingRun
     from sessionkit.codes.icd10 import DiagnosisCodeSet
 
@@ -95,6 +101,12 @@ MAX_ZONE_NAME = 64
 """The longest ``--tz`` accepted (IANA names are at most about 30 characters)."""
 MAX_PATH_PART = 255
 """The longest file name (one path component) most file systems hold."""
+POSTGRES_SCHEMES = ("postgresql://", "postgres://")
+"""A ``--db`` starting with one of these (in any case) is a PostgreSQL URL, anything else an SQLite file."""
+POSTGRES_TIMEOUT = 15.0
+"""Seconds the command waits for the PostgreSQL server (to connect, or for a free connection)."""
+MAX_PRACTICE_ID = 64
+"""The longest ``--practice`` accepted (the PostgreSQL adapter's limit)."""
 CSV_KEY_SECRET_ENV = "SESSIONKIT_CSV_KEY_SECRET"  # noqa: S105 -- the variable's name, not a secret
 """Environment variable: the secret (16 characters or more) keying CSV rows without a uid."""
 
@@ -165,6 +177,30 @@ def _positive(text: str) -> int:
     return value
 
 
+def _practice(text: str) -> str:
+    if not text.strip() or len(text) > MAX_PRACTICE_ID or not text.isprintable():
+        raise argparse.ArgumentTypeError(f"not a practice id: 1 to {MAX_PRACTICE_ID} printable characters")
+    return text
+
+
+def _db_options(parser: argparse.ArgumentParser, *, default: str | None = None) -> None:
+    """``--db`` (an SQLite file or a PostgreSQL URL) and ``--practice`` (the practice, with a URL)."""
+    parser.add_argument(
+        "--db",
+        metavar="DB",
+        required=default is None,
+        default=default,
+        help="the sessionkit database: an SQLite file, or a postgresql:// URL (with --practice)"
+        + ("" if default is None else f" (default: {default})"),
+    )
+    parser.add_argument(
+        "--practice",
+        metavar="ID",
+        type=_practice,
+        help="the practice whose records to use in a PostgreSQL database (required with a URL)",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``sessionkit`` command."""
     parser = _Parser(
@@ -184,15 +220,11 @@ def build_parser() -> argparse.ArgumentParser:
         "demo",
         parents=[common],
         help="create a demo practice, import the sample calendar, check readiness",
-        description="Create (or reuse) a demo practice in an SQLite file, import the sample calendar "
+        description="Create (or reuse) a demo practice in an SQLite file, or under --practice in a "
+        "PostgreSQL database whose schema 'sessionkit db upgrade' created, import the sample calendar "
         "shipped with sessionkit and summarise claim readiness. Running it again creates nothing new.",
     )
-    demo.add_argument(
-        "--db",
-        metavar="PATH",
-        default=DEFAULT_DEMO_DB,
-        help=f"the database file (default: {DEFAULT_DEMO_DB})",
-    )
+    _db_options(demo, default=DEFAULT_DEMO_DB)
     demo.set_defaults(run=_run_demo)
 
     imp = commands.add_parser(
@@ -203,7 +235,7 @@ def build_parser() -> argparse.ArgumentParser:
         "Appointments imported before are not imported again.",
     )
     imp.add_argument("file", metavar="FILE", help="the calendar file (.ics or .csv)")
-    imp.add_argument("--db", metavar="PATH", required=True, help="the sessionkit database file")
+    _db_options(imp)
     imp.add_argument(
         "--from",
         dest="start",
@@ -259,7 +291,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Check every session's readiness. Exit 0 when every session is ready, "
         "1 when any has an error finding.",
     )
-    chk.add_argument("--db", metavar="PATH", required=True, help="the sessionkit database file")
+    _db_options(chk)
     chk.add_argument(
         "--target",
         type=_target,
@@ -276,7 +308,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="write the sessions as JSON or CSV",
         description="Write every session as JSON documents or as a flat CSV table.",
     )
-    exp.add_argument("--db", metavar="PATH", required=True, help="the sessionkit database file")
+    _db_options(exp)
     exp.add_argument("--format", choices=["json", "csv"], required=True, help="output format")
     exp.add_argument("--output", metavar="FILE", help="write to FILE instead of standard output")
     exp.set_defaults(run=_run_export)
@@ -289,7 +321,7 @@ def build_parser() -> argparse.ArgumentParser:
         "CMS-1500 box values (JSON). The claims are recorded, so running it again bills nothing twice; "
         "the file is written only once they are recorded.",
     )
-    clm.add_argument("--db", metavar="PATH", required=True, help="the sessionkit database file")
+    _db_options(clm)
     clm.add_argument(
         "--format", choices=["837p", "cms1500"], default="837p", help="claim form (default: 837p)"
     )
@@ -314,7 +346,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Make an invoice per client for the sessions of the period whose client share, "
         "charge or payment is not invoiced yet, then list the invoices (text, JSON or CSV).",
     )
-    inv.add_argument("--db", metavar="PATH", required=True, help="the sessionkit database file")
+    _db_options(inv)
     inv.add_argument("--client", metavar="ID", help="only this client")
     inv.add_argument(
         "--from", dest="start", metavar="DATE", type=_date, help="period start (default: 2015-10-01)"
@@ -332,7 +364,7 @@ def build_parser() -> argparse.ArgumentParser:
         "one PDF, for printing onto the red pre-printed form (or, with --review, with the form drawn "
         "under the values). Sessions not ready are left out and counted on stderr. Needs the pdf extra.",
     )
-    prn.add_argument("--db", metavar="PATH", required=True, help="the sessionkit database file")
+    _db_options(prn)
     prn.add_argument("--output", metavar="FILE", required=True, help="the PDF file to write (mode 0600)")
     prn.add_argument("--review", action="store_true", help="draw the form (in red) under the values")
     prn.add_argument(
@@ -352,7 +384,7 @@ def build_parser() -> argparse.ArgumentParser:
         "bill a client files with an out-of-network payer. Sessions not ready for the superbill are "
         "left out and listed on stderr. Needs the pdf extra.",
     )
-    sup.add_argument("--db", metavar="PATH", required=True, help="the sessionkit database file")
+    _db_options(sup)
     sup.add_argument("--client", metavar="ID", required=True, help="the client's id")
     sup.add_argument(
         "--from", dest="start", metavar="DATE", type=_date, required=True, help="first date of service"
@@ -465,10 +497,143 @@ def _path(text: str, argument: str) -> Path:
     return path
 
 
-def _open_existing(path_text: str) -> SqliteDatabase:
+class Store(Protocol):
+    """What a command opens with ``--db``: units of work over one practice's records, and ``close``."""
+
+    def unit_of_work(self) -> UnitOfWork:
+        """A new unit of work (use it in a ``with`` block)."""
+        ...
+
+    def close(self) -> None:
+        """Release the database."""
+        ...
+
+
+class PracticeStore:
+    """A PostgreSQL database seen as one practice's store: every unit of work is bound to ``practice_id``."""
+
+    def __init__(self, database: PostgresDatabase, practice_id: str) -> None:
+        self.database = database
+        self.practice_id = practice_id
+
+    def unit_of_work(self) -> PostgresUnitOfWork:
+        """A new unit of work over the practice's records."""
+        return self.database.unit_of_work(self.practice_id)
+
+    def close(self) -> None:
+        """Close the database's connections."""
+        self.database.close()
+
+
+def _is_url(db: str) -> bool:
+    return db[:16].lower().startswith(POSTGRES_SCHEMES)
+
+
+def _db_file(db: str) -> Path | None:
+    """The SQLite file named by ``--db``; None for a PostgreSQL URL."""
+    return None if _is_url(db) else _path(db, "--db")
+
+
+def _postgres_dsn(url: str) -> str:
+    """``url`` checked as a libpq URI (scheme in lower case), else UsageError; never quotes it (a password)."""
+    from psycopg import conninfo  # noqa: PLC0415 - the postgres extra
+
+    scheme, _, rest = url.partition("://")
+    dsn = f"{scheme.lower()}://{rest}"
+    bad = UsageError(
+        "the database URL is not a valid PostgreSQL URL, postgresql://[user@]host[:port]/database "
+        "(argument --db)"
+    )
+    try:
+        params = conninfo.conninfo_to_dict(dsn)
+    except Exception:  # libpq's message quotes the URL, password included
+        raise bad from None
+    ports = str(params.get("port") or "").split(",")
+    if any(p and not (p.isdigit() and 0 < int(p) < 65536) for p in ports):
+        raise bad
+    return dsn
+
+
+_SECRET_PARAMETERS = frozenset({"password", "sslpassword"})
+
+
+def _shown_url(url: str) -> str:
+    """``url`` as libpq reads it, without the password, to print; the same libpq parameters otherwise.
+
+    Made from the parameters libpq finds in the URL (not by cutting the text),
+    so that whatever libpq takes for a password is left out:
+    ``postgresql://app:pw@host/db?sslmode=require&password=x`` is shown as
+    ``postgresql://app@host/db?sslmode=require``.
+    """
+    from psycopg import conninfo  # noqa: PLC0415 - the postgres extra
+
+    params = {k: str(v) for k, v in conninfo.conninfo_to_dict(url).items() if k not in _SECRET_PARAMETERS}
+    user = urllib.parse.quote(params.pop("user", ""), safe="")
+    hosts = params.pop("host", "").split(",")
+    ports = params.pop("port", "").split(",")
+    if len(ports) != len(hosts):
+        ports = ports[:1] * len(hosts)
+    netloc = ",".join(
+        (f"[{h}]" if ":" in h else urllib.parse.quote(h, safe="/")) + (f":{p}" if p else "")
+        for h, p in zip(hosts, ports, strict=True)
+    )
+    dbname = params.pop("dbname", "")
+    path = f"/{urllib.parse.quote(dbname, safe='')}" if dbname else ""
+    query = urllib.parse.urlencode(params, quote_via=urllib.parse.quote)  # libpq reads no "+" as a space
+    return f"postgresql://{user + '@' if user else ''}{netloc}{path}{'?' + query if query else ''}"
+
+
+def _open_postgres(url: str, practice: str | None, *, create: bool) -> PracticeStore:
+    if practice is None:
+        raise UsageError(
+            "a PostgreSQL database needs --practice ID, the practice whose records to use (argument --practice)"
+        )
+    require("postgres", "a PostgreSQL database")  # one line naming the pip install
+    dsn = _postgres_dsn(url)
+    from sessionkit.adapters.postgres import PostgresDatabase  # noqa: PLC0415 - the postgres extra
+
+    store = PracticeStore(PostgresDatabase(dsn, max_size=4, timeout=POSTGRES_TIMEOUT), practice)
+    if create:
+        return store
+    try:
+        with store.unit_of_work() as uow:
+            found = uow.practice.find() is not None
+    except BaseException:
+        store.close()
+        raise
+    if not found:
+        store.close()
+        raise UsageError(
+            "the database holds no practice with this id (argument --practice); "
+            "'sessionkit demo --db URL --practice ID' creates a demo practice"
+        )
+    return store
+
+
+def _open_store(db: str, practice: str | None, *, create: bool = False) -> Store:
+    """The database of ``--db`` and ``--practice``, for every command.
+
+    A ``postgresql://`` or ``postgres://`` URL opens a PostgreSQL database
+    (the ``postgres`` extra) bound to ``practice``, which must exist unless
+    ``create`` (``demo``); the schema is never created or upgraded here
+    (``sessionkit db upgrade``). Anything else is an SQLite file, which must
+    exist unless ``create``; ``--practice`` goes only with a URL. Refusals
+    are one line (UsageError or SessionkitError) that never quote the URL.
+    """
+    if _is_url(db):
+        return _open_postgres(db, practice, create=create)
+    if practice is not None:
+        raise UsageError(
+            "--practice goes with a PostgreSQL URL in --db; an SQLite file holds one practice (argument --practice)"
+        )
     from sessionkit.adapters.sqlite import open_database  # noqa: PLC0415 (keeps --help fast)
 
-    path = _path(path_text, "--db")
+    if create:
+        path = Path(db)
+        if path.is_dir():
+            raise UsageError("the database path is a directory, not a file (argument --db)")
+        return open_database(path)
+    path = _path(db, "--db")
     if not path.exists():
         raise UsageError(
             "the database file does not exist (argument --db); create one with 'sessionkit demo'"
@@ -478,6 +643,11 @@ def _open_existing(path_text: str) -> SqliteDatabase:
     if path.stat().st_size == 0:
         raise UsageError("the database file is empty: not a sessionkit database (argument --db)")
     return open_database(path)
+
+
+def _open_existing(db: str, practice: str | None = None) -> Store:
+    """An existing database of ``--db`` (and ``--practice`` with a URL): :func:`_open_store`."""
+    return _open_store(db, practice)
 
 
 def _today(uow: UnitOfWork) -> date:
@@ -701,7 +871,7 @@ def _not_ready_line(session: ClientSession, report: ReadinessReport) -> str:
     return f"  {session.date_of_service.isoformat()}  {report.session_id}  {report.target.label}: {errors}\n"
 
 
-def _run_check_text(db: SqliteDatabase, targets: Sequence[Target], out: IO[str]) -> _Readiness:
+def _run_check_text(db: Store, targets: Sequence[Target], out: IO[str]) -> _Readiness:
     """The summary first, then the sessions not ready: those are spooled to a private temporary file."""
     with tempfile.TemporaryFile("w+", encoding="utf-8") as spool:  # created 0600, removed on close
 
@@ -718,7 +888,7 @@ def _run_check_text(db: SqliteDatabase, targets: Sequence[Target], out: IO[str])
     return readiness
 
 
-def _run_check_json(db: SqliteDatabase, targets: Sequence[Target], out: IO[str]) -> _Readiness:
+def _run_check_json(db: Store, targets: Sequence[Target], out: IO[str]) -> _Readiness:
     """One JSON document, written as it goes: the reports stream out, the summary follows them.
 
     Each report is the JSON of :meth:`ReadinessReport.to_dict` with the
@@ -767,7 +937,7 @@ def _run_check_json(db: SqliteDatabase, targets: Sequence[Target], out: IO[str])
 # -- commands -----------------------------------------------------------------------------------
 
 
-def _queue_lines(db: SqliteDatabase) -> list[str]:
+def _queue_lines(db: Store) -> list[str]:
     """What is waiting: sessions to bill (837P) and sessions to invoice."""
     from sessionkit import billing  # noqa: PLC0415 (keeps --help fast)
 
@@ -785,19 +955,19 @@ def _queue_lines(db: SqliteDatabase) -> list[str]:
 
 
 def _run_demo(args: argparse.Namespace, out: IO[str]) -> int:
-    from sessionkit.adapters.sqlite import open_database  # noqa: PLC0415 (keeps --help fast)
-
     require("ical", "sessionkit demo")  # before anything is written
-    path = Path(args.db)
-    if path.is_dir():
-        raise UsageError("the database path is a directory, not a file (argument --db)")
-    db = open_database(path)
+    db = _open_store(args.db, args.practice, create=True)
+    if _is_url(args.db):  # never the password: the URL is shown without it
+        where = f"{_shown_url(args.db)} as practice {args.practice}"
+        again = f"{shlex.quote(_shown_url(args.db))} --practice {shlex.quote(args.practice)}"
+    else:
+        where = again = str(Path(args.db))
     try:
         created = seed_demo(db.unit_of_work())
         if created:
-            out.write(f"Created the demo practice in {path} (fictional clients, payers and codes).\n")
+            out.write(f"Created the demo practice in {where} (fictional clients, payers and codes).\n")
         else:
-            out.write(f"Using the practice already in {path}: nothing new to set up.\n")
+            out.write(f"Using the practice already in {where}: nothing new to set up.\n")
         source = _ics_calendar(sample_calendar(), DEMO_TIME_ZONE)
         report = _run_import_with(
             db.unit_of_work,
@@ -815,11 +985,11 @@ def _run_demo(args: argparse.Namespace, out: IO[str]) -> int:
         out.write("\n".join(_summary_lines(readiness)) + "\n")
         out.write("\n".join(_queue_lines(db)) + "\n")
         out.write(
-            f"\nNext: sessionkit check --db {path} --target x12_837p   (every finding, per session)\n"
-            f"      sessionkit claims --db {path} --format 837p --usage T --output claims.x12\n"
-            f"      sessionkit invoices --db {path}\n"
-            f"      sessionkit export --db {path} --format csv\n"
-            f"      sessionkit print-claims --db {path} --output claims.pdf --review   (paper: also 'sessionkit superbill')\n"
+            f"\nNext: sessionkit check --db {again} --target x12_837p   (every finding, per session)\n"
+            f"      sessionkit claims --db {again} --format 837p --usage T --output claims.x12\n"
+            f"      sessionkit invoices --db {again}\n"
+            f"      sessionkit export --db {again} --format csv\n"
+            f"      sessionkit print-claims --db {again} --output claims.pdf --review   (paper: also 'sessionkit superbill')\n"
         )
     finally:
         db.close()
@@ -835,7 +1005,7 @@ def _run_import(args: argparse.Namespace, out: IO[str]) -> int:
     if file.suffix.lower() in ICS_SUFFIXES:
         require("ical", "reading .ics files")  # before the database is opened
     matcher = _client_map(args.client_map, args.max_bytes) if args.client_map else None
-    db = _open_existing(args.db)
+    db = _open_store(args.db, args.practice)
     try:
         with db.unit_of_work() as uow:
             practice = uow.practice.get()
@@ -863,7 +1033,7 @@ def _run_import(args: argparse.Namespace, out: IO[str]) -> int:
 
 def _run_check(args: argparse.Namespace, out: IO[str]) -> int:
     targets = list(dict.fromkeys(args.target or TARGETS.values()))
-    db = _open_existing(args.db)
+    db = _open_store(args.db, args.practice)
     try:
         run = _run_check_json if args.format == "json" else _run_check_text
         readiness = run(db, targets, out)
@@ -878,7 +1048,9 @@ def _sessions_csv(sessions: list[ClientSession]) -> str:
     return buffer.getvalue()
 
 
-def _same_file(a: Path, b: Path) -> bool:
+def _same_file(a: Path, b: Path | None) -> bool:
+    if b is None:  # a PostgreSQL database: no file
+        return False
     try:
         return a.resolve() == b.resolve() or (a.exists() and b.exists() and a.samefile(b))
     except (OSError, RuntimeError):
@@ -913,9 +1085,9 @@ def _write_private(target: Path, text: str | bytes) -> None:
 
 def _run_export(args: argparse.Namespace, out: IO[str]) -> int:
     target = _path(args.output, "--output") if args.output else None
-    if target is not None and _same_file(target, _path(args.db, "--db")):
+    if target is not None and _same_file(target, _db_file(args.db)):
         raise UsageError("the output file is the database being read: refused (argument --output)")
-    db = _open_existing(args.db)
+    db = _open_store(args.db, args.practice)
     try:
         with db.unit_of_work() as uow:
             sessions = uow.sessions.list()
@@ -949,7 +1121,7 @@ def _billing_now(uow: UnitOfWork) -> tuple[date, datetime]:
     return clock.today(), datetime.now(ZoneInfo(practice.time_zone))
 
 
-def _bill_once(db: SqliteDatabase, args: argparse.Namespace, today: date, now: datetime) -> BillingRun:
+def _bill_once(db: Store, args: argparse.Namespace, today: date, now: datetime) -> BillingRun:
     """One billing run in one unit of work, committed before anything is written or sent."""
     from sessionkit import billing  # noqa: PLC0415 (keeps --help fast)
     from sessionkit.claims import Receiver, Submitter  # noqa: PLC0415
@@ -981,11 +1153,11 @@ def _bill_once(db: SqliteDatabase, args: argparse.Namespace, today: date, now: d
 
 def _run_claims(args: argparse.Namespace, out: IO[str]) -> int:
     target = _path(args.output, "--output") if args.output else None
-    if target is not None and _same_file(target, _path(args.db, "--db")):
+    if target is not None and _same_file(target, _db_file(args.db)):
         raise UsageError("the output file is the database being read: refused (argument --output)")
     if args.format == "837p" and args.usage is None:
         raise UsageError("an 837P needs --usage T (test) or P (production)")
-    db = _open_existing(args.db)
+    db = _open_store(args.db, args.practice)
     try:
         today, now = _billing_now(db.unit_of_work())
         for attempt in range(3):
@@ -1028,7 +1200,7 @@ def _run_claims(args: argparse.Namespace, out: IO[str]) -> int:
 def _run_invoices(args: argparse.Namespace, out: IO[str]) -> int:
     from sessionkit import billing  # noqa: PLC0415 (keeps --help fast)
 
-    db = _open_existing(args.db)
+    db = _open_store(args.db, args.practice)
     try:
         today, now = _billing_now(db.unit_of_work())
         start = args.start or date(2015, 10, 1)
@@ -1094,7 +1266,7 @@ def _write_private_bytes(target: Path, data: bytes) -> None:
 
 def _pdf_output(args: argparse.Namespace) -> Path:
     target = _path(args.output, "--output")
-    if _same_file(target, _path(args.db, "--db")):
+    if _same_file(target, _db_file(args.db)):
         raise UsageError("the output file is the database being read: refused (argument --output)")
     if target.is_dir():
         raise UsageError("the output path is a directory, not a file (argument --output)")
@@ -1115,7 +1287,7 @@ def _run_print_claims(args: argparse.Namespace, out: IO[str]) -> int:
 
     target = _pdf_output(args)
     pdf = _pdf_module()
-    db = _open_existing(args.db)
+    db = _open_store(args.db, args.practice)
     try:
         code_set = _code_set()
         today = _today(db.unit_of_work())
@@ -1160,7 +1332,7 @@ def _run_superbill(args: argparse.Namespace, out: IO[str]) -> int:
     if args.end < args.start:
         raise UsageError("--from is after --to")
     pdf = _pdf_module()
-    db = _open_existing(args.db)
+    db = _open_store(args.db, args.practice)
     try:
         code_set = _code_set()
         today = _today(db.unit_of_work())

@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+import argparse
+import contextlib
+import importlib.util
 import io
 import json
+import os
+import string
+import subprocess
+import sys
+import urllib.parse
 from datetime import date
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from sessionkit import cli
 from sessionkit.adapters.sqlite import open_database
@@ -429,3 +439,261 @@ def test_default_code_set_is_used_when_installed() -> None:
     expected = default_code_set()
     found = REAL_CODE_SET()
     assert type(found) is type(expected)
+
+
+# -- --db postgresql://... --practice ID (no server needed) -------------------------------------
+
+SECRET = "Pw-7QzX-never-shown"
+UNREACHABLE = f"postgresql://app:{SECRET}@127.0.0.1:1/sessionkit"  # port 1: refused at once
+
+
+def _db_commands(tmp_path: Path) -> dict[str, list[str]]:
+    """Every command that takes --db, with the other arguments it needs to reach the database."""
+    calendar = tmp_path / "calendar.csv"
+    calendar.write_text("uid,title,start,end\n", encoding="utf-8")
+    pdf = str(tmp_path / "out.pdf")
+    commands = {
+        "demo": ["demo"],
+        "import": ["import", str(calendar)],
+        "check": ["check"],
+        "export": ["export", "--format", "json"],
+        "claims": ["claims", "--usage", "T"],
+        "invoices": ["invoices"],
+    }
+    if importlib.util.find_spec("fpdf") is not None:  # else these stop at the missing pdf extra first
+        commands["print-claims"] = ["print-claims", "--output", pdf]
+        commands["superbill"] = ["superbill", "--client", "c1", "--from", "2026-01-01", "--to", "2026-01-31"]
+        commands["superbill"] += ["--output", pdf]
+    return commands
+
+
+def _one_line(capsys: pytest.CaptureFixture[str]) -> str:
+    out, err = capsys.readouterr()
+    assert out == ""
+    lines = err.splitlines()
+    assert len(lines) == 1, lines
+    assert SECRET not in err
+    return lines[0]
+
+
+def test_every_command_with_db_takes_practice(tmp_path: Path) -> None:
+    """Every subcommand that has --db also has --practice (the PostgreSQL form of --db needs it)."""
+    parser = cli.build_parser()
+    commands = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    with_db = {
+        name: {o for a in sub._actions for o in a.option_strings}
+        for name, sub in commands.choices.items()
+        if any("--db" in a.option_strings for a in sub._actions)
+    }
+    assert set(_db_commands(tmp_path)) <= set(with_db)
+    assert all("--practice" in options for options in with_db.values())
+
+
+def test_a_url_without_practice_is_refused_by_every_command(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--db URL without --practice: one line naming --practice, exit 2, for every command, nothing written."""
+    for name, argv in _db_commands(tmp_path).items():
+        assert cli.main([*argv, "--db", UNREACHABLE]) == 2, name
+        line = _one_line(capsys)
+        assert line == (
+            "sessionkit: error: a PostgreSQL database needs --practice ID, the practice whose records "
+            "to use (argument --practice)"
+        ), name
+    assert not (tmp_path / "out.pdf").exists()
+
+
+def test_practice_with_an_sqlite_file_is_refused(
+    db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--practice with an SQLite file (also demo's default file): one line, exit 2, no file created."""
+    monkeypatch.chdir(tmp_path)
+    for argv in (["check", "--db", str(db)], ["demo"], ["export", "--db", str(db), "--format", "csv"]):
+        assert cli.main([*argv, "--practice", "p1"]) == 2
+        assert _one_line(capsys) == (
+            "sessionkit: error: --practice goes with a PostgreSQL URL in --db; an SQLite file holds "
+            "one practice (argument --practice)"
+        )
+    assert not (tmp_path / cli.DEFAULT_DEMO_DB).exists()
+
+
+@pytest.mark.parametrize("practice", ["", "   ", "x" * 65, "a\tb", "a\nb"])
+def test_a_bad_practice_id_is_a_usage_error(practice: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """--practice must be 1 to 64 printable characters: the usage line and one error line, exit 2."""
+    assert cli.main(["check", "--db", UNREACHABLE, "--practice", practice]) == 2
+    out, err = capsys.readouterr()
+    assert out == ""
+    lines = err.splitlines()
+    assert len(lines) == 2
+    assert "argument --practice: not a practice id: 1 to 64 printable characters" in lines[1]
+    assert SECRET not in err
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        f"postgresql://app:{SECRET}@db.example:port/sessionkit",
+        f"postgresql://app:{SECRET}@db.example:70000/sessionkit",
+        f"postgresql://app:{SECRET}@db.example/sessionkit?nosuchparameter=1",
+        f"postgresql://app:{SECRET}@db.example/sessionkit?sslmode",
+        f"postgresql://app:{SECRET}@[::1/sessionkit",
+        f"postgres://app:{SECRET}%zz@db.example/sessionkit",
+        f"postgresql://app@db.example/sessionkit?password={SECRET}&nosuchparameter",
+    ],
+)
+def test_a_bad_url_is_one_line_without_the_password(url: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """A URL libpq cannot read: one line naming --db, exit 2; never the password (libpq's message quotes it)."""
+    pytest.importorskip("psycopg")
+    assert cli.main(["check", "--db", url, "--practice", "p1"]) == 2
+    assert _one_line(capsys) == (
+        "sessionkit: error: the database URL is not a valid PostgreSQL URL, "
+        "postgresql://[user@]host[:port]/database (argument --db)"
+    )
+
+
+@pytest.mark.parametrize("debug", [False, True])
+@pytest.mark.parametrize(
+    "url", [UNREACHABLE, UNREACHABLE.replace("postgresql", "PostgreSQL"), UNREACHABLE + "?sslmode=disable"]
+)
+def test_an_unreachable_server_is_one_line_without_the_password(
+    url: str, debug: bool, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """No server at the URL (the scheme in any case): one line, exit 2, never the password, even with --debug."""
+    pytest.importorskip("psycopg")
+    assert cli.main([*(["--debug"] if debug else []), "check", "--db", url, "--practice", "p1"]) == 2
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert SECRET not in err
+    assert err.splitlines()[-1] == (
+        "sessionkit: error: the database server cannot be reached or refused the login [database.unreachable]"
+    )
+    assert ("Traceback" in err) is debug
+
+
+@given(password=st.text(alphabet=string.ascii_letters + string.digits + "-_.~", min_size=12, max_size=40))
+@settings(max_examples=25)
+def test_no_refusal_shows_the_password(password: str) -> None:
+    """Whatever the password, neither a bad URL nor an unreachable server prints it."""
+    pytest.importorskip("psycopg")
+    for url in (
+        f"postgresql://app:{password}@127.0.0.1:1/db",
+        f"postgresql://app:{password}@127.0.0.1:1/db?bad",
+        f"postgres://127.0.0.1:1/db?password={password}",
+    ):
+        err = io.StringIO()
+        with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
+            assert cli.main(["--debug", "export", "--db", url, "--practice", "p1", "--format", "csv"]) == 2
+        assert password not in err.getvalue()
+
+
+def test_without_the_postgres_extra(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A URL without psycopg installed: the shared missing-extra line naming the pip install, exit 2."""
+    monkeypatch.setitem(sys.modules, "psycopg", None)
+    assert cli.main(["check", "--db", UNREACHABLE, "--practice", "p1"]) == 2
+    line = _one_line(capsys)
+    assert "python -m pip install 'sessionkit-billing[postgres]'" in line
+    assert line.endswith("[extra.missing @ postgres]")
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        (f"postgresql://app:{SECRET}@db.example:5432/sk", "postgresql://app@db.example:5432/sk"),
+        ("postgresql://app@db.example/sk", "postgresql://app@db.example/sk"),
+        (f"postgresql://:{SECRET}@db.example/sk", "postgresql://db.example/sk"),
+        (f"postgres://app:{SECRET}@[::1]:5432,h2:5433/sk", "postgresql://app@[::1]:5432,h2:5433/sk"),
+        (
+            f"postgresql://db.example/sk?sslmode=require&password={SECRET}&sslpassword={SECRET}",
+            "postgresql://db.example/sk?sslmode=require",
+        ),
+        (f"postgresql://app:{SECRET}@db.example?password={SECRET}", "postgresql://app@db.example"),
+        (
+            f"postgresql://app:{SECRET}?w@db.example/sk",
+            "postgresql://app@db.example/sk",
+        ),  # libpq: a ? in the password
+        (f"postgresql://app:{SECRET}#w@db.example/sk", "postgresql://app@db.example/sk"),
+        (
+            f"postgresql://app%40corp:{SECRET}%40w@db.example/s%20k",
+            "postgresql://app%40corp@db.example/s%20k",
+        ),
+        ("postgresql://", "postgresql://"),
+    ],
+)
+def test_a_url_is_shown_without_its_password(url: str, shown: str) -> None:
+    """The URL printed (by demo) is what libpq reads: user, hosts, database and parameters, never a password."""
+    pytest.importorskip("psycopg")
+    assert cli._shown_url(url) == shown
+
+
+@given(
+    password=st.text(
+        alphabet=string.ascii_letters + string.digits + "?#!$&'()*+,;=%@:", min_size=8, max_size=30
+    ),
+    form=st.sampled_from(["raw", "quoted", "query"]),
+    query=st.sampled_from(["", "sslmode=require", "application_name=a%20b&connect_timeout=5"]),
+)
+@settings(max_examples=40)
+def test_a_shown_url_reads_back_the_same_without_the_password(password: str, form: str, query: str) -> None:
+    """Whatever libpq reads from a URL, the shown URL reads back to the same parameters but the password."""
+    conninfo = pytest.importorskip("psycopg.conninfo")
+    secret = "Zq9" + password
+    quoted = urllib.parse.quote(secret, safe="")
+    url = (
+        {
+            "raw": f"postgresql://app:{secret}@db.example:5433/sk",
+            "quoted": f"postgresql://app:{quoted}@db.example:5433/sk",
+            "query": f"postgresql://app@db.example:5433/sk?password={quoted}",
+        }[form]
+        + ("?" if form != "query" and query else "&" if query else "")
+        + query
+    )
+    try:
+        params = conninfo.conninfo_to_dict(url)
+    except Exception:
+        return  # libpq cannot read it: the CLI refuses it before showing anything
+    shown = cli._shown_url(url)
+    taken = str(params.pop("password", ""))
+    if len(taken) >= 4:
+        assert taken not in shown
+        assert urllib.parse.quote(taken, safe="") not in shown
+    assert conninfo.conninfo_to_dict(shown) == params
+
+
+def test_open_existing_still_opens_an_sqlite_file(db: Path) -> None:
+    """_open_existing(path) opens an SQLite file as before; with a URL it needs the practice."""
+    store = cli._open_existing(str(db))
+    try:
+        with store.unit_of_work() as uow:
+            assert uow.sessions.count() == 4
+    finally:
+        store.close()
+    with pytest.raises(cli.UsageError, match="--practice"):
+        cli._open_existing(UNREACHABLE)
+
+
+def test_help_does_not_import_the_postgres_adapter() -> None:
+    """`sessionkit check --help` stays fast: neither psycopg nor the PostgreSQL adapter is imported."""
+    code = (
+        "import sys\n"
+        "from sessionkit import cli\n"
+        "try:\n"
+        "    cli.main(['check', '--help'])\n"
+        "finally:\n"
+        "    print(sorted(m for m in sys.modules if m.startswith(('psycopg', 'sessionkit.adapters'))))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        env={**os.environ, "PYTHONPATH": str(Path(cli.__file__).parents[1])},
+    )
+    assert done.returncode == 0, done.stderr
+    assert "--practice ID" in done.stdout
+    imported = done.stdout.splitlines()[-1]
+    assert "psycopg" not in imported
+    assert "sessionkit.adapters.postgres" not in imported
+    assert "sessionkit.adapters.sqlite" not in imported
