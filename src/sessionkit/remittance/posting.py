@@ -107,7 +107,7 @@ class SkippedClaim:
     patient_control_number: str
     claim_record_id: str
     adjudication_id: str | None
-    """The adjudication posted earlier (``None`` when it was earlier in this same file)."""
+    """The adjudication posted earlier (``None`` in a dry run when it was earlier in the same file)."""
 
 
 @attrs.frozen(kw_only=True)
