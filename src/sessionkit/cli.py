@@ -1261,8 +1261,11 @@ def _era_lines(report: PostingReport) -> list[str]:
     lines += [
         f"  claim {p.claim}  {p.patient_control_number}  CLP02 {p.status_code}  paid {p.paid}  "
         f"-> {p.claim_status.value}"
-        + (f"  (lines {', '.join(map(str, p.fallback_lines))} matched by code, date and charge)"
-           if p.fallback_lines else "")
+        + (
+            f"  (lines {', '.join(map(str, p.fallback_lines))} matched by code, date and charge)"
+            if p.fallback_lines
+            else ""
+        )
         for p in report.posted
     ]
     lines.append(f"unmatched {len(report.unmatched)}")

@@ -33,7 +33,9 @@ def billed(tmp_path: Path, run: Run) -> Path:
     """A demo database whose ready sessions are billed (837P written to claims.x12)."""
     done = run("demo", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
-    billed = run("claims", "--db", "sessionkit-demo.db", "--usage", "T", "--output", "claims.x12", cwd=tmp_path)
+    billed = run(
+        "claims", "--db", "sessionkit-demo.db", "--usage", "T", "--output", "claims.x12", cwd=tmp_path
+    )
     assert billed.returncode == 0, billed.stderr
     return tmp_path
 
@@ -69,7 +71,9 @@ def _write_835(folder: Path) -> tuple[Path, list[object]]:
 def test_post_era_posts_once_and_a_dry_run_writes_nothing(billed: Path, run: Run) -> None:
     """--dry-run reports and changes nothing; the real run posts every claim; running it again skips them all."""
     path, records = _write_835(billed)
-    dry = run("post-era", str(path), "--db", "sessionkit-demo.db", "--dry-run", "--format", "json", cwd=billed)
+    dry = run(
+        "post-era", str(path), "--db", "sessionkit-demo.db", "--dry-run", "--format", "json", cwd=billed
+    )
     assert dry.returncode == 0, dry.stderr
     report = json.loads(dry.stdout)
     assert (report["format"], report["dry_run"]) == ("sessionkit.post_era", True)

@@ -66,7 +66,11 @@ def _billed() -> tuple[InMemoryUnitOfWork, list[ClaimRecord]]:
         ),
         clients=[
             Client(
-                id=c, first_name="Ada", last_name="Byron", date_of_birth=date(1990, 1, 2), sex=Sex.FEMALE,
+                id=c,
+                first_name="Ada",
+                last_name="Byron",
+                date_of_birth=date(1990, 1, 2),
+                sex=Sex.FEMALE,
                 address=ADDRESS,
             )
             for c in ids
@@ -185,13 +189,21 @@ outcomes = st.one_of(
         patient=st.decimals("0", "150", places=2),
         reason=st.sampled_from(["1", "2", "3"]),
     ),
-    st.builds(Outcome.denied, group=st.sampled_from(["CO", "PR", "OA", "PI"]), reason=st.sampled_from(["197", "96"])),
+    st.builds(
+        Outcome.denied, group=st.sampled_from(["CO", "PR", "OA", "PI"]), reason=st.sampled_from(["197", "96"])
+    ),
 )
 
 
-@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=8,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
 @given(chosen=st.lists(st.one_of(outcomes, outcomes.map(Outcome.reversal)), min_size=4, max_size=4))
-def test_pyx12_accepts_any_outcomes_the_writer_writes(chosen: list[Any], caplog: pytest.LogCaptureFixture) -> None:
+def test_pyx12_accepts_any_outcomes_the_writer_writes(
+    chosen: list[Any], caplog: pytest.LogCaptureFixture
+) -> None:
     """Random outcomes for billed claims, reversals included: pyx12 accepts the 835 (0.2 s each: few examples)."""
     _, records = _billed()
     remittance = remittance_for(records, chosen, trace_number="T1", payment_date=date(2026, 6, 15))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import json
 from datetime import date, datetime, timezone
 from pathlib import Path
@@ -10,8 +9,7 @@ from typing import Any
 
 import pytest
 
-from sessionkit import Address, BillingCode, Client, ClientSession, Coverage, Payer, PracticeSetup, Sex
-from sessionkit import cli
+from sessionkit import Address, BillingCode, Client, ClientSession, Coverage, Payer, PracticeSetup, Sex, cli
 from sessionkit.adapters.memory import InMemoryUnitOfWork
 from sessionkit.billing import bill
 from sessionkit.claims import Receiver, Submitter
@@ -40,10 +38,21 @@ def database(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> tuple[_Database
     """Two billed claims in memory, the command pointed at them, and a payer's 835 for them."""
     uow = InMemoryUnitOfWork().seed(
         practice=PracticeSetup(
-            name="Calm Practice", npi="1234567893", tax_id="123456789", time_zone="America/Chicago", address=ADDRESS
+            name="Calm Practice",
+            npi="1234567893",
+            tax_id="123456789",
+            time_zone="America/Chicago",
+            address=ADDRESS,
         ),
         clients=[
-            Client(id=c, first_name="Ada", last_name="Byron", date_of_birth=date(1990, 1, 2), sex=Sex.FEMALE, address=ADDRESS)
+            Client(
+                id=c,
+                first_name="Ada",
+                last_name="Byron",
+                date_of_birth=date(1990, 1, 2),
+                sex=Sex.FEMALE,
+                address=ADDRESS,
+            )
             for c in ("c1", "c2")
         ],
         payers=[Payer(id="p1", name="Acme Health", payer_id="60054")],
@@ -54,8 +63,13 @@ def database(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> tuple[_Database
         billing_codes=[BillingCode(code="90834", default_minutes=45, default_charge="140.00")],
         sessions=[
             ClientSession(
-                id=f"s-{c}", client_id=c, date_of_service=date(2026, 3, 2), billing_code="90834", minutes=45,
-                charge="140.00", diagnoses=["F41.1"],
+                id=f"s-{c}",
+                client_id=c,
+                date_of_service=date(2026, 3, 2),
+                billing_code="90834",
+                minutes=45,
+                charge="140.00",
+                diagnoses=["F41.1"],
             )
             for c in ("c1", "c2")
         ],
@@ -92,7 +106,9 @@ def _statuses(db: _Database) -> list[ClaimStatus]:
         return [r.status for r in sorted(db.uow.claim_records.list(), key=lambda r: r.client_id)]
 
 
-def test_post_era_posts_and_prints_the_report(database: tuple[_Database, Path], capsys: pytest.CaptureFixture[str]) -> None:
+def test_post_era_posts_and_prints_the_report(
+    database: tuple[_Database, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
     """Text report: posted with the new claim statuses, then unmatched, skipped and problems counts; exit 0."""
     db, path = database
     status, out, err = _main("post-era", str(path), "--db", "x.db", capsys=capsys)
@@ -110,10 +126,14 @@ def test_post_era_posts_and_prints_the_report(database: tuple[_Database, Path], 
     assert "skipped 2 (posted already)" in out
 
 
-def test_post_era_dry_run_json_writes_nothing(database: tuple[_Database, Path], capsys: pytest.CaptureFixture[str]) -> None:
+def test_post_era_dry_run_json_writes_nothing(
+    database: tuple[_Database, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
     """--dry-run --format json: the report as JSON, nothing posted."""
     db, path = database
-    status, out, _ = _main("post-era", str(path), "--db", "x.db", "--dry-run", "--format", "json", capsys=capsys)
+    status, out, _ = _main(
+        "post-era", str(path), "--db", "x.db", "--dry-run", "--format", "json", capsys=capsys
+    )
     assert status == 0
     report: dict[str, Any] = json.loads(out)
     assert report["dry_run"] is True
@@ -151,10 +171,16 @@ def test_text_report_lines_show_unmatched_problems_and_provider_adjustments() ->
     from sessionkit.remittance import PostingProblem, PostingReport, ProviderAdjustment, UnmatchedClaim
 
     report = PostingReport(
-        unmatched=(UnmatchedClaim(claim=3, patient_control_number="SK1", code="remittance.unmatched_line", message="m", line=2),),
+        unmatched=(
+            UnmatchedClaim(
+                claim=3, patient_control_number="SK1", code="remittance.unmatched_line", message="m", line=2
+            ),
+        ),
         problems=(PostingProblem(claim=4, code="x835.number", message="p", segment=17),),
         provider_adjustments=(
-            ProviderAdjustment(provider_id="1", fiscal_period_end=date(2026, 12, 31), reason="L6", amount=Decimal("-1.00")),
+            ProviderAdjustment(
+                provider_id="1", fiscal_period_end=date(2026, 12, 31), reason="L6", amount=Decimal("-1.00")
+            ),
         ),
         dry_run=True,
     )

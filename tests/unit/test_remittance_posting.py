@@ -151,7 +151,9 @@ def test_an_835_posts_paid_partly_paid_and_denied_claims() -> None:
             assert (adjudication.client_id, adjudication.payer_id) == (record.client_id, record.payer_id)
             assert adjudication.paid_on == PAID_ON
             assert adjudication.trace_number == "CHK1"
-            assert [line.session_id for line in adjudication.lines] == [line.session_id for line in record.lines]
+            assert [line.session_id for line in adjudication.lines] == [
+                line.session_id for line in record.lines
+            ]
             for session_id in record.session_ids:
                 assert uow.sessions.get(session_id).status is SessionStatus.EOB_POSTED
         partly = uow.adjudications.for_claim(records[1].id)[0]
@@ -276,7 +278,9 @@ def test_a_reversal_and_the_new_payment_in_one_file_post_in_order() -> None:
     uow, records = _billed(1)
     _post(uow, _text(records, [Outcome.paid()], trace="CHK1"))
     text = _text(
-        [records[0], records[0]], [Outcome.reversal(Outcome.paid()), Outcome.partly_paid(patient="10")], "CHK2"
+        [records[0], records[0]],
+        [Outcome.reversal(Outcome.paid()), Outcome.partly_paid(patient="10")],
+        "CHK2",
     )
     report = _post(uow, text)
     assert [p.claim_status for p in report.posted] == [ClaimStatus.ACCEPTED, ClaimStatus.PAID]
@@ -435,12 +439,17 @@ EXPECTED = {"paid": ClaimStatus.PAID, "partly_paid": ClaimStatus.PAID, "denied":
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(chosen=st.lists(simple_outcomes, min_size=3, max_size=3), reverse=st.lists(st.booleans(), min_size=3, max_size=3))
+@given(
+    chosen=st.lists(simple_outcomes, min_size=3, max_size=3),
+    reverse=st.lists(st.booleans(), min_size=3, max_size=3),
+)
 def test_any_outcomes_post_once_and_balance(chosen: list[Outcome], reverse: list[bool]) -> None:
     """Random outcomes: statuses follow CLP02, each client's balance is charge - paid - write-offs, twice is once."""
     uow, records = _billed(3)
     _post(uow, _text(records, chosen, trace="T1"))
-    reversals = [(r, Outcome.reversal(o)) for r, o, flag in zip(records, chosen, reverse, strict=True) if flag]
+    reversals = [
+        (r, Outcome.reversal(o)) for r, o, flag in zip(records, chosen, reverse, strict=True) if flag
+    ]
     if reversals:
         _post(uow, _text([r for r, _ in reversals], [o for _, o in reversals], trace="T2"))
     before = _state(uow)

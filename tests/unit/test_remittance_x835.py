@@ -247,7 +247,12 @@ def _claim_problem(text: str) -> tuple[tuple[ClaimPayment, ...], str, int, int]:
 @pytest.mark.parametrize(
     ("old", "new", "code", "segment"),
     [
-        ("SVC*HC:90834*140*90**1~\nDTM*472*20260309", "SVC*HC:90834*140*91**1~\nDTM*472*20260309", "x835.unbalanced_line", 25),
+        (
+            "SVC*HC:90834*140*90**1~\nDTM*472*20260309",
+            "SVC*HC:90834*140*91**1~\nDTM*472*20260309",
+            "x835.unbalanced_line",
+            25,
+        ),
         ("CAS*PR*1*25~", "CAS*PR*1*24~", "x835.unbalanced_line", 25),
         ("CAS*PR*1*25~", "CAS*XX*1*25~", "x835.adjustment_group", 28),
         ("CAS*PR*1*25~", "CAS*PR*1*2x5~", "x835.number", 28),
@@ -265,13 +270,25 @@ def _claim_problem(text: str) -> tuple[tuple[ClaimPayment, ...], str, int, int]:
         ("SVC*HC:90834:95*", "SVC*ZZ:90834:95*", "x835.procedure", 19),
         ("SVC*HC:90834:95*", "SVC*HC:90834:955*", "x835.procedure", 19),
         ("SVC*HC:90834:95*", "SVC*HC*", "x835.procedure", 19),
-        ("NM1*QC*1*BYRON*ADA****MI*M100~\nDTM*232*20260302~\nDTM*233", "NM1*IL*1*BYRON~\nDTM*232*20260302~\nDTM*233", "x835.patient", 14),
-        ("NM1*QC*1*BYRON*ADA****MI*M100~\nDTM*232*20260302~\nDTM*233", "NM1*QC*1*BYRÖN~\nDTM*232*20260302~\nDTM*233", "x835.character", 15),
+        (
+            "NM1*QC*1*BYRON*ADA****MI*M100~\nDTM*232*20260302~\nDTM*233",
+            "NM1*IL*1*BYRON~\nDTM*232*20260302~\nDTM*233",
+            "x835.patient",
+            14,
+        ),
+        (
+            "NM1*QC*1*BYRON*ADA****MI*M100~\nDTM*232*20260302~\nDTM*233",
+            "NM1*QC*1*BYRÖN~\nDTM*232*20260302~\nDTM*233",
+            "x835.character",
+            15,
+        ),
         ("AMT*B6*115~\nSVC*HC:90834*", "AMT*B6*115~\nZZZ*1~\nSVC*HC:90834*", "x835.unexpected_segment", 25),
         ("REF*6R*SK0000000001002~", "REF*6R*SK0000000001002~\nNM1*QC*1*X~", "x835.unexpected_segment", 30),
     ],
 )
-def test_one_bad_claim_is_a_problem_and_the_others_are_read(old: str, new: str, code: str, segment: int) -> None:
+def test_one_bad_claim_is_a_problem_and_the_others_are_read(
+    old: str, new: str, code: str, segment: int
+) -> None:
     """A claim that does not balance, or holds a bad value or segment, is reported by position; the next claim is read."""
     text = _join(_recount(_segments(_edit(PROFESSIONAL, old, new))))
     claims, found_code, claim, found_segment = _claim_problem(text)
@@ -337,7 +354,9 @@ outcomes = st.one_of(
         patient=st.decimals("0", "200", places=2),
         reason=st.sampled_from(["1", "2", "3"]),
     ),
-    st.builds(Outcome.denied, group=st.sampled_from(["CO", "PR", "OA"]), reason=st.sampled_from(["197", "96", "29"])),
+    st.builds(
+        Outcome.denied, group=st.sampled_from(["CO", "PR", "OA"]), reason=st.sampled_from(["197", "96", "29"])
+    ),
 )
 outcomes_and_reversals = st.one_of(outcomes, outcomes.map(Outcome.reversal))
 
@@ -366,7 +385,11 @@ def records(draw: st.DrawFn, n: int) -> ClaimRecord:
         session_ids=[f"s{n}-{i}" for i in range(len(lines))],
         lines=[
             ClaimRecordLine(
-                session_id=f"s{n}-{i}", date_of_service=day, code=code, charge=Money(charge), units=Decimal(units)
+                session_id=f"s{n}-{i}",
+                date_of_service=day,
+                code=code,
+                charge=Money(charge),
+                units=Decimal(units),
             )
             for i, (day, code, charge, units) in enumerate(lines)
         ],
@@ -384,8 +407,10 @@ def test_remittances_written_by_the_test_writer_read_back_equal(data: st.DataObj
     remittance = remittance_for(claim_records, chosen, trace_number="TRACE1", payment_date=date(2026, 5, 1))
     text = write_835(remittance, created_at=CREATED, newlines=data.draw(st.booleans()))
     assert read_835(text) == (remittance,)
-    assert all(c.charge == r.total_charge.amount or c.charge == -r.total_charge.amount
-               for c, r in zip(remittance.claims, claim_records, strict=True))
+    assert all(
+        c.charge in {r.total_charge.amount, -r.total_charge.amount}
+        for c, r in zip(remittance.claims, claim_records, strict=True)
+    )
 
 
 @settings(max_examples=60, deadline=None)
@@ -393,9 +418,13 @@ def test_remittances_written_by_the_test_writer_read_back_equal(data: st.DataObj
 def test_junk_is_refused_cleanly(junk: bytes | str) -> None:
     """Any bytes or text either read or raise RemittanceError: never another exception."""
     try:
-        read_835(junk)
+        found = read_835(junk)
     except RemittanceError as exc:
-        assert exc.code.startswith("x835.")
+        code = exc.code
+    else:
+        code = "x835.read"
+        assert all(r.problems is not None for r in found)
+    assert code.startswith("x835.")
 
 
 @settings(max_examples=60, deadline=None)

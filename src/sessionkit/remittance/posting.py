@@ -393,7 +393,9 @@ class _Run:
             )
             return
         if len(found) > 1:
-            self._problem(claim, "remittance.ambiguous_claim", "several claim records have this patient control number")
+            self._problem(
+                claim, "remittance.ambiguous_claim", "several claim records have this patient control number"
+            )
             return
         record = found[0]
         if record.status in {ClaimStatus.VOID, ClaimStatus.REJECTED}:
@@ -427,7 +429,10 @@ class _Run:
         try:
             adjudication = _adjudication(remittance, claim, record, lines, self.now)
             if self.dry_run:
-                status = _new_status(attrs.evolve(record, status=self.statuses.get(record.id, record.status)), claim.status_code)
+                status = _new_status(
+                    attrs.evolve(record, status=self.statuses.get(record.id, record.status)),
+                    claim.status_code,
+                )
                 sessions: tuple[str, ...] = record.session_ids
             else:
                 record, adjudication, sessions = _apply(self.uow, adjudication)

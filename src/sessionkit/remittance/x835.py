@@ -48,7 +48,7 @@ import attrs
 
 from sessionkit._extras import require
 from sessionkit.domain.payments import Adjustment, AdjustmentGroup
-from sessionkit.errors import InvalidValue, SessionkitError
+from sessionkit.errors import InvalidValue
 
 __all__ = [
     "ClaimPayment",
@@ -356,7 +356,9 @@ def read_835(text: str | bytes) -> tuple[Remittance, ...]:
     cursor = _Cursor(_segments(text, delimiters))
     for segment in cursor.segments:
         if segment.id in {"ISA", "GS", "ST", "SE", "GE", "IEA", "BPR", "TRN", "N1"} and not _ascii(segment):
-            raise _envelope_error("an envelope segment holds a character outside ASCII", "character", segment.position)
+            raise _envelope_error(
+                "an envelope segment holds a character outside ASCII", "character", segment.position
+            )
     isa = cursor.take()
     if isa.id != "ISA":  # pragma: no cover - _delimiters checked the start
         raise _envelope_error("expected the interchange header (ISA)", "structure", isa.position)
@@ -422,7 +424,9 @@ def _transaction(
     body = cursor.segments[start : cursor.i]
     se = cursor.expect("SE", "the transaction set trailer")
     if _whole(se, 1, "SE01") != len(body) + 2:
-        raise _envelope_error("SE01 does not count the transaction set's segments", "count", se.position, "SE01")
+        raise _envelope_error(
+            "SE01 does not count the transaction set's segments", "count", se.position, "SE01"
+        )
     if se.get(2) != st.get(2):
         raise _envelope_error(
             "SE02 does not repeat the transaction set control number", "control_number", se.position, "SE02"
@@ -498,7 +502,9 @@ def _adjustments(segment: _Segment) -> list[Adjustment]:
         quantity = (
             _number(segment, reason_at + 2, _MAX_QUANTITY, None) if segment.get(reason_at + 2) else None
         )
-        found.append(Adjustment(group=AdjustmentGroup(group), reason=reason, amount=amount, quantity=quantity))
+        found.append(
+            Adjustment(group=AdjustmentGroup(group), reason=reason, amount=amount, quantity=quantity)
+        )
     if not found:
         raise _ClaimError(segment, "x835.adjustment_reason", "a CAS segment carries no adjustment")
     return found
@@ -534,11 +540,12 @@ class _Transaction:
             raise _envelope_error(f"expected {what}", "structure", position)
         return self.cursor.take()
 
-
     def read(self, isa: _Segment, gs: _Segment, st: _Segment) -> Remittance:
         bpr = self._expect("BPR", None, "the financial information (BPR)")
         if bpr.get(1) not in HANDLING_CODES:
-            raise _envelope_error("BPR01 is not a transaction handling code", "payment", bpr.position, "BPR01")
+            raise _envelope_error(
+                "BPR01 is not a transaction handling code", "payment", bpr.position, "BPR01"
+            )
         if bpr.get(3) not in {"C", "D"}:
             raise _envelope_error("BPR03 is not C or D", "payment", bpr.position, "BPR03")
         if bpr.get(4) not in PAYMENT_METHODS:
@@ -705,7 +712,9 @@ def _claim(loop: Sequence[_Segment], position: int, delimiters: _Delimiters) -> 
         filing = _required(clp, 6, 2)
         payer_claim_number = _required(clp, 7, 50)
     except _ClaimError as exc:
-        raise _ClaimError(exc.segment, "x835.clp" if exc.code != "x835.claim_status" else exc.code, exc.message) from None
+        raise _ClaimError(
+            exc.segment, "x835.clp" if exc.code != "x835.claim_status" else exc.code, exc.message
+        ) from None
     adjustments: list[Adjustment] = []
     names: tuple[str, str] | None = None
     dates: dict[str, date] = {}

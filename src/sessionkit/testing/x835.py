@@ -88,7 +88,7 @@ class Outcome:
         cls, *, contractual: Decimal | str = "0", patient: Decimal | str = "0", reason: str = "3"
     ) -> Outcome:
         """Paid less a CO-45 reduction and a patient share (PR-``reason``) per line."""
-        return cls(kind=PARTLY_PAID, contractual=contractual, patient=patient, patient_reason=reason)  # type: ignore[arg-type]
+        return cls(kind=PARTLY_PAID, contractual=contractual, patient=patient, patient_reason=reason)
 
     @classmethod
     def denied(cls, *, group: str = "CO", reason: str = "197") -> Outcome:
@@ -180,7 +180,7 @@ def claim_payment(
     )
 
 
-def remittance_for(  # noqa: PLR0913 (keywords with defaults: a test picks the few it needs)
+def remittance_for(
     records: Sequence[ClaimRecord],
     outcomes: Sequence[Outcome],
     *,
@@ -282,7 +282,11 @@ def _claim_segments(claim: ClaimPayment) -> list[str]:
     ]
     out.extend(_cas(claim.adjustments))
     out.append(_segment("NM1", "QC", "1", claim.patient_last_name, claim.patient_first_name))
-    for qualifier, day in (("232", claim.statement_from), ("233", claim.statement_to), ("050", claim.received_on)):
+    for qualifier, day in (
+        ("232", claim.statement_from),
+        ("233", claim.statement_to),
+        ("050", claim.received_on),
+    ):
         if day is not None:
             out.append(_segment("DTM", qualifier, _d8(day)))
     for service in claim.services:
@@ -359,12 +363,21 @@ def write_835(
         body.append(_segment("PLB", a.provider_id, _d8(a.fiscal_period_end), reason, _amount(a.amount)))
     stcn = r.transaction_control_number
     segments = [
-        "ISA*00*          *00*          *ZZ*"
-        + f"{r.sender_id:<15}*ZZ*{r.receiver_id:<15}*{created_at:%y%m%d}*{created_at:%H%M}*^*00501*"
-        + f"{int(r.interchange_control_number):09d}*0*{r.usage}*:~",
+        (
+            "ISA*00*          *00*          *ZZ*"
+            f"{r.sender_id:<15}*ZZ*{r.receiver_id:<15}*{created_at:%y%m%d}*{created_at:%H%M}*^*00501*"
+            f"{int(r.interchange_control_number):09d}*0*{r.usage}*:~"
+        ),
         _segment(
-            "GS", "HP", r.sender_id, r.receiver_id, f"{created_at:%Y%m%d}", f"{created_at:%H%M}",
-            r.group_control_number, "X", "005010X221A1",
+            "GS",
+            "HP",
+            r.sender_id,
+            r.receiver_id,
+            f"{created_at:%Y%m%d}",
+            f"{created_at:%H%M}",
+            r.group_control_number,
+            "X",
+            "005010X221A1",
         ),
         _segment("ST", "835", stcn),
         *body,
