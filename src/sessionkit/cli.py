@@ -59,7 +59,7 @@ from sessionkit.appointments import (
 from sessionkit.builder import SessionBuilder
 from sessionkit.demo import DEMO_TIME_ZONE, SAMPLE_END, SAMPLE_START, sample_calendar, seed_demo
 from sessionkit.domain import Client, ClientSession
-from sessionkit.errors import AlreadyExists, CalendarError, SessionkitError
+from sessionkit.errors import AlreadyExists, CalendarError, ConcurrentUpdate, SessionkitError
 from sessionkit.importing import ImportReport, OutcomeKind, import_appointments
 from sessionkit.ports import SystemClock, UnitOfWork
 from sessionkit.readiness import ReadinessContext, ReadinessReport, Target, check_many
@@ -1314,8 +1314,12 @@ def _run_post_era(args: argparse.Namespace, out: IO[str]) -> int:
                     if not args.dry_run:
                         uow.commit()
                 break
-            except AlreadyExists as exc:  # another process posted some of these first: post the rest
-                if exc.code != "adjudication.already_posted" or attempt == 2:
+            except (AlreadyExists, ConcurrentUpdate) as exc:
+                # Another process posted some of these (or changed their claims or sessions) first:
+                # post again from what is stored now; what it posted is skipped.
+                if isinstance(exc, AlreadyExists) and exc.code != "adjudication.already_posted":
+                    raise
+                if attempt == 2:
                     raise
     finally:
         db.close()

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
+import sys
 from collections.abc import Callable
 from datetime import date, datetime, timezone
 from pathlib import Path
@@ -14,6 +16,7 @@ from sessionkit.testing.x835 import Outcome, remittance_for, write_835
 
 Run = Callable[..., subprocess.CompletedProcess[str]]
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "remittances"
+SRC = Path(__file__).resolve().parents[2] / "src"
 
 
 def _sqlite_stores_adjudications() -> bool:
@@ -133,3 +136,32 @@ def test_a_missing_file_or_database_is_one_line(billed: Path, run: Run) -> None:
     assert (no_db.returncode, "--db" in no_db.stderr) == (2, True)
     for done in (missing, folder, no_db):
         assert len(done.stderr.strip().splitlines()) == 1
+
+
+@needs_adjudications
+def test_two_processes_posting_the_same_file_post_each_claim_once(billed: Path) -> None:
+    """Two post-era runs at once on one database: every claim payment is posted by exactly one of them."""
+    path, records = _write_835(billed)
+    args = [
+        sys.executable,
+        "-m",
+        "sessionkit",
+        "post-era",
+        str(path),
+        "--db",
+        "sessionkit-demo.db",
+        "--format",
+        "json",
+    ]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(SRC), os.environ.get("PYTHONPATH", "")])}
+    processes = [
+        subprocess.Popen(args, cwd=billed, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        for _ in range(2)
+    ]
+    outputs = [p.communicate(timeout=120) for p in processes]
+    assert [p.returncode for p in processes] == [0, 0], outputs
+    reports = [json.loads(out) for out, _ in outputs]
+    posted = sorted(p["claim"] for r in reports for p in r["posted"])
+    skipped = sorted(s["claim"] for r in reports for s in r["skipped"])
+    assert posted == list(range(1, len(records) + 1))
+    assert skipped == posted

@@ -19,7 +19,7 @@ from sessionkit.claims import Receiver, Submitter
 from sessionkit.domain import SessionStatus, new_id
 from sessionkit.domain.billing import ClaimRecord, ClaimStatus
 from sessionkit.domain.payments import Adjudication, Adjustment, LineAdjudication
-from sessionkit.errors import AlreadyExists, InvalidValue, NotFound
+from sessionkit.errors import AlreadyExists, ConcurrentUpdate, InvalidValue, NotFound
 from sessionkit.facts import account
 from sessionkit.remittance import post_adjudication, post_remittance, read_835
 from sessionkit.remittance.posting import source_key
@@ -465,3 +465,23 @@ def test_any_outcomes_post_once_and_balance(chosen: list[Outcome], reverse: list
             balance = account(sessions, adjudications, []).balance
             owed = sum((a.client_owes for a in adjudications), Decimal("0.00"))
             assert balance == (Decimal("280.00") if flag else owed)
+
+
+def test_two_units_of_work_posting_at_once_post_each_claim_once() -> None:
+    """A concurrent post commits first: the other's commit is refused, and posting again skips everything."""
+    uow, records = _billed(2)
+    other = InMemoryUnitOfWork(uow.store)
+    text = _text(records, [Outcome.paid(), Outcome.denied()])
+    with uow, other:
+        first = post_remittance(uow, text, now=POSTED)
+        second = post_remittance(other, text, now=POSTED)
+        assert len(first.posted) == len(second.posted) == 2
+        uow.commit()
+        with pytest.raises((AlreadyExists, ConcurrentUpdate)):
+            other.commit()
+    before = _state(uow)
+    again = _post(other, text)
+    assert (again.posted, len(again.skipped)) == ((), 2)
+    assert _state(uow) == before
+    with uow:
+        assert len(uow.adjudications.list()) == 2

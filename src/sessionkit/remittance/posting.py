@@ -504,6 +504,12 @@ def post_remittance(
     problems: none stops the others. ``now`` is the posting time
     (timezone-aware). With ``dry_run`` nothing is written.
 
+    When another process posts the same file at the same time, the commit
+    raises :class:`~sessionkit.errors.AlreadyExists` (``adjudication.already_posted``)
+    or :class:`~sessionkit.errors.ConcurrentUpdate` (a claim record or session
+    changed): post again in a new unit of work, and what the other process
+    posted is skipped (``sessionkit post-era`` does so).
+
     :raises sessionkit.remittance.x835.RemittanceError: the text is not a readable 835.
     """
     remittances = _remittances(remittance)
