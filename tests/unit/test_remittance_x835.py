@@ -144,6 +144,12 @@ def test_other_delimiters_from_the_isa_are_used() -> None:
     assert read_835(text) == read_835(PROFESSIONAL)
 
 
+def test_control_characters_as_delimiters_are_read() -> None:
+    """Some translators use control characters (GS, US, newline) as delimiters: read as the usual ones."""
+    text = PROFESSIONAL.replace("*", "\x1d").replace(":", "\x1f").replace("~\n", "\n")
+    assert read_835(text) == read_835(PROFESSIONAL)
+
+
 def _error(text: str | bytes) -> RemittanceError:
     with pytest.raises(RemittanceError) as info:
         read_835(text)

@@ -230,10 +230,12 @@ class _Segment:
     position: int
     elements: tuple[str, ...]
     """``elements[0]`` is the segment id; ``elements[n]`` is element n (``CLP01`` is ``elements[1]``)."""
+    plain: bool = True
+    """Every element is printable ASCII."""
+    id: str = attrs.field(init=False)
 
-    @property
-    def id(self) -> str:
-        return self.elements[0]
+    def __attrs_post_init__(self) -> None:
+        object.__setattr__(self, "id", self.elements[0])
 
     def get(self, n: int) -> str:
         return self.elements[n] if n < len(self.elements) else ""
@@ -293,18 +295,25 @@ def _segments(text: str, delimiters: _Delimiters) -> list[_Segment]:
         raise _envelope_error(
             "the file does not end with a segment terminator (truncated?)", "truncated", len(pieces)
         )
+    special = re.escape(delimiters.element + delimiters.component + delimiters.segment)
+    all_plain = (
+        re.search(f"[^\\x20-\\x7e\\r\\n{special}]", text) is None
+    )  # the usual case: no check per segment
     found = []
     for n, piece in enumerate(pieces, 1):
         body = piece.strip("\r\n")
         elements = tuple(body.split(delimiters.element))
         if not body or not _SEGMENT_ID.fullmatch(elements[0]):
             raise _envelope_error("a segment has no valid segment id", "segment_id", n)
-        found.append(_Segment(n, elements))
+        plain = all_plain or all(
+            (value := e.replace(delimiters.component, "")).isascii() and value.isprintable() for e in elements
+        )
+        found.append(_Segment(n, elements, plain))
     return found
 
 
 def _ascii(segment: _Segment) -> bool:
-    return all(e.isascii() and e.isprintable() for e in segment.elements)
+    return segment.plain
 
 
 def _whole(segment: _Segment, n: int, name: str) -> int:
@@ -440,7 +449,7 @@ def _transaction(
 def _number(segment: _Segment, n: int, limit: Decimal, places: int | None) -> Decimal:
     text = segment.get(n)
     name = f"{segment.id}{n:02d}"
-    if not _NUMBER.fullmatch(text) or sum(c.isdigit() for c in text) > _MAX_DIGITS:
+    if not _NUMBER.fullmatch(text) or len(text) - text.startswith("-") - ("." in text) > _MAX_DIGITS:
         raise _ClaimError(segment, "x835.number", f"{name} is not a number")
     value = Decimal(text)
     if abs(value) >= limit:
