@@ -541,6 +541,10 @@ class _Transaction:
         self.delimiters = delimiters
         self.claim_counter = claim_counter
         self.se_position = se_position
+        self.unread_paid: list[_UnreadClaim] = []
+        """The paid amounts (CLP04) of the claims that could not be read, for the payment's balance."""
+        self.unread_unknown = False
+        """A claim whose CLP04 could not be read: the payment cannot be balanced."""
 
     def _expect(self, segment_id: str, qualifier: str | None, what: str) -> _Segment:
         found = self.cursor.peek()
@@ -629,8 +633,6 @@ class _Transaction:
     def _detail(self) -> tuple[list[ClaimPayment], list[ClaimProblem]]:
         claims: list[ClaimPayment] = []
         problems: list[ClaimProblem] = []
-        self.unread_paid: list[_UnreadClaim] = []
-        self.unread_unknown = False
         while (nxt := self.cursor.peek()) is not None and nxt.id in {"LX", "TS3", "TS2", "CLP"}:
             if nxt.id != "CLP":
                 self.cursor.take()
