@@ -43,6 +43,7 @@ EXTRAS: Mapping[str, tuple[str, ...]] = {
     "pdf": ("fpdf",),
     "postgres": ("psycopg", "psycopg_pool"),
     "testing": ("hypothesis", "pytest"),
+    "x12": ("pyx12",),
 }
 """Each extra and the modules it brings (the modules a feature imports, not every package)."""
 

@@ -13,6 +13,8 @@ Commands (see ``docs/cli.md``):
   CMS-1500 forms of every session ready for one, as a PDF (the ``pdf`` extra);
 * ``sessionkit superbill --db PATH --client ID --from DATE --to DATE --output FILE.pdf``:
   a client's superbill for a period.
+* ``sessionkit post-era FILE.835 --db PATH [--dry-run] [--format text|json]``: post a
+  payer's 835 remittance to the claims it pays (posted, unmatched, skipped, problems).
 
 ``--db`` is an SQLite file, or a ``postgresql://`` URL with ``--practice ID``:
 the records of that practice in a PostgreSQL database (the ``postgres``
@@ -63,7 +65,7 @@ from sessionkit.appointments import (
 from sessionkit.builder import SessionBuilder
 from sessionkit.demo import DEMO_TIME_ZONE, SAMPLE_END, SAMPLE_START, sample_calendar, seed_demo
 from sessionkit.domain import Client, ClientSession
-from sessionkit.errors import AlreadyExists, CalendarError, SessionkitError
+from sessionkit.errors import AlreadyExists, CalendarError, ConcurrentUpdate, SessionkitError
 from sessionkit.importing import ImportReport, OutcomeKind, import_appointments
 from sessionkit.ports import SystemClock, UnitOfWork
 from sessionkit.readiness import ReadinessContext, ReadinessReport, Target, check_many
@@ -73,6 +75,7 @@ if TYPE_CHECKING:
     from sessionkit.adapters.postgres import PostgresDatabase, PostgresUnitOfWork
     from sessionkit.billing import BillingRun
     from sessionkit.codes.icd10 import DiagnosisCodeSet
+    from sessionkit.remittance import PostingReport
 
 __all__ = ["EXIT_BAD_INPUT", "EXIT_INTERNAL", "EXIT_NOT_READY", "EXIT_OK", "build_parser", "main"]
 
@@ -397,6 +400,21 @@ def build_parser() -> argparse.ArgumentParser:
         "--license", metavar="TEXT", default="", help="the rendering provider's licence, as printed"
     )
     sup.set_defaults(run=_run_superbill)
+
+    era = commands.add_parser(
+        "post-era",
+        parents=[common],
+        help="post a payer's 835 remittance (ERA) to the claims it pays",
+        description="Read an X12 835 remittance and post each claim payment once to the claim it pays "
+        "(matched by patient control number, lines by REF*6R): the claim becomes paid or denied and its "
+        "sessions are locked. Prints what was posted, what matched no claim, what was posted already "
+        "(skipped: posting a file twice changes nothing) and the claims that could not be read.",
+    )
+    era.add_argument("file", metavar="FILE.835", help="the 835 file")
+    _db_options(era)
+    era.add_argument("--dry-run", action="store_true", help="report what would be posted; write nothing")
+    era.add_argument("--format", choices=["text", "json"], default="text", help="report format")
+    era.set_defaults(run=_run_post_era)
 
     dbc = commands.add_parser(
         "db",
@@ -1400,6 +1418,87 @@ def _run_db_upgrade(args: argparse.Namespace, out: IO[str]) -> int:
         out.write(f"schema {args.schema} is at version {after}: nothing to do\n")
     else:
         out.write(f"schema {args.schema} upgraded from version {before} to {after}\n")
+    return EXIT_OK
+
+
+# -- remittances -------------------------------------------------------------------------------
+
+MAX_REMITTANCE_BYTES = 50_000_000
+"""The largest 835 file read: 50 MB, far above a large payer's daily remittance."""
+
+
+def _era_lines(report: PostingReport) -> list[str]:
+    verb = "would post" if report.dry_run else "posted"
+    lines = [f"{verb} {len(report.posted)} claim payment(s), paid {report.paid}"]
+    lines += [
+        f"  claim {p.claim}  {p.patient_control_number}  CLP02 {p.status_code}  paid {p.paid}  "
+        f"-> {p.claim_status.value}"
+        + (
+            f"  (lines {', '.join(map(str, p.fallback_lines))} matched by code, date and charge)"
+            if p.fallback_lines
+            else ""
+        )
+        for p in report.posted
+    ]
+    lines.append(f"unmatched {len(report.unmatched)}")
+    lines += [
+        f"  claim {u.claim}  {u.patient_control_number}"
+        + (f"  line {u.line}" if u.line is not None else "")
+        + f"  {u.message} [{u.code}]"
+        for u in report.unmatched
+    ]
+    lines.append(f"skipped {len(report.skipped)} (posted already)")
+    lines += [f"  claim {s.claim}  {s.patient_control_number}" for s in report.skipped]
+    lines.append(f"problems {len(report.problems)}")
+    lines += [
+        f"  claim {p.claim}"
+        + (f" (segment {p.segment})" if p.segment is not None else "")
+        + f"  {p.message} [{p.code}]"
+        for p in report.problems
+    ]
+    if report.provider_adjustments:
+        lines.append(f"provider adjustments {len(report.provider_adjustments)}")
+        lines += [f"  {a.reason}  {a.amount}" for a in report.provider_adjustments]
+    return lines
+
+
+def _run_post_era(args: argparse.Namespace, out: IO[str]) -> int:
+    from sessionkit.remittance import post_remittance, read_835  # noqa: PLC0415 (keeps --help fast)
+
+    path = _path(args.file, "FILE.835")
+    if path.is_dir():
+        raise UsageError("the 835 path is a directory, not a file (argument FILE.835)")
+    try:
+        with path.open("rb") as stream:
+            data = stream.read(MAX_REMITTANCE_BYTES + 1)
+    except OSError:
+        raise UsageError("the 835 file cannot be read (argument FILE.835)") from None
+    if len(data) > MAX_REMITTANCE_BYTES:
+        raise UsageError(f"the 835 file is larger than {MAX_REMITTANCE_BYTES} bytes (argument FILE.835)")
+    remittances = read_835(data)  # a broken or foreign file: one line on stderr, exit 2
+    db = _open_store(args.db, args.practice)
+    try:
+        _, now = _billing_now(db.unit_of_work())
+        for attempt in range(3):
+            try:
+                with db.unit_of_work() as uow:
+                    report = post_remittance(uow, remittances, now=now, dry_run=args.dry_run)
+                    if not args.dry_run:
+                        uow.commit()
+                break
+            except (AlreadyExists, ConcurrentUpdate) as exc:
+                # Another process posted some of these (or changed their claims or sessions) first:
+                # post again from what is stored now; what it posted is skipped.
+                if isinstance(exc, AlreadyExists) and exc.code != "adjudication.already_posted":
+                    raise
+                if attempt == 2:
+                    raise
+    finally:
+        db.close()
+    if args.format == "json":
+        out.write(json.dumps(report.as_dict(), indent=2) + "\n")
+    else:
+        out.write("\n".join(_era_lines(report)) + "\n")
     return EXIT_OK
 
 
