@@ -91,7 +91,7 @@ def database(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> tuple[_Database
     path = tmp_path / "payer.835"
     path.write_text(write_835(remittance, created_at=datetime(2026, 6, 15, tzinfo=timezone.utc)), "ascii")
     db = _Database(uow)
-    monkeypatch.setattr(cli, "_open_existing", lambda _path: db)
+    monkeypatch.setattr(cli, "_open_store", lambda _path, _practice: db)
     return db, path
 
 
