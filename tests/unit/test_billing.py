@@ -35,6 +35,9 @@ from sessionkit.billing import (
 from sessionkit.claims import Receiver, Submitter
 from sessionkit.domain.billing import ClaimStatus, InvoiceLineKind
 from sessionkit.errors import AlreadyExists, InvalidValue
+from sessionkit.facts import client_share
+from sessionkit.money import Money
+from sessionkit.payments import set_paid_at_session
 
 TODAY = date(2026, 6, 1)
 NOW = datetime(2026, 6, 1, 9, 30, tzinfo=timezone.utc)
@@ -196,10 +199,14 @@ def test_invoices_list_shares_charges_and_payments_and_carry_the_balance() -> No
     uow = _world()
     _save(
         uow,
-        _session("s1", paid_at_session="10.00"),
+        _session("s1"),
         _session("s2", day=DAY + timedelta(days=1), bill_to=BillTo.CLIENT),
         _session("s3", "c3"),
     )
+    with uow:
+        paid = set_paid_at_session(uow, "s1", "10.00", now=NOW)
+        uow.commit()
+    assert paid.paid_at_session == Money("10.00")
     with uow:
         assert [s.id for s in sessions_to_invoice(uow, client_id="c1")] == ["s1", "s2"]
         march = invoice_client(uow, "c1", start=date(2026, 3, 1), end=date(2026, 3, 31), now=NOW)
@@ -208,8 +215,10 @@ def test_invoices_list_shares_charges_and_payments_and_carry_the_balance() -> No
     kinds = [(line.session_id, line.kind, line.amount) for line in march.lines]
     assert kinds == [
         ("s1", InvoiceLineKind.CLIENT_SHARE, Decimal("25.00")),
-        ("s1", InvoiceLineKind.PAYMENT, Decimal("-10.00")),
         ("s2", InvoiceLineKind.CHARGE, Decimal("140.00")),
+    ]
+    assert [(p.method, p.amount, p.applied, p.at_session) for p in march.payments] == [
+        ("cash", Decimal("10.00"), Decimal("10.00"), True)
     ]
     assert (march.total, march.balance, march.number) == (Decimal("155.00"), Decimal("155.00"), 1)
     _save(uow, _session("s5", day=date(2026, 4, 6)))
@@ -225,7 +234,14 @@ def test_invoices_list_shares_charges_and_payments_and_carry_the_balance() -> No
         2,
     )
     with uow:
-        assert statement(uow, "c1").balance == Decimal("180.00")
+        found = statement(uow, "c1")
+    assert found.invoiced_balance == Decimal("180.00")
+    # the account: three sessions of 140.00 charged, nothing from the payer yet, 10.00 paid
+    assert (found.account.charges, found.account.client_paid, found.balance) == (
+        Decimal("420.00"),
+        Decimal("10.00"),
+        Decimal("410.00"),
+    )
 
 
 class BillingMachine(RuleBasedStateMachine):
@@ -245,10 +261,11 @@ class BillingMachine(RuleBasedStateMachine):
     )
     def enter_session(self, client: str, day: int, bill_to: BillTo, paid: str) -> None:
         self.count += 1
-        session = _session(
-            f"s{self.count}", client, DAY + timedelta(days=day), bill_to=bill_to, paid_at_session=paid
-        )
+        session = _session(f"s{self.count}", client, DAY + timedelta(days=day), bill_to=bill_to)
         _save(self.uow, session)
+        with self.uow:
+            set_paid_at_session(self.uow, session.id, paid, now=NOW)
+            self.uow.commit()
 
     @rule(form=st.sampled_from(["837p", "cms1500"]))
     def billing_run(self, form: str) -> None:
@@ -299,17 +316,24 @@ class BillingMachine(RuleBasedStateMachine):
         assert len(numbers) == len(set(numbers))
 
     @invariant()
-    def each_balance_is_charges_minus_payments(self) -> None:
+    def each_invoiced_balance_is_shares_minus_payments_invoiced(self) -> None:
         with self.uow:
             invoiced = self.uow.invoices.invoiced_session_ids()
             for client in ("c1", "c2", "c3"):
                 coverages = self.uow.coverages.for_client(client)
                 sessions = [s for s in self.uow.sessions.by_client(client) if s.id in invoiced]
-                from sessionkit.facts import client_share
-
                 owed = sum((client_share(s, coverages).amount for s in sessions), Decimal("0.00"))
-                paid = sum((s.paid_at_session.amount for s in sessions), Decimal("0.00"))
-                assert statement(self.uow, client).balance == owed - paid
+                invoices = self.uow.invoices.for_client(client)
+                listed = {pid for i in invoices for pid in i.payment_ids}
+                paid = sum(
+                    (p.amount.amount for p in self.uow.payments.for_client(client) if p.id in listed),
+                    Decimal("0.00"),
+                )
+                found = statement(self.uow, client)
+                assert found.invoiced_balance == owed - paid
+                charges = sum((s.total_charge.amount for s in self.uow.sessions.by_client(client)), Decimal(0))
+                ledger = sum((p.amount.amount for p in self.uow.payments.for_client(client)), Decimal(0))
+                assert found.balance == charges - ledger
 
 
 TestBillingMachine = BillingMachine.TestCase
