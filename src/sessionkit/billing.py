@@ -366,8 +366,18 @@ def _adjustments(uow: UnitOfWork, client_id: str, earlier: Sequence[InvoiceRecor
 
 
 def _payments(uow: UnitOfWork, client_id: str, earlier: Sequence[InvoiceRecord]) -> list[InvoicePayment]:
-    """The client's ledger payments that came in and are on no invoice yet."""
-    listed = {pid for invoice in earlier for pid in invoice.payment_ids}
+    """The client's ledger payments as the next invoice lists them.
+
+    A payment that came in and is on no invoice yet is listed once; one
+    listed before whose counted amount changed since (a paid-at-session entry
+    corrected, voided) is listed again with the difference (negative: the
+    client paid less than an earlier invoice said).
+    """
+    listed: dict[str, tuple[Decimal, Decimal]] = {}
+    for invoice in earlier:
+        for item in invoice.payments:
+            amount, applied = listed.get(item.payment_id, (_ZERO, _ZERO))
+            listed[item.payment_id] = (amount + item.amount, applied + item.applied)
     # Invoices made before the ledger listed paid at session as lines: an at-session payment
     # received by then (recorded when the ledger came) is on them already.
     legacy = {
@@ -376,23 +386,28 @@ def _payments(uow: UnitOfWork, client_id: str, earlier: Sequence[InvoiceRecord])
         for line in invoice.lines
         if line.kind is InvoiceLineKind.PAYMENT
     }
+    found = []
     for p in uow.payments.for_client(client_id):
-        if p.at_session and p.applied and all(
-            a.session_id in legacy and p.received_at <= legacy[a.session_id] for a in p.applied
+        if p.id not in listed and (
+            p.at_session
+            and p.applied
+            and all(a.session_id in legacy and p.received_at <= legacy[a.session_id] for a in p.applied)
         ):
-            listed.add(p.id)
-    return [
-        InvoicePayment(
-            payment_id=p.id,
-            received_on=p.received_at.date(),
-            method=p.method.value,
-            amount=p.amount.amount,
-            applied=p.applied_total,
-            at_session=p.at_session,
-        )
-        for p in uow.payments.for_client(client_id)
-        if p.counts and p.id not in listed
-    ]
+            continue
+        amount, applied = (p.amount.amount, p.applied_total) if p.counts else (_ZERO, _ZERO)
+        before, applied_before = listed.get(p.id, (_ZERO, _ZERO))
+        if amount != before:
+            found.append(
+                InvoicePayment(
+                    payment_id=p.id,
+                    received_on=p.received_at.date(),
+                    method=p.method.value,
+                    amount=amount - before,
+                    applied=applied - applied_before,
+                    at_session=p.at_session,
+                )
+            )
+    return found
 
 
 def invoice_client(
@@ -408,7 +423,8 @@ def invoice_client(
       session invoiced before whose figure changed since (an EOB posted or
       reversed), whatever its date;
     * the ledger's payments that came in and are on no earlier invoice, with
-      what each left on account (a credit).
+      what each left on account (a credit); a payment listed before whose
+      amount was corrected since is listed again with the difference.
 
     The invoice number comes from the ``invoice`` control number sequence;
     the previous balance is the balance of the client's latest invoice.

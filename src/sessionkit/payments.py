@@ -302,7 +302,7 @@ def _allocate(
     left = amount
     for i, sid in enumerate(session_ids):
         session = _client_session(uow, client_id, sid, f"apply_to[{i}]")
-        share = min(left, _outstanding(uow, session, skip))
+        share = min(left, _outstanding(uow, session, skip) - applied.get(sid, _ZERO))
         if share > 0:
             applied[sid] = applied.get(sid, _ZERO) + share
             left -= share

@@ -172,8 +172,10 @@ def _invoice_payments(values: Iterable[InvoicePayment]) -> tuple[InvoicePayment,
 class InvoicePayment:
     """A payment of the ledger as an invoice lists it (received since the client's previous invoice).
 
-    ``amount`` is what was paid (positive); ``applied`` what of it went to
-    sessions; the rest, :attr:`on_account`, is a credit on the account.
+    ``amount`` is what was paid; ``applied`` what of it went to sessions;
+    the rest, :attr:`on_account`, is a credit on the account. A payment
+    corrected after it was invoiced is listed again with the difference
+    (negative when the client paid less than first recorded).
     """
 
     payment_id: str
