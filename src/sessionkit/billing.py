@@ -470,7 +470,7 @@ class Statement:
     """The client's payments that came in, by receipt time."""
     pending: tuple[Payment, ...] = ()
     """Card charges whose outcome the gateway has not told yet (they count nothing)."""
-    account: Account = Account()
+    account: Account = attrs.field(factory=Account)
 
     @property
     def balance(self) -> Decimal:

@@ -331,7 +331,9 @@ class BillingMachine(RuleBasedStateMachine):
                 )
                 found = statement(self.uow, client)
                 assert found.invoiced_balance == owed - paid
-                charges = sum((s.total_charge.amount for s in self.uow.sessions.by_client(client)), Decimal(0))
+                charges = sum(
+                    (s.total_charge.amount for s in self.uow.sessions.by_client(client)), Decimal(0)
+                )
                 ledger = sum((p.amount.amount for p in self.uow.payments.for_client(client)), Decimal(0))
                 assert found.balance == charges - ledger
 

@@ -120,12 +120,15 @@ def test_test_gateway_satisfies_the_port_and_is_idempotent_on_the_key() -> None:
     assert isinstance(gateway, PaymentGateway)
     first = gateway.charge(Money("25"), APPROVE, "k1")
     again = gateway.charge(Money("25"), APPROVE, "k1")
-    assert first == again and first.outcome is ChargeOutcome.APPROVED
+    assert first == again
+    assert first.outcome is ChargeOutcome.APPROVED
     assert gateway.money_moved("k1") == 1
     assert gateway.charge_counts()["k1"] == 2
     other = gateway.charge(Money("30"), APPROVE, "k1")
     assert (other.outcome, other.decline_code) == (ChargeOutcome.DECLINED, "idempotency_key_in_use")
-    assert gateway.lookup("nothing") == ChargeResult.declined("no_such_charge", "no charge was made with this key")
+    assert gateway.lookup("nothing") == ChargeResult.declined(
+        "no_such_charge", "no charge was made with this key"
+    )
 
 
 def test_charge_result_carries_a_charge_id_only_when_approved() -> None:
@@ -162,7 +165,8 @@ def test_a_card_number_is_refused_without_echoing_it() -> None:
     with uow, pytest.raises(CardNumberRefused) as info:
         _pay(uow, gateway, "4242 4242 4242 4242", "k1")
     assert (info.value.code, info.value.field) == ("payment.card_number", "token")
-    assert "4242" not in str(info.value) and "4242" not in repr(info.value.args)
+    assert "4242" not in str(info.value)
+    assert "4242" not in repr(info.value.args)
     assert gateway.calls == []
     with uow, pytest.raises(CardNumberRefused):
         record_payment(uow, client_id="c1", amount="5", method="check", now=NOW, reference="4000056655665556")
@@ -183,13 +187,15 @@ def test_pay_now_approved_records_a_received_card_payment() -> None:
         gateway.approved()["k1"][0],
     )
     assert payment.applied_to("s1") == Decimal("25.00")
-    assert payment.idempotency_key == "k1" and not payment.at_session
+    assert payment.idempotency_key == "k1"
+    assert not payment.at_session
     with uow:
         assert uow.payments.by_idempotency_key("k1") == payment
 
 
 @pytest.mark.parametrize(
-    ("token", "code"), [(DECLINE_INSUFFICIENT_FUNDS, "insufficient_funds"), (DECLINE_EXPIRED_CARD, "expired_card")]
+    ("token", "code"),
+    [(DECLINE_INSUFFICIENT_FUNDS, "insufficient_funds"), (DECLINE_EXPIRED_CARD, "expired_card")],
 )
 def test_pay_now_declined_records_nothing_and_says_why(token: str, code: str) -> None:
     """Declined: nothing in the ledger; PaymentDeclined carries the gateway's reason, and pickles."""
@@ -201,7 +207,7 @@ def test_pay_now_declined_records_nothing_and_says_why(token: str, code: str) ->
     error = info.value
     assert (error.code, error.field, error.reason_code) == ("payment.declined", "token", code)
     assert error.reason
-    copy = pickle.loads(pickle.dumps(error))  # noqa: S301 - our own object
+    copy = pickle.loads(pickle.dumps(error))
     assert (copy.code, copy.reason_code) == ("payment.declined", code)
     with uow, pytest.raises(PaymentDeclined):  # a retry with the key gets the same answer, no new charge
         _pay(uow, gateway, token, "k1")
@@ -219,8 +225,10 @@ def test_timeout_is_pending_then_resolved_approved_without_a_second_charge() -> 
         assert client_account(uow, "c1").client_paid == Decimal("0.00")
         retried = _pay(uow, gateway, TIMEOUT_APPROVE, "k1")  # the retry resolves it by lookup
         uow.commit()
-    assert retried.status is PaymentStatus.RECEIVED and retried.id == pending.id
-    assert gateway.charge_counts()["k1"] == 1 and gateway.money_moved("k1") == 1
+    assert retried.status is PaymentStatus.RECEIVED
+    assert retried.id == pending.id
+    assert gateway.charge_counts()["k1"] == 1
+    assert gateway.money_moved("k1") == 1
     with uow:
         assert client_account(uow, "c1").client_paid == Decimal("25.00")
         assert resolve_pending(uow, gateway) == []
@@ -238,7 +246,8 @@ def test_resolve_pending_settles_each_pending_payment() -> None:
     with uow:
         resolved = {p.id: p for p in resolve_pending(uow, gateway)}
         uow.commit()
-    assert resolved[a.id].status is PaymentStatus.RECEIVED and resolved[a.id].reference
+    assert resolved[a.id].status is PaymentStatus.RECEIVED
+    assert resolved[a.id].reference
     assert resolved[d.id].status is PaymentStatus.DECLINED
     assert resolved[lost.id].status is PaymentStatus.DECLINED  # the processor never had it
     with uow:
@@ -329,7 +338,13 @@ def test_paid_at_session_and_the_ledger_stay_equal_through_corrections() -> None
     """Raising, lowering and zeroing paid at session keeps the ledger's at-session payments equal to it."""
     uow = _world()
     with uow:
-        for amount, method in (("25", "cash"), ("30", "cash"), ("40", "check"), ("10", "cash"), ("0", "cash")):
+        for amount, method in (
+            ("25", "cash"),
+            ("30", "cash"),
+            ("40", "check"),
+            ("10", "cash"),
+            ("0", "cash"),
+        ):
             session = set_paid_at_session(uow, "s1", amount, method=method, now=NOW)
             assert session.paid_at_session == Money(amount)
             assert ledger_paid_at_session(uow, "s1") == Money(amount)
@@ -369,10 +384,14 @@ def test_paid_at_session_is_locked_once_the_eob_is_posted() -> None:
         assert (info.value.code, info.value.field) == ("session.locked", "paid_at_session")
         with pytest.raises(SessionLocked):
             _pay(uow, gateway, APPROVE, "k2", at_session=True)
-        assert set_paid_at_session(uow, "s1", "25", now=NOW).paid_at_session == Money("25")  # unchanged is fine
+        assert set_paid_at_session(uow, "s1", "25", now=NOW).paid_at_session == Money(
+            "25"
+        )  # unchanged is fine
         (resolved,) = resolve_pending(uow, gateway)
-        assert resolved.id == pending.id and resolved.status is PaymentStatus.RECEIVED
-        assert not resolved.at_session and resolved.applied_to("s1") == Decimal("5.00")
+        assert resolved.id == pending.id
+        assert resolved.status is PaymentStatus.RECEIVED
+        assert not resolved.at_session
+        assert resolved.applied_to("s1") == Decimal("5.00")
         assert uow.sessions.get("s1").paid_at_session == Money("25") == ledger_paid_at_session(uow, "s1")
     assert "k2" not in gateway.charge_counts()
 
@@ -403,7 +422,9 @@ def test_client_responsibility_follows_the_eob_and_its_reversal() -> None:
     amounts=st.lists(st.decimals(1, 200, places=2), min_size=1, max_size=4),
     pr=st.decimals(0, 140, places=2),
 )
-def test_the_account_balance_is_what_the_client_owes_after_the_eob(amounts: list[Decimal], pr: Decimal) -> None:
+def test_the_account_balance_is_what_the_client_owes_after_the_eob(
+    amounts: list[Decimal], pr: Decimal
+) -> None:
     """Once the payer paid and wrote off the rest, the balance is the PR amount less the client's payments."""
     uow = _world()
     paid = Decimal("140") - pr - Decimal("20")

@@ -67,7 +67,12 @@ class PaymentsMachine(RuleBasedStateMachine):
             clients=[Client(id=c, first_name="Ada", last_name="Byron") for c in CLIENTS],
             coverages=[
                 Coverage(
-                    id="k1", client_id="c1", payer_id="p1", member_id="M1", effective=date(2026, 1, 1), copay="25"
+                    id="k1",
+                    client_id="c1",
+                    payer_id="p1",
+                    member_id="M1",
+                    effective=date(2026, 1, 1),
+                    copay="25",
                 )
             ],
         )
@@ -119,7 +124,11 @@ class PaymentsMachine(RuleBasedStateMachine):
         self.charges[client] += Decimal(charge) - old
 
     @precondition(lambda self: self.sessions)
-    @rule(data=st.data(), amount=st.sampled_from(["0", "10.00", "25.00", "30.00"]), method=st.sampled_from(["cash", "check"]))
+    @rule(
+        data=st.data(),
+        amount=st.sampled_from(["0", "10.00", "25.00", "30.00"]),
+        method=st.sampled_from(["cash", "check"]),
+    )
     def paid_at_session(self, data: st.DataObject, amount: str, method: str) -> None:
         sid = data.draw(st.sampled_from(sorted(self.sessions)))
         client = self.sessions[sid][0]
@@ -149,7 +158,9 @@ class PaymentsMachine(RuleBasedStateMachine):
         mine = sorted(s for s, (c, _) in self.sessions.items() if c == client)
         apply_to = data.draw(st.lists(st.sampled_from(mine), unique=True, max_size=2)) if mine else []
         with self.uow:
-            record_payment(self.uow, client_id=client, amount=amount, method="cash", now=NOW, apply_to=apply_to)
+            record_payment(
+                self.uow, client_id=client, amount=amount, method="cash", now=NOW, apply_to=apply_to
+            )
             self.uow.commit()
         self.client_paid[client] += amount
 
@@ -160,7 +171,9 @@ class PaymentsMachine(RuleBasedStateMachine):
         at_session=st.booleans(),
         data=st.data(),
     )
-    def pay_now_new_key(self, client: str, amount: Decimal, token: str, at_session: bool, data: st.DataObject) -> None:
+    def pay_now_new_key(
+        self, client: str, amount: Decimal, token: str, at_session: bool, data: st.DataObject
+    ) -> None:
         mine = sorted(s for s, (c, _) in self.sessions.items() if c == client)
         if at_session and not mine:
             return
@@ -203,7 +216,9 @@ class PaymentsMachine(RuleBasedStateMachine):
                     assert before == "declined"
                 return
             except SessionLocked:
-                assert before == "none" and k.at_session and k.session in self.locked
+                assert before == "none"
+                assert k.at_session
+                assert k.session in self.locked
                 del self.keys[key]  # nothing was charged: the key was never used
                 assert self.gateway.charge_counts()[key] == 0
                 return
@@ -218,7 +233,8 @@ class PaymentsMachine(RuleBasedStateMachine):
             assert payment.status is PaymentStatus.RECEIVED  # looked up again: it went through
             self._received(k)
         else:
-            assert before == "received" and payment.status is PaymentStatus.RECEIVED
+            assert before == "received"
+            assert payment.status is PaymentStatus.RECEIVED
 
     def _received(self, k: Key) -> None:
         k.status = "received"
@@ -250,13 +266,19 @@ class PaymentsMachine(RuleBasedStateMachine):
             if not credits or not mine:
                 return
             payment = data.draw(st.sampled_from(credits))
-            apply_credit(self.uow, payment.id, data.draw(st.lists(st.sampled_from(mine), unique=True, min_size=1)))
+            apply_credit(
+                self.uow, payment.id, data.draw(st.lists(st.sampled_from(mine), unique=True, min_size=1))
+            )
             self.uow.commit()
 
     # -- the payer -------------------------------------------------------------------------------------
 
     @precondition(lambda self: any(c == "c1" for c, _ in self.sessions.values()))
-    @rule(data=st.data(), paid=st.sampled_from(["0", "50.00", "80.00"]), pr=st.sampled_from(["0", "25.00", "40.00"]))
+    @rule(
+        data=st.data(),
+        paid=st.sampled_from(["0", "50.00", "80.00"]),
+        pr=st.sampled_from(["0", "25.00", "40.00"]),
+    )
     def post_eob(self, data: st.DataObject, paid: str, pr: str) -> None:
         """A hand-entered EOB: the payer's adjudication of one session; the session is locked."""
         sid = data.draw(st.sampled_from(sorted(s for s, (c, _) in self.sessions.items() if c == "c1")))
@@ -264,7 +286,7 @@ class PaymentsMachine(RuleBasedStateMachine):
             return  # adjudicated and standing: a new one comes after a reversal
         charge = self.sessions[sid][1]
         co = charge - Decimal(paid) - Decimal(pr)
-        self._adjudicate(sid, charge, Decimal(paid), co, Decimal(pr), "1")
+        self._adjudicate(sid, charge, Decimal(paid), co, Decimal(pr), status="1")
         self.eobs[sid] = (Decimal(paid), co, Decimal(pr))
 
     @precondition(lambda self: any(v != (ZERO, ZERO, ZERO) for v in self.eobs.values()))
@@ -273,10 +295,12 @@ class PaymentsMachine(RuleBasedStateMachine):
         """The payer reverses its payment (CLP02 = 22): negative amounts."""
         sid = data.draw(st.sampled_from(sorted(s for s, v in self.eobs.items() if v != (ZERO, ZERO, ZERO))))
         paid, co, pr = self.eobs[sid]
-        self._adjudicate(sid, -self.sessions[sid][1], -paid, -co, -pr, "22")
+        self._adjudicate(sid, -self.sessions[sid][1], -paid, -co, -pr, status="22")
         self.eobs[sid] = (ZERO, ZERO, ZERO)
 
-    def _adjudicate(self, sid: str, charge: Decimal, paid: Decimal, co: Decimal, pr: Decimal, status: str) -> None:
+    def _adjudicate(
+        self, sid: str, charge: Decimal, paid: Decimal, co: Decimal, pr: Decimal, *, status: str
+    ) -> None:
         self.count += 1
         with self.uow:
             self.uow.adjudications.add(

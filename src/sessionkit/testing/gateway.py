@@ -128,7 +128,11 @@ class TestGateway:
                 return ChargeResult.declined("idempotency_key_in_use", "the key was used for another charge")
             self.calls.append(
                 GatewayCall(
-                    idempotency_key=idempotency_key, amount=amount, token=token, outcome=result.outcome, replayed=True
+                    idempotency_key=idempotency_key,
+                    amount=amount,
+                    token=token,
+                    outcome=result.outcome,
+                    replayed=True,
                 )
             )
             return result
@@ -139,7 +143,11 @@ class TestGateway:
         self._outcomes[idempotency_key] = (result, amount, token)
         self.calls.append(
             GatewayCall(
-                idempotency_key=idempotency_key, amount=amount, token=token, outcome=result.outcome, replayed=False
+                idempotency_key=idempotency_key,
+                amount=amount,
+                token=token,
+                outcome=result.outcome,
+                replayed=False,
             )
         )
         if timeout:
