@@ -34,10 +34,12 @@ from sessionkit.billing import (
 )
 from sessionkit.claims import Receiver, Submitter
 from sessionkit.domain.billing import ClaimStatus, InvoiceLineKind
+from sessionkit.domain.payments import Adjudication, Adjustment, LineAdjudication
 from sessionkit.errors import AlreadyExists, InvalidValue
 from sessionkit.facts import client_share
 from sessionkit.money import Money
-from sessionkit.payments import set_paid_at_session
+from sessionkit.payments import pay_now, record_payment, set_paid_at_session
+from sessionkit.testing.gateway import TIMEOUT_APPROVE, TestGateway
 
 TODAY = date(2026, 6, 1)
 NOW = datetime(2026, 6, 1, 9, 30, tzinfo=timezone.utc)
@@ -340,3 +342,114 @@ class BillingMachine(RuleBasedStateMachine):
 
 TestBillingMachine = BillingMachine.TestCase
 TestBillingMachine.settings = settings(max_examples=40, stateful_step_count=30, deadline=None)
+
+
+def _adjudication(sid: str, key: str, *, paid: str, pr: str, status: str = "1") -> Adjudication:
+    sign = Decimal(-1) if status == "22" else Decimal(1)
+    charge = Decimal("140.00") * sign
+    return Adjudication(
+        id=key,
+        claim_record_id="r1",
+        client_id="c1",
+        payer_id="p1",
+        patient_control_number="SK0000000001",
+        status_code=status,
+        charge=charge,
+        paid=paid,
+        lines=[
+            LineAdjudication(
+                session_id=sid,
+                code="90834",
+                charge=charge,
+                paid=paid,
+                adjustments=[
+                    Adjustment(group="CO", reason="45", amount=charge - Decimal(paid) - Decimal(pr)),
+                    Adjustment(group="PR", reason="1", amount=pr),
+                ],
+            )
+        ],
+        paid_on=date(2026, 4, 1),
+        source_key=key,
+        posted_at=NOW,
+    )
+
+
+def test_an_invoice_after_the_eob_shows_the_change_as_an_adjustment() -> None:
+    """Invoiced at the copay estimate; the EOB's PR amount then adds the difference; a reversal takes it back."""
+    uow = _world()
+    _save(uow, _session("s1"))
+    period = {"start": date(2026, 3, 1), "end": date(2026, 3, 31), "now": NOW}
+    with uow:
+        first = invoice_client(uow, "c1", **period)  # type: ignore[arg-type]
+        uow.adjudications.add(_adjudication("s1", "eob-1", paid="70.00", pr="40.00"))
+        second = invoice_client(uow, "c1", **period)  # type: ignore[arg-type]
+        assert invoice_client(uow, "c1", **period) is None  # type: ignore[arg-type]  # nothing changed
+        uow.adjudications.add(_adjudication("s1", "rev-1", paid="-70.00", pr="-40.00", status="22"))
+        third = invoice_client(uow, "c1", **period)  # type: ignore[arg-type]
+        uow.commit()
+    assert first is not None
+    assert second is not None
+    assert third is not None
+    assert [(a.session_id, a.kind, a.amount) for a in first.lines] == [
+        ("s1", InvoiceLineKind.CLIENT_SHARE, Decimal("25.00"))
+    ]
+    assert (second.lines, [(a.kind, a.amount) for a in second.adjustments]) == (
+        (),
+        [(InvoiceLineKind.ADJUSTMENT, Decimal("15.00"))],
+    )
+    assert second.balance == Decimal("40.00")
+    assert [a.amount for a in third.adjustments] == [Decimal("-15.00")]
+    assert third.balance == Decimal("25.00")
+
+
+def test_a_session_owing_nothing_is_invoiced_once_the_eob_says_it_owes() -> None:
+    """A session with no copay estimate goes on an invoice when the EOB puts a deductible on the client."""
+    uow = _world()
+    _save(uow, _session("s7"))
+    with uow:
+        coverage = uow.coverages.get("k1")
+        uow.coverages.put(attrs.evolve(coverage, copay=None))
+        uow.commit()
+    with uow:
+        assert sessions_to_invoice(uow, client_id="c1") == []
+        uow.adjudications.add(_adjudication("s7", "eob-7", paid="0", pr="90.00"))
+        made = invoice_client(uow, "c1", start=DAY, end=DAY, now=NOW)
+    assert made is not None
+    assert [(a.session_id, a.amount) for a in made.lines] == [("s7", Decimal("90.00"))]
+
+
+def test_a_payment_corrected_after_its_invoice_is_listed_again_with_the_difference() -> None:
+    """Paid at session 25 invoiced, then corrected to 0: the next invoice takes the 25 back, nothing else."""
+    uow = _world()
+    _save(uow, _session("s1"))
+    period = {"start": DAY, "end": DAY, "now": NOW}
+    with uow:
+        set_paid_at_session(uow, "s1", "25", now=NOW)
+        first = invoice_client(uow, "c1", **period)  # type: ignore[arg-type]
+        set_paid_at_session(uow, "s1", "0", now=NOW)
+        second = invoice_client(uow, "c1", **period)  # type: ignore[arg-type]
+        uow.commit()
+    assert first is not None
+    assert second is not None
+    assert (first.total, first.balance) == (Decimal("0.00"), Decimal("0.00"))
+    assert [(p.amount, p.applied) for p in second.payments] == [(Decimal("-25.00"), Decimal("-25.00"))]
+    assert second.balance == Decimal("25.00")
+    with uow:
+        found = statement(uow, "c1")
+    assert (found.payments, found.credit, found.balance) == ((), Decimal("0.00"), Decimal("140.00"))
+
+
+def test_statement_shows_credits_and_pending_charges() -> None:
+    """A payment left on account is the statement's credit; a pending card charge counts nothing."""
+    uow = _world()
+    _save(uow, _session("s1"))
+    gateway = TestGateway()
+    with uow:
+        record_payment(uow, client_id="c1", amount="100", method="check", now=NOW, apply_to=["s1"])
+        pay_now(
+            uow, gateway, client_id="c1", amount="10", token=TIMEOUT_APPROVE, idempotency_key="k", now=NOW
+        )
+        found = statement(uow, "c1")
+    assert (found.credit, found.balance) == (Decimal("75.00"), Decimal("40.00"))
+    assert [p.status.value for p in found.pending] == ["pending"]
+    assert [p.amount for p in found.uninvoiced_payments] == [Money("100")]
