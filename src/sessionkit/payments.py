@@ -355,11 +355,18 @@ def apply_credit(
 
     Each session takes at most what the client still owes for it; what is
     not needed stays on account. Only a payment that came in can be applied
-    (InvalidValue ``payment.not_received``).
+    (InvalidValue ``payment.not_received``), and not one taken at a session
+    (``payment.at_session``: its figure is the session's paid at session).
     """
     payment = uow.payments.get(payment_id)
     if not payment.counts:
         raise InvalidValue("only a payment received can be applied", "payment.not_received", "status")
+    if payment.at_session:
+        raise InvalidValue(
+            "a payment taken at a session changes through set_paid_at_session",
+            "payment.at_session",
+            "at_session",
+        )
     available = payment.unapplied
     if amount is not None:
         available = min(available, _checks.money(amount, "amount").amount)
@@ -462,7 +469,9 @@ def _sync_paid_at_session(
             return
         had = p.applied_to(session.id)
         cut = min(had, excess)
-        uow.payments.put(_reduce_application(p, session.id, cut))
+        reduced = _reduce_application(p, session.id, cut)
+        # wholly off the session, it is a credit on account like any other (apply_credit can use it)
+        uow.payments.put(attrs.evolve(reduced, at_session=bool(reduced.applied)))
         excess -= cut
 
 

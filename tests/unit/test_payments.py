@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pickle
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 
 import attrs
@@ -361,14 +361,28 @@ def test_pay_now_at_session_adds_to_paid_at_session() -> None:
         set_paid_at_session(uow, "s1", "10", now=NOW)
         _pay(uow, gateway, APPROVE, "k1", amount="30", at_session=True)
         assert uow.sessions.get("s1").paid_at_session == Money("40")
-        _pay(uow, gateway, TIMEOUT_APPROVE, "k2", amount="5", at_session=True)
+        _pay(uow, gateway, TIMEOUT_APPROVE, "k2", amount="5", at_session=True, now=NOW + timedelta(minutes=1))
         assert uow.sessions.get("s1").paid_at_session == Money("40")  # pending counts nothing yet
         resolve_pending(uow, gateway)
         assert uow.sessions.get("s1").paid_at_session == Money("45") == ledger_paid_at_session(uow, "s1")
         # lowering below the card charges moves their money to the account; it is not un-charged
         set_paid_at_session(uow, "s1", "20", now=NOW)
         assert ledger_paid_at_session(uow, "s1") == Money("20")
-        assert client_account(uow, "c1").client_paid == Decimal("35.00")
+        assert client_account(uow, "c1").client_paid == Decimal("35.00")  # the 10.00 cash entry is voided
+        first = uow.payments.by_idempotency_key("k1")
+        moved = uow.payments.by_idempotency_key("k2")
+        assert first is not None
+        assert moved is not None
+        assert (first.applied_to("s1"), first.unapplied, first.at_session) == (
+            Decimal("20.00"),
+            Decimal("10.00"),
+            True,
+        )
+        assert (moved.applied, moved.at_session) == ((), False)  # wholly on account: an ordinary credit
+        assert apply_credit(uow, moved.id, ["s2"]).applied_to("s2") == Decimal("5.00")
+        with pytest.raises(InvalidValue) as info:
+            apply_credit(uow, first.id, ["s2"])
+        assert info.value.code == "payment.at_session"
 
 
 def test_paid_at_session_is_locked_once_the_eob_is_posted() -> None:

@@ -87,6 +87,7 @@ class PaymentsMachine(RuleBasedStateMachine):
         self.by_hand: dict[str, Decimal] = defaultdict(lambda: ZERO)  # paid at session entered by hand
         self.by_card: dict[str, Decimal] = defaultdict(lambda: ZERO)  # paid at session charged by Pay Now
         self.keys: dict[str, Key] = {}
+        self.payment_ids: list[str] = []  # in the order recorded (ids are random: never sort by them)
         self.eobs: dict[str, tuple[Decimal, Decimal, Decimal]] = {}  # session -> (paid, co, pr) standing
 
     # -- sessions and corrections --------------------------------------------------------------------
@@ -158,9 +159,10 @@ class PaymentsMachine(RuleBasedStateMachine):
         mine = sorted(s for s, (c, _) in self.sessions.items() if c == client)
         apply_to = data.draw(st.lists(st.sampled_from(mine), unique=True, max_size=2)) if mine else []
         with self.uow:
-            record_payment(
+            paid = record_payment(
                 self.uow, client_id=client, amount=amount, method="cash", now=NOW, apply_to=apply_to
             )
+            self.payment_ids.append(paid.id)
             self.uow.commit()
         self.client_paid[client] += amount
 
@@ -225,6 +227,7 @@ class PaymentsMachine(RuleBasedStateMachine):
             self.uow.commit()
         if before == "none":
             assert payment.status in (PaymentStatus.RECEIVED, PaymentStatus.PENDING)
+            self.payment_ids.append(payment.id)
             if payment.status is PaymentStatus.RECEIVED:
                 self._received(k)
             else:
@@ -261,13 +264,21 @@ class PaymentsMachine(RuleBasedStateMachine):
     @rule(client=st.sampled_from(CLIENTS), data=st.data())
     def apply_a_credit(self, client: str, data: st.DataObject) -> None:
         with self.uow:
-            credits = [p for p in self.uow.payments.for_client(client) if p.counts and p.unapplied]
+            stored = {p.id: p for p in self.uow.payments.for_client(client)}
+            credits = [
+                pid
+                for pid in self.payment_ids
+                if pid in stored
+                and stored[pid].counts
+                and stored[pid].unapplied
+                and not stored[pid].at_session
+            ]
             mine = sorted(s for s, (c, _) in self.sessions.items() if c == client)
             if not credits or not mine:
                 return
             payment = data.draw(st.sampled_from(credits))
             apply_credit(
-                self.uow, payment.id, data.draw(st.lists(st.sampled_from(mine), unique=True, min_size=1))
+                self.uow, payment, data.draw(st.lists(st.sampled_from(mine), unique=True, min_size=1))
             )
             self.uow.commit()
 
