@@ -55,7 +55,7 @@ from decimal import Decimal
 import attrs
 
 from sessionkit.domain import Authorization, BillTo, ClientSession, Coverage, CoverageRank, Frequency
-from sessionkit.domain.payments import Adjudication, LineAdjudication, Payment
+from sessionkit.domain.payments import Adjudication, Payment
 from sessionkit.money import Money
 
 __all__ = [
@@ -361,19 +361,14 @@ def client_responsibility(
     for c in coverages:
         if c.client_id == session.client_id and c.is_active(session.date_of_service):
             ranks.setdefault(c.payer_id, _RANK_ORDER[c.rank])
-    by_payer: dict[str, list[LineAdjudication]] = {}
+    by_payer: dict[str, tuple[Decimal, Decimal]] = {}  # payer -> (net charge, net PR) of the session's lines
     for a in adjudications:
         if a.client_id == session.client_id and a.payer_id in ranks:
-            lines = a.lines_for(session.id)
-            if lines:
-                by_payer.setdefault(a.payer_id, []).extend(lines)
-    decided = [
-        (ranks[payer], payer)
-        for payer, lines in by_payer.items()
-        if sum((line.charge for line in lines), _NO_MONEY) != 0
-    ]
+            for line in a.lines_for(session.id):
+                charge, owed = by_payer.get(a.payer_id, (_NO_MONEY, _NO_MONEY))
+                by_payer[a.payer_id] = (charge + line.charge, owed + line.patient_responsibility)
+    decided = [(ranks[payer], payer) for payer, (charge, _) in by_payer.items() if charge != 0]
     if not decided or coverage.payer_id not in {payer for _, payer in decided}:
         return client_share(session, coverages)
     _, last = max(decided)
-    owed = sum((line.patient_responsibility for line in by_payer[last]), _NO_MONEY)
-    return Money(max(owed, _NO_MONEY))
+    return Money(max(by_payer[last][1], _NO_MONEY))
