@@ -284,6 +284,15 @@ def _client_session(uow: UnitOfWork, client_id: str, session_id: str, field: str
     return session
 
 
+def _session_ids(values: object) -> tuple[str, ...]:
+    if isinstance(values, str) or not isinstance(values, Iterable):
+        raise InvalidValue("apply_to must be a sequence of session ids", "value.type", "apply_to")
+    found = tuple(values)
+    for i, value in enumerate(found):
+        _checks.text(value, f"apply_to[{i}]", required=True, max_len=64)
+    return tuple(str(v) for v in found)
+
+
 def _allocate(
     uow: UnitOfWork,
     client_id: str,
@@ -294,8 +303,6 @@ def _allocate(
     already: Iterable[PaymentApplication] = (),
 ) -> tuple[PaymentApplication, ...]:
     """Spread ``amount`` over ``session_ids`` in order, each up to what the client still owes for it."""
-    if isinstance(session_ids, str):
-        raise InvalidValue("apply_to must be a sequence of session ids", "value.type", "apply_to")
     if len(set(session_ids)) != len(session_ids):
         raise InvalidValue("apply_to names a session twice", "payment.session_twice", "apply_to")
     applied = {a.session_id: a.amount.amount for a in already}
@@ -334,7 +341,7 @@ def record_payment(
         raise CardNumberRefused(
             "the reference looks like a card number: refused", "payment.card_number", "reference"
         )
-    applied = _allocate(uow, client_id, money.amount, tuple(apply_to))
+    applied = _allocate(uow, client_id, money.amount, _session_ids(apply_to))
     return uow.payments.add(
         Payment(
             id=new_id(),
@@ -371,7 +378,7 @@ def apply_credit(
     if amount is not None:
         available = min(available, _checks.money(amount, "amount").amount)
     applied = _allocate(
-        uow, payment.client_id, available, tuple(apply_to), skip=payment.id, already=payment.applied
+        uow, payment.client_id, available, _session_ids(apply_to), skip=payment.id, already=payment.applied
     )
     if applied == payment.applied:
         return payment
@@ -589,7 +596,7 @@ def pay_now(
         raise InvalidValue("a payment amount must be above zero", "payment.zero", "amount")
     token = _token(token)
     key = _key(idempotency_key)
-    apply_to = tuple(apply_to) if not isinstance(apply_to, str) else apply_to
+    apply_to = _session_ids(apply_to)
     recorded = uow.payments.by_idempotency_key(key)
     if recorded is not None:
         if recorded.client_id != client_id or recorded.amount != money:

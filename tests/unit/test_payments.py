@@ -305,6 +305,9 @@ def test_pay_now_refuses_bad_input_before_charging() -> None:
         with pytest.raises(InvalidValue) as info:
             _pay(uow, gateway, APPROVE, "k4", apply_to=("s1", "s2"), at_session=True)
         assert info.value.code == "payment.at_session"
+        with pytest.raises(InvalidValue) as info:
+            _pay(uow, gateway, APPROVE, "k5", apply_to="s1")  # one id is not a sequence of ids
+        assert (info.value.code, info.value.field) == ("value.type", "apply_to")
     assert gateway.calls == []
 
 
