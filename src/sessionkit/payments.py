@@ -590,6 +590,12 @@ def pay_now(
     entry screen's Pay Now) takes exactly one session, applies the whole
     amount to it and adds it to its paid at session once received; a locked
     session is refused before anything is charged (SessionLocked).
+
+    The charge happens before the caller commits. Should the commit fail (a
+    concurrent Pay Now with the key, say: AlreadyExists
+    ``payment.idempotency_key_taken``), call again with the same key: the
+    gateway answers the first charge again, moving no money, and the payment
+    is recorded once.
     """
     money = _checks.money(amount, "amount")
     if not money:

@@ -21,7 +21,7 @@ from sessionkit.domain.payments import (
     PaymentMethod,
     PaymentStatus,
 )
-from sessionkit.errors import InvalidValue, NotFound, SessionLocked
+from sessionkit.errors import AlreadyExists, InvalidValue, NotFound, SessionLocked
 from sessionkit.facts import client_responsibility
 from sessionkit.money import Money
 from sessionkit.payments import (
@@ -454,3 +454,52 @@ def test_the_account_balance_is_what_the_client_owes_after_the_eob(
         uow.adjudications.add(eob)
         got = client_account(uow, "c2")
     assert got.balance == pr - sum(amounts, Decimal("0.00"))
+
+
+def _luhn_digit(body: str) -> str:
+    total = 0
+    for i, ch in enumerate(reversed(body)):
+        d = int(ch) * (2 if i % 2 == 0 else 1)
+        total += d - 9 if d > 9 else d
+    return str((10 - total % 10) % 10)
+
+
+@settings(max_examples=40, deadline=None)
+@given(body=st.text("0123456789", min_size=12, max_size=18), sep=st.sampled_from(["", " ", "-"]))
+def test_every_luhn_valid_number_is_refused_and_never_echoed(body: str, sep: str) -> None:
+    """Any 13-19 digit Luhn-valid number (with or without separators) is refused as a token, unrepeated."""
+    number = body + _luhn_digit(body)
+    text = sep.join(number[i : i + 4] for i in range(0, len(number), 4))
+    assert is_card_number(text)
+    uow, gateway = _world(), TestGateway()
+    with uow, pytest.raises(CardNumberRefused) as info:
+        _pay(uow, gateway, text, "k1")
+    assert number not in str(info.value)
+    assert number[-4:] not in info.value.message
+    assert gateway.calls == []
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.text(min_size=1, max_size=40).filter(lambda t: sum(c.isdigit() for c in t) < 13))
+def test_text_with_fewer_than_13_digits_is_never_a_card_number(text: str) -> None:
+    """Tokens and references with fewer than 13 digits are never taken for a card number."""
+    assert not is_card_number(text)
+
+
+def test_two_pay_nows_at_once_with_a_key_record_one_payment() -> None:
+    """Two units of work charging with one key: the money moves once, one commit wins, a retry gets it."""
+    uow, gateway = _world(), TestGateway()
+    other = InMemoryUnitOfWork(uow.store)
+    with uow, other:
+        first = _pay(uow, gateway, APPROVE, "k1")
+        second = _pay(other, gateway, APPROVE, "k1")
+        uow.commit()
+        with pytest.raises(AlreadyExists) as info:
+            other.commit()
+    assert info.value.code == "payment.idempotency_key_taken"
+    assert first.reference == second.reference
+    assert gateway.money_moved("k1") == 1
+    with uow:
+        assert _pay(uow, gateway, APPROVE, "k1") == first
+        assert [p.id for p in uow.payments.list()] == [first.id]
+        assert client_account(uow, "c1").client_paid == Decimal("25.00")
