@@ -17,12 +17,17 @@ and readiness rules it applies live in :mod:`sessionkit.facts`,
   bills the corrected claim.
 * **To invoice** (:func:`sessions_to_invoice`, :func:`invoice_client`): the
   sessions whose client share (or whole charge, when billed to the client)
-  is not on an invoice yet. An invoice lists charges, client shares and what
-  was paid at the sessions, and carries the client's balance forward.
+  is not on an invoice yet. An invoice lists what the client owes for them
+  (:func:`sessionkit.facts.client_responsibility`), the changes an EOB made
+  to sessions invoiced before (adjustments), and the ledger's payments
+  received since (with what they left on account), and carries the client's
+  balance forward. :func:`statement` adds the account
+  (:func:`sessionkit.facts.account`): payments, credit and balance.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -32,17 +37,20 @@ from sessionkit.claims import Claim, ClaimContext, Receiver, Submitter, build_cl
 from sessionkit.claims.cms1500 import Cms1500
 from sessionkit.claims.grouping import claim_target
 from sessionkit.codes.icd10 import DiagnosisCodeSet
-from sessionkit.domain import BillTo, ClientSession, Frequency, Resubmission, new_id
+from sessionkit.domain import BillTo, ClientSession, Coverage, Frequency, Resubmission, new_id
 from sessionkit.domain.billing import (
     ClaimRecord,
     ClaimRecordLine,
     ClaimStatus,
     InvoiceLine,
     InvoiceLineKind,
+    InvoicePayment,
     InvoiceRecord,
 )
+from sessionkit.domain.payments import Payment, PaymentStatus
 from sessionkit.errors import InvalidValue, NotFound
-from sessionkit.facts import billed_coverage, client_share
+from sessionkit.facts import Account, account, billed_coverage, client_responsibility
+from sessionkit.money import Money
 from sessionkit.ports import UnitOfWork
 from sessionkit.readiness import ReadinessContext, Rules, Target, check_many
 
@@ -57,6 +65,8 @@ __all__ = [
     "sessions_to_invoice",
     "statement",
 ]
+
+_ZERO = Decimal("0.00")
 
 PCN_PREFIX = "SK"
 """Patient control numbers are ``SK`` and the claim sequence number, 10 digits (CLM01 / box 26)."""
@@ -272,72 +282,162 @@ def correct(uow: UnitOfWork, record_id: str, *, void: bool = False) -> list[Clie
 # -- client invoices ------------------------------------------------------------------------------
 
 
-def _invoice_lines(session: ClientSession, uow: UnitOfWork) -> list[InvoiceLine]:
-    coverages = uow.coverages.for_client(session.client_id)
-    owed = client_share(session, coverages)
+def _share_line(session: ClientSession, owed: Money, coverages: Sequence[Coverage]) -> InvoiceLine:
     kind = (
         InvoiceLineKind.CHARGE
         if billed_coverage(session, coverages) is None
         else InvoiceLineKind.CLIENT_SHARE
     )
-    lines = []
-    if owed.amount:
-        lines.append(
-            InvoiceLine(
-                session_id=session.id,
-                date_of_service=session.date_of_service,
-                code=session.billing_code,
-                kind=kind,
-                amount=owed.amount,
-            )
-        )
-    if session.paid_at_session.amount:
-        lines.append(
-            InvoiceLine(
-                session_id=session.id,
-                date_of_service=session.date_of_service,
-                code=session.billing_code,
-                kind=InvoiceLineKind.PAYMENT,
-                amount=-session.paid_at_session.amount,
-            )
-        )
-    return lines
+    return InvoiceLine(
+        session_id=session.id,
+        date_of_service=session.date_of_service,
+        code=session.billing_code,
+        kind=kind,
+        amount=owed.amount,
+    )
+
+
+def _invoice_lines(session: ClientSession, uow: UnitOfWork) -> list[InvoiceLine]:
+    """The line of a session not invoiced yet: what the client owes for it (none when nothing).
+
+    The figure is :func:`sessionkit.facts.client_responsibility`: the payer's
+    patient responsibility once its EOB is posted, else the estimate.
+    Payments are not session lines: they come from the ledger (:attr:`InvoiceRecord.payments`).
+    """
+    coverages = uow.coverages.for_client(session.client_id)
+    owed = client_responsibility(session, coverages, uow.adjudications.for_session(session.id))
+    if not owed.amount and session.bill_to is not BillTo.CLIENT:
+        return []
+    return [_share_line(session, owed, coverages)]
 
 
 def sessions_to_invoice(
     uow: UnitOfWork, *, client_id: str | None = None, start: date | None = None, end: date | None = None
 ) -> list[ClientSession]:
-    """Sessions whose client share (or whole charge, billed to the client) or payment is not invoiced yet."""
+    """Sessions not invoiced yet for which the client owes something (or billed to the client directly).
+
+    What the client owes is :func:`sessionkit.facts.client_responsibility`; a
+    session whose estimate was nothing is offered once an EOB makes the
+    client owe part of it.
+    """
     invoiced = uow.invoices.invoiced_session_ids()
     clients = [client_id] if client_id is not None else uow.sessions.client_ids()
     found = []
     for cid in clients:
         coverages = uow.coverages.for_client(cid)
+        adjudications = uow.adjudications.for_client(cid)
         for s in uow.sessions.by_client(cid):
             if s.id in invoiced or (start is not None and s.date_of_service < start):
                 continue
             if end is not None and s.date_of_service > end:
                 continue
-            if client_share(s, coverages).amount or s.paid_at_session.amount or s.bill_to is BillTo.CLIENT:
+            if s.bill_to is BillTo.CLIENT or client_responsibility(s, coverages, adjudications).amount:
                 found.append(s)
+    return found
+
+
+def _adjustments(uow: UnitOfWork, client_id: str, earlier: Sequence[InvoiceRecord]) -> list[InvoiceLine]:
+    """For each session invoiced before, the change of what the client owes since (none when unchanged)."""
+    invoiced: dict[str, Decimal] = {}
+    for invoice in earlier:
+        for line in (*invoice.lines, *invoice.adjustments):
+            if line.kind is not InvoiceLineKind.PAYMENT:
+                invoiced[line.session_id] = invoiced.get(line.session_id, _ZERO) + line.amount
+    if not invoiced:
+        return []
+    coverages = uow.coverages.for_client(client_id)
+    adjudications = uow.adjudications.for_client(client_id)
+    found = []
+    for s in uow.sessions.by_client(client_id):
+        if s.id not in invoiced:
+            continue
+        change = client_responsibility(s, coverages, adjudications).amount - invoiced[s.id]
+        if change:
+            found.append(
+                InvoiceLine(
+                    session_id=s.id,
+                    date_of_service=s.date_of_service,
+                    code=s.billing_code,
+                    kind=InvoiceLineKind.ADJUSTMENT,
+                    amount=change,
+                )
+            )
+    return found
+
+
+def _payments(uow: UnitOfWork, client_id: str, earlier: Sequence[InvoiceRecord]) -> list[InvoicePayment]:
+    """The client's ledger payments as the next invoice lists them.
+
+    A payment that came in and is on no invoice yet is listed once; one
+    listed before whose counted amount changed since (a paid-at-session entry
+    corrected, voided) is listed again with the difference (negative: the
+    client paid less than an earlier invoice said).
+    """
+    listed: dict[str, tuple[Decimal, Decimal]] = {}
+    for invoice in earlier:
+        for item in invoice.payments:
+            amount, applied = listed.get(item.payment_id, (_ZERO, _ZERO))
+            listed[item.payment_id] = (amount + item.amount, applied + item.applied)
+    # Invoices made before the ledger listed paid at session as lines: an at-session payment
+    # received by then (recorded when the ledger came) is on them already.
+    legacy = {
+        line.session_id: invoice.created_at
+        for invoice in earlier
+        for line in invoice.lines
+        if line.kind is InvoiceLineKind.PAYMENT
+    }
+    found = []
+    for p in uow.payments.for_client(client_id):
+        if p.id not in listed and (
+            p.at_session
+            and p.applied
+            and all(a.session_id in legacy and p.received_at <= legacy[a.session_id] for a in p.applied)
+        ):
+            continue
+        amount, applied = (p.amount.amount, p.applied_total) if p.counts else (_ZERO, _ZERO)
+        before, applied_before = listed.get(p.id, (_ZERO, _ZERO))
+        if amount != before:
+            found.append(
+                InvoicePayment(
+                    payment_id=p.id,
+                    received_on=p.received_at.date(),
+                    method=p.method.value,
+                    amount=amount - before,
+                    applied=applied - applied_before,
+                    at_session=p.at_session,
+                )
+            )
     return found
 
 
 def invoice_client(
     uow: UnitOfWork, client_id: str, *, start: date, end: date, now: datetime
 ) -> InvoiceRecord | None:
-    """Invoice ``client_id``'s sessions of ``start``..``end`` not invoiced yet (``None`` when there are none).
+    """Invoice ``client_id``: what is owed for the sessions of ``start``..``end`` not invoiced yet,
+    the changes since earlier invoices, and the payments received (``None`` when there is nothing).
+
+    * a line per session not invoiced yet: what the client owes for it
+      (:func:`sessionkit.facts.client_responsibility`: the payer's patient
+      responsibility once its EOB is posted, else the estimate);
+    * an adjustment (:attr:`~sessionkit.domain.billing.InvoiceRecord.adjustments`) for each
+      session invoiced before whose figure changed since (an EOB posted or
+      reversed), whatever its date;
+    * the ledger's payments that came in and are on no earlier invoice, with
+      what each left on account (a credit); a payment listed before whose
+      amount was corrected since is listed again with the difference.
 
     The invoice number comes from the ``invoice`` control number sequence;
     the previous balance is the balance of the client's latest invoice.
     """
     if end < start:
         raise InvalidValue("the period ends before it starts", "invoice.period", "end")
+    earlier = uow.invoices.for_client(client_id)
     sessions = sessions_to_invoice(uow, client_id=client_id, start=start, end=end)
     lines = [line for s in sessions for line in _invoice_lines(s, uow)]
-    if not lines:
+    adjustments = _adjustments(uow, client_id, earlier)
+    payments = _payments(uow, client_id, earlier)
+    if not lines and not adjustments and not payments:
         return None
-    earlier = uow.invoices.for_client(client_id)
     number = uow.control_numbers.allocate("invoice")[0]
     return uow.invoices.add(
         InvoiceRecord(
@@ -347,7 +447,9 @@ def invoice_client(
             period_end=end,
             number=number,
             lines=lines,
-            previous_balance=earlier[-1].balance if earlier else Decimal("0.00"),
+            adjustments=adjustments,
+            payments=payments,
+            previous_balance=earlier[-1].balance if earlier else _ZERO,
             created_at=now,
         )
     )
@@ -355,19 +457,55 @@ def invoice_client(
 
 @attrs.frozen(kw_only=True)
 class Statement:
-    """A client's invoices and what the client owes now."""
+    """A client's account: the invoices, the payments of the ledger, the credit on account, the balance.
+
+    ``account`` is :func:`sessionkit.facts.account` (charges, what payers paid
+    and wrote off, what the client paid); :attr:`balance` is its balance,
+    owed by the client or still by a payer (negative: a credit).
+    """
 
     client_id: str
     invoices: tuple[InvoiceRecord, ...]
+    payments: tuple[Payment, ...] = ()
+    """The client's payments that came in, by receipt time."""
+    pending: tuple[Payment, ...] = ()
+    """Card charges whose outcome the gateway has not told yet (they count nothing)."""
+    account: Account = attrs.field(factory=Account)
 
     @property
     def balance(self) -> Decimal:
-        """What the client owes (negative: a credit)."""
-        return sum((i.total for i in self.invoices), Decimal("0.00"))
+        """What is owed on the account (:attr:`sessionkit.facts.Account.balance`; negative: a credit)."""
+        return self.account.balance
+
+    @property
+    def credit(self) -> Decimal:
+        """The payments' amounts left on account, applied to no session."""
+        return sum((p.unapplied for p in self.payments), _ZERO)
+
+    @property
+    def invoiced_balance(self) -> Decimal:
+        """The balance of the latest invoice (what the client was last asked for)."""
+        return self.invoices[-1].balance if self.invoices else _ZERO
+
+    @property
+    def uninvoiced_payments(self) -> tuple[Payment, ...]:
+        """The payments that came in after the latest invoice (on no invoice yet)."""
+        listed = {pid for invoice in self.invoices for pid in invoice.payment_ids}
+        return tuple(p for p in self.payments if p.id not in listed)
 
 
 def statement(uow: UnitOfWork, client_id: str) -> Statement:
-    """The client's invoices, oldest first, and the balance (NotFound for an unknown client)."""
+    """The client's invoices (oldest first), payments, credit on account and balance.
+
+    NotFound for an unknown client.
+    """
     if uow.clients.find(client_id) is None and not uow.invoices.for_client(client_id):
         raise NotFound("client not found", "client.not_found", "client_id")
-    return Statement(client_id=client_id, invoices=tuple(uow.invoices.for_client(client_id)))
+    payments = uow.payments.for_client(client_id)
+    return Statement(
+        client_id=client_id,
+        invoices=tuple(uow.invoices.for_client(client_id)),
+        payments=tuple(p for p in payments if p.counts),
+        pending=tuple(p for p in payments if p.status is PaymentStatus.PENDING),
+        account=account(uow.sessions.by_client(client_id), uow.adjudications.for_client(client_id), payments),
+    )

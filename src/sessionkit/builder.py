@@ -46,9 +46,11 @@ from sessionkit.domain import (
     new_id,
     refuse_locked_change,
 )
+from sessionkit.domain.payments import Payment, PaymentMethod
 from sessionkit.errors import InvalidValue, NotFound, SessionkitError
 from sessionkit.facts import AuthorizationUse, client_share, draws_on, over_payment
 from sessionkit.money import Money, MoneyLike
+from sessionkit.payments import PaymentGateway, pay_now, set_paid_at_session
 from sessionkit.ports import (
     AdjudicationRepository,
     AuthorizationRepository,
@@ -75,6 +77,7 @@ __all__ = [
     "DraftWarning",
     "InsuranceNote",
     "NextStep",
+    "PayNowResult",
     "SaveAction",
     "SaveResult",
     "SessionBuilder",
@@ -190,6 +193,10 @@ class SessionDraft:
     new_diagnoses: tuple[DiagnosisCode, ...] = ()
     additional_dates: tuple[date, ...] = ()
     """Further dates of the same service: saving creates one session per date (see :meth:`with_additional_dates`)."""
+    payment_method: PaymentMethod = attrs.field(default=PaymentMethod.CASH, converter=PaymentMethod)
+    """How a change of paid at session was paid: the ledger records it so (see :meth:`with_paid_at_session`)."""
+    payment_reference: str | None = attrs.field(default=None, repr=False)
+    """The check number (or other reference) of that payment."""
 
     # -- what the screen shows ------------------------------------------------
 
@@ -368,14 +375,30 @@ class SessionDraft:
             chosen.append(dx)
         return self._edit(diagnoses=chosen)
 
-    def with_paid_at_session(self, amount: MoneyLike) -> SessionDraft:
-        """Set what the client paid at the session.
+    def with_paid_at_session(
+        self,
+        amount: MoneyLike,
+        *,
+        method: PaymentMethod | str | None = None,
+        reference: str | None = None,
+    ) -> SessionDraft:
+        """Set what the client paid at the session (``method``: cash unless said, ``reference``: a check number).
 
-        Raises SessionLocked (field ``paid_at_session``) when an insurance EOB
-        is posted for the saved session and the amount differs from the saved one.
+        Saving records the change in the payments ledger
+        (:func:`sessionkit.payments.set_paid_at_session`), so the figure and
+        the ledger never disagree. To charge a card, use
+        :meth:`SessionBuilder.pay_now` instead. Raises SessionLocked (field
+        ``paid_at_session``) when an insurance EOB is posted for the saved
+        session and the amount differs from the saved one.
         """
         draft = self._edit(paid_at_session=amount)
         refuse_locked_change(self.stored, draft.session)
+        if method is not None or reference is not None:
+            draft = attrs.evolve(
+                draft,
+                payment_method=self.payment_method if method is None else method,
+                payment_reference=reference,
+            )
         return draft
 
     def with_modifiers(self, modifiers: Iterable[Modifier | str]) -> SessionDraft:
@@ -563,6 +586,20 @@ class SaveResult:
     add_on_draft: AddOnDraft | None = None
 
 
+@attrs.frozen(kw_only=True)
+class PayNowResult:
+    """The outcome of :meth:`SessionBuilder.pay_now`.
+
+    :ivar payment: the card payment as recorded: received, or pending when
+        the gateway did not answer (see :func:`sessionkit.payments.resolve_pending`).
+    :ivar draft: the session as stored afterwards, opened again (its paid at
+        session includes the payment once received).
+    """
+
+    payment: Payment
+    draft: SessionDraft
+
+
 UnitOfWorkSource = UnitOfWork | Callable[[], UnitOfWork]
 """A unit of work, or a factory of fresh ones."""
 
@@ -650,11 +687,13 @@ class SessionBuilder:
         returning a fresh one per operation.
     :param clock: gives today's date (the default date of service and the
         future-date warning).
+    :param gateway: the card gateway of :meth:`pay_now` (the screen's Pay Now button), if any.
     """
 
-    def __init__(self, uow: UnitOfWorkSource, clock: Clock) -> None:
+    def __init__(self, uow: UnitOfWorkSource, clock: Clock, gateway: PaymentGateway | None = None) -> None:
         self._source = uow
         self.clock = clock
+        self.gateway = gateway
 
     @contextlib.contextmanager
     def batch(self) -> Iterator[SessionBuilder]:
@@ -682,7 +721,7 @@ class SessionBuilder:
         3
         """
         with self._uow() as uow:
-            yield SessionBuilder(_SharedUnitOfWork(uow), self.clock)
+            yield SessionBuilder(_SharedUnitOfWork(uow), self.clock, self.gateway)
             uow.commit()
 
     def unit_of_work(self) -> UnitOfWork:
@@ -803,29 +842,8 @@ class SessionBuilder:
         ``SaveResult.sessions`` lists them.
         """
         action = SaveAction(action)
-        session = draft.session
         with self._uow() as uow:
-            stored = uow.sessions.find(session.id)
-            if stored is not None:
-                refuse_locked_change(stored, session)
-                session = attrs.evolve(session, status=stored.status)
-            for dx in draft.new_diagnoses:
-                if uow.diagnoses.find(dx.code) is None:
-                    uow.diagnoses.put(dx)
-            saved = uow.sessions.save(session)
-            others = [
-                uow.sessions.save(
-                    attrs.evolve(
-                        session,
-                        id=new_id(),
-                        date_of_service=day,
-                        appointment_key=None,
-                        status=SessionStatus.OPEN,
-                        version=0,
-                    )
-                )
-                for day in sorted(draft.additional_dates)
-            ]
+            saved, others = self._save_draft(uow, draft)
             coverages = uow.coverages.active_on(saved.client_id, saved.date_of_service)
             uow.commit()
         next_step = None
@@ -842,6 +860,81 @@ class SessionBuilder:
             next_step=next_step,
             add_on_draft=add_on_draft,
         )
+
+    def _save_draft(self, uow: UnitOfWork, draft: SessionDraft) -> tuple[ClientSession, list[ClientSession]]:
+        """Save the draft's sessions in ``uow`` (not committed); the ledger follows paid at session."""
+        session = draft.session
+        stored = uow.sessions.find(session.id)
+        if stored is not None:
+            refuse_locked_change(stored, session)
+            session = attrs.evolve(session, status=stored.status)
+        for dx in draft.new_diagnoses:
+            if uow.diagnoses.find(dx.code) is None:
+                uow.diagnoses.put(dx)
+        saved = uow.sessions.save(session)
+        others = [
+            uow.sessions.save(
+                attrs.evolve(
+                    session,
+                    id=new_id(),
+                    date_of_service=day,
+                    appointment_key=None,
+                    status=SessionStatus.OPEN,
+                    version=0,
+                )
+            )
+            for day in sorted(draft.additional_dates)
+        ]
+        before = Money(0) if stored is None else stored.paid_at_session
+        changed = [saved] if saved.paid_at_session != before else []
+        changed += [s for s in others if s.paid_at_session]
+        for s in changed:
+            # One source of truth: the ledger's at-session payments add up to the figure saved.
+            set_paid_at_session(
+                uow,
+                s.id,
+                s.paid_at_session,
+                method=draft.payment_method,
+                reference=draft.payment_reference,
+                now=self.clock.now(),
+            )
+        return saved, others
+
+    def pay_now(
+        self, draft: SessionDraft, amount: MoneyLike, *, token: str, idempotency_key: str
+    ) -> PayNowResult:
+        """The screen's Pay Now: save the draft, charge the card token, add the payment to paid at session.
+
+        Goes through :func:`sessionkit.payments.pay_now` (``at_session=True``)
+        with the builder's gateway, in one unit of work with the save.
+        Approved: a received card payment, added to the session's paid at
+        session. Declined: raises :class:`~sessionkit.payments.PaymentDeclined`
+        and nothing is saved. No answer: a pending payment (paid at session
+        grows once :func:`~sessionkit.payments.resolve_pending` hears it went
+        through). A retry with the same ``idempotency_key`` returns the payment
+        recorded and charges nothing (the draft is not saved again). InvalidValue
+        (``builder.no_gateway``) when the builder has no gateway.
+        """
+        gateway = self.gateway
+        if gateway is None:
+            raise InvalidValue("the session builder has no card gateway", "builder.no_gateway", "gateway")
+        with self._uow() as uow:
+            session = draft.session
+            if uow.payments.by_idempotency_key(idempotency_key) is None:
+                session, _ = self._save_draft(uow, draft)
+            payment = pay_now(
+                uow,
+                gateway,
+                client_id=session.client_id,
+                amount=amount,
+                token=token,
+                idempotency_key=idempotency_key,
+                apply_to=(session.id,),
+                now=self.clock.now(),
+                at_session=True,
+            )
+            uow.commit()
+        return PayNowResult(payment=payment, draft=self.open(session.id))
 
     def save_add_ons(self, add_on_draft: AddOnDraft) -> SaveResult:
         """Save the add-on lines onto their primary session (one unit of work, version bumped)."""

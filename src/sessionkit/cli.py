@@ -1217,6 +1217,7 @@ def _run_claims(args: argparse.Namespace, out: IO[str]) -> int:
 
 def _run_invoices(args: argparse.Namespace, out: IO[str]) -> int:
     from sessionkit import billing  # noqa: PLC0415 (keeps --help fast)
+    from sessionkit.domain.billing import InvoiceLineKind  # noqa: PLC0415 (keeps --help fast)
 
     db = _open_store(args.db, args.practice)
     try:
@@ -1258,10 +1259,23 @@ def _run_invoices(args: argparse.Namespace, out: IO[str]) -> int:
                 "date_of_service": line.date_of_service,
                 "code": line.code,
                 "kind": line.kind.value,
-                "amount": abs(line.amount),  # a payment is a credit by its kind (no leading minus in CSV)
+                # a payment is a credit by its kind (no leading minus in CSV); an adjustment keeps its sign
+                "amount": line.amount if line.kind is InvoiceLineKind.ADJUSTMENT else abs(line.amount),
             }
             for i in invoices
-            for line in i.lines
+            for line in (*i.lines, *i.adjustments)
+        ] + [
+            {
+                "invoice": i.number,
+                "client_id": i.client_id,
+                "session_id": "",
+                "date_of_service": p.received_on,
+                "code": p.method,
+                "kind": InvoiceLineKind.PAYMENT.value,
+                "amount": p.amount,
+            }
+            for i in invoices
+            for p in i.payments
         ]
         write_csv(rows, out)
     else:

@@ -65,6 +65,7 @@ __all__ = [
     "active_coverages",
     "authorization_for",
     "billed_coverage",
+    "client_responsibility",
     "client_share",
     "coverage_order",
     "draws_on",
@@ -316,3 +317,58 @@ def account(
         written_off += a.written_off
     client_paid = sum((p.amount.amount for p in payments if p.counts), _NO_MONEY)
     return Account(charges=charges, payer_paid=payer_paid, written_off=written_off, client_paid=client_paid)
+
+
+def client_responsibility(
+    session: ClientSession, coverages: Iterable[Coverage], adjudications: Iterable[Adjudication]
+) -> Money:
+    """What the client owes for ``session``: the payer's word once its EOB is posted, else the estimate.
+
+    Once an adjudication of the billed payer (the payer of
+    :func:`billed_coverage`; a later rank's, a secondary payer's, when one is
+    posted too) has lines of the session, the client owes the patient
+    responsibility (group PR adjustments) of those lines, net of reversals
+    (``CLP02 = 22`` carries negative amounts); an adjudication reversed
+    without a replacement (the lines' charges net to zero) counts as none.
+    Before that, :func:`client_share` (the copay or coinsurance estimate). A
+    session billed to the client owes its whole charge.
+
+    The one home of the figure: invoices, statements and the payments
+    service call it.
+
+    >>> from datetime import date, datetime, timezone
+    >>> from sessionkit.domain.payments import Adjudication, Adjustment, LineAdjudication
+    >>> cov = Coverage(id="k1", client_id="c1", payer_id="p1", member_id="M1",
+    ...                effective=date(2026, 1, 1), copay="25.00")
+    >>> s = ClientSession(id="s1", client_id="c1", date_of_service=date(2026, 1, 5),
+    ...                   billing_code="90834", charge="140")
+    >>> client_responsibility(s, [cov], [])
+    Money('25.00')
+    >>> eob = Adjudication(id="a1", claim_record_id="r1", client_id="c1", payer_id="p1",
+    ...     patient_control_number="SK0000000001", status_code="1", charge="140", paid="80",
+    ...     lines=[LineAdjudication(session_id="s1", code="90834", charge="140", paid="80",
+    ...            adjustments=[Adjustment(group="CO", reason="45", amount="20"),
+    ...                         Adjustment(group="PR", reason="3", amount="40")])],
+    ...     paid_on=date(2026, 2, 1), source_key="eob-1",
+    ...     posted_at=datetime(2026, 2, 2, tzinfo=timezone.utc))
+    >>> client_responsibility(s, [cov], [eob])
+    Money('40.00')
+    """
+    coverage = billed_coverage(session, coverages)
+    if coverage is None:
+        return session.total_charge
+    ranks: dict[str, int] = {}
+    for c in coverages:
+        if c.client_id == session.client_id and c.is_active(session.date_of_service):
+            ranks.setdefault(c.payer_id, _RANK_ORDER[c.rank])
+    by_payer: dict[str, tuple[Decimal, Decimal]] = {}  # payer -> (net charge, net PR) of the session's lines
+    for a in adjudications:
+        if a.client_id == session.client_id and a.payer_id in ranks:
+            for line in a.lines_for(session.id):
+                charge, owed = by_payer.get(a.payer_id, (_NO_MONEY, _NO_MONEY))
+                by_payer[a.payer_id] = (charge + line.charge, owed + line.patient_responsibility)
+    decided = [(ranks[payer], payer) for payer, (charge, _) in by_payer.items() if charge != 0]
+    if not decided or coverage.payer_id not in {payer for _, payer in decided}:
+        return client_share(session, coverages)
+    _, last = max(decided)
+    return Money(max(by_payer[last][1], _NO_MONEY))

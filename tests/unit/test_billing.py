@@ -34,7 +34,12 @@ from sessionkit.billing import (
 )
 from sessionkit.claims import Receiver, Submitter
 from sessionkit.domain.billing import ClaimStatus, InvoiceLineKind
+from sessionkit.domain.payments import Adjudication, Adjustment, LineAdjudication
 from sessionkit.errors import AlreadyExists, InvalidValue
+from sessionkit.facts import client_share
+from sessionkit.money import Money
+from sessionkit.payments import pay_now, record_payment, set_paid_at_session
+from sessionkit.testing.gateway import TIMEOUT_APPROVE, TestGateway
 
 TODAY = date(2026, 6, 1)
 NOW = datetime(2026, 6, 1, 9, 30, tzinfo=timezone.utc)
@@ -196,10 +201,14 @@ def test_invoices_list_shares_charges_and_payments_and_carry_the_balance() -> No
     uow = _world()
     _save(
         uow,
-        _session("s1", paid_at_session="10.00"),
+        _session("s1"),
         _session("s2", day=DAY + timedelta(days=1), bill_to=BillTo.CLIENT),
         _session("s3", "c3"),
     )
+    with uow:
+        paid = set_paid_at_session(uow, "s1", "10.00", now=NOW)
+        uow.commit()
+    assert paid.paid_at_session == Money("10.00")
     with uow:
         assert [s.id for s in sessions_to_invoice(uow, client_id="c1")] == ["s1", "s2"]
         march = invoice_client(uow, "c1", start=date(2026, 3, 1), end=date(2026, 3, 31), now=NOW)
@@ -208,8 +217,10 @@ def test_invoices_list_shares_charges_and_payments_and_carry_the_balance() -> No
     kinds = [(line.session_id, line.kind, line.amount) for line in march.lines]
     assert kinds == [
         ("s1", InvoiceLineKind.CLIENT_SHARE, Decimal("25.00")),
-        ("s1", InvoiceLineKind.PAYMENT, Decimal("-10.00")),
         ("s2", InvoiceLineKind.CHARGE, Decimal("140.00")),
+    ]
+    assert [(p.method, p.amount, p.applied, p.at_session) for p in march.payments] == [
+        ("cash", Decimal("10.00"), Decimal("10.00"), True)
     ]
     assert (march.total, march.balance, march.number) == (Decimal("155.00"), Decimal("155.00"), 1)
     _save(uow, _session("s5", day=date(2026, 4, 6)))
@@ -225,7 +236,14 @@ def test_invoices_list_shares_charges_and_payments_and_carry_the_balance() -> No
         2,
     )
     with uow:
-        assert statement(uow, "c1").balance == Decimal("180.00")
+        found = statement(uow, "c1")
+    assert found.invoiced_balance == Decimal("180.00")
+    # the account: three sessions of 140.00 charged, nothing from the payer yet, 10.00 paid
+    assert (found.account.charges, found.account.client_paid, found.balance) == (
+        Decimal("420.00"),
+        Decimal("10.00"),
+        Decimal("410.00"),
+    )
 
 
 class BillingMachine(RuleBasedStateMachine):
@@ -245,10 +263,11 @@ class BillingMachine(RuleBasedStateMachine):
     )
     def enter_session(self, client: str, day: int, bill_to: BillTo, paid: str) -> None:
         self.count += 1
-        session = _session(
-            f"s{self.count}", client, DAY + timedelta(days=day), bill_to=bill_to, paid_at_session=paid
-        )
+        session = _session(f"s{self.count}", client, DAY + timedelta(days=day), bill_to=bill_to)
         _save(self.uow, session)
+        with self.uow:
+            set_paid_at_session(self.uow, session.id, paid, now=NOW)
+            self.uow.commit()
 
     @rule(form=st.sampled_from(["837p", "cms1500"]))
     def billing_run(self, form: str) -> None:
@@ -299,18 +318,138 @@ class BillingMachine(RuleBasedStateMachine):
         assert len(numbers) == len(set(numbers))
 
     @invariant()
-    def each_balance_is_charges_minus_payments(self) -> None:
+    def each_invoiced_balance_is_shares_minus_payments_invoiced(self) -> None:
         with self.uow:
             invoiced = self.uow.invoices.invoiced_session_ids()
             for client in ("c1", "c2", "c3"):
                 coverages = self.uow.coverages.for_client(client)
                 sessions = [s for s in self.uow.sessions.by_client(client) if s.id in invoiced]
-                from sessionkit.facts import client_share
-
                 owed = sum((client_share(s, coverages).amount for s in sessions), Decimal("0.00"))
-                paid = sum((s.paid_at_session.amount for s in sessions), Decimal("0.00"))
-                assert statement(self.uow, client).balance == owed - paid
+                invoices = self.uow.invoices.for_client(client)
+                listed = {pid for i in invoices for pid in i.payment_ids}
+                paid = sum(
+                    (p.amount.amount for p in self.uow.payments.for_client(client) if p.id in listed),
+                    Decimal("0.00"),
+                )
+                found = statement(self.uow, client)
+                assert found.invoiced_balance == owed - paid
+                charges = sum(
+                    (s.total_charge.amount for s in self.uow.sessions.by_client(client)), Decimal(0)
+                )
+                ledger = sum((p.amount.amount for p in self.uow.payments.for_client(client)), Decimal(0))
+                assert found.balance == charges - ledger
 
 
 TestBillingMachine = BillingMachine.TestCase
 TestBillingMachine.settings = settings(max_examples=40, stateful_step_count=30, deadline=None)
+
+
+def _adjudication(sid: str, key: str, *, paid: str, pr: str, status: str = "1") -> Adjudication:
+    sign = Decimal(-1) if status == "22" else Decimal(1)
+    charge = Decimal("140.00") * sign
+    return Adjudication(
+        id=key,
+        claim_record_id="r1",
+        client_id="c1",
+        payer_id="p1",
+        patient_control_number="SK0000000001",
+        status_code=status,
+        charge=charge,
+        paid=paid,
+        lines=[
+            LineAdjudication(
+                session_id=sid,
+                code="90834",
+                charge=charge,
+                paid=paid,
+                adjustments=[
+                    Adjustment(group="CO", reason="45", amount=charge - Decimal(paid) - Decimal(pr)),
+                    Adjustment(group="PR", reason="1", amount=pr),
+                ],
+            )
+        ],
+        paid_on=date(2026, 4, 1),
+        source_key=key,
+        posted_at=NOW,
+    )
+
+
+def test_an_invoice_after_the_eob_shows_the_change_as_an_adjustment() -> None:
+    """Invoiced at the copay estimate; the EOB's PR amount then adds the difference; a reversal takes it back."""
+    uow = _world()
+    _save(uow, _session("s1"))
+    period = {"start": date(2026, 3, 1), "end": date(2026, 3, 31), "now": NOW}
+    with uow:
+        first = invoice_client(uow, "c1", **period)  # type: ignore[arg-type]
+        uow.adjudications.add(_adjudication("s1", "eob-1", paid="70.00", pr="40.00"))
+        second = invoice_client(uow, "c1", **period)  # type: ignore[arg-type]
+        assert invoice_client(uow, "c1", **period) is None  # type: ignore[arg-type]  # nothing changed
+        uow.adjudications.add(_adjudication("s1", "rev-1", paid="-70.00", pr="-40.00", status="22"))
+        third = invoice_client(uow, "c1", **period)  # type: ignore[arg-type]
+        uow.commit()
+    assert first is not None
+    assert second is not None
+    assert third is not None
+    assert [(a.session_id, a.kind, a.amount) for a in first.lines] == [
+        ("s1", InvoiceLineKind.CLIENT_SHARE, Decimal("25.00"))
+    ]
+    assert (second.lines, [(a.kind, a.amount) for a in second.adjustments]) == (
+        (),
+        [(InvoiceLineKind.ADJUSTMENT, Decimal("15.00"))],
+    )
+    assert second.balance == Decimal("40.00")
+    assert [a.amount for a in third.adjustments] == [Decimal("-15.00")]
+    assert third.balance == Decimal("25.00")
+
+
+def test_a_session_owing_nothing_is_invoiced_once_the_eob_says_it_owes() -> None:
+    """A session with no copay estimate goes on an invoice when the EOB puts a deductible on the client."""
+    uow = _world()
+    _save(uow, _session("s7"))
+    with uow:
+        coverage = uow.coverages.get("k1")
+        uow.coverages.put(attrs.evolve(coverage, copay=None))
+        uow.commit()
+    with uow:
+        assert sessions_to_invoice(uow, client_id="c1") == []
+        uow.adjudications.add(_adjudication("s7", "eob-7", paid="0", pr="90.00"))
+        made = invoice_client(uow, "c1", start=DAY, end=DAY, now=NOW)
+    assert made is not None
+    assert [(a.session_id, a.amount) for a in made.lines] == [("s7", Decimal("90.00"))]
+
+
+def test_a_payment_corrected_after_its_invoice_is_listed_again_with_the_difference() -> None:
+    """Paid at session 25 invoiced, then corrected to 0: the next invoice takes the 25 back, nothing else."""
+    uow = _world()
+    _save(uow, _session("s1"))
+    period = {"start": DAY, "end": DAY, "now": NOW}
+    with uow:
+        set_paid_at_session(uow, "s1", "25", now=NOW)
+        first = invoice_client(uow, "c1", **period)  # type: ignore[arg-type]
+        set_paid_at_session(uow, "s1", "0", now=NOW)
+        second = invoice_client(uow, "c1", **period)  # type: ignore[arg-type]
+        uow.commit()
+    assert first is not None
+    assert second is not None
+    assert (first.total, first.balance) == (Decimal("0.00"), Decimal("0.00"))
+    assert [(p.amount, p.applied) for p in second.payments] == [(Decimal("-25.00"), Decimal("-25.00"))]
+    assert second.balance == Decimal("25.00")
+    with uow:
+        found = statement(uow, "c1")
+    assert (found.payments, found.credit, found.balance) == ((), Decimal("0.00"), Decimal("140.00"))
+
+
+def test_statement_shows_credits_and_pending_charges() -> None:
+    """A payment left on account is the statement's credit; a pending card charge counts nothing."""
+    uow = _world()
+    _save(uow, _session("s1"))
+    gateway = TestGateway()
+    with uow:
+        record_payment(uow, client_id="c1", amount="100", method="check", now=NOW, apply_to=["s1"])
+        pay_now(
+            uow, gateway, client_id="c1", amount="10", token=TIMEOUT_APPROVE, idempotency_key="k", now=NOW
+        )
+        found = statement(uow, "c1")
+    assert (found.credit, found.balance) == (Decimal("75.00"), Decimal("40.00"))
+    assert [p.status.value for p in found.pending] == ["pending"]
+    assert [p.amount for p in found.uninvoiced_payments] == [Money("100")]

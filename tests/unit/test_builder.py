@@ -34,9 +34,12 @@ from sessionkit.builder import (
     authorization_usage,
 )
 from sessionkit.domain import InsuranceOverrides
+from sessionkit.domain.payments import PaymentStatus
 from sessionkit.errors import ConcurrentUpdate, NotFound, SessionLocked
+from sessionkit.payments import PaymentDeclined, ledger_paid_at_session
 from sessionkit.ports import FixedClock, SystemClock
 from sessionkit.routing import Destination
+from sessionkit.testing.gateway import APPROVE, DECLINE_EXPIRED_CARD, TestGateway
 
 DAY = date(2026, 3, 2)
 CODES = {
@@ -523,3 +526,53 @@ def test_clocks() -> None:
 
     with pytest.raises(InvalidValue):
         FixedClock(datetime(2026, 3, 2))
+
+
+def test_paid_at_session_is_recorded_in_the_ledger_on_save() -> None:
+    """Saving a paid-at-session amount records it in the ledger; an edit corrects it; extra dates get their own."""
+    uow = _world()
+    builder = _builder(uow)
+    draft = builder.start("c1", DAY).with_paid_at_session("25", method="check", reference="1042")
+    draft = draft.with_additional_dates([DAY + timedelta(days=7)])
+    result = builder.save(draft)
+    with uow:
+        for s in result.sessions:
+            assert ledger_paid_at_session(uow, s.id) == Money("25") == s.paid_at_session
+        (entry,) = uow.payments.for_session(result.session.id)
+    assert (entry.method.value, entry.reference, entry.at_session) == ("check", "1042", True)
+    edited = builder.save(
+        builder.open(result.session.id).with_paid_at_session("20", method="check", reference="1042")
+    )
+    assert edited.session.version == 2  # one save: the ledger follows, the session is not saved twice
+    with uow:
+        assert ledger_paid_at_session(uow, result.session.id) == Money("20")
+        (entry,) = uow.payments.for_session(result.session.id)
+        assert entry.amount == Money("20")
+    untouched = builder.save(builder.open(result.session.id).with_comments("no money change"))
+    with uow:
+        assert len(uow.payments.for_session(untouched.session.id)) == 1
+
+
+def test_pay_now_on_the_entry_screen() -> None:
+    """Pay Now saves the draft, charges once per key, and adds the payment to paid at session."""
+    uow = _world()
+    gateway = TestGateway()
+    builder = SessionBuilder(uow, FixedClock(DAY), gateway)
+    draft = builder.start("c1", DAY).with_paid_at_session("5")
+    paid = builder.pay_now(draft, "20", token=APPROVE, idempotency_key="visit-1")
+    assert paid.payment.status is PaymentStatus.RECEIVED
+    assert paid.payment.at_session
+    assert paid.draft.session.paid_at_session == Money("25")
+    again = builder.pay_now(draft, "20", token=APPROVE, idempotency_key="visit-1")  # a double click
+    assert again.payment == paid.payment
+    assert gateway.money_moved("visit-1") == 1
+    assert again.draft.session.paid_at_session == Money("25")
+    fresh = builder.start("c1", DAY + timedelta(days=1))
+    with pytest.raises(PaymentDeclined) as info:
+        builder.pay_now(fresh, "20", token=DECLINE_EXPIRED_CARD, idempotency_key="visit-2")
+    assert info.value.reason_code == "expired_card"
+    with uow:
+        assert uow.sessions.find(fresh.session.id) is None  # nothing saved with a declined charge
+    with pytest.raises(InvalidValue) as no_gateway:
+        _builder(uow).pay_now(fresh, "20", token=APPROVE, idempotency_key="visit-3")
+    assert no_gateway.value.code == "builder.no_gateway"

@@ -100,7 +100,7 @@ def test_a_bad_payment_names_the_field(fields: dict[str, object], code: str, fie
 
 def test_only_received_payments_count() -> None:
     """A pending or declined card charge is on the ledger but reduces nothing."""
-    assert [_payment(status=s).counts for s in PaymentStatus] == [True, False, False]
+    assert [_payment(status=s).counts for s in PaymentStatus] == [True, False, False, False]
 
 
 def test_adjustments_split_into_what_the_client_owes_and_what_is_written_off() -> None:

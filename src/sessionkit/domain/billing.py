@@ -21,6 +21,7 @@ __all__ = [
     "ClaimStatus",
     "InvoiceLine",
     "InvoiceLineKind",
+    "InvoicePayment",
     "InvoiceRecord",
 ]
 
@@ -145,7 +146,11 @@ class InvoiceLineKind(str, enum.Enum):
     CLIENT_SHARE = "client_share"
     """An insured session: the client's share (copay or coinsurance)."""
     PAYMENT = "payment"
-    """Paid at the session: a credit (negative amount)."""
+    """Paid at the session: a credit (negative amount). Invoices made since the payments ledger list the
+    payments in :attr:`InvoiceRecord.payments` instead; earlier invoices keep these lines."""
+    ADJUSTMENT = "adjustment"
+    """The client's share changed (the payer's EOB was posted, or reversed): the difference to what
+    earlier invoices asked for the session (negative: the client owes less)."""
 
 
 @attrs.frozen(kw_only=True)
@@ -157,6 +162,34 @@ class InvoiceLine:
     code: str
     kind: InvoiceLineKind = attrs.field(converter=InvoiceLineKind)
     amount: Decimal
+
+
+def _invoice_payments(values: Iterable[InvoicePayment]) -> tuple[InvoicePayment, ...]:
+    return tuple(values)
+
+
+@attrs.frozen(kw_only=True)
+class InvoicePayment:
+    """A payment of the ledger as an invoice lists it (received since the client's previous invoice).
+
+    ``amount`` is what was paid; ``applied`` what of it went to sessions;
+    the rest, :attr:`on_account`, is a credit on the account. A payment
+    corrected after it was invoiced is listed again with the difference
+    (negative when the client paid less than first recorded).
+    """
+
+    payment_id: str
+    received_on: date
+    method: str
+    """``cash``, ``check``, ``card`` or ``other`` (:class:`sessionkit.domain.payments.PaymentMethod`)."""
+    amount: Decimal
+    applied: Decimal = Decimal("0.00")
+    at_session: bool = False
+
+    @property
+    def on_account(self) -> Decimal:
+        """What the payment left on the account as a credit."""
+        return self.amount - self.applied
 
 
 @attrs.frozen(kw_only=True)
@@ -177,6 +210,10 @@ class InvoiceRecord:
     previous_balance: Decimal = Decimal("0.00")
     created_at: datetime = attrs.field(validator=_aware)
     version: int = 0
+    adjustments: tuple[InvoiceLine, ...] = attrs.field(default=(), converter=_invoice_lines)
+    """Changes of the client's share of sessions invoiced before (kind ``adjustment``)."""
+    payments: tuple[InvoicePayment, ...] = attrs.field(default=(), converter=_invoice_payments)
+    """The ledger's payments received since the previous invoice (each on one invoice)."""
 
     @property
     def session_ids(self) -> tuple[str, ...]:
@@ -185,8 +222,19 @@ class InvoiceRecord:
 
     @property
     def total(self) -> Decimal:
-        """What this invoice adds to the balance (charges and shares less payments)."""
-        return sum((line.amount for line in self.lines), Decimal("0.00"))
+        """What this invoice adds to the balance: charges, shares and adjustments, less payments."""
+        charged = sum((line.amount for line in (*self.lines, *self.adjustments)), Decimal("0.00"))
+        return charged - self.paid
+
+    @property
+    def paid(self) -> Decimal:
+        """The payments this invoice lists (:attr:`payments`)."""
+        return sum((p.amount for p in self.payments), Decimal("0.00"))
+
+    @property
+    def payment_ids(self) -> tuple[str, ...]:
+        """The ledger payments this invoice lists."""
+        return tuple(p.payment_id for p in self.payments)
 
     @property
     def balance(self) -> Decimal:

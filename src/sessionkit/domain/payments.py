@@ -117,6 +117,9 @@ class PaymentStatus(str, enum.Enum):
     """A card charge whose outcome the gateway did not tell (a timeout): ask the gateway again."""
     DECLINED = "declined"
     """A pending card charge the gateway later answered declined: kept for the record, counts nothing."""
+    VOID = "void"
+    """An entry made in error and cancelled (a paid-at-session amount corrected down to nothing): kept
+    for the record, counts nothing."""
 
 
 @attrs.frozen(kw_only=True)

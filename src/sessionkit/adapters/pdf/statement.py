@@ -31,6 +31,7 @@ _KIND = {
     InvoiceLineKind.CHARGE: "session charge",
     InvoiceLineKind.CLIENT_SHARE: "your share (copay / coinsurance)",
     InvoiceLineKind.PAYMENT: "paid at the session",
+    InvoiceLineKind.ADJUSTMENT: "your share changed after the insurance EOB",
 }
 
 
@@ -48,7 +49,8 @@ def _amount(value: object) -> Decimal:
 
 @attrs.frozen(kw_only=True)
 class StatementPayment:
-    """A payment the client made after an invoice (paid-at-session amounts are on the invoices already)."""
+    """A payment the client made after the latest invoice (the payments an invoice lists are on it already:
+    :attr:`sessionkit.billing.Statement.uninvoiced_payments`)."""
 
     received_on: date
     amount: Decimal = attrs.field(converter=_amount)
@@ -137,13 +139,26 @@ def statement_pdf(
             style="B",
             rule=False,
         )
-        for item in invoice.lines:
+        for item in (*invoice.lines, *invoice.adjustments):
             running += item.amount
             table.row(
                 [
                     us_date(item.date_of_service),
                     f"   {item.code}  {_KIND[item.kind]}",
                     money(item.amount),
+                    money(running),
+                ],
+                rule=False,
+            )
+        for paid in invoice.payments:
+            running -= paid.amount
+            when = "paid at the session" if paid.at_session else "payment received"
+            credit = f", {money(paid.on_account)} on account" if paid.on_account > 0 else ""
+            table.row(
+                [
+                    us_date(paid.received_on),
+                    f"   {when} ({paid.method}){credit}",
+                    money(-paid.amount),
                     money(running),
                 ],
                 rule=False,
