@@ -164,7 +164,7 @@ def _payment_exists() -> AlreadyExists:
     return AlreadyExists("payment already exists", "payment.exists", "id")
 
 
-def _key_taken() -> AlreadyExists:
+def _idempotency_key_taken() -> AlreadyExists:
     return AlreadyExists(
         "a payment with this idempotency key exists", "payment.idempotency_key_taken", "idempotency_key"
     )
@@ -199,8 +199,6 @@ class SqlitePaymentRepository:
 
     def find(self, payment_id: str) -> Payment | None:
         """The payment, or None."""
-        if not isinstance(payment_id, str):
-            return None
         if payment_id in self.writes:
             return self.writes[payment_id]
         return self._stored(payment_id)
@@ -227,7 +225,7 @@ class SqlitePaymentRepository:
         if self.find(payment.id) is not None:
             raise _payment_exists()
         if payment.idempotency_key is not None and self.by_idempotency_key(payment.idempotency_key):
-            raise _key_taken()
+            raise _idempotency_key_taken()
         return self._store(payment, None)
 
     def put(self, payment: Payment) -> Payment:
@@ -235,7 +233,9 @@ class SqlitePaymentRepository:
         stored = self.get(payment.id)
         if payment.idempotency_key != stored.idempotency_key:
             raise InvalidValue(
-                "a payment's idempotency key cannot change", "payment.idempotency_key_changed", "idempotency_key"
+                "a payment's idempotency key cannot change",
+                "payment.idempotency_key_changed",
+                "idempotency_key",
             )
         return self._store(payment, stored)
 
@@ -310,7 +310,7 @@ class SqlitePaymentRepository:
                     )
                 except sqlite3.IntegrityError:
                     taken = conn.execute("SELECT 1 FROM payments WHERE id = ?", (pid,)).fetchone()
-                    raise (_payment_exists() if taken else _key_taken()) from None
+                    raise (_payment_exists() if taken else _idempotency_key_taken()) from None
             else:
                 cursor = conn.execute(
                     "UPDATE payments SET client_id = ?, received_at = ?, status = ?, version = ?, doc = ?"
@@ -346,8 +346,6 @@ class SqliteAdjudicationRepository:
 
     def find(self, adjudication_id: str) -> Adjudication | None:
         """The adjudication, or None."""
-        if not isinstance(adjudication_id, str):
-            return None
         if adjudication_id in self.writes:
             return self.writes[adjudication_id]
         row = self._conn.execute("SELECT doc FROM adjudications WHERE id = ?", (adjudication_id,)).fetchone()
@@ -372,7 +370,9 @@ class SqliteAdjudicationRepository:
         self.writes[adjudication.id] = saved
         return saved
 
-    def _where(self, sql: str, params: tuple[str, ...], keep: Callable[[Adjudication], bool]) -> list[Adjudication]:
+    def _where(
+        self, sql: str, params: tuple[str, ...], keep: Callable[[Adjudication], bool]
+    ) -> list[Adjudication]:
         found = {a.id: a for a in (self._load(doc) for (doc,) in self._conn.execute(sql, params))}
         found.update((aid, a) for aid, a in self.writes.items() if keep(a))
         return _by_posting(found.values())
@@ -392,7 +392,9 @@ class SqliteAdjudicationRepository:
     def for_client(self, client_id: str) -> builtins.list[Adjudication]:
         """The client's adjudications, by posting time then id."""
         return self._where(
-            "SELECT doc FROM adjudications WHERE client_id = ?", (client_id,), lambda a: a.client_id == client_id
+            "SELECT doc FROM adjudications WHERE client_id = ?",
+            (client_id,),
+            lambda a: a.client_id == client_id,
         )
 
     def for_session(self, session_id: str) -> builtins.list[Adjudication]:
@@ -409,7 +411,9 @@ class SqliteAdjudicationRepository:
         for adjudication in self.writes.values():
             if adjudication.source_key == source_key:
                 return adjudication
-        row = self._conn.execute("SELECT doc FROM adjudications WHERE source_key = ?", (source_key,)).fetchone()
+        row = self._conn.execute(
+            "SELECT doc FROM adjudications WHERE source_key = ?", (source_key,)
+        ).fetchone()
         return None if row is None else self._load(row[0])
 
     def flush(self) -> None:
