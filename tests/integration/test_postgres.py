@@ -418,7 +418,7 @@ def _write_at(dsn: str, schema: str, practice: str, sessions: list[ClientSession
                 ),
             )
         if claims:
-            record = _claim("r1", ["s-paid"], coverage_id="k1")
+            record = _claim_to("r1", ["s-paid"], coverage_id="k1")
             conn.execute(
                 "INSERT INTO claim_records (id, client_id, created_at, version, doc) VALUES (%s, %s, %s, 1, %s)",
                 (
@@ -433,7 +433,7 @@ def _write_at(dsn: str, schema: str, practice: str, sessions: list[ClientSession
             )
 
 
-def _claim(rid: str, session_ids: list[str], *, coverage_id: str) -> ClaimRecord:
+def _claim_to(rid: str, session_ids: list[str], *, coverage_id: str) -> ClaimRecord:
     return ClaimRecord(
         id=rid,
         client_id="c1",
@@ -498,9 +498,71 @@ def test_the_upgrade_to_3_makes_a_ledger_of_paid_at_session(
         with db.unit_of_work("pa") as uow:
             if start == 2:
                 assert uow.claim_records.live_session_ids() == {"s-paid"}
-            uow.claim_records.add(_claim("r2", ["s-paid"], coverage_id="k2"))
+            uow.claim_records.add(_claim_to("r2", ["s-paid"], coverage_id="k2"))
             uow.commit()
-            uow.claim_records.add(_claim("r3", ["s-paid"], coverage_id="k2" if start == 1 else "k1"))
+            uow.claim_records.add(_claim_to("r3", ["s-paid"], coverage_id="k2" if start == 1 else "k1"))
             with pytest.raises(AlreadyExists) as caught:
                 uow.commit()
             assert caught.value.code == "claim_record.session_billed"
+
+
+def test_payments_and_adjudications_are_kept_apart_by_the_server(db: PostgresDatabase) -> None:
+    """Each practice sees only its own payments, adjudications and their session rows, even by raw SQL.
+
+    Both practices use the same idempotency key and source key: each key is
+    unique per practice, not across practices.
+    """
+    from sessionkit.domain.payments import Adjudication, LineAdjudication, Payment, PaymentApplication
+
+    a, b = (f"{name}-{uuid.uuid4().hex[:10]}" for name in "ab")
+    for practice in (a, b):
+        with db.unit_of_work(practice) as uow:
+            uow.payments.add(
+                Payment(
+                    id="p1",
+                    client_id="c1",
+                    amount="30.00",
+                    method="card",
+                    received_at=datetime(2026, 3, 2, 15, tzinfo=timezone.utc),
+                    idempotency_key="charge-1",
+                    applied=[PaymentApplication(session_id="s1", amount="30.00")],
+                    reference=f"ch_{practice}",
+                )
+            )
+            uow.adjudications.add(
+                Adjudication(
+                    id="a1",
+                    claim_record_id="r1",
+                    client_id="c1",
+                    payer_id="p1",
+                    patient_control_number="SK1",
+                    status_code="1",
+                    charge="140",
+                    paid="100",
+                    lines=[LineAdjudication(session_id="s1", code="90834", charge="140", paid="100")],
+                    paid_on=date(2026, 3, 20),
+                    source_key="835|T1|SK1|1",
+                    posted_at=datetime(2026, 3, 21, tzinfo=timezone.utc),
+                    trace_number=practice,
+                )
+            )
+            uow.commit()
+    with db.unit_of_work(a) as uow:
+        conn = uow.connection
+        for table in ("payments", "payment_sessions", "adjudications", "adjudication_sessions"):
+            assert conn.execute(f"SELECT count(*) FROM {table} WHERE practice_id = %s", (b,)).fetchone() == (
+                0,
+            )
+            assert conn.execute(f"SELECT DISTINCT practice_id FROM {table}").fetchall() == [(a,)]
+        assert conn.execute("SELECT doc->>'reference' FROM payments").fetchall() == [(f"ch_{a}",)]
+        assert [p.reference for p in uow.payments.for_session("s1")] == [f"ch_{a}"]
+        assert uow.adjudications.by_source_key("835|T1|SK1|1").trace_number == a  # type: ignore[union-attr]
+        with pytest.raises(pg_errors.InsufficientPrivilege):
+            conn.execute(
+                "INSERT INTO payments (practice_id, id, client_id, received_at, status, version, doc)"
+                " VALUES (%s, 'p9', 'c1', now(), 'received', 1, '{}')",
+                (b,),
+            )
+    with db.unit_of_work(b) as uow:
+        assert [p.reference for p in uow.payments.list()] == [f"ch_{b}"]
+        assert [x.trace_number for x in uow.adjudications.for_session("s1")] == [b]
