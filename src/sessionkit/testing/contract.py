@@ -436,6 +436,11 @@ _SHARED = settings(
 )
 
 
+# The money round trips draw lists of nested records, each example a fresh store: at most 50
+# examples of them (the profile's number when it is lower), to keep a CI run short.
+_MONEY = settings(_SHARED, max_examples=min(50, _PROFILE.max_examples if _PROFILE else 50))
+
+
 class UnitOfWorkContract:
     """The contract suite: subclass it as ``Test...`` and implement :meth:`open_store`."""
 
@@ -1056,7 +1061,7 @@ class UnitOfWorkContract:
 
     # -- money in: the payments ledger ---------------------------------------------------------------
 
-    @_SHARED
+    @_MONEY
     @given(drawn=st.lists(testing.payments(session_ids=_MONEY_SESSIONS), max_size=6), data=st.data())
     def test_payments_read_back_equal_and_ordered(self, drawn: list[Payment], data: st.DataObject) -> None:
         """Payments read back equal (every field, through the documents), in receipt order, by every query.
@@ -1273,8 +1278,8 @@ class UnitOfWorkContract:
 
     # -- money in: adjudications ---------------------------------------------------------------------
 
-    @_SHARED
-    @given(drawn=st.lists(testing.adjudications(session_ids=_MONEY_SESSIONS), max_size=5), data=st.data())
+    @_MONEY
+    @given(drawn=st.lists(testing.adjudications(session_ids=_MONEY_SESSIONS), max_size=4), data=st.data())
     def test_adjudications_read_back_equal_and_ordered(
         self, drawn: list[Adjudication], data: st.DataObject
     ) -> None:
