@@ -16,6 +16,7 @@ from typing import Any
 
 import attrs
 import pytest
+from hypothesis import given, settings
 
 from sessionkit import (
     AddOnLine,
@@ -43,6 +44,7 @@ from sessionkit.domain.payments import (
 )
 from sessionkit.money import Money
 from sessionkit.serialization import dumps, loads
+from sessionkit.testing import adjudications, payments
 
 ADDRESS = Address(line1="12 Elm St", line2="Apt 3", city="Springfield", state="IL", postal_code="627041234")
 
@@ -346,3 +348,11 @@ def test_every_field_survives_every_adapter(
         assert list(_differences(saved, read)) == [], type(saved).__name__
     for _ in units:  # close what the adapter opened
         pass
+
+
+@settings(max_examples=40)
+@given(payment=payments(), adjudication=adjudications())
+def test_any_payment_and_adjudication_survive_json(payment: Payment, adjudication: Adjudication) -> None:
+    """loads(dumps(x)) gives back every field of any drawn Payment and Adjudication, UTC offsets included."""
+    for record in (payment, adjudication):
+        assert list(_differences(record, loads(dumps(record), type(record)))) == []
