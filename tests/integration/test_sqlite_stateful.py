@@ -296,7 +296,7 @@ class SqliteAgainstMemory(RuleBasedStateMachine):
                 out = [
                     _outcome(
                         lambda uow=uow, pid=pid: uow.payments.add(
-                            _payment(pid, "c1", key, [], NOON, "received")
+                            _payment(pid, "c1", key=key, sessions=[], at=NOON, status="received")
                         )
                     )
                     for uow, pid in ((a, pids[0]), (b, pids[1]))
