@@ -449,3 +449,19 @@ def test_a_live_claim_of_schema_4_holds_its_session_for_its_coverage_only(tmp_pa
                 uow.commit()
             assert caught.value.code == "claim_record.session_billed"
             assert [r.id for r in uow.claim_records.for_session("s-paid")] == ["r1", "r2"]
+
+
+def test_a_file_of_more_sessions_than_one_batch_gets_its_whole_ledger(tmp_path: Path) -> None:
+    """The ledger is made in batches: every paid session of a file larger than one batch gets its payment."""
+    rows = [
+        (seq, _session(f"s{seq:05d}", f"c{seq % 3}", DAY, paid_at_session="0" if seq % 4 == 0 else "12.00"))
+        for seq in range(1, 5104)
+    ]
+    path = tmp_path / "large-v4.sqlite"
+    _write_at(path, 4, rows)
+    open_database(path).close()
+    paid = sorted(s.id for _, s in rows if s.paid_at_session.amount)
+    assert len(paid) == 3828
+    found = _raw(path, "SELECT session_id, payment_id FROM payment_sessions ORDER BY session_id")
+    assert found == [(sid, at_session_payment_id(sid)) for sid in paid]
+    assert _raw(path, "SELECT count(*), sum(version) FROM payments") == [(3828, 3828)]

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import builtins
 import hashlib
-import json
 import sqlite3
 from collections.abc import Callable, Iterable
 from datetime import date, datetime, time, timezone
@@ -75,35 +74,43 @@ def at_session_payment(session_id: str, client_id: str, day: date, amount: Decim
 def _ledger_for_paid_at_session(conn: sqlite3.Connection) -> None:
     """Schema 5: each stored session with a paid at session above zero gets its one payment.
 
-    Documents are read as JSON (not as sessions): only the id, the client,
-    the date of service and ``paid_at_session`` matter, and a document whose
-    amount is not a positive number gets no payment.
+    Only the id, the client, the date of service and the document's
+    ``paid_at_session`` are read (not whole sessions), in batches, so a large
+    file upgrades in little memory; an amount that is not a positive number
+    gets no payment.
     """
-    rows = conn.execute(
-        "SELECT id, client_id, date_of_service, doc FROM sessions"
+    cursor = conn.execute(
+        "SELECT id, client_id, date_of_service, json_extract(doc, '$.paid_at_session') FROM sessions"
         " WHERE instr(doc, '\"paid_at_session\"') > 0 ORDER BY save_seq"
-    ).fetchall()
-    payments: list[Payment] = []
-    for session_id, client_id, day, doc in rows:
-        paid = json.loads(doc).get("paid_at_session")
-        try:
-            amount = Decimal(paid) if isinstance(paid, str) else Decimal(0)
-        except InvalidOperation:
-            continue
-        if amount.is_finite() and amount > 0:
-            payments.append(at_session_payment(session_id, client_id, date.fromisoformat(day), amount))
-    conn.executemany(
-        "INSERT INTO payments (id, client_id, received_at, status, idempotency_key, version, doc)"
-        " VALUES (?, ?, ?, ?, NULL, ?, ?)",
-        [
-            (p.id, p.client_id, _instant(p.received_at), p.status.value, p.version, serialization.dumps(p))
-            for p in payments
-        ],
     )
-    conn.executemany(
-        "INSERT INTO payment_sessions (session_id, payment_id) VALUES (?, ?)",
-        [(a.session_id, p.id) for p in payments for a in p.applied],
-    )
+    while rows := cursor.fetchmany(5000):
+        payments: list[Payment] = []
+        for session_id, client_id, day, paid in rows:
+            try:
+                amount = Decimal(paid) if isinstance(paid, str) else Decimal(0)
+            except InvalidOperation:
+                continue
+            if amount.is_finite() and amount > 0:
+                payments.append(at_session_payment(session_id, client_id, date.fromisoformat(day), amount))
+        conn.executemany(
+            "INSERT INTO payments (id, client_id, received_at, status, idempotency_key, version, doc)"
+            " VALUES (?, ?, ?, ?, NULL, ?, ?)",
+            [
+                (
+                    p.id,
+                    p.client_id,
+                    _instant(p.received_at),
+                    p.status.value,
+                    p.version,
+                    serialization.dumps(p),
+                )
+                for p in payments
+            ],
+        )
+        conn.executemany(
+            "INSERT INTO payment_sessions (session_id, payment_id) VALUES (?, ?)",
+            [(a.session_id, p.id) for p in payments for a in p.applied],
+        )
 
 
 SCHEMA: Final = (
