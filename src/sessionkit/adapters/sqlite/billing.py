@@ -3,7 +3,8 @@
 Used by :mod:`sessionkit.adapters.sqlite`; the tables come from its schema 4.
 A unit of work reads its snapshot plus its own writes; writes go to the file
 at commit (:meth:`flush`), where the partial unique indexes make a second
-live claim for a session, or a second invoice line for it, fail: two
+live claim for a session to the same coverage (schema 5), or a second
+invoice line for it, fail: two
 processes billing the same practice at once bill each session once.
 """
 
