@@ -391,3 +391,178 @@ def test_a_session_line_is_invoiced_once(db: PostgresDatabase, two_practices: tu
         assert [i.id for i in uow.invoices.for_client("c1")] == ["i1"]
         assert uow.invoices.invoiced_session_ids() == frozenset({"s1"})
         assert uow.invoices.get("i1").version == 1
+
+
+# schema 3: money in (payments and adjudications) and one live claim per session and coverage
+
+
+def _write_at(dsn: str, schema: str, practice: str, sessions: list[ClientSession], claims: bool) -> None:
+    """Rows as schema 1 (sessions) and 2 (a live claim of ``s-paid`` to coverage k1) wrote them, for ``practice``."""
+    from sessionkit import serialization
+
+    with psycopg.connect(dsn) as conn:
+        conn.execute(f"SET search_path TO {schema}")
+        conn.execute("SELECT set_config('sessionkit.practice_id', %s, true)", (practice,))
+        for s in sessions:
+            conn.execute(
+                "INSERT INTO sessions (id, client_id, date_of_service, appointment_key, bill_to, version, doc)"
+                " VALUES (%s, %s, %s, %s, %s, %s, %s)",
+                (
+                    s.id,
+                    s.client_id,
+                    s.date_of_service,
+                    s.appointment_key,
+                    s.bill_to.value,
+                    1,
+                    serialization.dumps(s),
+                ),
+            )
+        if claims:
+            record = _claim_to("r1", ["s-paid"], coverage_id="k1")
+            conn.execute(
+                "INSERT INTO claim_records (id, client_id, created_at, version, doc) VALUES (%s, %s, %s, 1, %s)",
+                (
+                    record.id,
+                    record.client_id,
+                    record.created_at,
+                    serialization.dumps(attrs.evolve(record, version=1)),
+                ),
+            )
+            conn.execute(
+                "INSERT INTO claim_sessions (session_id, record_id, live) VALUES ('s-paid', 'r1', 1)"
+            )
+
+
+def _claim_to(rid: str, session_ids: list[str], *, coverage_id: str) -> ClaimRecord:
+    return ClaimRecord(
+        id=rid,
+        client_id="c1",
+        payer_id="p1",
+        coverage_id=coverage_id,
+        target="x12_837p",
+        patient_control_number=f"SK{rid}",
+        session_ids=session_ids,
+        lines=[
+            ClaimRecordLine(
+                session_id=sid,
+                date_of_service=date(2026, 3, 2),
+                code="90834",
+                charge=Money("140"),
+                units=Decimal(1),
+            )
+            for sid in session_ids
+        ],
+        total_charge=Money(140 * len(session_ids)),
+        created_at=datetime(2026, 3, 10, 9, 30, tzinfo=timezone.utc),
+    )
+
+
+@pytest.mark.parametrize("start", [1, 2])
+def test_the_upgrade_to_3_makes_a_ledger_of_paid_at_session(
+    postgres_dsn: str, schema: str, start: int
+) -> None:
+    """Upgrading from 1 or 2: each session paid at the session gets one payment, as SQLite's schema 5 makes it.
+
+    Each practice gets its own payments (the practice's row security holds
+    after the upgrade), a session with nothing paid gets none, and a live
+    claim written by schema 2 still holds its session for its coverage
+    only: a secondary claim is accepted beside it, a second one to the same
+    coverage is refused.
+    """
+    from sessionkit.adapters.sqlite.ledger import at_session_payment, at_session_payment_id
+
+    upgrade(postgres_dsn, schema=schema, to=start)
+    paid = _session("s-paid", paid_at_session="25.50")
+    practices = {"pa": [paid, _session("s-none")], "pb": [attrs.evolve(paid, paid_at_session="7.00")]}
+    for practice, sessions in practices.items():
+        _write_at(postgres_dsn, schema, practice, sessions, claims=start == 2)
+    assert upgrade(postgres_dsn, schema=schema) == (start, SCHEMA_VERSION)
+    with psycopg.connect(postgres_dsn) as conn:
+        flags = conn.execute(
+            "SELECT bool_and(c.relrowsecurity AND c.relforcerowsecurity), count(*) FROM pg_class c"
+            " JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = %s AND c.relkind = 'r'"
+            " AND c.relname <> 'sessionkit_meta'",
+            (schema,),
+        ).fetchone()
+    assert flags == (True, 17)
+    with PostgresDatabase(postgres_dsn, schema=schema) as db:
+        for practice, amount in (("pa", "25.50"), ("pb", "7.00")):
+            with db.unit_of_work(practice) as uow:
+                expected = at_session_payment("s-paid", "c1", date(2026, 3, 2), Decimal(amount))
+                assert uow.payments.list() == [expected]
+                assert uow.payments.for_session("s-paid") == [expected]
+                assert uow.payments.for_client("c1") == [expected]
+                assert uow.payments.for_session("s-none") == []
+                assert expected.id == at_session_payment_id("s-paid")
+                assert expected.received_at == datetime(2026, 3, 2, tzinfo=timezone.utc)
+        with db.unit_of_work("pa") as uow:
+            if start == 2:
+                assert uow.claim_records.live_session_ids() == {"s-paid"}
+            uow.claim_records.add(_claim_to("r2", ["s-paid"], coverage_id="k2"))
+            uow.commit()
+            uow.claim_records.add(_claim_to("r3", ["s-paid"], coverage_id="k2" if start == 1 else "k1"))
+            with pytest.raises(AlreadyExists) as caught:
+                uow.commit()
+            assert caught.value.code == "claim_record.session_billed"
+
+
+def test_payments_and_adjudications_are_kept_apart_by_the_server(db: PostgresDatabase) -> None:
+    """Each practice sees only its own payments, adjudications and their session rows, even by raw SQL.
+
+    Both practices use the same idempotency key and source key: each key is
+    unique per practice, not across practices.
+    """
+    from sessionkit.domain.payments import Adjudication, LineAdjudication, Payment, PaymentApplication
+
+    a, b = (f"{name}-{uuid.uuid4().hex[:10]}" for name in "ab")
+    for practice in (a, b):
+        with db.unit_of_work(practice) as uow:
+            uow.payments.add(
+                Payment(
+                    id="p1",
+                    client_id="c1",
+                    amount="30.00",
+                    method="card",
+                    received_at=datetime(2026, 3, 2, 15, tzinfo=timezone.utc),
+                    idempotency_key="charge-1",
+                    applied=[PaymentApplication(session_id="s1", amount="30.00")],
+                    reference=f"ch_{practice}",
+                )
+            )
+            uow.adjudications.add(
+                Adjudication(
+                    id="a1",
+                    claim_record_id="r1",
+                    client_id="c1",
+                    payer_id="p1",
+                    patient_control_number="SK1",
+                    status_code="1",
+                    charge="140",
+                    paid="100",
+                    lines=[LineAdjudication(session_id="s1", code="90834", charge="140", paid="100")],
+                    paid_on=date(2026, 3, 20),
+                    source_key="835|T1|SK1|1",
+                    posted_at=datetime(2026, 3, 21, tzinfo=timezone.utc),
+                    trace_number=practice,
+                )
+            )
+            uow.commit()
+    with db.unit_of_work(a) as uow:
+        conn = uow.connection
+        for table in ("payments", "payment_sessions", "adjudications", "adjudication_sessions"):
+            assert conn.execute(f"SELECT count(*) FROM {table} WHERE practice_id = %s", (b,)).fetchone() == (
+                0,
+            )
+            assert conn.execute(f"SELECT DISTINCT practice_id FROM {table}").fetchall() == [(a,)]
+        assert conn.execute("SELECT doc->>'reference' FROM payments").fetchall() == [(f"ch_{a}",)]
+        assert [p.reference for p in uow.payments.for_session("s1")] == [f"ch_{a}"]
+        assert uow.adjudications.by_source_key("835|T1|SK1|1").trace_number == a  # type: ignore[union-attr]
+        with pytest.raises(pg_errors.InsufficientPrivilege):
+            conn.execute(
+                "INSERT INTO payments (practice_id, id, client_id, received_at, status, version, doc)"
+                " VALUES (%s, 'p9', 'c1', now(), 'received', 1, '{}')",
+                (b,),
+            )
+    with db.unit_of_work(b) as uow:
+        assert [p.reference for p in uow.payments.list()] == [f"ch_{b}"]
+        assert [x.trace_number for x in uow.adjudications.for_session("s1")] == [b]

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import json
 import sqlite3
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, datetime, timezone
+from decimal import Decimal
 from pathlib import Path
 from random import Random
 
@@ -17,7 +19,9 @@ from hypothesis import strategies as st
 
 from sessionkit import AddOnLine, ClientSession, Money, serialization, testing
 from sessionkit.adapters.sqlite import APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION, open_database
-from sessionkit.errors import ConcurrentUpdate
+from sessionkit.adapters.sqlite.ledger import at_session_payment, at_session_payment_id
+from sessionkit.domain.billing import ClaimRecord, ClaimRecordLine
+from sessionkit.errors import AlreadyExists, ConcurrentUpdate
 
 DAY = date(2026, 3, 2)
 
@@ -96,10 +100,10 @@ OLD = [
 ]
 
 
-def test_the_current_schema_is_version_4() -> None:
-    """SCHEMA_VERSION is 4 and MIGRATIONS holds one step list per version (1 kept as it was)."""
-    assert SCHEMA_VERSION == 4
-    assert len(MIGRATIONS) == 4
+def test_the_current_schema_is_version_5() -> None:
+    """SCHEMA_VERSION is 5 and MIGRATIONS holds one step list per version (1 kept as it was)."""
+    assert SCHEMA_VERSION == 5
+    assert len(MIGRATIONS) == 5
     assert any("save_seq INTEGER NOT NULL" in statement for statement in MIGRATIONS[0])
 
 
@@ -238,6 +242,12 @@ def test_any_sessions_survive_the_upgrade(tmp_path: Path) -> None:
             for client_id, s in last.items():
                 assert uow.sessions.last_saved_for(client_id) == s
             assert uow.sessions.list() == sorted(sessions, key=lambda s: (s.date_of_service, s.id))
+            for s in sessions:  # schema 5: paid at session is the sum of what at-session payments apply
+                ledger = uow.payments.for_session(s.id)
+                assert all(p.at_session and p.counts for p in ledger)
+                assert sum((p.applied_to(s.id) for p in ledger), Decimal(0)) == s.paid_at_session.amount
+                assert len(ledger) == (1 if s.paid_at_session.amount else 0)
+            assert len(uow.payments.list()) == sum(1 for s in sessions if s.paid_at_session.amount)
 
     check()
 
@@ -301,3 +311,157 @@ def test_sessions_with_additional_dates_are_split_one_per_date(tmp_path: Path) -
     before = _raw(path, "SELECT save_seq, id, doc FROM sessions ORDER BY save_seq")
     open_database(path).close()
     assert _raw(path, "SELECT save_seq, id, doc FROM sessions ORDER BY save_seq") == before
+
+
+# -- schema 5: money in, one live claim per session and coverage ----------------------------------------
+
+
+def _claim(rid: str, session_ids: Sequence[str], coverage_id: str) -> ClaimRecord:
+    return ClaimRecord(
+        id=rid,
+        client_id="c1",
+        payer_id="p1",
+        coverage_id=coverage_id,
+        target="x12_837p",
+        patient_control_number=f"SK{rid}",
+        session_ids=session_ids,
+        lines=[
+            ClaimRecordLine(
+                session_id=sid, date_of_service=DAY, code="90834", charge=Money("140"), units=Decimal(1)
+            )
+            for sid in session_ids
+        ],
+        total_charge=Money(140 * len(session_ids)),
+        created_at=datetime(2026, 3, 10, 9, 30, tzinfo=timezone.utc),
+    )
+
+
+def _write_at(path: Path, version: int, rows: Sequence[tuple[int, ClientSession]]) -> None:
+    """A file of schema ``version``: written as version 1 did, then upgraded step by step as that release did.
+
+    From version 4 on, the file also holds claim record ``r1`` (coverage
+    ``k1``) with session ``s-paid`` on it, live, as schema 4 stored it.
+    """
+    _write_v1(path, rows)
+    conn = sqlite3.connect(path, isolation_level=None)
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+        for number in range(1, version):
+            for step in MIGRATIONS[number]:
+                if isinstance(step, str):
+                    conn.execute(step)
+                else:
+                    step(conn)
+        if version >= 4:
+            record = attrs.evolve(_claim("r1", ["s-paid"], "k1"), version=1)
+            conn.execute(
+                "INSERT INTO claim_records (id, client_id, created_at, version, doc) VALUES (?, ?, ?, ?, ?)",
+                (record.id, record.client_id, record.created_at.isoformat(), 1, serialization.dumps(record)),
+            )
+            conn.execute(
+                "INSERT INTO claim_sessions (session_id, record_id, live) VALUES ('s-paid', 'r1', 1)"
+            )
+        conn.execute("UPDATE sessionkit_meta SET value = ? WHERE key = 'schema_version'", (version,))
+        conn.execute(f"PRAGMA user_version = {version}")
+        conn.execute("COMMIT")
+    finally:
+        conn.close()
+
+
+PAID = [
+    (1, _session("s-paid", "c1", DAY, paid_at_session="25.50")),
+    (2, _session("s-none", "c1", DAY)),
+    (3, _session("s-other", "c2", date(2026, 2, 27), paid_at_session="0.01", status="eob_posted")),
+]
+
+
+@pytest.mark.parametrize("start", [1, 2, 3, 4])
+def test_paid_at_session_becomes_one_payment_from_each_earlier_version(tmp_path: Path, start: int) -> None:
+    """From every earlier version: each session paid at the session gets one at-session payment.
+
+    Method "other", received, applied wholly to the session, received at the
+    date of service at 00:00 UTC, version 1, id from the session id (the
+    same in every copy of the file); a session with nothing paid gets none,
+    and the sessions are untouched.
+    """
+    path = tmp_path / f"v{start}.sqlite"
+    _write_at(path, start, PAID)
+    with open_database(path) as db, db.unit_of_work() as uow:
+        assert db.schema_version == SCHEMA_VERSION
+        paid = at_session_payment("s-paid", "c1", DAY, Decimal("25.50"))
+        other = at_session_payment("s-other", "c2", date(2026, 2, 27), Decimal("0.01"))
+        assert (paid.id, other.id) == (at_session_payment_id("s-paid"), at_session_payment_id("s-other"))
+        assert paid.id == "pas" + hashlib.sha256(b"s-paid").hexdigest()[:29]
+        assert (paid.received_at, paid.version, paid.method.value) == (
+            datetime(2026, 3, 2, tzinfo=timezone.utc),
+            1,
+            "other",
+        )
+        assert uow.payments.list() == [other, paid]
+        assert uow.payments.for_session("s-paid") == [paid]
+        assert uow.payments.for_session("s-none") == []
+        assert uow.payments.for_client("c2") == [other]
+        assert uow.payments.pending() == []
+        for _, session in PAID:
+            assert uow.sessions.get(session.id) == session
+        stored = uow.payments.put(
+            attrs.evolve(paid, reference="receipt 12")
+        )  # a migrated payment is a payment
+        assert stored.version == 2
+        uow.commit()
+    again = tmp_path / f"again-v{start}.sqlite"
+    _write_at(again, start, PAID)
+    open_database(again).close()
+    ledger = (
+        "SELECT id, client_id, received_at, status, idempotency_key, version, doc FROM payments ORDER BY id"
+    )
+    assert _raw(again, ledger)[0] == (
+        other.id,
+        "c2",
+        "2026-02-27T00:00:00.000000",
+        "received",
+        None,
+        1,
+        serialization.dumps(other),
+    )
+    assert len(_raw(again, ledger)) == 2
+    assert _raw(again, "SELECT * FROM payment_sessions ORDER BY session_id") == [
+        ("s-other", other.id),
+        ("s-paid", paid.id),
+    ]
+
+
+def test_a_live_claim_of_schema_4_holds_its_session_for_its_coverage_only(tmp_path: Path) -> None:
+    """Upgraded, a schema-4 live claim keeps its coverage: a secondary claim is accepted, a second primary refused."""
+    path = tmp_path / "v4.sqlite"
+    _write_at(path, 4, PAID)
+    assert _raw(path, "SELECT session_id, record_id, live FROM claim_sessions") == [("s-paid", "r1", 1)]
+    with open_database(path) as db:
+        assert _raw(path, "SELECT session_id, record_id, live, coverage_id FROM claim_sessions") == [
+            ("s-paid", "r1", 1, "k1")
+        ]
+        with db.unit_of_work() as uow:
+            assert uow.claim_records.live_session_ids() == {"s-paid"}
+            uow.claim_records.add(_claim("r2", ["s-paid"], "k2"))
+            uow.commit()
+            uow.claim_records.add(_claim("r3", ["s-paid"], "k1"))
+            with pytest.raises(AlreadyExists) as caught:
+                uow.commit()
+            assert caught.value.code == "claim_record.session_billed"
+            assert [r.id for r in uow.claim_records.for_session("s-paid")] == ["r1", "r2"]
+
+
+def test_a_file_of_more_sessions_than_one_batch_gets_its_whole_ledger(tmp_path: Path) -> None:
+    """The ledger is made in batches: every paid session of a file larger than one batch gets its payment."""
+    rows = [
+        (seq, _session(f"s{seq:05d}", f"c{seq % 3}", DAY, paid_at_session="0" if seq % 4 == 0 else "12.00"))
+        for seq in range(1, 5104)
+    ]
+    path = tmp_path / "large-v4.sqlite"
+    _write_at(path, 4, rows)
+    open_database(path).close()
+    paid = sorted(s.id for _, s in rows if s.paid_at_session.amount)
+    assert len(paid) == 3828
+    found = _raw(path, "SELECT session_id, payment_id FROM payment_sessions ORDER BY session_id")
+    assert found == [(sid, at_session_payment_id(sid)) for sid in paid]
+    assert _raw(path, "SELECT count(*), sum(version) FROM payments") == [(3828, 3828)]

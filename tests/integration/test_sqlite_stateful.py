@@ -2,14 +2,17 @@
 
 Random saves, updates, stale saves, deletes, batches, rollbacks, coverage
 puts (of the stored or of any version) and deletes, concurrent units on a
-session or a client, and reopenings of the file; after every step every
-query must answer the same on both (the in-memory adapter is the model).
+session or a client, payments added and put (of the stored or another
+version), two units racing to record a charge with one idempotency key,
+adjudications posted (once per source key), and reopenings of the file;
+after every step every query must answer the same on both (the in-memory
+adapter is the model).
 """
 
 from __future__ import annotations
 
 import tempfile
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +24,13 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, 
 from sessionkit import Client, ClientSession, Coverage, SessionkitError
 from sessionkit.adapters.memory import InMemoryUnitOfWork, MemoryStore
 from sessionkit.adapters.sqlite import SqliteDatabase
+from sessionkit.domain.payments import (
+    Adjudication,
+    LineAdjudication,
+    Payment,
+    PaymentApplication,
+    PaymentStatus,
+)
 from sessionkit.ports import UnitOfWork
 from sessionkit.routing import Destination, sessions_for
 
@@ -31,6 +41,29 @@ SESSION_IDS = st.sampled_from(["s1", "s2", "s3", "s4", "s5"])
 CLIENT_IDS = st.sampled_from(["c1", "c2"])
 KEYS = st.none() | st.sampled_from(["k1", "k2"])
 DAYS = st.integers(0, 20).map(lambda n: DAY + timedelta(days=n))
+PAYMENT_IDS = st.sampled_from(["p1", "p2", "p3", "p4"])
+CHARGE_KEYS = st.none() | st.sampled_from(["charge-1", "charge-2"])
+MONEY_SESSIONS = ("s1", "s2", "s3")
+NOON = datetime(2026, 3, 2, 12, tzinfo=timezone.utc)
+# Instants whose order differs from their local text's order (UTC offsets from -5 to +5 hours).
+INSTANTS = st.tuples(st.integers(0, 6), st.integers(-5, 5)).map(
+    lambda h: (NOON + timedelta(hours=h[0])).astimezone(timezone(timedelta(hours=h[1])))
+)
+
+
+def _payment(
+    pid: str, client_id: str, *, key: str | None, sessions: list[str], at: datetime, status: str
+) -> Payment:
+    return Payment(
+        id=pid,
+        client_id=client_id,
+        amount="50.00",
+        method="card",
+        received_at=at,
+        idempotency_key=key,
+        applied=[PaymentApplication(session_id=sid, amount="10.00") for sid in sessions],
+        status=status,
+    )
 
 
 def _outcome(action: Any) -> tuple[str, Any]:
@@ -213,6 +246,89 @@ class SqliteAgainstMemory(RuleBasedStateMachine):
                 results.append(out)
         assert results[0] == results[1]
 
+    # -- money in -----------------------------------------------------------------------------------
+
+    @rule(
+        pid=PAYMENT_IDS,
+        client_id=CLIENT_IDS,
+        key=CHARGE_KEYS,
+        sessions=st.lists(st.sampled_from(MONEY_SESSIONS), max_size=2, unique=True),
+        at=INSTANTS,
+        status=st.sampled_from(PaymentStatus),
+    )
+    def add_payment(
+        self, *, pid: str, client_id: str, key: str | None, sessions: list[str], at: datetime, status: str
+    ) -> None:
+        """Record a payment (refused alike for a taken id or idempotency key)."""
+        payment = _payment(pid, client_id, key=key, sessions=sessions, at=at, status=status)
+        self.both(lambda uow: uow.payments.add(payment))
+
+    @rule(
+        pid=PAYMENT_IDS,
+        status=st.sampled_from(PaymentStatus),
+        sessions=st.lists(st.sampled_from(MONEY_SESSIONS), max_size=2, unique=True),
+        off_by=st.sampled_from([0, 0, 0, -1, 1]),
+    )
+    def put_payment(self, pid: str, status: str, sessions: list[str], off_by: int) -> None:
+        """Resolve or re-apply a stored payment, from the stored version or a wrong one."""
+
+        def put(uow: UnitOfWork) -> Payment:
+            stored = uow.payments.get(pid)
+            return uow.payments.put(
+                attrs.evolve(
+                    stored,
+                    status=status,
+                    applied=[PaymentApplication(session_id=sid, amount="10.00") for sid in sessions],
+                    version=stored.version + off_by,
+                )
+            )
+
+        self.both(put)
+
+    @rule(pids=st.lists(PAYMENT_IDS, min_size=2, max_size=2), key=st.sampled_from(["charge-1", "charge-2"]))
+    def racing_charges(self, pids: list[str], key: str) -> None:
+        """Two open units record a charge with one idempotency key; the later commit fails alike."""
+        results = []
+        sqlite_units = (self.db.unit_of_work(), self.db.unit_of_work())
+        memory_units = (InMemoryUnitOfWork(self.store), InMemoryUnitOfWork(self.store))
+        for a, b in (sqlite_units, memory_units):
+            with a, b:
+                out = [
+                    _outcome(
+                        lambda uow=uow, pid=pid: uow.payments.add(
+                            _payment(pid, "c1", key=key, sessions=[], at=NOON, status="received")
+                        )
+                    )
+                    for uow, pid in ((a, pids[0]), (b, pids[1]))
+                ]
+                out.extend(_outcome(u.commit) for u in (a, b))
+                results.append(out)
+        assert results[0] == results[1]
+
+    @rule(
+        aid=st.sampled_from(["a1", "a2", "a3"]),
+        source_key=st.sampled_from(["835|T1", "835|T2"]),
+        sid=st.sampled_from(MONEY_SESSIONS),
+        at=INSTANTS,
+    )
+    def post_adjudication(self, aid: str, source_key: str, sid: str, at: datetime) -> None:
+        """Post an adjudication (refused alike for a taken id or source key)."""
+        adjudication = Adjudication(
+            id=aid,
+            claim_record_id="r1",
+            client_id="c1",
+            payer_id="p1",
+            patient_control_number="SK1",
+            status_code="1",
+            charge="140.00",
+            paid="100.00",
+            lines=[LineAdjudication(session_id=sid, code="90834", charge="140.00", paid="100.00")],
+            paid_on=DAY,
+            source_key=source_key,
+            posted_at=at,
+        )
+        self.both(lambda uow: uow.adjudications.add(adjudication))
+
     @rule()
     def reopen(self) -> None:
         """Close the SQLite file and open it again."""
@@ -237,6 +353,12 @@ class SqliteAgainstMemory(RuleBasedStateMachine):
                         [sessions_for(uow, d) for d in Destination],
                         [(c, c.version) for c in uow.coverages.list()],
                         [(c, c.version) for c in uow.clients.list()],
+                        # the money queries the rules can change (each query's own answers: the contract)
+                        uow.payments.list(),
+                        uow.payments.for_session("s1"),
+                        [uow.payments.by_idempotency_key(k) for k in ("charge-1", "charge-2")],
+                        uow.payments.pending(),
+                        uow.adjudications.list(),
                     )
                 )
         assert answers[0] == answers[1]

@@ -9,12 +9,14 @@ document or an adapter drops fails the round trips.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from datetime import date
+from datetime import date, datetime, timedelta, timezone
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import attrs
 import pytest
+from hypothesis import given, settings
 
 from sessionkit import (
     AddOnLine,
@@ -33,8 +35,16 @@ from sessionkit import (
 from sessionkit.adapters.memory import InMemoryUnitOfWork, MemoryStore
 from sessionkit.adapters.sqlite import open_database
 from sessionkit.domain import DiagnosisCode, InsuranceOverrides, Modifier, PlaceOfService
+from sessionkit.domain.payments import (
+    Adjudication,
+    Adjustment,
+    LineAdjudication,
+    Payment,
+    PaymentApplication,
+)
 from sessionkit.money import Money
 from sessionkit.serialization import dumps, loads
+from sessionkit.testing import adjudications, payments
 
 ADDRESS = Address(line1="12 Elm St", line2="Apt 3", city="Springfield", state="IL", postal_code="627041234")
 
@@ -154,7 +164,63 @@ PRACTICE = PracticeSetup(
     version=1,
 )
 
-RECORDS: list[Any] = [SESSION, CLIENT, PAYER, COVERAGE, AUTHORIZATION, BILLING_CODE, PRACTICE]
+PAYMENT = Payment(
+    id="pay-every",
+    client_id="c-every",
+    amount="60.00",
+    method="card",
+    received_at=datetime(2026, 3, 2, 18, 45, 12, 345678, tzinfo=timezone(timedelta(hours=-5))),
+    reference="ch_3Nabc",
+    applied=[PaymentApplication(session_id="s-every", amount="25.50")],
+    status="pending",
+    idempotency_key="pay-now:s-every:1",
+    at_session=True,
+    version=1,
+)
+ADJUDICATION = Adjudication(
+    id="adj-every",
+    claim_record_id="r-every",
+    client_id="c-every",
+    payer_id="p-every",
+    coverage_id="cov-every",
+    patient_control_number="SK000123",
+    payer_claim_number="PCN98765",
+    status_code="2",
+    charge="180.00",
+    paid="-90.00",
+    patient_responsibility="25.50",
+    lines=[
+        LineAdjudication(
+            session_id="s-every",
+            line_control_number="SK000123-1",
+            code="90837",
+            charge="180.00",
+            paid="-90.00",
+            allowed="120.00",
+            units=Decimal("2"),
+            adjustments=[Adjustment(group="PR", reason="3", amount="25.50", quantity=Decimal("1.5"))],
+        )
+    ],
+    adjustments=[Adjustment(group="OA", reason="23", amount="-4.50", quantity=Decimal(1))],
+    paid_on=date(2026, 3, 20),
+    trace_number="EFT0001",
+    source="835",
+    source_key="835|ACME1|EFT0001|SK000123|2|PCN98765",
+    posted_at=datetime(2026, 3, 21, 9, 0, tzinfo=timezone.utc),
+    version=1,
+)
+
+RECORDS: list[Any] = [
+    SESSION,
+    CLIENT,
+    PAYER,
+    COVERAGE,
+    AUTHORIZATION,
+    BILLING_CODE,
+    PRACTICE,
+    PAYMENT,
+    ADJUDICATION,
+]
 IDS = [type(r).__name__ for r in RECORDS]
 
 # Stored as their code text: their own fields are the code module's business.
@@ -195,6 +261,8 @@ def _differences(a: Any, b: Any, path: str = "") -> Iterator[str]:
             yield f"{path} (length)"
         for i, (x, y) in enumerate(zip(a, b, strict=False)):
             yield from _differences(x, y, f"{path}[{i}]")
+    elif isinstance(a, datetime) and (a, a.utcoffset()) != (b, b.utcoffset()):
+        yield f"{path} (instant or UTC offset)"
     elif a != b:
         yield path
 
@@ -227,6 +295,8 @@ def _write(uow: Any) -> None:
         uow.authorizations.put(_unsaved(AUTHORIZATION))
         uow.billing_codes.put(_unsaved(BILLING_CODE))
         uow.sessions.save(_unsaved(SESSION))
+        uow.payments.add(_unsaved(PAYMENT))
+        uow.adjudications.add(_unsaved(ADJUDICATION))
         uow.commit()
 
 
@@ -240,6 +310,8 @@ def _read(uow: Any) -> list[Any]:
             uow.authorizations.get(AUTHORIZATION.id),
             uow.billing_codes.get(BILLING_CODE.code),
             uow.practice.get(),
+            uow.payments.get(PAYMENT.id),
+            uow.adjudications.get(ADJUDICATION.id),
         ]
 
 
@@ -276,3 +348,11 @@ def test_every_field_survives_every_adapter(
         assert list(_differences(saved, read)) == [], type(saved).__name__
     for _ in units:  # close what the adapter opened
         pass
+
+
+@settings(max_examples=40)
+@given(payment=payments(), adjudication=adjudications())
+def test_any_payment_and_adjudication_survive_json(payment: Payment, adjudication: Adjudication) -> None:
+    """loads(dumps(x)) gives back every field of any drawn Payment and Adjudication, UTC offsets included."""
+    for record in (payment, adjudication):
+        assert list(_differences(record, loads(dumps(record), type(record)))) == []

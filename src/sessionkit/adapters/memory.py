@@ -839,6 +839,8 @@ class _Transaction:
         store = self.store
         for payment_id, expected in self.payments.expected.items():
             current = store.payments.get(payment_id)
+            if expected is None and current is not None:
+                raise AlreadyExists("payment already exists", "payment.exists", "id")
             if (None if current is None else current.version) != expected:
                 raise ConcurrentUpdate(
                     "the payment was changed by another unit of work", "payment.version", "version"

@@ -18,9 +18,10 @@ This module imports :mod:`hypothesis`, an optional dependency.
 
 from __future__ import annotations
 
+import functools
 import string
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, datetime, time, timedelta, timezone
 from decimal import Decimal
 from typing import Any
 
@@ -61,6 +62,16 @@ from sessionkit.domain import (
     Sex,
     Subscriber,
 )
+from sessionkit.domain.payments import (
+    Adjudication,
+    Adjustment,
+    AdjustmentGroup,
+    LineAdjudication,
+    Payment,
+    PaymentApplication,
+    PaymentMethod,
+    PaymentStatus,
+)
 from sessionkit.money import Money
 
 __all__ = [
@@ -69,6 +80,10 @@ __all__ = [
     "LAST_DATE_OF_SERVICE",
     "add_on_lines",
     "addresses",
+    "adjudications",
+    "adjustments",
+    "amounts",
+    "aware_datetimes",
     "authorizations",
     "billing_code_setups",
     "billing_codes",
@@ -78,10 +93,13 @@ __all__ = [
     "eins",
     "ids",
     "insurance_overrides",
+    "line_adjudications",
     "modifiers",
     "money",
     "npis",
     "payers",
+    "payment_applications",
+    "payments",
     "places_of_service",
     "practices",
     "referring_providers",
@@ -524,3 +542,186 @@ def sessions(
     else:
         who = ids()
     return _session(who, _dates(min_date, max_date))
+
+
+# -- money in: payments and adjudications ---------------------------------------------------------
+
+# Whole-minute UTC offsets from -12:00 to +14:00 (what ISO 8601 text and every adapter keep).
+_OFFSETS = st.integers(min_value=-12 * 4, max_value=14 * 4).map(lambda q: timezone(timedelta(minutes=15 * q)))
+
+
+def aware_datetimes(
+    min_date: date = FIRST_DATE_OF_SERVICE, max_date: date = LAST_DATE_OF_SERVICE
+) -> SearchStrategy[datetime]:
+    """Timezone-aware instants on ``min_date`` to ``max_date`` (UTC offsets in quarter hours), microseconds included."""
+    # hypothesis takes naive bounds and attaches the drawn zone
+    low = datetime.combine(min_date, time.min)
+    high = datetime.combine(max_date, time.max)
+    return st.datetimes(min_value=low, max_value=high, timezones=_OFFSETS)
+
+
+def amounts(min_value: str = "-99999999.99", max_value: str = "99999999.99") -> SearchStrategy[Decimal]:
+    """Signed dollar amounts with exactly 2 places, as payers' files carry them (reversals are negative)."""
+    return st.integers(min_value=int(Decimal(min_value) * 100), max_value=int(Decimal(max_value) * 100)).map(
+        lambda cents: Decimal(cents).scaleb(-2)
+    )
+
+
+def _quantities() -> SearchStrategy[Decimal | None]:
+    return st.none() | st.integers(min_value=0, max_value=99999).map(lambda n: Decimal(n).scaleb(-1))
+
+
+def payment_applications(session_id: str | None = None) -> SearchStrategy[PaymentApplication]:
+    """Parts of a payment applied to one session (``session_id``, else any id)."""
+    return st.builds(
+        PaymentApplication,
+        session_id=ids() if session_id is None else st.just(session_id),
+        amount=money(min_value="0.01", max_value="99999.99"),
+    )
+
+
+@functools.cache
+def _parts() -> dict[str, SearchStrategy[Any]]:
+    """The strategies the money strategies draw from, built once (building one per draw is slow)."""
+    return {
+        "id": ids(),
+        "optional_id": st.none() | ids(),
+        "name38": _names(38),
+        "name64": _names(64),
+        "optional_name50": st.none() | _names(50),
+        "optional_name80": st.none() | _names(80),
+        "optional_name128": st.none() | _names(128),
+        "amount": amounts(),
+        "instant": aware_datetimes(),
+        "date": _dates(),
+        "version": st.integers(min_value=0, max_value=2**62),
+        "line": line_adjudications(),
+        "adjustments": st.lists(adjustments(), max_size=2),
+        "status_code": st.sampled_from(("1", "2", "3", "4", "19", "20", "21", "22", "23")),
+    }
+
+
+@st.composite
+def _payment(draw: st.DrawFn, client_ids: SearchStrategy[str], session_ids: SearchStrategy[str]) -> Payment:
+    parts = _parts()
+    sessions = draw(st.lists(session_ids, max_size=4, unique=True))
+    shares = [draw(st.integers(min_value=1, max_value=9_999_999)) for _ in sessions]
+    left_on_account = draw(st.integers(min_value=0 if shares else 1, max_value=9_999_999))
+    values: dict[str, Any] = {
+        "id": draw(parts["id"]),
+        "client_id": draw(client_ids),
+        "amount": Money(Decimal(sum(shares) + left_on_account).scaleb(-2)),
+        "method": draw(st.sampled_from(PaymentMethod)),
+        "received_at": draw(parts["instant"]),
+        "reference": draw(parts["optional_name80"]),
+        "applied": [
+            PaymentApplication(session_id=sid, amount=Money(Decimal(cents).scaleb(-2)))
+            for sid, cents in zip(sessions, shares, strict=True)
+        ],
+        "status": draw(st.sampled_from(PaymentStatus)),
+        "idempotency_key": draw(parts["optional_name128"]),
+        "at_session": draw(st.booleans()),
+        "version": draw(parts["version"]),
+    }
+    missing = _PAYMENT_FIELDS - values.keys()
+    if missing:  # fail closed: a field added to Payment without a strategy here stops the tests
+        raise AssertionError(f"sessionkit.testing.payments() draws no value for {sorted(missing)}")
+    return Payment(**values)
+
+
+_PAYMENT_FIELDS = frozenset(a.name for a in attrs.fields(Payment))
+
+
+def payments(
+    client_id: str | None = None, *, session_ids: Sequence[str] | None = None
+) -> SearchStrategy[Payment]:
+    """Valid client payments, every field exercised: applied to up to 4 sessions, the rest on account.
+
+    :param client_id: give every payment this client.
+    :param session_ids: apply payments to sessions drawn from these (default: any ids).
+    """
+    who: SearchStrategy[str] = ids() if client_id is None else st.just(client_id)
+    if session_ids is not None and not session_ids:
+        raise ValueError("session_ids is empty")
+    where: SearchStrategy[str] = ids() if session_ids is None else st.sampled_from(list(session_ids))
+    return _payment(who, where)
+
+
+def adjustments() -> SearchStrategy[Adjustment]:
+    """Claim adjustments: any group, a reason code (CARC), a signed amount, maybe a quantity."""
+    return st.builds(
+        Adjustment,
+        group=st.sampled_from(AdjustmentGroup),
+        reason=st.sampled_from(("1", "2", "3", "45", "96", "97", "18", "29", "197", "253", "B7", "N1")),
+        amount=amounts("-99999.99", "99999.99"),
+        quantity=_quantities(),
+    )
+
+
+def line_adjudications(session_id: str | None = None) -> SearchStrategy[LineAdjudication]:
+    """A payer's answer to one claim line (``session_id``, else any id)."""
+    return st.builds(
+        LineAdjudication,
+        session_id=ids() if session_id is None else st.just(session_id),
+        line_control_number=st.none() | st.text(_UPPER_DIGITS, min_size=1, max_size=30),
+        code=billing_codes(),
+        charge=amounts("-99999.99", "99999.99"),
+        paid=amounts("-99999.99", "99999.99"),
+        allowed=st.none() | amounts("-99999.99", "99999.99"),
+        units=_quantities(),
+        adjustments=st.lists(adjustments(), max_size=2),
+    )
+
+
+@st.composite
+def _adjudication(
+    draw: st.DrawFn, client_ids: SearchStrategy[str], session_ids: SearchStrategy[str]
+) -> Adjudication:
+    parts = _parts()
+    lines = [
+        attrs.evolve(draw(parts["line"]), session_id=draw(session_ids))
+        for _ in range(draw(st.integers(min_value=0, max_value=3)))
+    ]
+    values: dict[str, Any] = {
+        "id": draw(parts["id"]),
+        "claim_record_id": draw(parts["id"]),
+        "client_id": draw(client_ids),
+        "payer_id": draw(parts["id"]),
+        "coverage_id": draw(parts["optional_id"]),
+        "patient_control_number": draw(parts["name38"]),
+        "payer_claim_number": draw(parts["optional_name50"]),
+        "status_code": draw(parts["status_code"]),
+        "charge": draw(parts["amount"]),
+        "paid": draw(parts["amount"]),
+        "patient_responsibility": draw(parts["amount"]),
+        "lines": lines,
+        "adjustments": draw(parts["adjustments"]),
+        "paid_on": draw(parts["date"]),
+        "trace_number": draw(parts["optional_name50"]),
+        "source": draw(st.sampled_from(("835", "eob"))),
+        "source_key": draw(parts["name64"]),
+        "posted_at": draw(parts["instant"]),
+        "version": draw(parts["version"]),
+    }
+    missing = _ADJUDICATION_FIELDS - values.keys()
+    if missing:  # fail closed: a field added to Adjudication without a strategy here stops the tests
+        raise AssertionError(f"sessionkit.testing.adjudications() draws no value for {sorted(missing)}")
+    return Adjudication(**values)
+
+
+_ADJUDICATION_FIELDS = frozenset(a.name for a in attrs.fields(Adjudication))
+
+
+def adjudications(
+    client_id: str | None = None, *, session_ids: Sequence[str] | None = None
+) -> SearchStrategy[Adjudication]:
+    """Valid adjudications as posted (amounts signed, as reversals carry them), every field exercised.
+
+    :param client_id: give every adjudication this client.
+    :param session_ids: draw the lines' sessions from these (default: any ids).
+    """
+    who: SearchStrategy[str] = ids() if client_id is None else st.just(client_id)
+    if session_ids is not None and not session_ids:
+        raise ValueError("session_ids is empty")
+    where: SearchStrategy[str] = ids() if session_ids is None else st.sampled_from(list(session_ids))
+    return _adjudication(who, where)

@@ -74,7 +74,22 @@ from sessionkit.domain import (
     SessionStatus,
 )
 from sessionkit.domain.billing import ClaimRecord, ClaimRecordLine, InvoiceLine, InvoiceRecord
-from sessionkit.errors import AlreadyExists, ConcurrentUpdate, NotFound, SessionLocked, TransactionError
+from sessionkit.domain.payments import (
+    Adjudication,
+    Adjustment,
+    LineAdjudication,
+    Payment,
+    PaymentApplication,
+    PaymentStatus,
+)
+from sessionkit.errors import (
+    AlreadyExists,
+    ConcurrentUpdate,
+    InvalidValue,
+    NotFound,
+    SessionLocked,
+    TransactionError,
+)
 from sessionkit.money import Money
 from sessionkit.ports import UnitOfWork
 from sessionkit.routing import active_coverages
@@ -129,12 +144,12 @@ def _session(sid: str, client_id: str = "c1", day: date = DAY, **kw: Any) -> Cli
     return ClientSession(id=sid, client_id=client_id, date_of_service=day, **fields)
 
 
-def _claim_record(rid: str, session_ids: Sequence[str]) -> ClaimRecord:
+def _claim_record(rid: str, session_ids: Sequence[str], coverage_id: str = "k1") -> ClaimRecord:
     return ClaimRecord(
         id=rid,
         client_id="c1",
         payer_id="p1",
-        coverage_id="k1",
+        coverage_id=coverage_id,
         target="x12_837p",
         patient_control_number=f"SK{rid}",
         session_ids=session_ids,
@@ -147,6 +162,107 @@ def _claim_record(rid: str, session_ids: Sequence[str]) -> ClaimRecord:
         total_charge=Money(140 * len(session_ids)),
         created_at=datetime(2026, 3, 10, 9, 30, tzinfo=timezone.utc),
     )
+
+
+NOON = datetime(2026, 3, 2, 12, 0, tzinfo=timezone.utc)
+
+
+def _payment(
+    pid: str,
+    client_id: str = "c1",
+    *,
+    at: datetime = NOON,
+    key: str | None = None,
+    applied: Sequence[tuple[str, str]] = (),
+    amount: str = "100.00",
+    status: PaymentStatus = PaymentStatus.RECEIVED,
+) -> Payment:
+    return Payment(
+        id=pid,
+        client_id=client_id,
+        amount=amount,
+        method="card",
+        received_at=at,
+        idempotency_key=key,
+        applied=[PaymentApplication(session_id=sid, amount=share) for sid, share in applied],
+        status=status,
+    )
+
+
+def _adjudication(
+    aid: str,
+    claim_record_id: str = "r1",
+    client_id: str = "c1",
+    *,
+    sessions: Sequence[str] = ("s1",),
+    source_key: str | None = None,
+    at: datetime = NOON,
+) -> Adjudication:
+    return Adjudication(
+        id=aid,
+        claim_record_id=claim_record_id,
+        client_id=client_id,
+        payer_id="p1",
+        coverage_id="k1",
+        patient_control_number=f"SK{claim_record_id}",
+        status_code="1",
+        charge=Decimal(140 * len(sessions)),
+        paid=Decimal(100 * len(sessions)),
+        lines=[
+            LineAdjudication(
+                session_id=sid,
+                code="90834",
+                charge=Decimal(140),
+                paid=Decimal(100),
+                adjustments=[Adjustment(group="CO", reason="45", amount=Decimal(40))],
+            )
+            for sid in sessions
+        ],
+        paid_on=DAY,
+        source_key=source_key or f"835|{aid}",
+        posted_at=at,
+    )
+
+
+def _distinct_payments(drawn: list[Payment]) -> list[Payment]:
+    """The payments of ``drawn`` whose id and idempotency key no earlier one has, each as version 0."""
+    kept: list[Payment] = []
+    ids: set[str] = set()
+    keys: set[str] = set()
+    for payment in drawn:
+        if payment.id in ids or payment.idempotency_key in keys:
+            continue
+        ids.add(payment.id)
+        if payment.idempotency_key is not None:
+            keys.add(payment.idempotency_key)
+        kept.append(attrs.evolve(payment, version=0))
+    return kept
+
+
+def _distinct_adjudications(drawn: list[Adjudication]) -> list[Adjudication]:
+    """The adjudications of ``drawn`` whose id and source key no earlier one has, each as version 0."""
+    kept: list[Adjudication] = []
+    seen: set[str] = set()
+    keys: set[str] = set()
+    for adjudication in drawn:
+        if adjudication.id in seen or adjudication.source_key in keys:
+            continue
+        seen.add(adjudication.id)
+        keys.add(adjudication.source_key)
+        kept.append(attrs.evolve(adjudication, version=0))
+    return kept
+
+
+def _by_receipt(payments: Any) -> list[Payment]:
+    return sorted(payments, key=lambda p: (p.received_at, p.id))
+
+
+def _by_posting(adjudications: Any) -> list[Adjudication]:
+    return sorted(adjudications, key=lambda a: (a.posted_at, a.id))
+
+
+_MONEY_SESSIONS = ("s1", "s2", "s3")
+_MONEY_CLIENTS = ("c1", "c2")
 
 
 def _invoice(iid: str, number: int, session_ids: Sequence[str]) -> InvoiceRecord:
@@ -318,6 +434,11 @@ _SHARED = settings(
         *SUPPRESSED_HEALTH_CHECKS,
     ],
 )
+
+
+# The money round trips draw lists of nested records, each example a fresh store: at most 50
+# examples of them (the profile's number when it is lower), to keep a CI run short.
+_MONEY = settings(_SHARED, max_examples=min(50, _PROFILE.max_examples if _PROFILE else 50))
 
 
 class UnitOfWorkContract:
@@ -937,6 +1058,378 @@ class UnitOfWorkContract:
                 assert info.value.code == "invoice.session_invoiced"
             with store.uow() as uow:
                 assert [i.id for i in uow.invoices.list()] == ["i1"]
+
+    # -- money in: the payments ledger ---------------------------------------------------------------
+
+    @_MONEY
+    @given(drawn=st.lists(testing.payments(session_ids=_MONEY_SESSIONS), max_size=6), data=st.data())
+    def test_payments_read_back_equal_and_ordered(self, drawn: list[Payment], data: st.DataObject) -> None:
+        """Payments read back equal (every field, through the documents), in receipt order, by every query.
+
+        The same answers in the unit that wrote them, in a new unit, and after reopening the store.
+        """
+        clients = data.draw(
+            st.lists(st.sampled_from(_MONEY_CLIENTS), min_size=len(drawn), max_size=len(drawn))
+        )
+        payments = _distinct_payments(
+            [attrs.evolve(p, client_id=c) for p, c in zip(drawn, clients, strict=True)]
+        )
+        stored = [attrs.evolve(p, version=1) for p in payments]
+        with self.open_store() as store:
+
+            def check(uow: UnitOfWork) -> None:
+                assert uow.payments.list() == _by_receipt(stored)
+                for payment in stored:
+                    back = uow.payments.get(payment.id)
+                    assert back == payment
+                    assert (back.version, back.received_at.utcoffset()) == (
+                        1,
+                        payment.received_at.utcoffset(),
+                    )
+                    if payment.idempotency_key is not None:
+                        assert uow.payments.by_idempotency_key(payment.idempotency_key) == payment
+                for client_id in _MONEY_CLIENTS:
+                    assert uow.payments.for_client(client_id) == _by_receipt(
+                        p for p in stored if p.client_id == client_id
+                    )
+                for sid in _MONEY_SESSIONS:
+                    assert uow.payments.for_session(sid) == _by_receipt(
+                        p for p in stored if any(a.session_id == sid for a in p.applied)
+                    )
+                assert uow.payments.pending() == _by_receipt(
+                    p for p in stored if p.status is PaymentStatus.PENDING
+                )
+                assert uow.payments.by_idempotency_key("never used") is None
+
+            with store.uow() as uow:
+                assert [uow.payments.add(p) for p in payments] == stored
+                check(uow)
+                uow.commit()
+            with store.uow() as uow:
+                check(uow)
+            if store.can_reopen:
+                store.reopen()
+                with store.uow() as uow:
+                    check(uow)
+
+    def test_payments_are_versioned(self) -> None:
+        """add stores version 1 (0 in); put needs the stored version and bumps it; the key cannot change."""
+        with self.open_store() as store:
+            with store.uow() as uow:
+                assert uow.payments.find("p1") is None
+                with pytest.raises(NotFound) as missing:
+                    uow.payments.get("p1")
+                assert (missing.value.code, missing.value.field) == ("payment.not_found", "id")
+                with pytest.raises(ConcurrentUpdate) as info:
+                    uow.payments.add(attrs.evolve(_payment("p1"), version=1))
+                assert (info.value.code, info.value.field) == ("payment.version", "version")
+                first = uow.payments.add(_payment("p1", key="k1", status=PaymentStatus.PENDING))
+                assert first.version == 1
+                again = uow.payments.put(attrs.evolve(first, reference="ch_1"))  # put in the same unit
+                assert again.version == 2
+                uow.commit()
+            with store.uow() as uow:
+                stored = uow.payments.get("p1")
+                assert (stored, stored.version, stored.reference) == (again, 2, "ch_1")
+                with pytest.raises(AlreadyExists) as taken:
+                    uow.payments.add(_payment("p1"))
+                assert (taken.value.code, taken.value.field) == ("payment.exists", "id")
+                for stale in (1, 3, 0):
+                    with pytest.raises(ConcurrentUpdate) as info:
+                        uow.payments.put(attrs.evolve(stored, version=stale))
+                    assert info.value.code == "payment.version"
+                with pytest.raises(InvalidValue) as changed:
+                    uow.payments.put(attrs.evolve(stored, idempotency_key="k2"))
+                assert changed.value.code == "payment.idempotency_key_changed"
+                with pytest.raises(NotFound):
+                    uow.payments.put(_payment("p9"))
+                received = uow.payments.put(attrs.evolve(stored, status=PaymentStatus.RECEIVED))
+                assert received.version == 3
+                uow.commit()
+            with store.uow() as uow:
+                assert uow.payments.get("p1") == received
+                assert uow.payments.get("p1").version == 3
+                assert uow.payments.pending() == []
+
+    def test_a_put_moves_a_payment_between_sessions_and_states(self) -> None:
+        """for_session and pending follow a put: in the unit that made it and after its commit."""
+        pending = _payment("p1", applied=[("s1", "40.00")], status=PaymentStatus.PENDING)
+        with self.open_store() as store:
+            with store.uow() as uow:
+                uow.payments.add(pending)
+                uow.payments.add(_payment("p2", at=NOON + timedelta(hours=1), applied=[("s2", "10.00")]))
+                uow.commit()
+            with store.uow() as uow:
+                assert [p.id for p in uow.payments.pending()] == ["p1"]
+                assert [p.id for p in uow.payments.for_session("s1")] == ["p1"]
+                moved = uow.payments.put(
+                    attrs.evolve(
+                        uow.payments.get("p1"),
+                        status=PaymentStatus.RECEIVED,
+                        applied=[PaymentApplication(session_id="s2", amount="40.00")],
+                    )
+                )
+                for _ in range(2):
+                    assert uow.payments.pending() == []
+                    assert uow.payments.for_session("s1") == []
+                    assert [p.id for p in uow.payments.for_session("s2")] == ["p1", "p2"]
+                    assert uow.payments.get("p1") == moved
+                    if uow.payments.get("p1").version == 2:
+                        uow.commit()
+
+    def test_an_idempotency_key_is_taken_once_in_a_unit(self) -> None:
+        """A second payment with a key taken (committed, or written in the unit) is refused at add."""
+        with self.open_store() as store:
+            with store.uow() as uow:
+                uow.payments.add(_payment("p1", key="charge-1"))
+                uow.commit()
+            with store.uow() as uow:
+                uow.payments.add(_payment("p2", key="charge-2"))
+                for pid, key in (("p3", "charge-1"), ("p4", "charge-2")):
+                    with pytest.raises(AlreadyExists) as info:
+                        uow.payments.add(_payment(pid, key=key))
+                    assert (info.value.code, info.value.field) == (
+                        "payment.idempotency_key_taken",
+                        "idempotency_key",
+                    )
+                assert uow.payments.by_idempotency_key("charge-2") == attrs.evolve(
+                    _payment("p2", key="charge-2"), version=1
+                )
+                uow.commit()
+            with store.uow() as uow:
+                assert [p.id for p in uow.payments.list()] == ["p1", "p2"]
+
+    def test_two_units_racing_one_idempotency_key_record_one_payment(self) -> None:
+        """Two open units record a charge with the same key: the first commit wins, the second adds nothing."""
+        with self.open_store() as store:
+            a, b = store.uow(), store.uow()
+            with a, b:
+                a.payments.add(_payment("pa", key="charge-1"))
+                b.payments.add(_payment("pb", key="charge-1"))
+                b.clients.put(Client(id="c1", first_name="A", last_name="B"))
+                a.commit()
+                with pytest.raises(AlreadyExists) as info:
+                    b.commit()
+                assert info.value.code == "payment.idempotency_key_taken"
+            with store.uow() as uow:
+                assert [p.id for p in uow.payments.list()] == ["pa"]
+                assert uow.payments.by_idempotency_key("charge-1") == attrs.evolve(
+                    _payment("pa", key="charge-1"), version=1
+                )
+                assert uow.clients.list() == []
+
+    def test_two_units_racing_one_payment_id_record_one_payment(self) -> None:
+        """Two open units add a payment with the same id: the second commit raises payment.exists."""
+        with self.open_store() as store:
+            a, b = store.uow(), store.uow()
+            with a, b:
+                a.payments.add(_payment("p1", amount="10.00"))
+                b.payments.add(_payment("p1", amount="20.00"))
+                a.commit()
+                with pytest.raises(AlreadyExists) as info:
+                    b.commit()
+                assert info.value.code == "payment.exists"
+            with store.uow() as uow:
+                assert uow.payments.get("p1").amount == Money("10.00")
+
+    def test_concurrent_puts_of_a_payment_one_wins(self) -> None:
+        """Two open units change the same payment: the first commit wins, the second raises payment.version."""
+        with self.open_store() as store:
+            with store.uow() as uow:
+                uow.payments.add(_payment("p1", status=PaymentStatus.PENDING))
+                uow.commit()
+            a, b = store.uow(), store.uow()
+            with a, b:
+                a.payments.put(attrs.evolve(a.payments.get("p1"), status=PaymentStatus.RECEIVED))
+                b.payments.put(attrs.evolve(b.payments.get("p1"), status=PaymentStatus.DECLINED))
+                a.commit()
+                with pytest.raises(ConcurrentUpdate) as info:
+                    b.commit()
+                assert info.value.code == "payment.version"
+            with store.uow() as uow:
+                assert uow.payments.get("p1").status is PaymentStatus.RECEIVED
+                assert uow.payments.get("p1").version == 2
+
+    def test_payments_roll_back(self) -> None:
+        """rollback, leaving without commit and an exception discard added and changed payments."""
+        with self.open_store() as store:
+            with store.uow() as uow:
+                uow.payments.add(_payment("p1", key="k1"))
+                uow.commit()
+                uow.payments.put(attrs.evolve(uow.payments.get("p1"), reference="changed"))
+                uow.payments.add(_payment("p2", key="k2", applied=[("s1", "1.00")]))
+                uow.rollback()
+                assert uow.payments.get("p1").reference is None
+                assert uow.payments.find("p2") is None
+                uow.payments.add(_payment("p3"))
+
+            def fail() -> None:
+                with store.uow() as uow:
+                    uow.payments.add(_payment("p4"))
+                    raise RuntimeError("boom")
+
+            with pytest.raises(RuntimeError):
+                fail()
+            with store.uow() as uow:
+                assert [p.id for p in uow.payments.list()] == ["p1"]
+                assert uow.payments.by_idempotency_key("k2") is None
+                assert uow.payments.for_session("s1") == []
+                assert uow.payments.get("p1").version == 1
+
+    # -- money in: adjudications ---------------------------------------------------------------------
+
+    @_MONEY
+    @given(drawn=st.lists(testing.adjudications(session_ids=_MONEY_SESSIONS), max_size=4), data=st.data())
+    def test_adjudications_read_back_equal_and_ordered(
+        self, drawn: list[Adjudication], data: st.DataObject
+    ) -> None:
+        """Adjudications read back equal (every field), in posting order, by every query, before and after commit."""
+        size = len(drawn)
+        clients = data.draw(st.lists(st.sampled_from(_MONEY_CLIENTS), min_size=size, max_size=size))
+        claims = data.draw(st.lists(st.sampled_from(("r1", "r2")), min_size=size, max_size=size))
+        adjudications = _distinct_adjudications(
+            [
+                attrs.evolve(a, client_id=c, claim_record_id=r)
+                for a, c, r in zip(drawn, clients, claims, strict=True)
+            ]
+        )
+        stored = [attrs.evolve(a, version=1) for a in adjudications]
+        with self.open_store() as store:
+
+            def check(uow: UnitOfWork) -> None:
+                assert uow.adjudications.list() == _by_posting(stored)
+                for adjudication in stored:
+                    back = uow.adjudications.get(adjudication.id)
+                    assert (back, back.version) == (adjudication, 1)
+                    assert uow.adjudications.by_source_key(adjudication.source_key) == adjudication
+                for client_id in _MONEY_CLIENTS:
+                    assert uow.adjudications.for_client(client_id) == _by_posting(
+                        a for a in stored if a.client_id == client_id
+                    )
+                for rid in ("r1", "r2"):
+                    assert uow.adjudications.for_claim(rid) == _by_posting(
+                        a for a in stored if a.claim_record_id == rid
+                    )
+                for sid in _MONEY_SESSIONS:
+                    assert uow.adjudications.for_session(sid) == _by_posting(
+                        a for a in stored if any(line.session_id == sid for line in a.lines)
+                    )
+
+            with store.uow() as uow:
+                assert [uow.adjudications.add(a) for a in adjudications] == stored
+                check(uow)
+                uow.commit()
+            with store.uow() as uow:
+                check(uow)
+            if store.can_reopen:
+                store.reopen()
+                with store.uow() as uow:
+                    check(uow)
+
+    def test_an_adjudication_is_posted_once(self) -> None:
+        """add refuses a taken id (adjudication.exists), a taken source key (already_posted) and a version."""
+        with self.open_store() as store:
+            with store.uow() as uow:
+                assert uow.adjudications.find("a1") is None
+                with pytest.raises(NotFound) as missing:
+                    uow.adjudications.get("a1")
+                assert missing.value.code == "adjudication.not_found"
+                first = uow.adjudications.add(_adjudication("a1", source_key="835|T1|SK1|1"))
+                assert first.version == 1
+                with pytest.raises(AlreadyExists) as posted:
+                    uow.adjudications.add(_adjudication("a2", source_key="835|T1|SK1|1"))
+                assert (posted.value.code, posted.value.field) == (
+                    "adjudication.already_posted",
+                    "source_key",
+                )
+                uow.commit()
+            with store.uow() as uow:
+                assert uow.adjudications.get("a1") == first
+                with pytest.raises(AlreadyExists) as taken:
+                    uow.adjudications.add(_adjudication("a1", source_key="other"))
+                assert (taken.value.code, taken.value.field) == ("adjudication.exists", "id")
+                with pytest.raises(AlreadyExists) as posted:
+                    uow.adjudications.add(_adjudication("a3", source_key="835|T1|SK1|1"))
+                assert posted.value.code == "adjudication.already_posted"
+                with pytest.raises(ConcurrentUpdate) as info:
+                    uow.adjudications.add(attrs.evolve(_adjudication("a4"), version=1))
+                assert info.value.code == "adjudication.version"
+                uow.commit()
+            with store.uow() as uow:
+                assert [a.id for a in uow.adjudications.list()] == ["a1"]
+
+    def test_two_units_posting_one_remittance_post_it_once(self) -> None:
+        """Two open units post the same source key (or id): the first commit wins, the second adds nothing."""
+        with self.open_store() as store:
+            a, b = store.uow(), store.uow()
+            with a, b:
+                a.adjudications.add(_adjudication("aa", source_key="835|T1"))
+                b.adjudications.add(_adjudication("ab", source_key="835|T1"))
+                b.payments.add(_payment("p1"))
+                a.commit()
+                with pytest.raises(AlreadyExists) as info:
+                    b.commit()
+                assert info.value.code == "adjudication.already_posted"
+            a, b = store.uow(), store.uow()
+            with a, b:
+                a.adjudications.add(_adjudication("a2", source_key="835|T2"))
+                b.adjudications.add(_adjudication("a2", source_key="835|T3"))
+                a.commit()
+                with pytest.raises(AlreadyExists) as info:
+                    b.commit()
+                assert info.value.code == "adjudication.exists"
+            with store.uow() as uow:
+                assert [a.id for a in uow.adjudications.list()] == ["a2", "aa"]
+                assert uow.adjudications.by_source_key("835|T3") is None
+                assert uow.payments.list() == []
+
+    def test_adjudications_roll_back(self) -> None:
+        """rollback and leaving without commit discard posted adjudications; their source key stays free."""
+        with self.open_store() as store:
+            with store.uow() as uow:
+                uow.adjudications.add(_adjudication("a1", source_key="835|T1"))
+                uow.rollback()
+                assert uow.adjudications.list() == []
+                uow.adjudications.add(_adjudication("a2", source_key="835|T1"))
+            with store.uow() as uow:
+                assert uow.adjudications.list() == []
+                assert uow.adjudications.for_session("s1") == []
+                uow.adjudications.add(_adjudication("a3", source_key="835|T1"))
+                uow.commit()
+            with store.uow() as uow:
+                assert [a.id for a in uow.adjudications.for_session("s1")] == ["a3"]
+
+    def test_a_secondary_claim_beside_a_live_primary(self) -> None:
+        """A session on a live claim to one coverage may go on a claim to another; a second to the same is refused."""
+        with self._seeded([_session("s1"), _session("s2")]) as store:
+            with store.uow() as uow:
+                uow.claim_records.add(_claim_record("r1", ["s1", "s2"], coverage_id="k1"))
+                uow.commit()
+            with store.uow() as uow:
+                uow.claim_records.add(_claim_record("r2", ["s1"], coverage_id="k2"))
+                uow.commit()
+            with store.uow() as uow:
+                assert [r.id for r in uow.claim_records.for_session("s1")] == ["r1", "r2"]
+                assert uow.claim_records.live_session_ids() == {"s1", "s2"}
+                uow.claim_records.add(_claim_record("r3", ["s2"], coverage_id="k1"))
+                with pytest.raises(AlreadyExists) as info:
+                    uow.commit()
+                assert info.value.code == "claim_record.session_billed"
+            a, b = store.uow(), store.uow()
+            with a, b:
+                a.claim_records.add(_claim_record("ra", ["s2"], coverage_id="k2"))
+                b.claim_records.add(_claim_record("rb", ["s2"], coverage_id="k2"))
+                a.commit()
+                with pytest.raises(AlreadyExists):
+                    b.commit()
+            with store.uow() as uow:
+                assert [r.id for r in uow.claim_records.list()] == ["r1", "r2", "ra"]
+                primary = uow.claim_records.get("r1")
+                uow.claim_records.put(attrs.evolve(primary, status="rejected"))
+                uow.claim_records.add(_claim_record("r4", ["s2"], coverage_id="k1"))
+                uow.commit()
+            with store.uow() as uow:
+                assert [r.id for r in uow.claim_records.for_session("s2")] == ["r1", "r4", "ra"]
 
     def test_control_numbers_are_handed_out_once_and_never_rolled_back(self) -> None:
         """Each sequence counts from 1, per kind; numbers stay used when the unit rolls back."""

@@ -35,6 +35,15 @@ from sessionkit.adapters.sqlite.billing import (
     SqliteClaimRecordRepository,
     SqliteInvoiceRepository,
 )
+from sessionkit.adapters.sqlite.ledger import (
+    SqliteAdjudicationRepository,
+    SqlitePaymentRepository,
+    _adjudication_exists,
+    _already_posted,
+    _idempotency_key_taken,
+    _payment_changed,
+    _payment_exists,
+)
 from sessionkit.adapters.sqlite.repositories import (
     SqliteAuthorizationRepository,
     SqliteBillingCodeRepository,
@@ -51,6 +60,7 @@ from sessionkit.domain import PracticeSetup, _checks
 from sessionkit.errors import AlreadyExists, DatabaseError
 
 __all__ = [
+    "PgAdjudicationRepository",
     "PgAuthorizationRepository",
     "PgBillingCodeRepository",
     "PgClaimRecordRepository",
@@ -61,6 +71,7 @@ __all__ = [
     "PgDiagnosisCodeRepository",
     "PgInvoiceRepository",
     "PgPayerRepository",
+    "PgPaymentRepository",
     "PgPracticeRepository",
     "PgSessionRepository",
 ]
@@ -391,8 +402,13 @@ class PgClaimRecordRepository(SqliteClaimRecordRepository):
                 insert(
                     raw,
                     "claim_sessions",
-                    (("session_id", "text"), ("record_id", "text"), ("live", "integer")),
-                    [(sid, rid, 1 if record.live else 0) for sid in record.session_ids],
+                    (
+                        ("session_id", "text"),
+                        ("record_id", "text"),
+                        ("live", "integer"),
+                        ("coverage_id", "text"),
+                    ),
+                    [(sid, rid, 1 if record.live else 0, record.coverage_id) for sid in record.session_ids],
                 )
             except _UNIQUE:
                 raise AlreadyExists(
@@ -434,6 +450,111 @@ class PgInvoiceRepository(SqliteInvoiceRepository):
                 raise AlreadyExists(
                     "the session is already on an invoice", "invoice.session_invoiced", "lines"
                 ) from None
+
+
+class PgPaymentRepository(SqlitePaymentRepository):
+    """The payments ledger of the unit's practice. See :class:`sessionkit.ports.PaymentRepository`."""
+
+    def __init__(self, conn: PgConnection) -> None:
+        super().__init__(conn.as_sqlite())
+        self.pg = conn
+
+    def flush(self) -> None:
+        """Write this unit's payments into the unit's transaction.
+
+        An id or idempotency key taken by a commit made since the snapshot
+        fails on its unique index (AlreadyExists ``payment.exists`` or
+        ``payment.idempotency_key_taken``); a payment changed meanwhile
+        fails the versioned update (ConcurrentUpdate ``payment.version``).
+        """
+        raw = self.pg.raw
+        for pid, payment in self.writes.items():
+            expected = self.expected[pid]
+            doc = escape_doc(serialization.dumps(payment))
+            key = None if payment.idempotency_key is None else escape(payment.idempotency_key)
+            try:
+                if expected is None:
+                    raw.execute(
+                        "INSERT INTO payments (id, client_id, received_at, status, idempotency_key, version, doc)"
+                        " VALUES (%s, %s, %s, %s, %s, %s, %s)",
+                        (
+                            escape(pid),
+                            escape(payment.client_id),
+                            payment.received_at,
+                            payment.status.value,
+                            key,
+                            payment.version,
+                            doc,
+                        ),
+                    )
+                else:
+                    cursor = raw.execute(
+                        "UPDATE payments SET client_id = %s, received_at = %s, status = %s, version = %s, doc = %s"
+                        " WHERE id = %s AND version = %s",
+                        (
+                            escape(payment.client_id),
+                            payment.received_at,
+                            payment.status.value,
+                            payment.version,
+                            doc,
+                            escape(pid),
+                            expected,
+                        ),
+                    )
+                    if cursor.rowcount != 1:
+                        raise _payment_changed("by another unit of work")
+                    raw.execute("DELETE FROM payment_sessions WHERE payment_id = %s", (escape(pid),))
+                insert(
+                    raw,
+                    "payment_sessions",
+                    (("session_id", "text"), ("payment_id", "text")),
+                    [(a.session_id, pid) for a in payment.applied],
+                )
+            except _UNIQUE as exc:
+                if exc.diag.constraint_name == "payments_idempotency_key":
+                    raise _idempotency_key_taken() from None
+                raise _payment_exists() from None
+            except _CONFLICT:
+                raise _payment_changed("by another unit of work") from None
+
+
+class PgAdjudicationRepository(SqliteAdjudicationRepository):
+    """Posted adjudications of the unit's practice. See :class:`sessionkit.ports.AdjudicationRepository`."""
+
+    def __init__(self, conn: PgConnection) -> None:
+        super().__init__(conn.as_sqlite())
+        self.pg = conn
+
+    def flush(self) -> None:
+        """Write this unit's adjudications (AlreadyExists for an id or source key taken meanwhile)."""
+        raw = self.pg.raw
+        for aid, adjudication in self.writes.items():
+            try:
+                raw.execute(
+                    "INSERT INTO adjudications (id, claim_record_id, client_id, source_key, posted_at, version, doc)"
+                    " VALUES (%s, %s, %s, %s, %s, %s, %s)",
+                    (
+                        escape(aid),
+                        escape(adjudication.claim_record_id),
+                        escape(adjudication.client_id),
+                        escape(adjudication.source_key),
+                        adjudication.posted_at,
+                        adjudication.version,
+                        escape_doc(serialization.dumps(adjudication)),
+                    ),
+                )
+                insert(
+                    raw,
+                    "adjudication_sessions",
+                    (("session_id", "text"), ("adjudication_id", "text")),
+                    sorted({(line.session_id, aid) for line in adjudication.lines}),
+                )
+            except _UNIQUE as exc:
+                if exc.diag.constraint_name == "adjudications_source_key":
+                    raise _already_posted() from None
+                raise _adjudication_exists() from None
+            except _CONFLICT:
+                raise _adjudication_exists() from None
 
 
 class PgControlNumbers:

@@ -120,6 +120,79 @@ MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
         ),
         *_table("counters", f"kind {_T} NOT NULL, value bigint NOT NULL", "kind"),
     ),
+    # 3: money in: the payments ledger (paid at session becomes a payment), adjudications, and one
+    # live claim per session and coverage.
+    (
+        *_table(
+            "payments",
+            f"id {_T} NOT NULL, client_id {_T} NOT NULL, received_at timestamptz NOT NULL,"
+            f" status text NOT NULL, idempotency_key {_T}, {_DOC}",
+        ),
+        (
+            "CREATE UNIQUE INDEX payments_idempotency_key ON payments (practice_id, idempotency_key)"
+            " WHERE idempotency_key IS NOT NULL"
+        ),
+        "CREATE INDEX payments_received ON payments (practice_id, received_at, id)",
+        "CREATE INDEX payments_client ON payments (practice_id, client_id, received_at)",
+        "CREATE INDEX payments_status ON payments (practice_id, status, received_at)",
+        *_table(
+            "payment_sessions",
+            f"session_id {_T} NOT NULL, payment_id {_T} NOT NULL",
+            "session_id, payment_id",
+        ),
+        "CREATE INDEX payment_sessions_payment ON payment_sessions (practice_id, payment_id)",
+        *_table(
+            "adjudications",
+            f"id {_T} NOT NULL, claim_record_id {_T} NOT NULL, client_id {_T} NOT NULL,"
+            f" source_key {_T} NOT NULL, posted_at timestamptz NOT NULL, {_DOC}",
+        ),
+        "CREATE UNIQUE INDEX adjudications_source_key ON adjudications (practice_id, source_key)",
+        "CREATE INDEX adjudications_claim ON adjudications (practice_id, claim_record_id, posted_at)",
+        "CREATE INDEX adjudications_client ON adjudications (practice_id, client_id, posted_at)",
+        *_table(
+            "adjudication_sessions",
+            f"session_id {_T} NOT NULL, adjudication_id {_T} NOT NULL",
+            "session_id, adjudication_id",
+        ),
+        "CREATE INDEX adjudication_sessions_adjudication ON adjudication_sessions (practice_id, adjudication_id)",
+        # The upgrade runs as the tables' owner and bound to no practice: it lifts the forced row
+        # security of the tables it reads and fills (for every practice at once), then forces it again.
+        *(
+            f"ALTER TABLE {name} NO FORCE ROW LEVEL SECURITY"
+            for name in ("claim_records", "claim_sessions", "sessions", "payments", "payment_sessions")
+        ),
+        f"ALTER TABLE claim_sessions ADD COLUMN coverage_id {_T} NOT NULL DEFAULT ''",
+        (
+            "UPDATE claim_sessions s SET coverage_id = coalesce(r.doc->>'coverage_id', '') FROM claim_records r"
+            " WHERE r.practice_id = s.practice_id AND r.id = s.record_id"
+        ),
+        "DROP INDEX claim_sessions_live",
+        (
+            "CREATE UNIQUE INDEX claim_sessions_live ON claim_sessions (practice_id, session_id, coverage_id)"
+            " WHERE live = 1"
+        ),
+        # Paid at session becomes one payment per session, as SQLite's schema 5 makes it
+        # (sessionkit.adapters.sqlite.ledger.at_session_payment): the same id, document and columns.
+        (
+            "WITH paid AS (SELECT practice_id, 'pas' || left(encode(sha256(convert_to(id, 'UTF8')), 'hex'), 29)"
+            " AS payment_id, id AS session_id, client_id, date_of_service, doc->>'paid_at_session' AS amount"
+            " FROM sessions WHERE CASE WHEN doc->>'paid_at_session' ~ '^[0-9]+(\\.[0-9]+)?$'"
+            " THEN (doc->>'paid_at_session')::numeric > 0 ELSE false END),"
+            " ledger AS (INSERT INTO payments (practice_id, id, client_id, received_at, status, idempotency_key,"
+            " version, doc) SELECT practice_id, payment_id, client_id, date_of_service::timestamp AT TIME ZONE 'UTC',"
+            " 'received', NULL, 1, jsonb_build_object('schema_version', 1, 'id', payment_id,"
+            " 'client_id', client_id, 'amount', amount, 'method', 'other',"
+            " 'received_at', to_char(date_of_service, 'YYYY-MM-DD') || 'T00:00:00+00:00',"
+            " 'applied', jsonb_build_array(jsonb_build_object('session_id', session_id, 'amount', amount)),"
+            " 'at_session', true, 'version', 1) FROM paid)"
+            " INSERT INTO payment_sessions (practice_id, session_id, payment_id)"
+            " SELECT practice_id, session_id, payment_id FROM paid"
+        ),
+        *(
+            f"ALTER TABLE {name} FORCE ROW LEVEL SECURITY"
+            for name in ("claim_records", "claim_sessions", "sessions", "payments", "payment_sessions")
+        ),
+    ),
 )
 """The schema, one tuple of steps per version: ``MIGRATIONS[n]`` upgrades version ``n`` to ``n + 1``."""
 

@@ -9,6 +9,7 @@ import psycopg
 
 from sessionkit.adapters.postgres.repositories import (
     Connection,
+    PgAdjudicationRepository,
     PgAuthorizationRepository,
     PgBillingCodeRepository,
     PgClaimRecordRepository,
@@ -19,6 +20,7 @@ from sessionkit.adapters.postgres.repositories import (
     PgDiagnosisCodeRepository,
     PgInvoiceRepository,
     PgPayerRepository,
+    PgPaymentRepository,
     PgPracticeRepository,
     PgSessionRepository,
     database_error,
@@ -49,6 +51,8 @@ class _Transaction:
         self.practice = PgPracticeRepository(pg)
         self.claim_records = PgClaimRecordRepository(pg)
         self.invoices = PgInvoiceRepository(pg)
+        self.payments = PgPaymentRepository(pg)
+        self.adjudications = PgAdjudicationRepository(pg)
         # The transaction, bound to the practice; its first statement takes the snapshot.
         try:
             conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ")
@@ -68,6 +72,8 @@ class _Transaction:
             self.sessions,
             self.claim_records,
             self.invoices,
+            self.payments,
+            self.adjudications,
         )
         return any(r.writes for r in keyed) or self.practice.written is not None
 
@@ -87,6 +93,8 @@ class _Transaction:
                     self.practice,
                     self.claim_records,
                     self.invoices,
+                    self.payments,
+                    self.adjudications,
                 ):
                     repo.flush()
             conn.execute("COMMIT")
@@ -167,6 +175,16 @@ class PostgresUnitOfWork:
     def invoices(self) -> PgInvoiceRepository:
         """The invoices of this unit of work."""
         return self._active().invoices
+
+    @property
+    def payments(self) -> PgPaymentRepository:
+        """The payments ledger of this unit of work."""
+        return self._active().payments
+
+    @property
+    def adjudications(self) -> PgAdjudicationRepository:
+        """The posted adjudications of this unit of work."""
+        return self._active().adjudications
 
     @property
     def control_numbers(self) -> PgControlNumbers:

@@ -8,8 +8,9 @@ passes :mod:`sessionkit.testing.contract`.
 The package: :mod:`~sessionkit.adapters.sqlite.schema` (the schema and its
 :data:`MIGRATIONS`), :mod:`~sessionkit.adapters.sqlite.database` (opening
 and checking a file, :class:`SqliteDatabase`),
-:mod:`~sessionkit.adapters.sqlite.repositories` and
-:mod:`~sessionkit.adapters.sqlite.unit_of_work`.
+:mod:`~sessionkit.adapters.sqlite.repositories`, ``billing`` (claim
+records, invoices, control numbers), ``ledger`` (payments, adjudications)
+and :mod:`~sessionkit.adapters.sqlite.unit_of_work`.
 
 The file
     WAL journal, foreign keys on, a busy timeout (5 seconds by default) so
@@ -22,8 +23,11 @@ The file
     lists a client's sessions in save order, which serves both
     ``last_saved_for`` and ``by_client``. The schema is versioned:
     ``PRAGMA application_id``, ``PRAGMA user_version`` and a
-    ``sessionkit_meta`` table (schema 3: one session per date of service;
-    schema 2 keyed sessions by save sequence), upgraded when opened by an
+    ``sessionkit_meta`` table (schema 5: the payments ledger and
+    adjudications, paid at session migrated to payments, one live claim per
+    session and coverage; schema 4: what was billed; schema 3: one session
+    per date of service; schema 2 keyed sessions by save sequence), upgraded
+    when opened by an
     ordered list of :data:`MIGRATIONS`. An existing file is inspected
     read-only (no side file is created) before anything is written, and
     refused with :class:`~sessionkit.errors.DatabaseError`, left

@@ -3,7 +3,8 @@
 Used by :mod:`sessionkit.adapters.sqlite`; the tables come from its schema 4.
 A unit of work reads its snapshot plus its own writes; writes go to the file
 at commit (:meth:`flush`), where the partial unique indexes make a second
-live claim for a session, or a second invoice line for it, fail: two
+live claim for a session to the same coverage (schema 5), or a second
+invoice line for it, fail: two
 processes billing the same practice at once bill each session once.
 """
 
@@ -44,7 +45,11 @@ SCHEMA: Final = (
     ),
     "CREATE TABLE counters (kind TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID",
 )
-"""Schema 4: claim records with their sessions (one live claim per session), invoices, counters."""
+"""Schema 4: claim records with their sessions (one live claim per session), invoices, counters.
+
+Schema 5 (:data:`sessionkit.adapters.sqlite.ledger.SCHEMA`) adds ``claim_sessions.coverage_id``
+and makes the live index one live claim per session *and coverage*.
+"""
 
 
 def _by_time(records: builtins.list[ClaimRecord]) -> builtins.list[ClaimRecord]:
@@ -180,8 +185,8 @@ class SqliteClaimRecordRepository:
             conn.execute("DELETE FROM claim_sessions WHERE record_id = ?", (rid,))
             try:
                 conn.executemany(
-                    "INSERT INTO claim_sessions (session_id, record_id, live) VALUES (?, ?, ?)",
-                    [(sid, rid, 1 if record.live else 0) for sid in record.session_ids],
+                    "INSERT INTO claim_sessions (session_id, record_id, live, coverage_id) VALUES (?, ?, ?, ?)",
+                    [(sid, rid, 1 if record.live else 0, record.coverage_id) for sid in record.session_ids],
                 )
             except sqlite3.IntegrityError:
                 raise AlreadyExists(

@@ -17,6 +17,7 @@ from typing import Final
 
 from sessionkit import serialization
 from sessionkit.adapters.sqlite.billing import SCHEMA as BILLING_SCHEMA
+from sessionkit.adapters.sqlite.ledger import SCHEMA as LEDGER_SCHEMA
 from sessionkit.errors import (
     DatabaseError,
 )
@@ -130,6 +131,9 @@ MIGRATIONS: Final[tuple[tuple[Migration, ...], ...]] = (
     (_split_additional_dates,),
     # 4: what was billed: claim records (one live claim per session), invoices, control numbers.
     BILLING_SCHEMA,
+    # 5: money in: the payments ledger (paid at session becomes a payment), adjudications, and one
+    # live claim per session and coverage.
+    LEDGER_SCHEMA,
 )
 """The schema, one tuple of steps per version: ``MIGRATIONS[n]`` upgrades version ``n`` to ``n + 1``.
 

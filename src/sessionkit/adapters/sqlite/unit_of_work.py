@@ -11,6 +11,7 @@ from sessionkit.adapters.sqlite.billing import (
     SqliteControlNumbers,
     SqliteInvoiceRepository,
 )
+from sessionkit.adapters.sqlite.ledger import SqliteAdjudicationRepository, SqlitePaymentRepository
 from sessionkit.adapters.sqlite.repositories import (
     SqliteAuthorizationRepository,
     SqliteBillingCodeRepository,
@@ -48,6 +49,8 @@ class _Transaction:
         self.practice = SqlitePracticeRepository(conn)
         self.claim_records = SqliteClaimRecordRepository(conn)
         self.invoices = SqliteInvoiceRepository(conn)
+        self.payments = SqlitePaymentRepository(conn)
+        self.adjudications = SqliteAdjudicationRepository(conn)
         # Start the read transaction and take its snapshot now.
         conn.execute("BEGIN")
         conn.execute("SELECT value FROM sessionkit_meta WHERE key = 'next_seq'").fetchone()
@@ -68,6 +71,8 @@ class _Transaction:
             or self.practice.written is not None
             or bool(self.claim_records.writes)
             or bool(self.invoices.writes)
+            or bool(self.payments.writes)
+            or bool(self.adjudications.writes)
         )
 
     def commit(self) -> None:
@@ -91,6 +96,8 @@ class _Transaction:
             self.practice.flush()
             self.claim_records.flush()
             self.invoices.flush()
+            self.payments.flush()
+            self.adjudications.flush()
             conn.execute("COMMIT")
         except BaseException:
             if conn.in_transaction:
@@ -121,6 +128,16 @@ class SqliteUnitOfWork:
     def invoices(self) -> SqliteInvoiceRepository:
         """The invoices of this unit of work."""
         return self._active().invoices
+
+    @property
+    def payments(self) -> SqlitePaymentRepository:
+        """The payments ledger of this unit of work."""
+        return self._active().payments
+
+    @property
+    def adjudications(self) -> SqliteAdjudicationRepository:
+        """The posted adjudications of this unit of work."""
+        return self._active().adjudications
 
     @property
     def control_numbers(self) -> SqliteControlNumbers:
