@@ -214,8 +214,8 @@ CASES: list[tuple[str, str, Change, Change]] = [
         s(billing_code="90791", minutes=None, units="1.5"),
         s(billing_code="90853", minutes=None, units=2),
     ),
-    ("coverage.secondary_without_cob", "coverage.rank", coverage(rank="S"), coverage(rank="P")),
-    ("coverage.secondary_without_cob", "coverage.rank", coverage(rank="T"), same),
+    ("coverage.primary_not_adjudicated", "coverage.rank", coverage(rank="S"), coverage(rank="P")),
+    ("coverage.primary_not_adjudicated", "coverage.rank", coverage(rank="T"), same),
 ]
 
 

@@ -5,8 +5,9 @@ pyx12 parses: billing and facility addresses with a 9-digit ZIP and a street
 (not a post-office or lock box), USPS state codes on every claim address, a
 date of service on or after the patient's birth, diagnosis codes billable on
 the date of service (from the ICD-10-CM history shipped with sessionkit), one
-unit for per-session codes, and no claim to a secondary payer until
-coordination of benefits exists.
+unit for per-session codes, and no claim to a secondary or tertiary payer
+without the earlier payers' adjudication (coordination of benefits: the 837P
+never says ``SBR*S`` or ``SBR*T`` without loops 2320/2330).
 
 :data:`CONFORMANCE_RULES` run after the other default rules (they are the last
 entries of :data:`sessionkit.readiness.rules.DEFAULT_RULES`).
@@ -253,22 +254,33 @@ def per_session_units(session: ClientSession, context: ReadinessContext) -> Sequ
 _secondary = _define(
     "secondary_payer",
     f"{X12}, loops 2320/2330 (other subscriber and payer) required with SBR01 S or T",
-    "the claim goes to the primary payer (claims to a later payer need coordination of benefits)",
+    "a claim to a secondary or tertiary payer carries the earlier payers' posted adjudication",
 )
-SECONDARY_WITHOUT_COB = _secondary.code(
-    "coverage.secondary_without_cob",
+PRIMARY_NOT_ADJUDICATED = _secondary.code(
+    "coverage.primary_not_adjudicated",
     ERROR,
-    "the coverage in effect is not primary; a claim to it needs the primary payer's adjudication",
-    hint="bill the primary payer first; sessionkit does not write secondary claims yet",
+    "the coverage to bill is secondary or tertiary and no earlier payer's adjudication of the session "
+    "is posted; the claim needs it (coordination of benefits)",
+    hint="bill the primary payer and post its EOB first, or correct the coverages' ranks and dates",
 )
 
 
 @_secondary.checks
 def secondary_payer(session: ClientSession, context: ReadinessContext) -> Sequence[Finding]:
-    """A secondary or tertiary coverage cannot be billed until coordination of benefits exists."""
+    """A secondary or tertiary coverage is billed with the earlier payers' posted adjudications.
+
+    The coverage to bill (:func:`sessionkit.facts.coverage_to_bill`) is
+    secondary or tertiary only once the coverages before it have answered;
+    when none of them has (no primary in effect on the date, say), the claim
+    would have no adjudication to carry.
+    """
     cov = active_coverage(session, context)
-    if cov is not None and cov.rank is not CoverageRank.PRIMARY:
-        return (SECONDARY_WITHOUT_COB.at("coverage.rank"),)
+    if (
+        cov is not None
+        and cov.rank is not CoverageRank.PRIMARY
+        and not context.prior_adjudications(session, cov)
+    ):
+        return (PRIMARY_NOT_ADJUDICATED.at("coverage.rank"),)
     return _NONE
 
 
