@@ -972,7 +972,7 @@ def test_writer_refuses_corrected_claim_without_original_reference(frequency: st
 
 @pytest.mark.parametrize("rank", ["S", "T"])
 def test_writer_never_sends_a_secondary_claim_without_cob(rank: str) -> None:
-    """SBR01 S/T needs loops 2320/2330, which are not written: the writer refuses."""
+    """SBR01 S/T needs loops 2320/2330: a claim without the earlier payer's adjudication is refused."""
     coverage = attrs.evolve(COVERAGE, rank=rank)
     with pytest.raises(ClaimNotReady) as info:
         x12(practice_claims(PRACTICE, coverage=coverage))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date
+from datetime import date, datetime, timezone
 
 import attrs
 import pytest
@@ -11,6 +11,7 @@ from hypothesis import given, settings
 
 from sessionkit import Address, Client, ClientSession, Coverage, Payer, PracticeSetup, Subscriber
 from sessionkit.domain import InsuranceOverrides
+from sessionkit.domain.payments import Adjudication, LineAdjudication
 from sessionkit.readiness import ReadinessContext, Target, check, check_many, default_registry
 from sessionkit.readiness.rules.conformance import CONFORMANCE_RULES
 from sessionkit.testing.readiness import StaticCodeSet, ready_sessions
@@ -320,3 +321,59 @@ def test_ready_sessions_pass_the_conformance_rules(pair: Pair) -> None:
     for target in INSURANCE:
         errors = [f for f in check(session, context, target).findings if f.severity.value == "error"]
         assert errors == [], str(errors)
+
+
+def _secondary_world(*, answered: str | None) -> Pair:
+    """The base session with a primary (p1) and a secondary (p2) coverage; the primary answered or not."""
+    session, context = base()
+    primary = context.coverages[0]
+    secondary = Coverage(
+        id="cov2", client_id="c1", payer_id="p2", member_id="S9", rank="S", effective=date(2015, 10, 1)
+    )
+    adjudications = []
+    if answered is not None:
+        adjudications.append(
+            Adjudication(
+                id="a1",
+                claim_record_id="r1",
+                client_id="c1",
+                payer_id="p1",
+                coverage_id=primary.id,
+                patient_control_number="SK1",
+                status_code=answered,
+                charge="140.00",
+                paid="0.00" if answered == "4" else "100.00",
+                lines=[
+                    LineAdjudication(
+                        session_id="s1",
+                        code="90834",
+                        charge="140.00",
+                        paid="0.00" if answered == "4" else "100.00",
+                    )
+                ],
+                paid_on=date(2026, 3, 8),
+                source_key="k1",
+                posted_at=datetime(2026, 3, 8, 12, tzinfo=timezone.utc),
+            )
+        )
+    payers = [*context.payers.values(), Payer(id="p2", name="Second Mutual", address=STREET)]
+    return session, attrs.evolve(
+        context, coverages=[primary, secondary], payers=payers, adjudications=adjudications
+    )
+
+
+@pytest.mark.parametrize("answered", ["1", "4"])
+def test_a_secondary_is_billable_once_the_primary_answered(answered: str) -> None:
+    """Paid or denied, the primary's posted answer makes the secondary the coverage to bill: no
+    coverage.primary_not_adjudicated, and the secondary payer's own requirements apply (its payer id)."""
+    session, context = _secondary_world(answered=answered)
+    for target in INSURANCE:
+        report = check(session, context, target)
+        assert "coverage.primary_not_adjudicated" not in report.codes
+    assert "payer.payer_id_missing" in check(session, context, X12).codes
+    fixed = attrs.evolve(
+        context, payers=[*context.payers.values(), Payer(id="p2", name="Second Mutual", payer_id="22222")]
+    )
+    assert check(session, fixed, X12).ready
+    before, unanswered = _secondary_world(answered=None)
+    assert check(before, unanswered, X12).ready  # billed to the primary, as before
