@@ -403,11 +403,27 @@ def coverage_to_bill(
     biller's. An adjudication without a line of the session (a claim-level
     EOB entered without lines) does not count: the secondary claim needs the
     lines' adjudication.
+
+    **A corrected or void claim goes to the payer whose claim it corrects.** A
+    session with frequency 7 or 8 whose original reference is the payer claim
+    number of a standing adjudication of it is billed to that adjudication's
+    coverage (a replacement of the primary's paid claim goes to the primary,
+    never to the secondary with the primary's claim number); otherwise (the
+    claim corrected was not adjudicated yet) it is billed as above.
     """
     if session.bill_to is BillTo.CLIENT:
         return None
     adjudications = tuple(adjudications)
-    for coverage in active_coverages(session.client_id, session.date_of_service, coverages):
+    in_effect = active_coverages(session.client_id, session.date_of_service, coverages)
+    reference = session.resubmission.original_reference
+    if session.resubmission.frequency is not Frequency.ORIGINAL and reference:
+        for coverage in in_effect:
+            if any(
+                a.payer_claim_number == reference
+                for a in standing_adjudications(session, coverage, adjudications)
+            ):
+                return coverage
+    for coverage in in_effect:
         if not standing_adjudications(session, coverage, adjudications):
             return coverage
     return None

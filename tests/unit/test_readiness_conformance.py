@@ -9,9 +9,9 @@ import attrs
 import pytest
 from hypothesis import given, settings
 
-from sessionkit import Address, Client, ClientSession, Coverage, Payer, PracticeSetup, Subscriber
+from sessionkit import AddOnLine, Address, Client, ClientSession, Coverage, Payer, PracticeSetup, Subscriber
 from sessionkit.domain import InsuranceOverrides
-from sessionkit.domain.payments import Adjudication, LineAdjudication
+from sessionkit.domain.payments import Adjudication, Adjustment, LineAdjudication
 from sessionkit.readiness import ReadinessContext, Target, check, check_many, default_registry
 from sessionkit.readiness.rules.conformance import CONFORMANCE_RULES
 from sessionkit.testing.readiness import StaticCodeSet, ready_sessions
@@ -349,6 +349,11 @@ def _secondary_world(*, answered: str | None) -> Pair:
                         code="90834",
                         charge="140.00",
                         paid="0.00" if answered == "4" else "100.00",
+                        adjustments=[
+                            Adjustment(group="CO", reason="96", amount="140.00")
+                            if answered == "4"
+                            else Adjustment(group="CO", reason="45", amount="40.00")
+                        ],
                     )
                 ],
                 paid_on=date(2026, 3, 8),
@@ -377,3 +382,24 @@ def test_a_secondary_is_billable_once_the_primary_answered(answered: str) -> Non
     assert check(session, fixed, X12).ready
     before, unanswered = _secondary_world(answered=None)
     assert check(before, unanswered, X12).ready  # billed to the primary, as before
+
+
+def test_an_unbalanced_or_partial_primary_answer_blocks_the_secondary() -> None:
+    """The primary's answer must cover every line of the session in balance, as the 837P writer
+    requires: a line paid plus adjustments not equal to its charge, or an add-on the primary did not
+    answer, is coverage.prior_unbalanced at that line's field."""
+    session, context = _secondary_world(answered="1")
+    context = attrs.evolve(
+        context, payers=[*context.payers.values(), Payer(id="p2", name="Second Mutual", payer_id="22222")]
+    )
+    (answer,) = context.adjudications
+    ok = context
+    assert check(session, ok, X12).ready
+    line = attrs.evolve(answer.lines[0], adjustments=[])
+    off = attrs.evolve(context, adjudications=[attrs.evolve(answer, lines=[line])])  # 100 + 0 != 140
+    assert [(f.code, f.field) for f in check(session, off, X12).findings if f.severity.value == "error"] == [
+        ("coverage.prior_unbalanced", "charge")
+    ]
+    with_add_on = attrs.evolve(session, add_ons=[AddOnLine(code="90785", charge="20")])
+    report = check(with_add_on, ok, X12)
+    assert ("coverage.prior_unbalanced", "add_ons[0].charge") in {(f.code, f.field) for f in report.findings}

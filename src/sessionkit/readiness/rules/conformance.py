@@ -17,9 +17,11 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterator, Sequence
+from decimal import Decimal
 
 from sessionkit.codes import behavioral, icd10, usps, zipcode
 from sessionkit.domain import Address, ClientSession, CoverageRank, Relationship
+from sessionkit.domain.payments import Adjudication
 from sessionkit.readiness.context import ReadinessContext, active_coverage
 from sessionkit.readiness.findings import INSURANCE_TARGETS, Finding, FindingCode, Severity
 from sessionkit.readiness.registry import Rule, RuleDefinition, define_rule
@@ -265,6 +267,34 @@ PRIMARY_NOT_ADJUDICATED = _secondary.code(
 )
 
 
+PRIOR_UNBALANCED = _secondary.code(
+    "coverage.prior_unbalanced",
+    ERROR,
+    "an earlier payer's posted adjudication does not match the session's lines "
+    "(a line it did not answer, or paid plus adjustments differ from the line's charge)",
+    hint="post the earlier payer's answer for every line, or bill the charges it adjudicated",
+)
+_ZERO = Decimal("0.00")
+
+
+def _unbalanced(session: ClientSession, adjudication: Adjudication) -> list[str]:
+    """The session's line fields that ``adjudication`` does not answer in balance (837P 2430, guide 1.4.4)."""
+    unused = list(adjudication.lines_for(session.id))
+    found = []
+    lines = [("charge", session.billing_code, session.charge.amount)]
+    lines += [(f"add_ons[{i}].charge", a.code, a.charge.amount) for i, a in enumerate(session.add_ons)]
+    for field, code, charge in lines:
+        match = next((line for line in unused if line.code == code), None)
+        if match is None or match.paid + sum((a.amount for a in match.adjustments), _ZERO) != charge:
+            found.append(field)
+        if match is not None:
+            unused.remove(match)
+    claim_level = sum((a.amount for a in adjudication.adjustments), _ZERO)
+    if adjudication.paid + claim_level != sum((line.paid for line in adjudication.lines), _ZERO):
+        found.append("charge")
+    return found
+
+
 @_secondary.checks
 def secondary_payer(session: ClientSession, context: ReadinessContext) -> Sequence[Finding]:
     """A secondary or tertiary coverage is billed with the earlier payers' posted adjudications.
@@ -272,16 +302,20 @@ def secondary_payer(session: ClientSession, context: ReadinessContext) -> Sequen
     The coverage to bill (:func:`sessionkit.facts.coverage_to_bill`) is
     secondary or tertiary only once the coverages before it have answered;
     when none of them has (no primary in effect on the date, say), the claim
-    would have no adjudication to carry.
+    would have no adjudication to carry. Each earlier adjudication must answer
+    every line of the session in balance (the charge is what was paid plus the
+    adjustments), as the 837P writer requires.
     """
     cov = active_coverage(session, context)
-    if (
-        cov is not None
-        and cov.rank is not CoverageRank.PRIMARY
-        and not context.prior_adjudications(session, cov)
-    ):
-        return (PRIMARY_NOT_ADJUDICATED.at("coverage.rank"),)
-    return _NONE
+    if cov is None:
+        return _NONE
+    priors = context.prior_adjudications(session, cov)
+    if not priors:
+        if cov.rank is not CoverageRank.PRIMARY:
+            return (PRIMARY_NOT_ADJUDICATED.at("coverage.rank"),)
+        return _NONE
+    fields = {field: None for _, adjudication in priors for field in _unbalanced(session, adjudication)}
+    return tuple(PRIOR_UNBALANCED.at(field) for field in fields)
 
 
 CONFORMANCE_RULES: tuple[Rule, ...] = tuple(d.rule for d in _definitions)
