@@ -596,6 +596,7 @@ def _posted(session_id: str, coverage: Coverage, n: int, status: str) -> Adjudic
     )
 
 
+@settings(max_examples=25)
 @given(_FUSED_SESSIONS, readiness_contexts(), TARGETS, st.data())
 def test_fused_checker_agrees_when_payers_have_answered(
     sessions: list[ClientSession], context: ReadinessContext, target: Target, data: st.DataObject
