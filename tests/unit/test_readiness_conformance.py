@@ -217,6 +217,12 @@ CASES: list[tuple[str, str, Change, Change]] = [
     ),
     ("coverage.primary_not_adjudicated", "coverage.rank", coverage(rank="S"), coverage(rank="P")),
     ("coverage.primary_not_adjudicated", "coverage.rank", coverage(rank="T"), same),
+    (
+        "coverage.prior_unbalanced",
+        "charge",
+        (lambda s, c: primary_answered(balanced=False)),
+        (lambda s, c: primary_answered(balanced=True)),
+    ),
 ]
 
 
@@ -403,3 +409,15 @@ def test_an_unbalanced_or_partial_primary_answer_blocks_the_secondary() -> None:
     with_add_on = attrs.evolve(session, add_ons=[AddOnLine(code="90785", charge="20")])
     report = check(with_add_on, ok, X12)
     assert ("coverage.prior_unbalanced", "add_ons[0].charge") in {(f.code, f.field) for f in report.findings}
+
+
+def primary_answered(*, balanced: bool) -> Pair:
+    """The base session billed to its secondary (p2) after the primary's answer, balanced or not."""
+    session, context = _secondary_world(answered="1")
+    second = Payer(id="p2", name="Second Mutual", payer_id="22222", address=STREET)
+    context = attrs.evolve(context, payers=[*context.payers.values(), second])
+    if not balanced:
+        (answer,) = context.adjudications
+        line = attrs.evolve(answer.lines[0], adjustments=[])
+        context = attrs.evolve(context, adjudications=[attrs.evolve(answer, lines=[line])])
+    return session, context

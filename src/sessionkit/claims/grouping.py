@@ -81,6 +81,17 @@ class ClaimContext:
     code_set: DiagnosisCodeSet | None = None
     """An ICD-10-CM release for the readiness check (``sessionkit.codes.icd10`` code set), or None."""
     adjudications: tuple[Adjudication, ...] = attrs.field(default=(), converter=_tuple, repr=False)
+    _by_session: dict[tuple[str, str], tuple[Adjudication, ...]] = attrs.field(
+        init=False, repr=False, eq=False, hash=False
+    )
+
+    @_by_session.default
+    def _index_adjudications(self) -> dict[tuple[str, str], tuple[Adjudication, ...]]:
+        found: dict[tuple[str, str], list[Adjudication]] = {}
+        for a in self.adjudications:
+            for session_id in dict.fromkeys(line.session_id for line in a.lines):
+                found.setdefault((a.client_id, session_id), []).append(a)
+        return {k: tuple(v) for k, v in found.items()}
 
     @classmethod
     def from_unit_of_work(
@@ -141,11 +152,7 @@ class ClaimContext:
         return prior_adjudications(session, coverage, self.coverages, self._adjudications_of(session))
 
     def _adjudications_of(self, session: ClientSession) -> tuple[Adjudication, ...]:
-        return tuple(
-            a
-            for a in self.adjudications
-            if a.client_id == session.client_id and any(line.session_id == session.id for line in a.lines)
-        )
+        return self._by_session.get((session.client_id, session.id), ())
 
     def history(self, client_id: str, claimed: Sequence[ClientSession]) -> tuple[ClientSession, ...]:
         """The client's saved sessions with the ones being claimed (each once, the claimed copy first)."""
