@@ -4,9 +4,10 @@ A service over the ports (:class:`~sessionkit.ports.UnitOfWork`); the routing
 and readiness rules it applies live in :mod:`sessionkit.facts`,
 :mod:`sessionkit.routing` and :mod:`sessionkit.readiness`.
 
-* **To bill** (:func:`sessions_to_bill`): sessions billed to insurance
-  (:func:`sessionkit.facts.billed_coverage`), ready for the target, and on no
-  live claim record. :func:`bill` turns them into claims, hands out control
+* **To bill** (:func:`sessions_to_bill`): sessions with a coverage to bill
+  (:func:`sessionkit.facts.coverage_to_bill`: the primary, then the secondary
+  once the primary's adjudication is posted), ready for the target, and on no
+  live claim record to that coverage. :func:`bill` turns them into claims, hands out control
   numbers (never reused), writes the 837P (or the CMS-1500 boxes) and records
   one :class:`~sessionkit.domain.billing.ClaimRecord` per claim; the caller
   commits the unit of work, then sends the file. A session on a live claim is
@@ -49,7 +50,13 @@ from sessionkit.domain.billing import (
 )
 from sessionkit.domain.payments import Payment, PaymentStatus
 from sessionkit.errors import InvalidValue, NotFound
-from sessionkit.facts import Account, account, billed_coverage, client_responsibility
+from sessionkit.facts import (
+    Account,
+    account,
+    billed_coverage,
+    client_responsibility,
+    coverage_to_bill,
+)
 from sessionkit.money import Money
 from sessionkit.ports import UnitOfWork
 from sessionkit.readiness import ReadinessContext, Rules, Target, check_many
@@ -81,25 +88,38 @@ def sessions_to_bill(
     code_set: DiagnosisCodeSet | None = None,
     rules: Rules = None,
 ) -> list[ClientSession]:
-    """The sessions to put on claims now: insured, ready for ``target``, on no live claim.
+    """The sessions to put on claims now: with a coverage to bill, ready for ``target``, on no live
+    claim to that coverage.
 
-    Read one client at a time; ``payer_id`` keeps the sessions billed to that
-    payer only. In client order, then date of service.
+    The coverage to bill is :func:`sessionkit.facts.coverage_to_bill`: a
+    session whose primary payer's adjudication is posted is offered again, to
+    its secondary payer. Read one client at a time; ``payer_id`` keeps the
+    sessions to bill to that payer only. In client order, then date of service.
     """
     target = claim_target(target)
-    billed = uow.claim_records.live_session_ids()
+    live = uow.claim_records.live_session_ids()
     found: list[ClientSession] = []
     for client_id in uow.sessions.client_ids():
         sessions = uow.sessions.by_client(client_id)
         context = ReadinessContext.from_unit_of_work(
             uow, client_id, today=today, code_set=code_set, sessions=sessions
         )
+        billed: set[tuple[str, str]] = set()
+        if any(s.id in live for s in sessions):
+            billed = {
+                (sid, r.coverage_id)
+                for r in uow.claim_records.for_client(client_id)
+                if r.live
+                for sid in r.session_ids
+            }
         candidates = []
         for s in sessions:
-            if s.id in billed:
-                continue
-            coverage = billed_coverage(s, context.coverages)
-            if coverage is None or (payer_id is not None and coverage.payer_id != payer_id):
+            coverage = coverage_to_bill(s, context.coverages, context.adjudications_of(s))
+            if (
+                coverage is None
+                or (s.id, coverage.id) in billed
+                or (payer_id is not None and coverage.payer_id != payer_id)
+            ):
                 continue
             candidates.append(s)
         found.extend(

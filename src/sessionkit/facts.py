@@ -65,11 +65,15 @@ __all__ = [
     "active_coverages",
     "authorization_for",
     "billed_coverage",
+    "claim_coverage",
     "client_responsibility",
     "client_share",
     "coverage_order",
+    "coverage_to_bill",
     "draws_on",
     "over_payment",
+    "prior_adjudications",
+    "standing_adjudications",
 ]
 
 _RANK_ORDER = {CoverageRank.PRIMARY: 0, CoverageRank.SECONDARY: 1, CoverageRank.TERTIARY: 2}
@@ -372,3 +376,147 @@ def client_responsibility(
         return client_share(session, coverages)
     _, last = max(decided)
     return Money(max(by_payer[last][1], _NO_MONEY))
+
+
+# -- coordination of benefits: which payer is billed next ------------------------------------------
+
+
+def _adjudicates(adjudication: Adjudication, session: ClientSession, coverage: Coverage) -> bool:
+    """Whether ``adjudication`` is ``coverage``'s payer's answer for ``session`` (it has a line of it)."""
+    if adjudication.client_id != session.client_id:
+        return False
+    if adjudication.coverage_id is not None:
+        if adjudication.coverage_id != coverage.id:
+            return False
+    elif adjudication.payer_id != coverage.payer_id:
+        return False
+    return any(line.session_id == session.id for line in adjudication.lines)
+
+
+def _reversed_by(reversal: Adjudication, standing: list[Adjudication]) -> Adjudication | None:
+    """The standing adjudication ``reversal`` cancels: same payer claim number, else claim record, else the latest."""
+    latest_first = standing[::-1]
+    if reversal.payer_claim_number is not None:
+        for s in latest_first:
+            if s.payer_claim_number == reversal.payer_claim_number:
+                return s
+    for s in latest_first:
+        if s.claim_record_id == reversal.claim_record_id:
+            return s
+    return latest_first[0] if latest_first else None
+
+
+def standing_adjudications(
+    session: ClientSession, coverage: Coverage, adjudications: Iterable[Adjudication]
+) -> tuple[Adjudication, ...]:
+    """``coverage``'s payer's adjudications of ``session`` that stand: posted and not reversed.
+
+    An adjudication is the coverage's (its ``coverage_id``, or when it has
+    none its ``payer_id``) and the session's (it has a line of the session:
+    an 835's ``SVC``, a hand-entered EOB's line). A reversal (``CLP02 = 22``)
+    cancels the standing adjudication with its payer claim number, else the
+    one of its claim record, else the latest; in posting order
+    (``posted_at``, then id), the oldest first.
+    """
+    mine = sorted(
+        (a for a in adjudications if _adjudicates(a, session, coverage)), key=lambda a: (a.posted_at, a.id)
+    )
+    standing: list[Adjudication] = []
+    for a in mine:
+        if not a.reversal:
+            standing.append(a)
+            continue
+        hit = _reversed_by(a, standing)
+        if hit is not None:
+            standing.remove(hit)
+    return tuple(standing)
+
+
+def coverage_to_bill(
+    session: ClientSession, coverages: Iterable[Coverage], adjudications: Iterable[Adjudication]
+) -> Coverage | None:
+    """The coverage ``session`` is to be billed to next: ``None`` when no payer is left to bill.
+
+    The session's coverages in effect on its date, in precedence order
+    (:func:`active_coverages`): the first whose payer has no standing
+    adjudication of the session (:func:`standing_adjudications`). So the
+    primary (:func:`billed_coverage`) until its payer's adjudication is
+    posted; then the secondary, then the tertiary. ``None`` when the session
+    is billed to the client directly, no coverage is in effect, or every
+    coverage in effect has answered.
+
+    **A denial counts as an answer.** A primary's denial (``CLP02 = 4``, or
+    lines paid nothing with CO/PI/OA adjustments) lets the secondary be billed:
+    the 837P carries the denial's adjustments (``CAS``) and a paid amount of
+    zero in loop 2320 (``AMT*D``) and per line in 2430 (``SVD``, ``CAS``).
+    The 005010X222A1 guide sends every adjustment of the prior payer to the
+    next one (sections 1.4.1.1.1 and 1.4.1.1.2, coordination of benefits at
+    claim and service line level), and its balancing rules (1.4.4.1) hold
+    "regardless of whether the Payer Paid Amount is a positive amount,
+    negative amount, or Zero" (X12 RFI 1583): a denial is an adjudication
+    like any other. Whether a denial reason (a non-covered service, CO-96)
+    lets the secondary pay is that payer's decision, not the
+    biller's. An adjudication without a line of the session (a claim-level
+    EOB entered without lines) does not count: the secondary claim needs the
+    lines' adjudication.
+
+    **A corrected or void claim goes to the payer whose claim it corrects.** A
+    session with frequency 7 or 8 whose original reference is the payer claim
+    number of a standing adjudication of it is billed to that adjudication's
+    coverage (a replacement of the primary's paid claim goes to the primary,
+    never to the secondary with the primary's claim number); otherwise (the
+    claim corrected was not adjudicated yet) it is billed as above.
+    """
+    if session.bill_to is BillTo.CLIENT:
+        return None
+    adjudications = tuple(adjudications)
+    in_effect = active_coverages(session.client_id, session.date_of_service, coverages)
+    reference = session.resubmission.original_reference
+    if session.resubmission.frequency is not Frequency.ORIGINAL and reference:
+        for coverage in in_effect:
+            if any(
+                a.payer_claim_number == reference
+                for a in standing_adjudications(session, coverage, adjudications)
+            ):
+                return coverage
+    for coverage in in_effect:
+        if not standing_adjudications(session, coverage, adjudications):
+            return coverage
+    return None
+
+
+def claim_coverage(
+    session: ClientSession, coverages: Iterable[Coverage], adjudications: Iterable[Adjudication]
+) -> Coverage | None:
+    """The coverage a claim for ``session`` goes to: :func:`coverage_to_bill`, else the billed one.
+
+    When every coverage in effect has answered, a claim for the session (a
+    corrected or void claim) goes to :func:`billed_coverage`; ``None`` when the
+    session goes to the client. Readiness judges, and claims are built, for it.
+    """
+    coverages = tuple(coverages)
+    found = coverage_to_bill(session, coverages, adjudications)
+    return found if found is not None else billed_coverage(session, coverages)
+
+
+def prior_adjudications(
+    session: ClientSession,
+    coverage: Coverage,
+    coverages: Iterable[Coverage],
+    adjudications: Iterable[Adjudication],
+) -> tuple[tuple[Coverage, Adjudication], ...]:
+    """The earlier payers' answers a claim for ``session`` to ``coverage`` carries (837P loops 2320/2330).
+
+    For each coverage in effect before ``coverage`` in precedence order, its
+    latest standing adjudication of the session (skipped when it has none:
+    then ``coverage`` is not the coverage to bill). Empty for the first payer.
+    """
+    adjudications = tuple(adjudications)
+    found: list[tuple[Coverage, Adjudication]] = []
+    for earlier in active_coverages(session.client_id, session.date_of_service, coverages):
+        if earlier.id == coverage.id:
+            break
+        standing = standing_adjudications(session, earlier, adjudications)
+        if standing:
+            found.append((earlier, standing[-1]))
+    return tuple(found)

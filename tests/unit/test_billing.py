@@ -302,12 +302,17 @@ class BillingMachine(RuleBasedStateMachine):
             self.uow.commit()
 
     def _records(self, *, accepted: bool = False) -> list[attrs.AttrsInstance]:
+        # In patient control number order: records made at the same instant are listed by their
+        # random ids, and hypothesis needs the same choices in the same order when it replays.
         with self.uow:
-            return [
-                r
-                for r in self.uow.claim_records.list()
-                if r.live and (not accepted or r.status is ClaimStatus.ACCEPTED)
-            ]
+            return sorted(
+                (
+                    r
+                    for r in self.uow.claim_records.list()
+                    if r.live and (not accepted or r.status is ClaimStatus.ACCEPTED)
+                ),
+                key=lambda r: r.patient_control_number,
+            )
 
     @invariant()
     def no_session_on_two_live_claims_and_unique_numbers(self) -> None:
@@ -453,3 +458,102 @@ def test_statement_shows_credits_and_pending_charges() -> None:
     assert (found.credit, found.balance) == (Decimal("75.00"), Decimal("40.00"))
     assert [p.status.value for p in found.pending] == ["pending"]
     assert [p.amount for p in found.uninvoiced_payments] == [Money("100")]
+
+
+def _primary_paid(
+    session_id: str, *, paid: str = "100.00", reversal: bool = False, key: str = "a1"
+) -> Adjudication:
+    """The primary payer's (p1, coverage k1) posted answer for one 140.00 line of ``session_id``."""
+    sign = -1 if reversal else 1
+    amount = Decimal(paid) * sign
+    write_off = (Decimal("140.00") - Decimal(paid)) * sign
+    return Adjudication(
+        id=key,
+        claim_record_id="r1",
+        client_id="c1",
+        payer_id="p1",
+        coverage_id="k1",
+        patient_control_number="SK1",
+        payer_claim_number="PCN1",
+        status_code="22" if reversal else "1",
+        charge=Decimal("140.00") * sign,
+        paid=amount,
+        lines=[
+            LineAdjudication(
+                session_id=session_id,
+                code="90834",
+                charge=Decimal("140.00") * sign,
+                paid=amount,
+                adjustments=[Adjustment(group="CO", reason="45", amount=write_off)],
+            )
+        ],
+        paid_on=DAY + timedelta(days=30),
+        source_key=key,
+        posted_at=NOW + timedelta(minutes=len(key)),
+    )
+
+
+def _with_secondary() -> InMemoryUnitOfWork:
+    uow = _world()
+    with uow:
+        uow.payers.add(Payer(id="p2", name="Second Mutual", payer_id="22222"))
+        uow.coverages.add(
+            Coverage(
+                id="k1s",
+                client_id="c1",
+                payer_id="p2",
+                member_id="S100",
+                rank="S",
+                effective=date(2026, 1, 1),
+            )
+        )
+        uow.commit()
+    return uow
+
+
+def test_a_session_whose_primary_answered_is_billed_again_to_the_secondary() -> None:
+    """Once the primary's adjudication is posted, the session is offered to the secondary payer (and only
+    to it: payer_id filters by the payer to bill), bill() records the claim to the secondary coverage and
+    the 837P carries SBR*S with the primary's COB; a second run bills nothing."""
+    uow = _with_secondary()
+    _save(uow, _session("s1"))
+    with uow:
+        first = bill(uow, today=TODAY, now=NOW, **X12)  # type: ignore[arg-type]
+        uow.commit()
+    assert [r.coverage_id for r in first.records] == ["k1"]
+    assert first.text is not None
+    assert "SBR*P*18" in first.text
+    assert "AMT*D" not in first.text
+    with uow:
+        assert sessions_to_bill(uow, today=TODAY) == []  # the primary has not answered yet
+        uow.adjudications.add(_primary_paid("s1"))
+        uow.commit()
+    with uow:
+        assert [s.id for s in sessions_to_bill(uow, today=TODAY)] == ["s1"]
+        assert sessions_to_bill(uow, today=TODAY, payer_id="p1") == []
+        assert [s.id for s in sessions_to_bill(uow, today=TODAY, payer_id="p2")] == ["s1"]
+        second = bill(uow, today=TODAY, now=NOW, **X12)  # type: ignore[arg-type]
+        uow.commit()
+    assert [(r.coverage_id, r.payer_id, r.session_ids) for r in second.records] == [("k1s", "p2", ("s1",))]
+    assert second.text is not None
+    assert "SBR*S*18" in second.text
+    assert "SBR*P*18" in second.text
+    assert "AMT*D*100~" in second.text
+    assert "SVD*60054*100*HC:90834**1~" in second.text
+    with uow:
+        assert sessions_to_bill(uow, today=TODAY) == []
+
+
+def test_a_reversed_primary_answer_sends_the_session_back_to_the_primary() -> None:
+    """A reversal (CLP02 = 22) cancels the primary's answer: the secondary is not offered the session
+    (and the session is on a live primary claim, so nothing is offered)."""
+    uow = _with_secondary()
+    _save(uow, _session("s1"))
+    with uow:
+        bill(uow, today=TODAY, now=NOW, **X12)  # type: ignore[arg-type]
+        uow.adjudications.add(_primary_paid("s1"))
+        uow.adjudications.add(_primary_paid("s1", reversal=True, key="a22"))
+        uow.commit()
+    with uow:
+        assert sessions_to_bill(uow, today=TODAY) == []
+        assert sessions_to_bill(uow, today=TODAY, payer_id="p2") == []

@@ -47,6 +47,7 @@ from sessionkit.claims import (
 )
 from sessionkit.codes import npi as npi_codes
 from sessionkit.domain import Frequency, InsuranceOverrides
+from sessionkit.domain.payments import Adjudication, Adjustment, LineAdjudication
 from sessionkit.errors import ClaimNotReady
 
 GOLDEN = Path(__file__).resolve().parents[1] / "fixtures" / "golden"
@@ -972,7 +973,7 @@ def test_writer_refuses_corrected_claim_without_original_reference(frequency: st
 
 @pytest.mark.parametrize("rank", ["S", "T"])
 def test_writer_never_sends_a_secondary_claim_without_cob(rank: str) -> None:
-    """SBR01 S/T needs loops 2320/2330, which are not written: the writer refuses."""
+    """SBR01 S/T needs loops 2320/2330: a claim without the earlier payer's adjudication is refused."""
     coverage = attrs.evolve(COVERAGE, rank=rank)
     with pytest.raises(ClaimNotReady) as info:
         x12(practice_claims(PRACTICE, coverage=coverage))
@@ -1031,3 +1032,135 @@ def test_cms1500_sex_blank_when_unknown_and_names_without_punctuation() -> None:
     assert form["25"] == "123456789"
     assert "24I" not in form.lines[0]
     assert "24J" not in form.lines[0]
+
+
+# -- secondary claims: coordination of benefits ------------------------------------------------------
+
+SECOND_PAYER = Payer(id="p2", name="Second Mutual", payer_id="22222")
+SECONDARY = Coverage(
+    id="cov9", client_id="c1", payer_id="p2", member_id="S555", rank="S", effective=date(2025, 1, 1)
+)
+
+
+def primary_answer(
+    *sessions: ClientSession, paid: str = "100.00", claim_cas: str | None = None
+) -> Adjudication:
+    """The primary's answer: each line paid ``paid`` with CO-45 for the rest (less a claim-level OA-23)."""
+    lines = [
+        LineAdjudication(
+            session_id=s.id,
+            code=s.billing_code,
+            charge=s.charge.amount,
+            paid=paid,
+            adjustments=[Adjustment(group="CO", reason="45", amount=s.charge.amount - Decimal(paid))],
+        )
+        for s in sessions
+    ]
+    line_paid = sum((line.paid for line in lines), Decimal("0.00"))
+    claim_level = [] if claim_cas is None else [Adjustment(group="OA", reason="23", amount=claim_cas)]
+    return Adjudication(
+        id="a1",
+        claim_record_id="r1",
+        client_id="c1",
+        payer_id="p1",
+        coverage_id=COVERAGE.id,
+        patient_control_number="SK1",
+        payer_claim_number="PAYER123",
+        status_code="1",
+        charge=sum((line.charge for line in lines), Decimal("0.00")),
+        paid=line_paid - Decimal(claim_cas or "0"),
+        lines=lines,
+        adjustments=claim_level,
+        paid_on=date(2026, 3, 20),
+        source_key="k1",
+        posted_at=datetime(2026, 3, 20, 12, tzinfo=timezone.utc),
+    )
+
+
+def secondary_context(*adjudications: Adjudication) -> ClaimContext:
+    return ClaimContext(
+        practice=PRACTICE,
+        clients=[CLIENT],
+        coverages=[COVERAGE, SECONDARY],
+        payers=[PAYER, SECOND_PAYER],
+        adjudications=adjudications,
+    )
+
+
+def test_a_secondary_claim_carries_the_primary_adjudication_per_claim_and_line() -> None:
+    """After the primary answered, build_claims bills the secondary: other_payers holds the primary's
+    coverage, payer, paid amount and claim-level CAS, each line its SVD/CAS, and the 837P writes them."""
+    s1, s2 = session(), session(id="s2", date_of_service=DOS + timedelta(days=7))
+    answer = primary_answer(s1, s2, claim_cas="5.00")
+    (claim,) = build_claims([s1, s2], secondary_context(answer), ClaimTarget.X12_837P, readiness_check=ready)
+    assert claim.coverage == SECONDARY
+    (other,) = claim.other_payers
+    assert (other.coverage, other.payer, other.paid, other.adjusted) == (
+        COVERAGE,
+        PAYER,
+        Decimal("195.00"),
+        Decimal("5.00"),
+    )
+    assert [[(p.paid, p.adjusted) for p in line.prior] for line in claim.lines] == [
+        [(Decimal("100.00"), Decimal("40.00"))]
+    ] * 2
+    text = x12([claim])
+    assert first(text, "SBR", "S")[:2] == ["SBR", "S"]
+    assert first(text, "SBR", "P")[:2] == ["SBR", "P"]
+    assert first(text, "AMT", "D") == ["AMT", "D", "195"]
+    assert first(text, "CAS", "OA") == ["CAS", "OA", "23", "5"]
+    assert all_of(text, "SVD") == [["SVD", "60054", "100", "HC:90834", "", "1"]] * 2
+    assert first(text, "NM1", "IL") == ["NM1", "IL", "1", "BYRON", "ADA", "", "", "", "MI", "S555"]
+    # A subset of the primary's lines (s2 not billed now): claim-level CAS stays off, paid is the lines'.
+    (part,) = build_claims([s1], secondary_context(answer), ClaimTarget.X12_837P, readiness_check=ready)
+    assert (part.other_payers[0].paid, part.other_payers[0].adjustments) == (Decimal("100.00"), ())
+    assert first(x12([part]), "AMT", "D") == ["AMT", "D", "100"]
+
+
+def test_the_writer_refuses_an_unbalanced_prior_adjudication() -> None:
+    """Paid plus adjustments must be the line's charge (guide 1.4.4): else x12.cob_unbalanced, no file."""
+    s1 = session()
+    answer = primary_answer(s1)
+    bad_line = attrs.evolve(
+        answer.lines[0], adjustments=[Adjustment(group="CO", reason="45", amount="39.99")]
+    )
+    (claim,) = build_claims(
+        [s1],
+        secondary_context(attrs.evolve(answer, lines=[bad_line])),
+        ClaimTarget.X12_837P,
+        readiness_check=ready,
+    )
+    with pytest.raises(ClaimNotReady) as info:
+        x12([claim])
+    assert (info.value.code, info.value.field) == ("x12.cob_unbalanced", "claims[0].other_payers[0].lines[0]")
+
+
+def test_a_correction_of_the_primary_claim_goes_to_the_primary() -> None:
+    """A replacement (7) quoting the primary's claim number goes back to the primary, without COB; one
+    quoting a claim number no payer answered goes to the coverage to bill (the secondary)."""
+    s1 = session(resubmission=Resubmission(frequency="7", original_reference="PAYER123"))
+    answer = primary_answer(session())
+    (claim,) = build_claims([s1], secondary_context(answer), ClaimTarget.X12_837P, readiness_check=ready)
+    assert (claim.coverage, claim.other_payers) == (COVERAGE, ())
+    other = session(resubmission=Resubmission(frequency="7", original_reference="SECOND1"))
+    (claim,) = build_claims([other], secondary_context(answer), ClaimTarget.X12_837P, readiness_check=ready)
+    assert claim.coverage == SECONDARY
+    assert [o.adjudication_id for o in claim.other_payers] == ["a1"]
+
+
+def test_a_paper_secondary_claim_names_the_other_plan() -> None:
+    """CMS-1500 for the secondary: 11d YES, 9/9a/9d the primary's insured, plan and number; box 29 adds
+    what the primary paid to what the client paid."""
+    s1 = session(paid_at_session="20.00")
+    (claim,) = build_claims(
+        [s1], secondary_context(primary_answer(s1)), ClaimTarget.CMS1500, readiness_check=ready
+    )
+    form = to_cms1500(claim)
+    assert (form["11d"], form["9"], form["9a"], form["9d"], form["29"]) == (
+        "YES",
+        "BYRON, ADA",
+        "G77",
+        "ACME HEALTH",
+        "120.00",
+    )
+    assert form["1a"] == "S555"

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta, timezone
+from decimal import Decimal
 
 import attrs
 import pytest
@@ -27,8 +28,19 @@ from sessionkit import (
 from sessionkit.adapters.memory import InMemoryUnitOfWork
 from sessionkit.builder import SessionBuilder
 from sessionkit.claims import ClaimContext, build_claims
+from sessionkit.domain.payments import Adjudication, Adjustment, LineAdjudication
 from sessionkit.errors import ClaimNotReady
-from sessionkit.facts import AuthorizationUse, active_coverages, billed_coverage, client_share, draws_on
+from sessionkit.facts import (
+    AuthorizationUse,
+    active_coverages,
+    billed_coverage,
+    claim_coverage,
+    client_share,
+    coverage_to_bill,
+    draws_on,
+    prior_adjudications,
+    standing_adjudications,
+)
 from sessionkit.ports import FixedClock
 from sessionkit.readiness import ReadinessContext, Target, check
 
@@ -263,3 +275,114 @@ def test_screen_readiness_and_claims_agree_on_every_history(
         assert screen == readiness == claims
         expected = draws_on(_auth(units), session, [COVERAGE]) and not use.allows(session)
         assert readiness == expected
+
+
+# -- coordination of benefits: the coverage to bill next --------------------------------------------
+
+_COB_DAY = date(2026, 5, 4)
+_POSTED = datetime(2026, 6, 1, 12, tzinfo=timezone.utc)
+
+
+def _cob_coverage(
+    cov_id: str, rank: str, *, payer: str | None = None, effective: date = date(2026, 1, 1)
+) -> Coverage:
+    return Coverage(
+        id=cov_id,
+        client_id="c1",
+        payer_id=payer or f"p{cov_id}",
+        member_id="M1",
+        rank=rank,
+        effective=effective,
+    )
+
+
+def _answer(
+    coverage: Coverage, n: int, *, session_id: str = "s1", status: str = "1", pcn: str = "X"
+) -> Adjudication:
+    sign = -1 if status == "22" else 1
+    return Adjudication(
+        id=f"a{n}",
+        claim_record_id="r1",
+        client_id="c1",
+        payer_id=coverage.payer_id,
+        coverage_id=coverage.id,
+        patient_control_number="SK1",
+        payer_claim_number=pcn,
+        status_code=status,
+        charge=Decimal("140.00") * sign,
+        paid=Decimal("100.00") * sign,
+        lines=[
+            LineAdjudication(
+                session_id=session_id,
+                code="90834",
+                charge=Decimal("140.00") * sign,
+                paid=Decimal("100.00") * sign,
+                adjustments=[Adjustment(group="CO", reason="45", amount=Decimal("40.00") * sign)],
+            )
+        ],
+        paid_on=date(2026, 6, 1),
+        source_key=f"k{n}",
+        posted_at=_POSTED + timedelta(minutes=n),
+    )
+
+
+_COB_SESSION = ClientSession(
+    id="s1", client_id="c1", date_of_service=_COB_DAY, billing_code="90834", charge="140", diagnoses=["F41.1"]
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    ranks=st.lists(st.sampled_from("PST"), min_size=1, max_size=3),
+    answered=st.lists(st.booleans(), min_size=3, max_size=3),
+    reversed_=st.lists(st.booleans(), min_size=3, max_size=3),
+)
+def test_coverage_to_bill_is_the_first_coverage_in_effect_without_a_standing_answer(
+    ranks: list[str], answered: list[bool], reversed_: list[bool]
+) -> None:
+    """coverage_to_bill walks the coverages in precedence order and stops at the first whose payer has
+    no standing adjudication of the session (a reversal cancels one); None when all answered. The
+    earlier ones are exactly prior_adjudications, and claim_coverage falls back to the billed one."""
+    coverages = [_cob_coverage(f"k{i}", rank) for i, rank in enumerate(ranks)]
+    adjudications = []
+    for i, c in enumerate(coverages):
+        if answered[i]:
+            adjudications.append(_answer(c, 2 * i))
+            if reversed_[i]:
+                adjudications.append(_answer(c, 2 * i + 1, status="22"))
+    order = list(active_coverages("c1", _COB_DAY, coverages))
+    done = [bool(standing_adjudications(_COB_SESSION, c, adjudications)) for c in order]
+    assert done == [answered[coverages.index(c)] and not reversed_[coverages.index(c)] for c in order]
+    expected = next((c for c, d in zip(order, done, strict=True) if not d), None)
+    assert coverage_to_bill(_COB_SESSION, coverages, adjudications) == expected
+    assert claim_coverage(_COB_SESSION, coverages, adjudications) == (expected or order[0])
+    if expected is not None:
+        priors = prior_adjudications(_COB_SESSION, expected, coverages, adjudications)
+        assert [c for c, _ in priors] == order[: order.index(expected)]
+    if not adjudications:
+        assert coverage_to_bill(_COB_SESSION, coverages, adjudications) == billed_coverage(
+            _COB_SESSION, coverages
+        )
+
+
+def test_coverage_to_bill_skips_other_sessions_inactive_coverages_and_client_billing() -> None:
+    """Only an answer with a line of this session counts; a secondary not in effect is skipped; a session
+    billed to the client has no coverage to bill; a denial counts as an answer."""
+    primary = _cob_coverage("k1", "P")
+    secondary = _cob_coverage("k2", "S")
+    late = _cob_coverage("k3", "T", effective=date(2026, 6, 1))
+    coverages = [late, secondary, primary]
+    assert coverage_to_bill(_COB_SESSION, coverages, [_answer(primary, 1, session_id="s9")]) == primary
+    assert coverage_to_bill(_COB_SESSION, coverages, [_answer(primary, 1, status="4")]) == secondary
+    both = [_answer(primary, 1), _answer(secondary, 2)]
+    assert coverage_to_bill(_COB_SESSION, coverages, both) is None  # the tertiary is not in effect yet
+    assert claim_coverage(_COB_SESSION, coverages, both) == primary
+    to_client = attrs.evolve(_COB_SESSION, bill_to="client")
+    assert coverage_to_bill(to_client, coverages, []) is None
+    # Paid again after a reversal: the answer stands again.
+    again = [
+        _answer(primary, 1, pcn="A"),
+        _answer(primary, 2, status="22", pcn="A"),
+        _answer(primary, 3, pcn="B"),
+    ]
+    assert [a.id for a in standing_adjudications(_COB_SESSION, primary, again)] == ["a3"]

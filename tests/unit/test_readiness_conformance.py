@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date
+from datetime import date, datetime, timezone
 
 import attrs
 import pytest
 from hypothesis import given, settings
 
-from sessionkit import Address, Client, ClientSession, Coverage, Payer, PracticeSetup, Subscriber
+from sessionkit import AddOnLine, Address, Client, ClientSession, Coverage, Payer, PracticeSetup, Subscriber
 from sessionkit.domain import InsuranceOverrides
+from sessionkit.domain.payments import Adjudication, Adjustment, LineAdjudication
 from sessionkit.readiness import ReadinessContext, Target, check, check_many, default_registry
 from sessionkit.readiness.rules.conformance import CONFORMANCE_RULES
 from sessionkit.testing.readiness import StaticCodeSet, ready_sessions
@@ -214,8 +215,14 @@ CASES: list[tuple[str, str, Change, Change]] = [
         s(billing_code="90791", minutes=None, units="1.5"),
         s(billing_code="90853", minutes=None, units=2),
     ),
-    ("coverage.secondary_without_cob", "coverage.rank", coverage(rank="S"), coverage(rank="P")),
-    ("coverage.secondary_without_cob", "coverage.rank", coverage(rank="T"), same),
+    ("coverage.primary_not_adjudicated", "coverage.rank", coverage(rank="S"), coverage(rank="P")),
+    ("coverage.primary_not_adjudicated", "coverage.rank", coverage(rank="T"), same),
+    (
+        "coverage.prior_unbalanced",
+        "charge",
+        (lambda s, c: primary_answered(balanced=False)),
+        (lambda s, c: primary_answered(balanced=True)),
+    ),
 ]
 
 
@@ -320,3 +327,97 @@ def test_ready_sessions_pass_the_conformance_rules(pair: Pair) -> None:
     for target in INSURANCE:
         errors = [f for f in check(session, context, target).findings if f.severity.value == "error"]
         assert errors == [], str(errors)
+
+
+def _secondary_world(*, answered: str | None) -> Pair:
+    """The base session with a primary (p1) and a secondary (p2) coverage; the primary answered or not."""
+    session, context = base()
+    primary = context.coverages[0]
+    secondary = Coverage(
+        id="cov2", client_id="c1", payer_id="p2", member_id="S9", rank="S", effective=date(2015, 10, 1)
+    )
+    adjudications = []
+    if answered is not None:
+        adjudications.append(
+            Adjudication(
+                id="a1",
+                claim_record_id="r1",
+                client_id="c1",
+                payer_id="p1",
+                coverage_id=primary.id,
+                patient_control_number="SK1",
+                status_code=answered,
+                charge="140.00",
+                paid="0.00" if answered == "4" else "100.00",
+                lines=[
+                    LineAdjudication(
+                        session_id="s1",
+                        code="90834",
+                        charge="140.00",
+                        paid="0.00" if answered == "4" else "100.00",
+                        adjustments=[
+                            Adjustment(group="CO", reason="96", amount="140.00")
+                            if answered == "4"
+                            else Adjustment(group="CO", reason="45", amount="40.00")
+                        ],
+                    )
+                ],
+                paid_on=date(2026, 3, 8),
+                source_key="k1",
+                posted_at=datetime(2026, 3, 8, 12, tzinfo=timezone.utc),
+            )
+        )
+    payers = [*context.payers.values(), Payer(id="p2", name="Second Mutual", address=STREET)]
+    return session, attrs.evolve(
+        context, coverages=[primary, secondary], payers=payers, adjudications=adjudications
+    )
+
+
+@pytest.mark.parametrize("answered", ["1", "4"])
+def test_a_secondary_is_billable_once_the_primary_answered(answered: str) -> None:
+    """Paid or denied, the primary's posted answer makes the secondary the coverage to bill: no
+    coverage.primary_not_adjudicated, and the secondary payer's own requirements apply (its payer id)."""
+    session, context = _secondary_world(answered=answered)
+    for target in INSURANCE:
+        report = check(session, context, target)
+        assert "coverage.primary_not_adjudicated" not in report.codes
+    assert "payer.payer_id_missing" in check(session, context, X12).codes
+    fixed = attrs.evolve(
+        context, payers=[*context.payers.values(), Payer(id="p2", name="Second Mutual", payer_id="22222")]
+    )
+    assert check(session, fixed, X12).ready
+    before, unanswered = _secondary_world(answered=None)
+    assert check(before, unanswered, X12).ready  # billed to the primary, as before
+
+
+def test_an_unbalanced_or_partial_primary_answer_blocks_the_secondary() -> None:
+    """The primary's answer must cover every line of the session in balance, as the 837P writer
+    requires: a line paid plus adjustments not equal to its charge, or an add-on the primary did not
+    answer, is coverage.prior_unbalanced at that line's field."""
+    session, context = _secondary_world(answered="1")
+    context = attrs.evolve(
+        context, payers=[*context.payers.values(), Payer(id="p2", name="Second Mutual", payer_id="22222")]
+    )
+    (answer,) = context.adjudications
+    ok = context
+    assert check(session, ok, X12).ready
+    line = attrs.evolve(answer.lines[0], adjustments=[])
+    off = attrs.evolve(context, adjudications=[attrs.evolve(answer, lines=[line])])  # 100 + 0 != 140
+    assert [(f.code, f.field) for f in check(session, off, X12).findings if f.severity.value == "error"] == [
+        ("coverage.prior_unbalanced", "charge")
+    ]
+    with_add_on = attrs.evolve(session, add_ons=[AddOnLine(code="90785", charge="20")])
+    report = check(with_add_on, ok, X12)
+    assert ("coverage.prior_unbalanced", "add_ons[0].charge") in {(f.code, f.field) for f in report.findings}
+
+
+def primary_answered(*, balanced: bool) -> Pair:
+    """The base session billed to its secondary (p2) after the primary's answer, balanced or not."""
+    session, context = _secondary_world(answered="1")
+    second = Payer(id="p2", name="Second Mutual", payer_id="22222", address=STREET)
+    context = attrs.evolve(context, payers=[*context.payers.values(), second])
+    if not balanced:
+        (answer,) = context.adjudications
+        line = attrs.evolve(answer.lines[0], adjustments=[])
+        context = attrs.evolve(context, adjudications=[attrs.evolve(answer, lines=[line])])
+    return session, context

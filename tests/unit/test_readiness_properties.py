@@ -5,7 +5,8 @@ from __future__ import annotations
 import itertools
 import json
 from collections.abc import Iterator
-from datetime import date
+from datetime import date, datetime, timezone
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +29,7 @@ from sessionkit import (
     Subscriber,
 )
 from sessionkit.codes import behavioral
+from sessionkit.domain.payments import Adjudication, LineAdjudication
 from sessionkit.readiness import (
     Finding,
     ReadinessContext,
@@ -571,3 +573,52 @@ def test_a_custom_rule_is_reported_by_check_check_many_and_the_claims_gate() -> 
         assert "house.no_90837" in {f.code for f in info.value.findings}
 
     agree()
+
+
+def _posted(session_id: str, coverage: Coverage, n: int, status: str) -> Adjudication:
+    sign = -1 if status == "22" else 1
+    return Adjudication(
+        id=f"adj{n}",
+        claim_record_id="r1",
+        client_id=coverage.client_id,
+        payer_id=coverage.payer_id,
+        coverage_id=coverage.id,
+        patient_control_number="SK1",
+        status_code=status,
+        charge=Decimal("140.00") * sign,
+        paid=Decimal("0.00"),
+        lines=[
+            LineAdjudication(session_id=session_id, code="90834", charge=Decimal("140.00") * sign, paid="0")
+        ],
+        paid_on=date(2026, 3, 20),
+        source_key=f"key{n}",
+        posted_at=datetime(2026, 3, 20, 12, n % 60, tzinfo=timezone.utc),
+    )
+
+
+@settings(max_examples=25)
+@given(_FUSED_SESSIONS, readiness_contexts(), TARGETS, st.data())
+def test_fused_checker_agrees_when_payers_have_answered(
+    sessions: list[ClientSession], context: ReadinessContext, target: Target, data: st.DataObject
+) -> None:
+    """With posted adjudications (some sessions billed to a later payer, some reversed), the fused
+    path's reports still equal the plain path's."""
+    coverages = list(context.coverages)
+    if coverages:
+        answers = data.draw(
+            st.lists(
+                st.tuples(
+                    st.sampled_from(["o1", "s1", "s2", *(s.id for s in sessions)]),
+                    st.sampled_from(coverages),
+                    st.sampled_from(["1", "4", "22"]),
+                ),
+                max_size=4,
+            )
+        )
+        context = attrs.evolve(
+            context,
+            adjudications=[_posted(sid, cov, n, status) for n, (sid, cov, status) in enumerate(answers)],
+        )
+    plain = [check(s, context, target, PLAIN) for s in sessions]
+    assert list(check_many(sessions, context, target)) == plain
+    assert [check(s, context, target) for s in sessions] == plain

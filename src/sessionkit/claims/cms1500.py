@@ -11,7 +11,7 @@ from types import MappingProxyType
 
 from sessionkit.claims.model import POINTER_LETTERS, Claim, ClaimTarget
 from sessionkit.codes import zipcode
-from sessionkit.domain.parties import Relationship
+from sessionkit.domain.parties import Client, Relationship, Subscriber
 from sessionkit.domain.values import Address, ClaimFilingIndicator, Frequency, ReleaseOfInformation
 from sessionkit.errors import InvalidValue
 from sessionkit.money import Money
@@ -193,7 +193,7 @@ def to_cms1500(claim: Claim, *, signed_on: date | None = None) -> Cms1500:
             "26": claim.patient_control_number,
             "27": "YES" if bp.accept_assignment else "NO",
             "28": _money(claim.total_charge),
-            "29": _money(claim.amount_paid),
+            "29": _money(Money(claim.amount_paid.amount + max(claim.other_payers_paid, Decimal(0)))),
             "31": SIGNATURE_ON_FILE,
             "31.date": "" if signed_on is None else _mmddyy(signed_on),
             "33.name": _plain(bp.name) if not bp.first_name else _name(bp.name, bp.first_name),
@@ -201,6 +201,16 @@ def to_cms1500(claim: Claim, *, signed_on: date | None = None) -> Cms1500:
             "33a": bp.npi,
         }
     )
+    if claim.other_payers:
+        # NUCC 1500 items 9, 9a, 9d and 11d: the other (earlier) plan; box 29 adds what it paid.
+        other = claim.other_payers[0]
+        other_insured: Client | Subscriber = client
+        if other.coverage.relationship is not Relationship.SELF and other.coverage.subscriber is not None:
+            other_insured = other.coverage.subscriber
+        boxes["9"] = _name(other_insured.last_name, other_insured.first_name)
+        boxes["9a"] = _plain(other.coverage.group_number) or other.coverage.member_id
+        boxes["9d"] = _plain(other.payer.name)
+        boxes["11d"] = "YES"
     _address(boxes, "5", client.address)
     _address(boxes, "7", insured.address)
     _address(boxes, "33", bp.address)

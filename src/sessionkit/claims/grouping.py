@@ -17,15 +17,18 @@ from sessionkit.claims.model import (
     Claim,
     ClaimLine,
     ClaimTarget,
+    OtherPayer,
+    PriorLine,
     RenderingProvider,
     ServiceFacility,
 )
 from sessionkit.codes.icd10 import DiagnosisCodeSet
 from sessionkit.domain.parties import Authorization, Client, Coverage, Payer, PracticeSetup
+from sessionkit.domain.payments import Adjudication, LineAdjudication
 from sessionkit.domain.session import ClientSession
 from sessionkit.domain.values import BillTo, DiagnosisCode, InsuranceOverrides, ReferringProvider
 from sessionkit.errors import ClaimNotReady, InvalidValue
-from sessionkit.facts import AuthorizationUse, authorization_for, billed_coverage
+from sessionkit.facts import AuthorizationUse, authorization_for, claim_coverage, prior_adjudications
 from sessionkit.money import Money
 from sessionkit.readiness import ReadinessContext, Rules, Severity, Target, check
 
@@ -60,8 +63,10 @@ class ClaimContext:
     ``sessions`` are the clients' other saved sessions (the ones not being
     claimed): authorization uses are counted over them and the sessions being
     claimed together (:class:`sessionkit.facts.AuthorizationUse`), and the
-    same-day rules see them. Build the whole context from storage with
-    :meth:`from_unit_of_work`.
+    same-day rules see them. ``adjudications`` are the clients' payers'
+    posted adjudications: a session whose primary answered is billed to its
+    secondary with the primary's adjudication (:func:`sessionkit.facts.coverage_to_bill`).
+    Build the whole context from storage with :meth:`from_unit_of_work`.
     """
 
     practice: PracticeSetup
@@ -74,6 +79,18 @@ class ClaimContext:
     """The day readiness is judged on (None: today in the practice's time zone)."""
     code_set: DiagnosisCodeSet | None = None
     """An ICD-10-CM release for the readiness check (``sessionkit.codes.icd10`` code set), or None."""
+    adjudications: tuple[Adjudication, ...] = attrs.field(default=(), converter=_tuple, repr=False)
+    _by_session: dict[tuple[str, str], tuple[Adjudication, ...]] = attrs.field(
+        init=False, repr=False, eq=False, hash=False
+    )
+
+    @_by_session.default
+    def _index_adjudications(self) -> dict[tuple[str, str], tuple[Adjudication, ...]]:
+        found: dict[tuple[str, str], list[Adjudication]] = {}
+        for a in self.adjudications:
+            for session_id in dict.fromkeys(line.session_id for line in a.lines):
+                found.setdefault((a.client_id, session_id), []).append(a)
+        return {k: tuple(v) for k, v in found.items()}
 
     @classmethod
     def from_unit_of_work(
@@ -100,6 +117,7 @@ class ClaimContext:
             sessions=[s for i in ids for s in uow.sessions.by_client(i)],
             today=today,
             code_set=code_set,
+            adjudications=[a for i in ids for a in uow.adjudications.for_client(i)],
         )
 
     def client(self, client_id: str) -> Client:
@@ -119,8 +137,21 @@ class ClaimContext:
         raise ClaimNotReady("the coverage's payer is not in the claim context", "claim.no_payer", "payer_id")
 
     def coverage_on(self, session: ClientSession) -> Coverage | None:
-        """The coverage insurance is billed to for ``session`` (:func:`sessionkit.facts.billed_coverage`)."""
-        return billed_coverage(session, self.coverages)
+        """The coverage a claim for ``session`` goes to (:func:`sessionkit.facts.claim_coverage`).
+
+        The primary until its payer's adjudication of the session is posted,
+        then the next coverage in effect (:func:`sessionkit.facts.coverage_to_bill`).
+        """
+        return claim_coverage(session, self.coverages, self._adjudications_of(session))
+
+    def prior_adjudications(
+        self, session: ClientSession, coverage: Coverage
+    ) -> tuple[tuple[Coverage, Adjudication], ...]:
+        """The earlier payers' answers a claim for ``session`` to ``coverage`` carries."""
+        return prior_adjudications(session, coverage, self.coverages, self._adjudications_of(session))
+
+    def _adjudications_of(self, session: ClientSession) -> tuple[Adjudication, ...]:
+        return self._by_session.get((session.client_id, session.id), ())
 
     def history(self, client_id: str, claimed: Sequence[ClientSession]) -> tuple[ClientSession, ...]:
         """The client's saved sessions with the ones being claimed (each once, the claimed copy first)."""
@@ -142,6 +173,7 @@ class ClaimContext:
             authorizations=[a for a in self.authorizations if a.client_id == client_id],
             sessions=self.history(client_id, claimed),
             code_set=self.code_set,
+            adjudications=[a for a in self.adjudications if a.client_id == client_id],
         )
 
 
@@ -283,6 +315,8 @@ class _Key:
     frequency: str
     original_reference: str | None
     prior_authorization: str | None
+    prior: tuple[str, ...] = ()
+    """The ids of the earlier payers' adjudications: a secondary claim carries one set of them."""
 
 
 def claims_for_client(
@@ -331,8 +365,11 @@ def _claims(
     payer: Payer,
     target: ClaimTarget,
     authorization: Callable[[ClientSession], str | None],
+    priors: Callable[[ClientSession], tuple[tuple[Coverage, Adjudication], ...]] = lambda _s: (),
+    payers: Callable[[str], Payer] | None = None,
 ) -> tuple[Claim, ...]:
     groups: dict[_Key, list[ClientSession]] = {}
+    earlier: dict[str, tuple[tuple[Coverage, Adjudication], ...]] = {}
     for session in sorted(sessions, key=lambda s: (s.date_of_service, s.id)):
         billing = billing_provider_for(practice, session.overrides)
         key = _Key(
@@ -343,6 +380,7 @@ def _claims(
             frequency=session.resubmission.frequency.value,
             original_reference=session.resubmission.original_reference,
             prior_authorization=authorization(session),
+            prior=tuple(a.id for _, a in earlier.setdefault(session.id, priors(session))),
         )
         groups.setdefault(key, []).append(session)
 
@@ -366,7 +404,12 @@ def _claims(
             packs[-1].append(block)
             diagnoses.extend(new)
         claims.extend(
-            _claim(pack, key, client=client, coverage=coverage, payer=payer, target=target) for pack in packs
+            _with_other_payers(
+                _claim(pack, key, client=client, coverage=coverage, payer=payer, target=target),
+                earlier[pack[0].session.id],
+                payers,
+            )
+            for pack in packs
         )
     claims.sort(key=lambda c: (c.lines[0].date_of_service, c.patient_control_number))
     return tuple(claims)
@@ -427,6 +470,72 @@ def _claim(
     )
 
 
+def _prior_lines(
+    claim: Claim, coverage: Coverage, adjudication: Adjudication
+) -> tuple[list[PriorLine | None], int]:
+    """Each claim line's line of ``adjudication`` (matched by session and code, in order), and how many matched."""
+    unused: dict[str, list[LineAdjudication]] = {}
+    for answered in adjudication.lines:
+        unused.setdefault(answered.session_id, []).append(answered)
+    found: list[PriorLine | None] = []
+    for line in claim.lines:
+        candidates = unused.get(line.session_id, [])
+        match = next((c for c in candidates if c.code == line.code), None)
+        if match is None:
+            found.append(None)
+            continue
+        candidates.remove(match)
+        found.append(
+            PriorLine(
+                coverage_id=coverage.id,
+                paid=match.paid,
+                code=match.code,
+                modifiers=line.modifiers,
+                units=line.units if match.units is None else match.units,
+                adjustments=match.adjustments,
+                adjudicated_on=adjudication.paid_on,
+            )
+        )
+    return found, sum(1 for f in found if f is not None)
+
+
+def _with_other_payers(
+    claim: Claim,
+    priors: tuple[tuple[Coverage, Adjudication], ...],
+    payers: Callable[[str], Payer] | None,
+) -> Claim:
+    """``claim`` with the earlier payers' adjudications (2320/2330 and 2430 per line)."""
+    if not priors or payers is None:
+        return claim
+    others: list[OtherPayer] = []
+    per_line: list[list[PriorLine]] = [[] for _ in claim.lines]
+    for coverage, adjudication in priors:
+        lines, matched = _prior_lines(claim, coverage, adjudication)
+        whole = matched == len(adjudication.lines)
+        for i, prior in enumerate(lines):
+            if prior is not None:
+                per_line[i].append(prior)
+        paid = adjudication.paid if whole else sum((p.paid for p in lines if p is not None), Decimal("0.00"))
+        others.append(
+            OtherPayer(
+                coverage=coverage,
+                payer=payers(coverage.payer_id),
+                paid=paid,
+                adjustments=adjudication.adjustments if whole else (),
+                payer_claim_number=adjudication.payer_claim_number,
+                adjudicated_on=adjudication.paid_on,
+                adjudication_id=adjudication.id,
+            )
+        )
+    return attrs.evolve(
+        claim,
+        other_payers=tuple(others),
+        lines=tuple(
+            attrs.evolve(line, prior=tuple(found)) for line, found in zip(claim.lines, per_line, strict=True)
+        ),
+    )
+
+
 def claim_target(target: ClaimTarget | str) -> ClaimTarget:
     """The claim form named by ``target`` (any spelling :meth:`Target.parse` takes).
 
@@ -449,9 +558,11 @@ def build_claims(
 ) -> tuple[Claim, ...]:
     """Group ready sessions into claims for ``target``.
 
-    Each session goes under its client's coverage in effect on its date of
-    service (primary first), with the authorization that covers its code and
-    date. One claim holds one client, one coverage, one billing provider (the
+    Each session goes under the coverage it is billed to next
+    (:func:`sessionkit.facts.coverage_to_bill`: the primary, then, once the
+    primary's adjudication is posted, the secondary with that adjudication in
+    :attr:`Claim.other_payers` and :attr:`ClaimLine.prior`), with that payer's
+    authorization that covers its code and date. One claim holds one client, one coverage, one billing provider (the
     practice with the session's overrides), one frequency code and original
     reference; see :func:`claims_for_client` for the splitting rules.
 
@@ -491,9 +602,16 @@ def build_claims(
     for (client_id, coverage_id), members in by_party.items():
         coverage = coverages[coverage_id]
 
-        def auth_number(session: ClientSession, client_id: str = client_id) -> str | None:
-            use = authorization_for(session, uses[client_id], context.coverages)
+        def auth_number(
+            session: ClientSession, client_id: str = client_id, coverage: Coverage = coverage
+        ) -> str | None:
+            use = authorization_for(session, uses[client_id], (coverage,))
             return None if use is None else use.authorization.number
+
+        def priors(
+            session: ClientSession, coverage: Coverage = coverage
+        ) -> tuple[tuple[Coverage, Adjudication], ...]:
+            return context.prior_adjudications(session, coverage)
 
         claims.extend(
             _claims(
@@ -504,6 +622,8 @@ def build_claims(
                 payer=context.payer(coverage.payer_id),
                 target=target,
                 authorization=auth_number,
+                priors=priors,
+                payers=context.payer,
             )
         )
     return tuple(claims)

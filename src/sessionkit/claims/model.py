@@ -9,6 +9,7 @@ from decimal import Decimal
 import attrs
 
 from sessionkit.domain.parties import Client, Coverage, Payer, PracticeSetup, Relationship, Subscriber
+from sessionkit.domain.payments import Adjustment
 from sessionkit.domain.values import (
     Address,
     DiagnosisCode,
@@ -28,6 +29,8 @@ __all__ = [
     "Claim",
     "ClaimLine",
     "ClaimTarget",
+    "OtherPayer",
+    "PriorLine",
     "Receiver",
     "RenderingProvider",
     "ServiceFacility",
@@ -159,6 +162,64 @@ def _pointers(values: Iterable[int]) -> tuple[int, ...]:
 
 
 @attrs.frozen(kw_only=True)
+class PriorLine:
+    """An earlier payer's adjudication of one claim line (X12 loop 2430: ``SVD``, ``CAS``, ``DTP*573``).
+
+    Taken from the payer's :class:`~sessionkit.domain.payments.LineAdjudication`.
+    """
+
+    coverage_id: str
+    """The earlier payer's coverage (its :class:`OtherPayer` on the claim)."""
+    paid: Decimal
+    """What that payer paid for the line (SVD02)."""
+    code: str
+    """The procedure code the payer adjudicated (SVD03)."""
+    modifiers: tuple[str, ...] = ()
+    units: Decimal
+    """The units the payer paid for (SVD05)."""
+    adjustments: tuple[Adjustment, ...] = ()
+    """The line's adjustments (CAS), every group."""
+    adjudicated_on: date
+    """The payer's payment date (DTP*573)."""
+
+    @property
+    def adjusted(self) -> Decimal:
+        """The sum of the line's adjustments."""
+        return sum((a.amount for a in self.adjustments), Decimal("0.00"))
+
+
+@attrs.frozen(kw_only=True)
+class OtherPayer:
+    """An earlier payer that adjudicated the claim's sessions (X12 loops 2320, 2330A and 2330B).
+
+    A claim to a secondary (tertiary) payer carries one per earlier payer, in
+    precedence order: the coverage (other subscriber, 2330A), the payer
+    (2330B), what it paid for the claim's lines (``AMT*D``) and its
+    claim-level adjustments (``CAS``). Claim-level adjustments are only
+    carried when every line the payer adjudicated is on this claim (they
+    cannot be split between claims).
+    """
+
+    coverage: Coverage
+    payer: Payer
+    paid: Decimal
+    """What the payer paid for the claim's lines (2320 AMT*D), zero for a denial."""
+    adjustments: tuple[Adjustment, ...] = ()
+    """Claim-level adjustments (2320 CAS)."""
+    payer_claim_number: str | None = None
+    """The payer's claim control number (2330B REF*F8), when posted."""
+    adjudicated_on: date
+    """The payer's payment date (2330B DTP*573)."""
+    adjudication_id: str = ""
+    """The posted :class:`~sessionkit.domain.payments.Adjudication` this comes from."""
+
+    @property
+    def adjusted(self) -> Decimal:
+        """The sum of the claim-level adjustments."""
+        return sum((a.amount for a in self.adjustments), Decimal("0.00"))
+
+
+@attrs.frozen(kw_only=True)
 class ClaimLine:
     """One service line: a code on one date (box 24 / X12 loop 2400)."""
 
@@ -174,6 +235,8 @@ class ClaimLine:
     note: str = ""
     """The line note (X12 NTE*ADD); the paper form cannot print it."""
     add_on: bool = False
+    prior: tuple[PriorLine, ...] = ()
+    """The earlier payers' adjudications of the line, in :attr:`Claim.other_payers` order (X12 2430)."""
 
     @property
     def pointer_letters(self) -> str:
@@ -207,11 +270,18 @@ class Claim:
     amount_paid: Money = _ZERO
     """Sum of paid-at-session of the sessions whose primary line is on this claim (box 29, AMT*F5)."""
     session_ids: tuple[str, ...] = ()
+    other_payers: tuple[OtherPayer, ...] = ()
+    """The earlier payers and their adjudications (coordination of benefits): empty for the first payer."""
 
     @property
     def total_charge(self) -> Money:
         """Sum of the line charges (box 28, CLM02)."""
         return Money(sum((line.charge.amount for line in self.lines), Decimal(0)))
+
+    @property
+    def other_payers_paid(self) -> Decimal:
+        """What the earlier payers paid for the claim's lines (CMS-1500 box 29 adds it to the client's)."""
+        return sum((o.paid for o in self.other_payers), Decimal("0.00"))
 
     @property
     def place_of_service(self) -> str:

@@ -10,9 +10,10 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from decimal import Decimal
 
-from sessionkit.claims.model import BillingProvider, Claim, ClaimTarget, Receiver, Submitter
+from sessionkit.claims.model import BillingProvider, Claim, ClaimTarget, OtherPayer, Receiver, Submitter
 from sessionkit.codes import usps, x12, zipcode
-from sessionkit.domain.parties import Client, CoverageRank, Subscriber
+from sessionkit.domain.parties import Client, CoverageRank, Relationship, Subscriber
+from sessionkit.domain.payments import Adjustment
 from sessionkit.domain.values import Address, EntityType, Frequency, ProviderQualifier, ReferringProvider
 from sessionkit.errors import ClaimNotReady, InvalidValue
 from sessionkit.money import Money
@@ -191,6 +192,9 @@ def _claim_segments(w: _Writer, claim: Claim, field: str) -> None:
         _address(w, sf.address, f"{field}.service_facility.address", street=True)
     if ref is not None and ref.complete and ref.npi and ref.qualifier is ProviderQualifier.SUPERVISING:
         _person_name(w, "DQ", ref, f"{field}.referring_provider", "XX", ref.npi)
+    for k, other in enumerate(claim.other_payers):
+        _other_payer(w, claim, other, f"{field}.other_payers[{k}]")
+    payer_ids = {o.coverage.id: o.payer.payer_id or "" for o in claim.other_payers}
     for n, line in enumerate(claim.lines, start=1):
         w.add("LX", str(n))
         w.add(
@@ -210,6 +214,115 @@ def _claim_segments(w: _Writer, claim: Claim, field: str) -> None:
             w.add("NTE", "ADD", note)
         if ref is not None and ref.complete and ref.npi and ref.qualifier is ProviderQualifier.ORDERING:
             _person_name(w, "DK", ref, f"{field}.referring_provider", "XX", ref.npi)
+        for prior in line.prior:
+            # 2430: the earlier payer's adjudication of the line; SVD01 is its 2330B NM109.
+            w.add(
+                "SVD",
+                payer_ids[prior.coverage_id],
+                _decimal(prior.paid),
+                _COMPONENT.join(("HC", prior.code, *prior.modifiers)),
+                "",
+                _decimal(prior.units),
+            )
+            _adjustments(w, prior.adjustments)
+            w.add("DTP", "573", "D8", _d8(prior.adjudicated_on))
+
+
+def _adjustments(w: _Writer, adjustments: Sequence[Adjustment]) -> None:
+    """CAS segments: one per group code, at most 6 reasons (amount, quantity) each."""
+    groups: dict[str, list[Adjustment]] = {}
+    for a in adjustments:
+        groups.setdefault(a.group.value, []).append(a)
+    for group, items in groups.items():
+        for start in range(0, len(items), 6):
+            elements: list[str] = []
+            for a in items[start : start + 6]:
+                elements += [a.reason, _decimal(a.amount), "" if a.quantity is None else _decimal(a.quantity)]
+            w.add("CAS", group, *elements)
+
+
+def _other_payer(w: _Writer, claim: Claim, other: OtherPayer, field: str) -> None:
+    """Loops 2320 (SBR, CAS, AMT*D, OI), 2330A (NM1*IL other subscriber), 2330B (NM1*PR other payer)."""
+    coverage = other.coverage
+    payer = other.payer
+    if not payer.payer_id:
+        raise ClaimNotReady(
+            "the other payer has no electronic payer id", "x12.no_payer_id", f"{field}.payer.payer_id"
+        )
+    _balance(claim, other, field)
+    self_pays = coverage.relationship is Relationship.SELF
+    w.add(
+        "SBR",
+        coverage.rank.value,
+        coverage.relationship.value if not self_pays else "18",
+        x12_text(coverage.group_number, 50),
+        "",
+        "",
+        "",
+        "",
+        "",
+        payer.claim_filing_indicator.value,
+    )
+    _adjustments(w, other.adjustments)
+    w.add("AMT", "D", _decimal(other.paid))
+    bp = claim.billing_provider
+    w.add("OI", "", "", "Y" if bp.benefits_assigned else "N", "", "", bp.release_of_information.value)
+    subscriber: Client | Subscriber = claim.client
+    if not self_pays:
+        if coverage.subscriber is None:
+            raise ClaimNotReady(
+                "the other coverage names no subscriber though the client is not the policy holder",
+                "x12.no_subscriber",
+                f"{field}.coverage.subscriber",
+            )
+        subscriber = coverage.subscriber
+    _person_name(
+        w,
+        "IL",
+        subscriber,
+        f"{field}.subscriber",
+        "MI",
+        _required(coverage.member_id, 80, f"{field}.coverage.member_id", 2),
+    )
+    w.add(
+        "NM1",
+        "PR",
+        "2",
+        _required(payer.name, 60, f"{field}.payer.name"),
+        "",
+        "",
+        "",
+        "",
+        "PI",
+        payer.payer_id,
+    )
+    if not any(line.prior for line in claim.lines):
+        w.add("DTP", "573", "D8", _d8(other.adjudicated_on))
+    if other.payer_claim_number:
+        w.add("REF", "F8", _required(other.payer_claim_number, 50, f"{field}.payer_claim_number"))
+
+
+def _balance(claim: Claim, other: OtherPayer, field: str) -> None:
+    """The guide's balancing (1.4.4): each line's charge is the payer's paid amount plus its line
+    adjustments, and the claim's charge is the payer's paid amount plus every adjustment."""
+    line_adjusted = Decimal("0.00")
+    for n, line in enumerate(claim.lines):
+        for prior in line.prior:
+            if prior.coverage_id != other.coverage.id:
+                continue
+            if prior.paid + prior.adjusted != line.charge.amount:
+                raise ClaimNotReady(
+                    "the other payer's line adjudication does not balance with the line's charge",
+                    "x12.cob_unbalanced",
+                    f"{field}.lines[{n}]",
+                )
+            line_adjusted += prior.adjusted
+    if other.paid + other.adjusted + line_adjusted != claim.total_charge.amount:
+        raise ClaimNotReady(
+            "the other payer's paid amount and adjustments do not add up to the claim's charge",
+            "x12.cob_unbalanced",
+            field,
+        )
 
 
 def to_837p(
@@ -237,8 +350,10 @@ def to_837p(
     :raises InvalidValue: bad control numbers, ids or ``created_at``; a claim built for another target.
     :raises ClaimNotReady: a claim lacks data the 837P requires (an address, a date of birth,
         a payer id, the original reference of a corrected or void claim), has a billing or
-        facility address the guide refuses (5-digit ZIP, post-office box, unknown state), or
-        goes to a secondary payer (the coordination-of-benefits loops 2320/2330 are not written).
+        facility address the guide refuses (5-digit ZIP, post-office box, unknown state),
+        goes to a secondary or tertiary payer without the earlier payers' adjudication
+        (``x12.secondary_payer``: never ``SBR*S`` without loops 2320/2330), or carries an
+        earlier payer's adjudication that does not balance with its charges (``x12.cob_unbalanced``).
     """
     if not claims:
         raise InvalidValue("an 837P needs at least one claim", "x12.no_claims", "claims")
@@ -381,12 +496,14 @@ def _subscriber_loops(
             "the payer has no electronic payer id", "x12.no_payer_id", f"{field}.payer.payer_id"
         )
     if coverage.rank is not CoverageRank.PRIMARY:
-        raise ClaimNotReady(
-            "claims to a secondary or tertiary payer need the other payer's adjudication "
-            "(loops 2320/2330), which sessionkit does not write yet",
-            "x12.secondary_payer",
-            f"{field}.coverage.rank",
-        )
+        for i in chunk:
+            if not claims[i].other_payers:
+                raise ClaimNotReady(
+                    "claims to a secondary or tertiary payer need the earlier payer's adjudication "
+                    "(loops 2320/2330)",
+                    "x12.secondary_payer",
+                    f"claims[{i}].other_payers",
+                )
     hl += 1
     subscriber_hl = hl
     w.add("HL", str(subscriber_hl), str(provider_hl), "22", "0" if self_pays else "1")

@@ -274,12 +274,14 @@ def _bind(
     per_session = PER_SESSION
     check_billability = context.code_set is not None
     by_date = context._by_date  # the other sessions by date (same-day pre-check)
+    # A session a payer answered may be billed to a later payer: the plain path decides (fail closed).
+    adjudicated = context._adjudications_by_session
     icd10_start = r.ICD10_START
     telehealth_pos = r.TELEHEALTH_POS
     max_pointers = r.LINE_MAX_POINTERS
 
     def fused(session: ClientSession) -> tuple[Finding, ...] | None:
-        if not session.diagnoses:
+        if not session.diagnoses or (adjudicated and session.id in adjudicated):
             return None
         client_id = session.client_id
         day = session.date_of_service

@@ -21,12 +21,13 @@ from sessionkit.domain import (
     Payer,
     PracticeSetup,
 )
-from sessionkit.facts import AuthorizationUse, coverage_order
+from sessionkit.domain.payments import Adjudication
+from sessionkit.facts import AuthorizationUse, claim_coverage, coverage_order, prior_adjudications
 
 if TYPE_CHECKING:
     from sessionkit.ports import UnitOfWork
 
-__all__ = ["AuthorizationUse", "ReadinessContext", "active_coverage"]
+__all__ = ["AuthorizationUse", "ReadinessContext", "active_coverage", "first_coverage"]
 
 _UNKNOWN = object()
 _CACHE_MAX = 4096
@@ -57,6 +58,18 @@ def _sessions(values: Iterable[ClientSession]) -> tuple[ClientSession, ...]:
     return tuple(values)
 
 
+def _adjudications(values: Iterable[Adjudication]) -> tuple[Adjudication, ...]:
+    return tuple(values)
+
+
+def _by_session(adjudications: tuple[Adjudication, ...]) -> Mapping[str, tuple[Adjudication, ...]]:
+    found: dict[str, list[Adjudication]] = {}
+    for a in adjudications:
+        for session_id in dict.fromkeys(line.session_id for line in a.lines):
+            found.setdefault(session_id, []).append(a)
+    return MappingProxyType({k: tuple(v) for k, v in found.items()})
+
+
 def _index(sessions: tuple[ClientSession, ...]) -> Mapping[date, tuple[ClientSession, ...]]:
     by_date: dict[date, list[ClientSession]] = {}
     for s in sessions:
@@ -84,6 +97,8 @@ class ReadinessContext:
     :ivar code_set: an ICD-10-CM release to check billability against; ``None``
         gives an INFO finding instead.
     :ivar billing_codes: the practice's billing codes setup by code (add-on knowledge).
+    :ivar adjudications: the client's payers' adjudications as posted: they say which
+        coverage a session is billed to next (:func:`sessionkit.facts.coverage_to_bill`).
     :ivar today: the date of the check.
     """
 
@@ -96,6 +111,10 @@ class ReadinessContext:
     other_sessions: tuple[ClientSession, ...] = attrs.field(default=(), converter=_sessions)
     code_set: DiagnosisCodeSet | None = None
     billing_codes: Mapping[str, BillingCode] = attrs.field(factory=dict, converter=_billing_codes)
+    adjudications: tuple[Adjudication, ...] = attrs.field(default=(), converter=_adjudications, repr=False)
+    _adjudications_by_session: Mapping[str, tuple[Adjudication, ...]] = attrs.field(
+        init=False, eq=False, repr=False, hash=False
+    )
     _by_date: Mapping[date, tuple[ClientSession, ...]] = attrs.field(
         init=False, eq=False, repr=False, hash=False
     )
@@ -111,9 +130,33 @@ class ReadinessContext:
     _fused_state: dict[int, object] = attrs.field(factory=dict, init=False, eq=False, repr=False, hash=False)
     """Per-plan caches of the fused checker (:mod:`sessionkit.readiness._fused`)."""
 
+    @_adjudications_by_session.default
+    def _index_adjudications(self) -> Mapping[str, tuple[Adjudication, ...]]:
+        return _by_session(self.adjudications)
+
     @_by_date.default
     def _index_sessions(self) -> Mapping[date, tuple[ClientSession, ...]]:
         return _index(self.other_sessions)
+
+    def adjudications_of(self, session: ClientSession) -> tuple[Adjudication, ...]:
+        """The adjudications with a line of ``session`` (any payer, reversals included)."""
+        return self._adjudications_by_session.get(session.id, ())
+
+    def claim_coverage(self, session: ClientSession) -> Coverage | None:
+        """The coverage a claim for ``session`` goes to (:func:`sessionkit.facts.claim_coverage`)."""
+        adjudications = self.adjudications_of(session)
+        if not adjudications:  # no payer answered: the first coverage in effect
+            return first_coverage(session, self)
+        return claim_coverage(session, self.coverages, adjudications)
+
+    def prior_adjudications(
+        self, session: ClientSession, coverage: Coverage
+    ) -> tuple[tuple[Coverage, Adjudication], ...]:
+        """The earlier payers' answers a claim to ``coverage`` carries (:func:`sessionkit.facts.prior_adjudications`)."""
+        adjudications = self.adjudications_of(session)
+        if not adjudications:
+            return ()
+        return prior_adjudications(session, coverage, self.coverages, adjudications)
 
     def same_day_sessions(self, session: ClientSession) -> tuple[ClientSession, ...]:
         """The other sessions of ``session``'s client on its date of service."""
@@ -198,6 +241,7 @@ class ReadinessContext:
         sessions: Iterable[ClientSession] = (),
         code_set: DiagnosisCodeSet | None = None,
         billing_codes: Mapping[str, BillingCode] | Iterable[BillingCode] = (),
+        adjudications: Iterable[Adjudication] = (),
     ) -> ReadinessContext:
         """Build a context, counting each authorization's uses among ``sessions``.
 
@@ -225,6 +269,7 @@ class ReadinessContext:
             other_sessions=saved,
             code_set=code_set,
             billing_codes=billing_codes,
+            adjudications=adjudications,
         )
 
     @classmethod
@@ -240,9 +285,9 @@ class ReadinessContext:
         """The context of ``client_id``'s sessions, read from storage (inside an entered unit of work).
 
         The practice, the client (``None`` if unknown: a finding says so), the
-        client's coverages and authorizations, every payer and billing code of
-        the practice, and the client's saved sessions, over which authorization
-        uses are counted. Pass ``sessions`` when the client's sessions are
+        client's coverages, authorizations and adjudications, every payer and
+        billing code of the practice, and the client's saved sessions, over
+        which authorization uses are counted. Pass ``sessions`` when the client's sessions are
         already at hand (the command line reads them once per client).
 
         >>> from datetime import date
@@ -263,14 +308,29 @@ class ReadinessContext:
             sessions=saved,
             code_set=code_set,
             billing_codes=uow.billing_codes.list(),
+            adjudications=uow.adjudications.for_client(client_id),
         )
 
 
 def active_coverage(session: ClientSession, context: ReadinessContext) -> Coverage | None:
-    """The coverage insurance is billed to for ``session``, or ``None`` when it goes to the client.
+    """The coverage a claim for ``session`` goes to, or ``None`` when it goes to the client.
 
-    ``None`` when the session is billed to the client directly, or when no
-    coverage of the client is active on the date of service (AUTOMATIC routing).
+    The coverage to bill next (:func:`sessionkit.facts.coverage_to_bill`: the
+    primary until its payer's adjudication of the session is posted, then the
+    secondary, ...), or the first coverage when every payer has answered
+    (:func:`sessionkit.facts.claim_coverage`). ``None`` when the session is
+    billed to the client directly, or when no coverage of the client is active
+    on the date of service (AUTOMATIC routing).
+    """
+    if session.bill_to is BillTo.CLIENT:
+        return None
+    return context.claim_coverage(session)
+
+
+def first_coverage(session: ClientSession, context: ReadinessContext) -> Coverage | None:
+    """The coverage that pays first for ``session`` (:func:`sessionkit.facts.billed_coverage`), or ``None``.
+
+    The client's share (copay, coinsurance) is that coverage's, whoever is billed next.
     """
     if session.bill_to is BillTo.CLIENT:
         return None

@@ -5,8 +5,9 @@ pyx12 parses: billing and facility addresses with a 9-digit ZIP and a street
 (not a post-office or lock box), USPS state codes on every claim address, a
 date of service on or after the patient's birth, diagnosis codes billable on
 the date of service (from the ICD-10-CM history shipped with sessionkit), one
-unit for per-session codes, and no claim to a secondary payer until
-coordination of benefits exists.
+unit for per-session codes, and no claim to a secondary or tertiary payer
+without the earlier payers' adjudication (coordination of benefits: the 837P
+never says ``SBR*S`` or ``SBR*T`` without loops 2320/2330).
 
 :data:`CONFORMANCE_RULES` run after the other default rules (they are the last
 entries of :data:`sessionkit.readiness.rules.DEFAULT_RULES`).
@@ -16,9 +17,11 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterator, Sequence
+from decimal import Decimal
 
 from sessionkit.codes import behavioral, icd10, usps, zipcode
 from sessionkit.domain import Address, ClientSession, CoverageRank, Relationship
+from sessionkit.domain.payments import Adjudication
 from sessionkit.readiness.context import ReadinessContext, active_coverage
 from sessionkit.readiness.findings import INSURANCE_TARGETS, Finding, FindingCode, Severity
 from sessionkit.readiness.registry import Rule, RuleDefinition, define_rule
@@ -253,23 +256,66 @@ def per_session_units(session: ClientSession, context: ReadinessContext) -> Sequ
 _secondary = _define(
     "secondary_payer",
     f"{X12}, loops 2320/2330 (other subscriber and payer) required with SBR01 S or T",
-    "the claim goes to the primary payer (claims to a later payer need coordination of benefits)",
+    "a claim to a secondary or tertiary payer carries the earlier payers' posted adjudication",
 )
-SECONDARY_WITHOUT_COB = _secondary.code(
-    "coverage.secondary_without_cob",
+PRIMARY_NOT_ADJUDICATED = _secondary.code(
+    "coverage.primary_not_adjudicated",
     ERROR,
-    "the coverage in effect is not primary; a claim to it needs the primary payer's adjudication",
-    hint="bill the primary payer first; sessionkit does not write secondary claims yet",
+    "the coverage to bill is secondary or tertiary and no earlier payer's adjudication of the session "
+    "is posted; the claim needs it (coordination of benefits)",
+    hint="bill the primary payer and post its EOB first, or correct the coverages' ranks and dates",
 )
+
+
+PRIOR_UNBALANCED = _secondary.code(
+    "coverage.prior_unbalanced",
+    ERROR,
+    "an earlier payer's posted adjudication does not match the session's lines "
+    "(a line it did not answer, or paid plus adjustments differ from the line's charge)",
+    hint="post the earlier payer's answer for every line, or bill the charges it adjudicated",
+)
+_ZERO = Decimal("0.00")
+
+
+def _unbalanced(session: ClientSession, adjudication: Adjudication) -> list[str]:
+    """The session's line fields that ``adjudication`` does not answer in balance (837P 2430, guide 1.4.4)."""
+    unused = list(adjudication.lines_for(session.id))
+    found = []
+    lines = [("charge", session.billing_code, session.charge.amount)]
+    lines += [(f"add_ons[{i}].charge", a.code, a.charge.amount) for i, a in enumerate(session.add_ons)]
+    for field, code, charge in lines:
+        match = next((line for line in unused if line.code == code), None)
+        if match is None or match.paid + sum((a.amount for a in match.adjustments), _ZERO) != charge:
+            found.append(field)
+        if match is not None:
+            unused.remove(match)
+    claim_level = sum((a.amount for a in adjudication.adjustments), _ZERO)
+    if adjudication.paid + claim_level != sum((line.paid for line in adjudication.lines), _ZERO):
+        found.append("charge")
+    return found
 
 
 @_secondary.checks
 def secondary_payer(session: ClientSession, context: ReadinessContext) -> Sequence[Finding]:
-    """A secondary or tertiary coverage cannot be billed until coordination of benefits exists."""
+    """A secondary or tertiary coverage is billed with the earlier payers' posted adjudications.
+
+    The coverage to bill (:func:`sessionkit.facts.coverage_to_bill`) is
+    secondary or tertiary only once the coverages before it have answered;
+    when none of them has (no primary in effect on the date, say), the claim
+    would have no adjudication to carry. Each earlier adjudication must answer
+    every line of the session in balance (the charge is what was paid plus the
+    adjustments), as the 837P writer requires.
+    """
     cov = active_coverage(session, context)
-    if cov is not None and cov.rank is not CoverageRank.PRIMARY:
-        return (SECONDARY_WITHOUT_COB.at("coverage.rank"),)
-    return _NONE
+    if cov is None:
+        return _NONE
+    priors = context.prior_adjudications(session, cov)
+    if not priors:
+        if cov.rank is not CoverageRank.PRIMARY:
+            return (PRIMARY_NOT_ADJUDICATED.at("coverage.rank"),)
+        return _NONE
+    fields = {field: None for _, adjudication in priors for field in _unbalanced(session, adjudication)}
+    return tuple(PRIOR_UNBALANCED.at(field) for field in fields)
 
 
 CONFORMANCE_RULES: tuple[Rule, ...] = tuple(d.rule for d in _definitions)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from sessionkit.domain import ClientSession
-from sessionkit.readiness.context import ReadinessContext, active_coverage
+from sessionkit.readiness.context import ReadinessContext, first_coverage
 from sessionkit.readiness.findings import Finding, Target
 from sessionkit.readiness.registry import Rule
 from sessionkit.readiness.rules._common import (
@@ -52,7 +52,7 @@ def invoice(session: ClientSession, context: ReadinessContext) -> list[Finding]:
     paid = session.paid_at_session.amount
     if paid > total:
         found.append(OVER_CHARGE.at("paid_at_session"))
-    cov = active_coverage(session, context)
+    cov = first_coverage(session, context)
     if cov is not None and paid >= client_share(cov, total):
         found.append(NOTHING_DUE.at("bill_to"))
     return found

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from sessionkit.domain import ClientSession, Coverage
 from sessionkit.money import MAX_AMOUNT
-from sessionkit.readiness.context import ReadinessContext, active_coverage
+from sessionkit.readiness.context import ReadinessContext, first_coverage
 from sessionkit.readiness.findings import ALL_TARGETS, INSURANCE_TARGETS, Finding
 from sessionkit.readiness.registry import Rule
 from sessionkit.readiness.rules._common import (
@@ -87,7 +87,7 @@ def paid_at_session(session: ClientSession, context: ReadinessContext) -> Sequen
     paid = session.paid_at_session.amount
     if not paid:
         return NONE
-    cov = active_coverage(session, context)
+    cov = first_coverage(session, context)
     if cov is None or (cov.copay is not None and paid <= cov.copay.amount and paid <= session.charge.amount):
         return NONE  # the share is min(copay, total) and the total is at least the charge
     total = total_charge(session)
