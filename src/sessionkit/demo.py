@@ -36,7 +36,7 @@ All names, numbers and addresses are made up.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime, time, timezone
 from decimal import Decimal
 from importlib import resources
 
@@ -56,6 +56,8 @@ from sessionkit.domain import (
     PracticeSetup,
     Sex,
 )
+from sessionkit.money import Money
+from sessionkit.payments import set_paid_at_session
 from sessionkit.ports import UnitOfWork
 
 __all__ = [
@@ -302,7 +304,13 @@ def seed_demo(uow: UnitOfWork) -> bool:
             uow.coverages.put(coverage)
         for authorization in setup.authorizations:
             uow.authorizations.put(authorization)
-        uow.sessions.save_many(setup.sessions)
+        # Paid at the session goes through the payments ledger (one source of truth): the
+        # sessions are saved without it, then each amount is recorded as a payment.
+        uow.sessions.save_many(attrs.evolve(s, paid_at_session=Money(0)) for s in setup.sessions)
+        for session in setup.sessions:
+            if session.paid_at_session.amount:
+                received = datetime.combine(session.date_of_service, time(9), tzinfo=timezone.utc)
+                set_paid_at_session(uow, session.id, session.paid_at_session, now=received)
         uow.commit()
     return True
 

@@ -200,3 +200,21 @@ def test_the_balance_is_charges_less_payer_payments_write_offs_and_client_paymen
     )
     assert result.balance == expected
     assert result.client_paid == sum((a for a, s in client if s is PaymentStatus.RECEIVED), Decimal(0))
+
+
+def test_the_demo_practice_keeps_paid_at_session_in_the_ledger() -> None:
+    """Every demo session's paid-at-session figure is what the ledger applies to it, and nothing else pays."""
+    from sessionkit.adapters.memory import InMemoryUnitOfWork
+    from sessionkit.demo import demo_setup, seed_demo
+    from sessionkit.payments import ledger_paid_at_session
+
+    uow = InMemoryUnitOfWork()
+    assert seed_demo(uow)
+    expected = {s.id: s.paid_at_session for s in demo_setup().sessions}
+    with uow:
+        stored = {s.id: s.paid_at_session for s in uow.sessions.list()}
+        ledger = {sid: ledger_paid_at_session(uow, sid) for sid in stored}
+        total = sum((p.amount.amount for p in uow.payments.list()), Decimal("0.00"))
+    assert stored == expected
+    assert ledger == stored
+    assert total == sum((v.amount for v in expected.values()), Decimal("0.00")) > 0
