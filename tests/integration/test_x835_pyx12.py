@@ -165,7 +165,7 @@ def test_an_835_for_billed_claims_posts_paid_partly_paid_denied_and_reversed() -
     with uow:
         for record, paid, balance in zip(records, expected_paid, expected_balance, strict=True):
             stored = uow.claim_records.get(record.id)
-            assert stored.amount_paid.amount == Decimal(paid)
+            assert stored.payer_paid.amount == Decimal(paid)
             sessions = uow.sessions.by_client(record.client_id)
             assert all(s.status is SessionStatus.EOB_POSTED for s in sessions)
             found = account(sessions, uow.adjudications.for_client(record.client_id), [])
@@ -176,7 +176,7 @@ def test_an_835_for_billed_claims_posts_paid_partly_paid_denied_and_reversed() -
     assert [p.claim_status for p in reversal.posted] == [ClaimStatus.ACCEPTED]
     with uow:
         first = uow.claim_records.get(records[0].id)
-        assert (first.status, first.amount_paid.amount) == (ClaimStatus.ACCEPTED, Decimal("0.00"))
+        assert (first.status, first.payer_paid.amount) == (ClaimStatus.ACCEPTED, Decimal("0.00"))
         again = post_remittance(uow, OUTCOMES_FILE.read_text(encoding="ascii"), now=WRITTEN)
     assert (again.posted, len(again.skipped)) == ((), 4)
 

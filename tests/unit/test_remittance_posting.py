@@ -142,7 +142,7 @@ def test_an_835_posts_paid_partly_paid_and_denied_claims() -> None:
         ):
             now = stored[record.id]
             assert now.payer_claim_number == f"PCN{record.patient_control_number}"
-            assert now.amount_paid.amount == Decimal(paid)
+            assert now.payer_paid.amount == Decimal(paid)
             assert posted.claim_record_id == record.id
             assert set(posted.session_ids) == set(record.session_ids)
             (adjudication,) = uow.adjudications.for_claim(record.id)
@@ -263,14 +263,14 @@ def test_a_reversal_puts_the_claim_back_to_accepted_and_a_new_payment_to_paid() 
     with uow:
         record = uow.claim_records.get(records[0].id)
         assert record.status is ClaimStatus.ACCEPTED
-        assert record.amount_paid.amount == Decimal("0.00")
+        assert record.payer_paid.amount == Decimal("0.00")
         sessions = uow.sessions.by_client(record.client_id)
         assert all(s.locked for s in sessions)
         assert account(sessions, uow.adjudications.list(), []).balance == Decimal("280.00")
     again = _post(uow, _text(records, [Outcome.partly_paid(contractual="40")], trace="CHK3"))
     assert [p.claim_status for p in again.posted] == [ClaimStatus.PAID]
     with uow:
-        assert uow.claim_records.get(records[0].id).amount_paid.amount == Decimal("200.00")
+        assert uow.claim_records.get(records[0].id).payer_paid.amount == Decimal("200.00")
 
 
 def test_a_reversal_and_the_new_payment_in_one_file_post_in_order() -> None:
@@ -285,7 +285,7 @@ def test_a_reversal_and_the_new_payment_in_one_file_post_in_order() -> None:
     report = _post(uow, text)
     assert [p.claim_status for p in report.posted] == [ClaimStatus.ACCEPTED, ClaimStatus.PAID]
     with uow:
-        assert uow.claim_records.get(records[0].id).amount_paid.amount == Decimal("260.00")
+        assert uow.claim_records.get(records[0].id).payer_paid.amount == Decimal("260.00")
 
 
 def test_one_unreadable_claim_does_not_stop_the_others() -> None:
@@ -396,7 +396,7 @@ def test_a_hand_entered_eob_posts_like_a_remittance() -> None:
     assert stored.version == 1
     with uow:
         record = uow.claim_records.get(records[0].id)
-        assert (record.status, record.payer_claim_number, record.amount_paid.amount) == (
+        assert (record.status, record.payer_claim_number, record.payer_paid.amount) == (
             ClaimStatus.PAID,
             "ACME77",
             Decimal("230.00"),

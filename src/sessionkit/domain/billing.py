@@ -126,6 +126,9 @@ class ClaimRecord:
     lines: tuple[ClaimRecordLine, ...] = attrs.field(converter=_claim_lines)
     total_charge: Money
     amount_paid: Money = _ZERO
+    """What the client paid, as sent on the claim (837P ``AMT*F5``, CMS-1500 box 29)."""
+    payer_paid: Money = _ZERO
+    """What the payer paid on the claim so far: the sum over its posted adjudications (reversals included)."""
     created_at: datetime = attrs.field(validator=_aware)
     status: ClaimStatus = attrs.field(default=ClaimStatus.SUBMITTED, converter=_status)
     payer_claim_number: str | None = None

@@ -17,7 +17,7 @@ Posting a claim (:func:`post_adjudication` does the same for an EOB typed in):
 * moves its claim record to ``paid`` (``CLP02`` 1, 2, 3 and 19-21), ``denied``
   (4), or back to ``accepted`` for a reversal (22), awaiting the payer's new
   adjudication; records the payer's claim number (``CLP07``) and what the
-  payer paid on the claim so far (``amount_paid``, the sum over its
+  payer paid on the claim so far (``payer_paid``, the sum over its
   adjudications, reversals included).
 
 Nothing is committed here: the caller commits the unit of work. A dry run
@@ -257,7 +257,7 @@ def _apply(uow: UnitOfWork, adjudication: Adjudication) -> tuple[ClaimRecord, Ad
             record,
             status=_new_status(record, adjudication.status_code),
             payer_claim_number=adjudication.payer_claim_number or record.payer_claim_number,
-            amount_paid=Money(max(paid, _ZERO)),
+            payer_paid=Money(max(paid, _ZERO)),
         )
     )
     locked = []
