@@ -1291,11 +1291,6 @@ def _run_invoices(args: argparse.Namespace, out: IO[str]) -> int:
     return EXIT_OK
 
 
-def _write_private_bytes(target: Path, data: bytes) -> None:
-    """Write ``data`` to ``target`` created with mode 0600, never through a symbolic link (as :func:`_write_private`)."""
-    _write_private(target, data)
-
-
 def _pdf_output(args: argparse.Namespace) -> Path:
     target = _path(args.output, "--output")
     if _same_file(target, _db_file(args.db)):
@@ -1349,7 +1344,7 @@ def _run_print_claims(args: argparse.Namespace, out: IO[str]) -> int:
         return EXIT_NOT_READY
     claims = build_claims(ready, claim_context, Target.CMS1500)
     forms = [to_cms1500(claim, signed_on=today) for claim in claims]
-    _write_private_bytes(target, pdf.cms1500_pdf(forms, review=args.review, offset=args.offset))
+    _write_private(target, pdf.cms1500_pdf(forms, review=args.review, offset=args.offset))
     pages = sum(-(-len(form.lines) // 6) for form in forms)
     n = len(forms)
     sys.stderr.write(
@@ -1415,7 +1410,7 @@ def _run_superbill(args: argparse.Namespace, out: IO[str]) -> int:
         diagnosis_descriptions=descriptions,
         signed_on=today,
     )
-    _write_private_bytes(target, data)
+    _write_private(target, data)
     n = len(chosen)
     sys.stderr.write(f"wrote a superbill of {n} session{'' if n == 1 else 's'} to the output file\n")
     return EXIT_OK
