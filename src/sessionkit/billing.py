@@ -75,6 +75,9 @@ __all__ = [
 
 _ZERO = Decimal("0.00")
 
+_NOT_CHECKED = "billing.not_checked"
+"""The gate's finding for a session :func:`bill` did not check itself (never expected)."""
+
 PCN_PREFIX = "SK"
 """Patient control numbers are ``SK`` and the claim sequence number, 10 digits (CLM01 / box 26)."""
 
@@ -221,7 +224,17 @@ def bill(
         return BillingRun(target=target, dry_run=dry_run)
     client_ids = list(dict.fromkeys(s.client_id for s in sessions))
     context = ClaimContext.from_unit_of_work(uow, client_ids, today=today, code_set=code_set)
-    claims = build_claims(sessions, context, target, rules=rules)
+    # Every session was checked for ``target`` with ``rules`` in this unit of work a moment ago
+    # (sessions_to_bill returns the ready ones only): the claims' gate reuses that verdict instead
+    # of checking again. Anything else is refused (fail closed).
+    checked = frozenset(s.id for s in sessions)
+    claims = build_claims(
+        sessions,
+        context,
+        target,
+        rules=rules,
+        readiness_check=lambda s, t: () if t is target and s.id in checked else (_NOT_CHECKED,),
+    )
     numbers: tuple[int | None, int | None] = (None, None)
     if not dry_run:
         pcns = uow.control_numbers.allocate("claim", len(claims))

@@ -557,3 +557,26 @@ def test_a_reversed_primary_answer_sends_the_session_back_to_the_primary() -> No
     with uow:
         assert sessions_to_bill(uow, today=TODAY) == []
         assert sessions_to_bill(uow, today=TODAY, payer_id="p2") == []
+
+
+def test_a_billing_run_checks_each_session_once_and_the_claims_agree() -> None:
+    """bill() reuses the readiness verdicts of sessions_to_bill: a rule runs once per session per run."""
+    from sessionkit.readiness import ReadinessContext, Severity, Target, default_registry, define_rule
+
+    calls: list[str] = []
+    counted = define_rule("counted", targets=[Target.X12_837P], source="a test", description="counts")
+    never = counted.code("test.never", Severity.ERROR, "never found")
+
+    @counted.checks
+    def count(session: ClientSession, context: ReadinessContext) -> list[object]:
+        calls.append(session.id)
+        return [never.at("id")] if session.id == "s2" else []
+
+    registry = default_registry()
+    registry.add(counted.rule)
+    uow = _world()
+    _save(uow, _session("s1"), _session("s2", day=DAY + timedelta(days=7)), _session("s3", "c2"))
+    with uow:
+        run = bill(uow, today=TODAY, now=NOW, rules=registry, **X12)  # type: ignore[arg-type]
+    assert sorted(run.session_ids) == ["s1", "s3"]  # the rule keeps s2 off the claims
+    assert sorted(calls) == ["s1", "s2", "s3"]  # and ran once per session
