@@ -12,7 +12,7 @@ from decimal import Decimal
 
 from sessionkit.claims.model import BillingProvider, Claim, ClaimTarget, OtherPayer, Receiver, Submitter
 from sessionkit.codes import usps, x12, zipcode
-from sessionkit.domain.parties import Client, CoverageRank, Relationship, Subscriber
+from sessionkit.domain.parties import Client, CoverageRank, Payer, Relationship, Subscriber
 from sessionkit.domain.payments import Adjustment
 from sessionkit.domain.values import Address, EntityType, Frequency, ProviderQualifier, ReferringProvider
 from sessionkit.errors import ClaimNotReady, InvalidValue
@@ -284,18 +284,7 @@ def _other_payer(w: _Writer, claim: Claim, other: OtherPayer, field: str) -> Non
         "MI",
         _required(coverage.member_id, 80, f"{field}.coverage.member_id", 2),
     )
-    w.add(
-        "NM1",
-        "PR",
-        "2",
-        _required(payer.name, 60, f"{field}.payer.name"),
-        "",
-        "",
-        "",
-        "",
-        "PI",
-        payer.payer_id,
-    )
+    _payer_name(w, payer, field)
     if not any(line.prior for line in claim.lines):
         w.add("DTP", "573", "D8", _d8(other.adjudicated_on))
     if other.payer_claim_number:
@@ -461,6 +450,22 @@ def _billing_provider(w: _Writer, bp: BillingProvider, field: str) -> None:
         _address(w, bp.pay_to_address, f"{field}.pay_to_address")
 
 
+def _payer_name(w: _Writer, payer: Payer, field: str) -> None:
+    """NM1*PR: the payer's name and id (2010BB for the payer billed, 2330B for an earlier one)."""
+    w.add(
+        "NM1",
+        "PR",
+        "2",
+        _required(payer.name, 60, f"{field}.payer.name"),
+        "",
+        "",
+        "",
+        "",
+        "PI",
+        _required(payer.payer_id or "", 80, f"{field}.payer.payer_id", 2),
+    )
+
+
 def line_control_number(claim: Claim, line_number: int) -> str:
     """The 2400 REF*6R line item control number of a claim's line (1-based): the claim id and line.
 
@@ -534,18 +539,7 @@ def _subscriber_loops(
     elif subscriber.address is not None:
         # 2010BA N3/N4 are optional when the patient is not the subscriber; DMG is not sent then.
         _address(w, subscriber.address, f"{field}.coverage.subscriber.address")
-    w.add(
-        "NM1",
-        "PR",
-        "2",
-        _required(payer.name, 60, f"{field}.payer.name"),
-        "",
-        "",
-        "",
-        "",
-        "PI",
-        payer.payer_id,
-    )
+    _payer_name(w, payer, field)
     if payer.address is not None:
         _address(w, payer.address, f"{field}.payer.address")
     if not self_pays:
