@@ -70,9 +70,9 @@ from sessionkit.domain import (
     _checks,
 )
 from sessionkit.domain.billing import ClaimRecord, InvoiceRecord
-from sessionkit.domain.payments import Adjudication, Payment, PaymentStatus
+from sessionkit.domain.payments import Adjudication, Payment, PaymentStatus, refuse_key_change
 from sessionkit.domain.session import refuse_locked_change, with_version
-from sessionkit.errors import AlreadyExists, ConcurrentUpdate, InvalidValue, NotFound, TransactionError
+from sessionkit.errors import AlreadyExists, ConcurrentUpdate, NotFound, TransactionError
 from sessionkit.facts import active_coverages, coverage_order
 from sessionkit.routing import Destination, routed_to
 
@@ -620,12 +620,7 @@ class InMemoryPaymentRepository:
     def put(self, payment: Payment) -> Payment:
         """Replace a stored payment carrying its stored version; return what was stored."""
         stored = self.get(payment.id)
-        if payment.idempotency_key != stored.idempotency_key:
-            raise InvalidValue(
-                "a payment's idempotency key cannot change",
-                "payment.idempotency_key_changed",
-                "idempotency_key",
-            )
+        refuse_key_change(stored, payment)
         return self._store(payment, stored)
 
     def list(self) -> builtins.list[Payment]:

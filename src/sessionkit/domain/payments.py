@@ -42,6 +42,7 @@ __all__ = [
     "PaymentApplication",
     "PaymentMethod",
     "PaymentStatus",
+    "refuse_key_change",
 ]
 
 _CENT = Decimal("0.01")
@@ -203,6 +204,18 @@ class Payment:
     def applied_to(self, session_id: str) -> Decimal:
         """What the payment applies to ``session_id`` (zero when none)."""
         return sum((a.amount.amount for a in self.applied if a.session_id == session_id), _ZERO)
+
+
+def refuse_key_change(stored: Payment, payment: Payment) -> None:
+    """Raise InvalidValue (``payment.idempotency_key_changed``) when ``payment`` changes ``stored``'s key.
+
+    The one home of the rule: every adapter's ``put`` calls it (a key is what
+    makes a retried charge the same charge, so it never changes).
+    """
+    if payment.idempotency_key != stored.idempotency_key:
+        raise InvalidValue(
+            "a payment's idempotency key cannot change", "payment.idempotency_key_changed", "idempotency_key"
+        )
 
 
 class AdjustmentGroup(str, enum.Enum):

@@ -28,8 +28,9 @@ from sessionkit.domain.payments import (
     PaymentApplication,
     PaymentMethod,
     PaymentStatus,
+    refuse_key_change,
 )
-from sessionkit.errors import AlreadyExists, ConcurrentUpdate, InvalidValue, NotFound
+from sessionkit.errors import AlreadyExists, ConcurrentUpdate, NotFound
 
 __all__ = [
     "SCHEMA",
@@ -238,12 +239,7 @@ class SqlitePaymentRepository:
     def put(self, payment: Payment) -> Payment:
         """Replace a stored payment carrying its stored version; return what was stored."""
         stored = self.get(payment.id)
-        if payment.idempotency_key != stored.idempotency_key:
-            raise InvalidValue(
-                "a payment's idempotency key cannot change",
-                "payment.idempotency_key_changed",
-                "idempotency_key",
-            )
+        refuse_key_change(stored, payment)
         return self._store(payment, stored)
 
     def _where(self, sql: str, params: tuple[str, ...], keep: Callable[[Payment], bool]) -> list[Payment]:
