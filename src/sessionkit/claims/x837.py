@@ -12,6 +12,7 @@ from decimal import Decimal
 
 from sessionkit.claims.model import BillingProvider, Claim, ClaimTarget, OtherPayer, Receiver, Submitter
 from sessionkit.codes import usps, x12, zipcode
+from sessionkit.domain.billing import ClaimRecord
 from sessionkit.domain.parties import Client, CoverageRank, Payer, Relationship, Subscriber
 from sessionkit.domain.payments import Adjustment
 from sessionkit.domain.values import Address, EntityType, Frequency, ProviderQualifier, ReferringProvider
@@ -466,10 +467,12 @@ def _payer_name(w: _Writer, payer: Payer, field: str) -> None:
     )
 
 
-def line_control_number(claim: Claim, line_number: int) -> str:
-    """The 2400 REF*6R line item control number of a claim's line (1-based): the claim id and line.
+def line_control_number(claim: Claim | ClaimRecord, line_number: int) -> str:
+    """The 2400 REF*6R line item control number of a claim's line (1-based): the claim's patient
+    control number and the line number in 3 digits.
 
-    A remittance (835 SVC with REF*6R) points back at the line with it.
+    The one home of the formula: the 837P writer sends it, and a remittance
+    (835 SVC with REF*6R) is matched back to the claim record's line with it.
     """
     return f"{claim.patient_control_number}{line_number:03d}"
 

@@ -34,6 +34,7 @@ from typing import Any
 
 import attrs
 
+from sessionkit.claims.x837 import line_control_number
 from sessionkit.domain import SessionStatus, new_id
 from sessionkit.domain.billing import ClaimRecord, ClaimRecordLine, ClaimStatus
 from sessionkit.domain.payments import (
@@ -187,16 +188,11 @@ def source_key(remittance: Remittance, claim: ClaimPayment) -> str:
     return f"835:{digest[:56]}"
 
 
-def _line_control_number(record: ClaimRecord, line_number: int) -> str:
-    # The 837P's REF*6R (sessionkit.claims.x837.line_control_number): the PCN and the 1-based line.
-    return f"{record.patient_control_number}{line_number:03d}"
-
-
 def _match_lines(
     record: ClaimRecord, claim: ClaimPayment
 ) -> tuple[list[ClaimRecordLine], tuple[int, ...], int | None]:
     """The record line of each service line, the lines matched by fallback, or the first unmatched line."""
-    by_control = {_line_control_number(record, n): n - 1 for n in range(1, len(record.lines) + 1)}
+    by_control = {line_control_number(record, n): n - 1 for n in range(1, len(record.lines) + 1)}
     used: set[int] = set()
     matched: list[ClaimRecordLine] = []
     fallback: list[int] = []

@@ -36,6 +36,7 @@ from decimal import Decimal
 
 import attrs
 
+from sessionkit.claims.x837 import line_control_number
 from sessionkit.domain.billing import ClaimRecord, ClaimRecordLine
 from sessionkit.domain.payments import (
     CLAIM_STATUS_DENIED,
@@ -99,11 +100,6 @@ class Outcome:
     def reversal(cls, of: Outcome) -> Outcome:
         """The payer takes back ``of`` (CLP02 = 22, every amount negated)."""
         return cls(kind=REVERSAL, reverses=of)
-
-
-def line_control_number(record: ClaimRecord, line_number: int) -> str:
-    """The REF*6R the 837P sent for a record's line (1-based): the patient control number and line."""
-    return f"{record.patient_control_number}{line_number:03d}"
 
 
 def _charge(line: ClaimRecordLine) -> Decimal:
