@@ -407,21 +407,45 @@ def _default_instance(type_: Any) -> Any:
     return None
 
 
-def _attrs_structure_factory(type_: Any, converter: cattrs.Converter) -> Callable[[object, object], Any]:
+def _raw_text(optional: bool) -> Callable[[object, object], Any]:
+    """The fast path's hook of a text field with a converter: the text as it is (the class converts it)."""
+
+    def structure(value: object, _: object) -> Any:
+        if value.__class__ is str or (optional and value is None):
+            return value
+        raise _wrong_type("text")
+
+    return structure
+
+
+def _raw_codes(value: object, _: object) -> Any:
+    """The fast path's hook of a list of code texts: a tuple of the texts (the class converter caches whole tuples)."""
+    if value.__class__ is list:
+        return tuple(value)  # type: ignore[arg-type]
+    raise _wrong_type("a list")
+
+
+def _attrs_structure_factory(
+    type_: Any, converter: cattrs.Converter, *, fast: bool = False
+) -> Callable[[object, object], Any]:
     attrs.resolve_types(type_)
     # A field with an attrs converter whose stored form is text (or a list of
     # code texts) goes through that converter at its own key, so that every
-    # bad field of a document is reported, not the first.
+    # bad field of a document is reported, not the first. The fast path
+    # hands the text to the class, whose own converter checks it once.
     overrides = {}
     for a in attrs.fields(type_):
         convert = a.converter
         if not callable(convert):
             continue
         if _is_text(a.type):
-            overrides[a.name] = override(struct_hook=_through_converter(convert, a.type is not str))
+            optional = a.type is not str
+            hook = _raw_text(optional) if fast else _through_converter(convert, optional)
+            overrides[a.name] = override(struct_hook=hook)
         elif _is_code_tuple(a.type):
             generic = converter.get_structure_hook(a.type)
-            overrides[a.name] = override(struct_hook=_codes_through_converter(convert, generic, a.type))
+            hook = _raw_codes if fast else _codes_through_converter(convert, generic, a.type)
+            overrides[a.name] = override(struct_hook=hook)
     generated = make_dict_structure_fn(type_, converter, **overrides)  # type: ignore[arg-type]
     shared = _default_instance(type_) if attrs.fields(type_) else None
     shared_doc = converter.unstructure(shared) if shared is not None else _MISSING
@@ -506,6 +530,167 @@ def make_converter(**kwargs: Any) -> cattrs.Converter:
 
 
 _CONVERTER: Final = make_converter()
+
+
+# -- the fast path -----------------------------------------------------------------
+#
+# Reading a valid document needs none of the bookkeeping that names every bad
+# field of an invalid one. The fast converter has the same hooks without
+# cattrs' detailed validation, and remembers the nested objects it built
+# (referring provider, add-on lines, overrides, ...) by their document: a
+# document repeating one it has read gives the same frozen object again, so
+# the work construction proved (an NPI check digit, say) is not redone. It
+# fails closed: on any exception the plain converter reads the document
+# again, and reports its problems, so both paths give the same session or the
+# same error for every document.
+
+
+def _frozen_key(value: Any) -> Any:
+    """A hashable key of plain document data that tells types apart (1, 1.0 and true differ); TypeError if none."""
+    cls = value.__class__
+    if cls is dict:
+        return (dict, *[(k, _frozen_key(v)) for k, v in value.items()])
+    if cls is list:
+        return (list, *[_frozen_key(v) for v in value])
+    if cls is str or cls is int or cls is bool or value is None:
+        return (cls, value)
+    raise TypeError("not plain document data")
+
+
+def _remembered_structure_factory(type_: Any, converter: cattrs.Converter) -> Callable[[object, object], Any]:
+    """Structure a nested attrs object, remembering recent results by their document (frozen objects only)."""
+    generated = _attrs_structure_factory(type_, converter, fast=True)
+    if type_ is ClientSession or not _is_frozen(type_):
+        return generated
+    memo: dict[Any, Any] = {}
+
+    def structure(value: object, cl: object) -> Any:
+        try:
+            key = _frozen_key(value)
+        except TypeError:
+            return generated(value, cl)
+        hit = memo.get(key)
+        if hit is None:
+            hit = generated(value, cl)
+            if len(memo) >= _MEMO_SIZE:
+                memo.clear()
+            memo[key] = hit
+        return hit
+
+    return structure
+
+
+@attrs.frozen
+class _FrozenProbe:
+    """An empty frozen attrs class: its ``__setattr__`` is the one every frozen attrs class has."""
+
+
+def _is_frozen(type_: Any) -> bool:
+    return getattr(type_, "__setattr__", None) is _FrozenProbe.__setattr__
+
+
+def _make_fast_converter() -> cattrs.Converter:
+    converter = make_converter(detailed_validation=False)
+    converter.register_structure_hook_factory(attrs.has, _remembered_structure_factory)
+    return converter
+
+
+_FAST: Final = _make_fast_converter()
+
+
+def _fast_decoder(cls: type[T]) -> Callable[[dict[str, Any]], T] | None:
+    """Generate ``decode(document)`` for ``cls`` from :func:`attrs.fields`, or ``None`` where it cannot.
+
+    It does what the fast converter and the class's ``__init__`` do together
+    (each key through its field's hook, then through its field's converter,
+    in field order; a left-out key takes the field's default through the
+    converter; ``schema_version`` is skipped: the caller checked it), with the
+    slots set through their descriptors. A field whose converted default is
+    the same object every time takes it without converting again. Keys the
+    class does not have raise. It covers keyword-only fields with a plain
+    default or none and no validator, alias or post-init hook (as the
+    session's generated ``__init__`` does); for any other class it returns
+    ``None`` and the fast converter reads the document.
+    """
+    if hasattr(cls, "__attrs_post_init__") or hasattr(cls, "__attrs_pre_init__"):
+        return None
+    attrs.resolve_types(cls)
+    fields = attrs.fields(cls)  # type: ignore[arg-type]
+    names = [a.name for a in fields]
+    namespace: dict[str, Any] = {
+        "_new": object.__new__,
+        "_cls": cls,
+        "_allowed": frozenset([*names, _VERSION_KEY]),
+        "_extra": _extra_keys,
+    }
+    lines = [
+        "def decode(o):",
+        "    if not _allowed.issuperset(o):",
+        "        _extra()",
+        "    new = _new(_cls)",
+    ]
+    for i, a in enumerate(fields):
+        convert = a.converter
+        if (
+            not a.init
+            or not a.kw_only
+            or a.validator is not None
+            or a.alias != a.name
+            or isinstance(a.default, attrs.Factory)  # type: ignore[arg-type]
+            or (convert is not None and not callable(convert))
+        ):
+            return None
+        if _is_text(a.type) and convert is not None:
+            hook: Callable[[Any, Any], Any] = _raw_text(a.type is not str)
+        elif _is_code_tuple(a.type) and convert is not None:
+            hook = _raw_codes
+        else:
+            hook = _FAST.get_structure_hook(a.type)
+        namespace[f"_set{i}"] = cls.__dict__[a.name].__set__
+        namespace[f"_h{i}"] = hook
+        namespace[f"_t{i}"] = a.type
+        value = f"_h{i}(v, _t{i})"
+        if convert is not None:
+            namespace[f"_c{i}"] = convert
+            value = f"_c{i}({value})"
+        if a.default is attrs.NOTHING:
+            lines.append(f"    v = o[{a.name!r}]")
+            lines.append(f"    _set{i}(new, {value})")
+            continue
+        default: Any = a.default
+        if convert is not None:
+            default = convert(a.default)
+            if convert(a.default) is not default:  # a fresh value each time (the id): convert every time
+                namespace[f"_d{i}"] = a.default
+                lines.append(f"    v = o.get({a.name!r}, _new)")  # _new: a marker no document holds
+                lines.append(f"    _set{i}(new, _c{i}(_d{i}) if v is _new else {value})")
+                continue
+        namespace[f"_d{i}"] = default
+        lines.append(f"    v = o.get({a.name!r}, _new)")  # _new: a marker no document holds
+        lines.append(f"    _set{i}(new, _d{i} if v is _new else {value})")
+    lines.append("    return new")
+    exec("\n".join(lines), namespace)  # noqa: S102 - the text is built above from attrs field names only
+    decode: Callable[[dict[str, Any]], T] = namespace["decode"]
+    return decode
+
+
+def _fast_structure(cls: type[T]) -> Callable[[dict[str, Any]], T]:
+    """The fast converter's reading of a document of ``cls`` (for a class :func:`_fast_decoder` does not cover)."""
+    hook = _FAST.get_structure_hook(cls)
+
+    def decode(data: dict[str, Any]) -> T:
+        body = dict(data)
+        del body[_VERSION_KEY]
+        return hook(body, cls)  # type: ignore[no-any-return]
+
+    return decode
+
+
+def _extra_keys() -> None:
+    raise _wrong_type("a document without unknown keys")
+
+
+_DECODERS: dict[type[Any], Callable[[dict[str, Any]], Any]] = {}
 _ENCODER: Final = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 
 
@@ -616,6 +801,17 @@ def from_dict(data: Mapping[str, Any], type_: type[T]) -> T:
     >>> from_dict({"schema_version": 1, "value": "95"}, Modifier)
     Modifier(code='95')
     """
+    if data.__class__ is dict and _LEGACY_DATES not in data:
+        version = data.get(_VERSION_KEY)
+        if version.__class__ is int and 1 <= version <= SCHEMA_VERSION:  # type: ignore[operator]
+            decode = _DECODERS.get(type_)
+            if decode is None and attrs.has(type_) and not issubclass(type_, _VALUE_TYPES):
+                decode = _DECODERS[type_] = _fast_decoder(type_) or _fast_structure(type_)
+            if decode is not None:
+                try:
+                    return decode(data)  # type: ignore[no-any-return]
+                except Exception:  # noqa: S110 - the plain path below reads it again and names every problem
+                    pass
     if not isinstance(data, Mapping):
         raise _single("document.type", "the document must be a JSON object")
     _check_version(data)
