@@ -694,6 +694,55 @@ _DECODERS: dict[type[Any], Callable[[dict[str, Any]], Any]] = {}
 _ENCODER: Final = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 
 
+# -- the JSON codecs -----------------------------------------------------------------
+#
+# The standard library's json module always works. With the ``fast`` extra
+# (msgspec) installed, its JSON encoder and parser do the same work faster:
+# the same text for the same data (tests/unit/test_serialization_codecs.py),
+# and wherever msgspec refuses what json accepts (a lone surrogate, a number
+# beyond 64 bits, a document nested too deeply, NaN) json does the work,
+# so the results and the errors are json's.
+
+
+def _std_encode(data: Any) -> str:
+    """JSON text of plain data: compact, UTF-8 characters as they are (the standard library)."""
+    return _ENCODER.encode(data)
+
+
+def _std_decode(text: str | bytes) -> Any:
+    """Plain data of JSON text (the standard library)."""
+    return json.loads(text)
+
+
+try:
+    from msgspec.json import decode as _msgspec_decode
+    from msgspec.json import encode as _msgspec_encode
+except ImportError:  # pragma: no cover - the fast extra is not installed
+    _FAST_CODEC = False
+else:
+    _FAST_CODEC = True
+
+
+def _fast_encode(data: Any) -> str:
+    """The same text as :func:`_std_encode`, by msgspec (the ``fast`` extra)."""
+    try:
+        return _msgspec_encode(data).decode()
+    except Exception:  # e.g. a lone surrogate, which json writes as it is
+        return _ENCODER.encode(data)
+
+
+def _fast_decode(text: str | bytes) -> Any:
+    """The same data as :func:`_std_decode`, by msgspec where it can (the ``fast`` extra)."""
+    try:
+        return _msgspec_decode(text)
+    except Exception:  # json reads it (NaN, a UTF-16 text...) or raises its own error
+        return json.loads(text)
+
+
+_encode: Callable[[Any], str] = _fast_encode if _FAST_CODEC else _std_encode
+_decode: Callable[[str | bytes], Any] = _fast_decode if _FAST_CODEC else _std_decode
+
+
 # -- errors as problems ------------------------------------------------------------
 
 
@@ -801,17 +850,33 @@ def from_dict(data: Mapping[str, Any], type_: type[T]) -> T:
     >>> from_dict({"schema_version": 1, "value": "95"}, Modifier)
     Modifier(code='95')
     """
-    if data.__class__ is dict and _LEGACY_DATES not in data:
-        version = data.get(_VERSION_KEY)
-        if version.__class__ is int and 1 <= version <= SCHEMA_VERSION:  # type: ignore[operator]
-            decode = _DECODERS.get(type_)
-            if decode is None and attrs.has(type_) and not issubclass(type_, _VALUE_TYPES):
-                decode = _DECODERS[type_] = _fast_decoder(type_) or _fast_structure(type_)
-            if decode is not None:
-                try:
-                    return decode(data)  # type: ignore[no-any-return]
-                except Exception:  # noqa: S110 - the plain path below reads it again and names every problem
-                    pass
+    if data.__class__ is dict:
+        found = _read_fast(data, type_)  # type: ignore[arg-type]
+        if found is not _MISSING:
+            return found  # type: ignore[no-any-return]
+    return _read_plain(data, type_)
+
+
+def _read_fast(data: dict[str, Any], type_: type[T]) -> T | object:
+    """``type_`` read from ``data`` the fast way, or ``_MISSING`` where it cannot: then the plain way reads it."""
+    if _LEGACY_DATES in data:
+        return _MISSING
+    version = data.get(_VERSION_KEY)
+    if version.__class__ is not int or not 1 <= version <= SCHEMA_VERSION:  # type: ignore[operator]
+        return _MISSING
+    decode = _DECODERS.get(type_)
+    if decode is None:
+        if not (isinstance(type_, type) and attrs.has(type_)) or issubclass(type_, _VALUE_TYPES):
+            return _MISSING
+        decode = _DECODERS[type_] = _fast_decoder(type_) or _fast_structure(type_)
+    try:
+        return decode(data)
+    except Exception:  # the plain way reads it again and names every problem
+        return _MISSING
+
+
+def _read_plain(data: Mapping[str, Any], type_: type[T]) -> T:
+    """``type_`` read from ``data`` by the plain converter, which reports every bad field."""
     if not isinstance(data, Mapping):
         raise _single("document.type", "the document must be a JSON object")
     _check_version(data)
@@ -913,7 +978,7 @@ def dumps(obj: Any) -> str:
 
     The same object always gives the same text.
     """
-    return _ENCODER.encode(to_dict(obj))
+    return _encode(to_dict(obj))
 
 
 def loads(text: str | bytes, type_: type[T]) -> T:
@@ -924,7 +989,7 @@ def loads(text: str | bytes, type_: type[T]) -> T:
         not a valid document; ``problems`` lists every bad field by path.
     """
     try:
-        data = json.loads(text)
+        data = _decode(text)
     except json.JSONDecodeError as exc:
         message = f"the document is not valid JSON ({exc.msg} at line {exc.lineno} column {exc.colno})"
         raise _single("document.json", message) from None
