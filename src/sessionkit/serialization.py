@@ -201,6 +201,7 @@ def _memoised(
             memo[value] = result
         return result
 
+    structure.memo = memo  # type: ignore[attr-defined] # the fast decoder looks values up inline
     return structure
 
 
@@ -407,15 +408,21 @@ def _default_instance(type_: Any) -> Any:
     return None
 
 
-def _raw_text(optional: bool) -> Callable[[object, object], Any]:
+class _RawText:
     """The fast path's hook of a text field with a converter: the text as it is (the class converts it)."""
 
-    def structure(value: object, _: object) -> Any:
-        if value.__class__ is str or (optional and value is None):
+    __slots__ = ("optional",)
+
+    def __init__(self, optional: bool) -> None:
+        self.optional = optional
+
+    def __call__(self, value: object, _: object) -> Any:
+        if value.__class__ is str or (self.optional and value is None):
             return value
         raise _wrong_type("text")
 
-    return structure
+
+_raw_text = _RawText
 
 
 def _raw_codes(value: object, _: object) -> Any:
@@ -622,6 +629,10 @@ def _fast_decoder(cls: type[T]) -> Callable[[dict[str, Any]], T] | None:
         "_cls": cls,
         "_allowed": frozenset([*names, _VERSION_KEY]),
         "_extra": _extra_keys,
+        "_str": str,
+        "_int": int,
+        "_list": list,
+        "_tuple": tuple,
     }
     lines = [
         "def decode(o):",
@@ -649,7 +660,7 @@ def _fast_decoder(cls: type[T]) -> Callable[[dict[str, Any]], T] | None:
         namespace[f"_set{i}"] = cls.__dict__[a.name].__set__
         namespace[f"_h{i}"] = hook
         namespace[f"_t{i}"] = a.type
-        value = f"_h{i}(v, _t{i})"
+        value = _inline(i, a.type, hook, namespace)
         if convert is not None:
             namespace[f"_c{i}"] = convert
             value = f"_c{i}({value})"
@@ -684,6 +695,33 @@ def _fast_structure(cls: type[T]) -> Callable[[dict[str, Any]], T]:
         return hook(body, cls)  # type: ignore[no-any-return]
 
     return decode
+
+
+def _inline(i: int, type_: Any, hook: Callable[[Any, Any], Any], namespace: dict[str, Any]) -> str:
+    """The expression reading value ``v`` of field ``i``: the common case inline, anything else by the hook.
+
+    Text and whole numbers as they are, lists of codes as tuples, remembered
+    values (dates, amounts, codes) and enum members looked up: each exactly
+    what the hook returns for that value (the hook is the fallback for every
+    other value, and raises for a bad one).
+    """
+    fallback = f"_h{i}(v, _t{i})"
+    if hook is _raw_codes:
+        return f"(_tuple(v) if v.__class__ is _list else {fallback})"
+    if (
+        isinstance(hook, _RawText)
+        or type_ is int
+        or (_is_optional(type_) and next(a for a in get_args(type_) if a is not type(None)) is int)
+    ):
+        kind = "_str" if isinstance(hook, _RawText) else "_int"
+        return f"(v if v.__class__ is {kind} else {fallback})"
+    table: Mapping[str, Any] | None = getattr(hook, "memo", None)
+    if table is None and _is_enum(type_) and issubclass(type_, str):
+        table = {m.value: m for m in type_}
+    if table is None:
+        return fallback
+    namespace[f"_m{i}"] = table
+    return f"(x if v.__class__ is _str and (x := _m{i}.get(v)) is not None else {fallback})"
 
 
 def _extra_keys() -> None:
