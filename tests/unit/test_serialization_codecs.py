@@ -188,3 +188,10 @@ def test_the_codec_in_use_is_the_fast_one_when_installed() -> None:
     assert ser._encode is ser._fast_encode
     assert ser._decode is ser._fast_decode
     assert json.loads(ser._encode({"a": "é"})) == {"a": "é"}
+
+
+@given(sessions())
+def test_the_fast_writing_gives_the_converters_document_key_for_key(session: ClientSession) -> None:
+    """A session's document from the generated writer: the converter's keys, in its order, with its values."""
+    expected = {"schema_version": ser.SCHEMA_VERSION, **ser._CONVERTER.unstructure(session)}
+    assert list(to_dict(session).items()) == list(expected.items())
