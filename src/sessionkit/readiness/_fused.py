@@ -151,6 +151,7 @@ class _Shared:
         "modifier_results",
         "on_date",
         "pairings",
+        "same_days",
         "setup",
         "silent_referrers",
         "silent_times",
@@ -166,6 +167,7 @@ class _Shared:
         self.modifier_results: dict[tuple[str, ...], tuple[Finding, ...]] = {}
         self.silent_referrers: set[tuple[str, str, str | None]] = set()
         self.silent_times: set[tuple[str, int | None]] = set()
+        self.same_days: dict[tuple[object, tuple[str, ...]], tuple[Finding, ...]] = {}
 
     def serves(self, context: ReadinessContext) -> bool:
         """Whether ``context`` has this setup and code set (then every remembered answer holds for it)."""
@@ -202,6 +204,7 @@ class _State:
         "modifier_results",
         "on_date",
         "pairings",
+        "same_days",
         "silent_referrers",
         "silent_times",
     )
@@ -216,6 +219,7 @@ class _State:
         self.modifier_results = shared.modifier_results
         self.silent_referrers = shared.silent_referrers
         self.silent_times = shared.silent_times
+        self.same_days = shared.same_days
         self.covered_clients = frozenset(c.client_id for c in context.coverages)
 
 
@@ -324,6 +328,8 @@ def _bind(
     p_on_date = pos.get("diagnosis_on_date", -1)
     on_date = state.on_date
     by_diagnoses = state.by_diagnoses
+    same_days = state.same_days
+    same_day_of = context.same_day_sessions
     icd_period = icd10.history().period
     per_session = PER_SESSION
     check_billability = context.code_set is not None
@@ -470,9 +476,18 @@ def _bind(
         if same_day_sessions is not None and (
             len(same_day_sessions) > 1 or same_day_sessions[0].id != session.id
         ):  # another session that day (the context's sessions may hold this one)
-            found = r.same_day(session, context)
-            if found:
-                extra.append((p_same_day, found))
+            others = same_day_of(session)
+            if others:
+                # The session's codes and the other sessions' codes that day alone decide.
+                day_key = (
+                    codes,
+                    tuple([c for o in others for c in (o.billing_code, *[a.code for a in o.add_ons])]),
+                )
+                found = same_days.get(day_key)
+                if found is None:
+                    found = _remember(same_days, day_key, r.same_day, session, context)
+                if found:
+                    extra.append((p_same_day, found))
         minutes = (code, session.minutes)
         if minutes not in silent_times:
             found = r.session_time(session, context)  # the code and the minutes alone decide
