@@ -775,17 +775,35 @@ def _run_check_json(db: SqliteDatabase, targets: Sequence[Target], out: IO[str])
         list_json[id(findings)] = (findings, text)
         return text
 
+    text = json.encoder.encode_basestring  # what the encoder does with a str, without its dispatch
+    buffer: list[str] = []
+    client_json: dict[str, str] = {}  # the current client's id as JSON (one client at a time)
+    date_text: dict[date, str] = {}
+
     def sink(session: ClientSession, report: ReadinessReport, ready: bool) -> None:
         nonlocal first
-        out.write(
-            f'{"" if first else ","}\n{{"session_id":{encode(report.session_id)},'
+        client = client_json.get(session.client_id)
+        if client is None:
+            client_json.clear()
+            client = client_json[session.client_id] = text(session.client_id)
+        day = date_text.get(session.date_of_service)
+        if day is None:
+            if len(date_text) >= 4096:
+                date_text.clear()
+            day = date_text[session.date_of_service] = session.date_of_service.isoformat()
+        buffer.append(
+            f'{"" if first else ","}\n{{"session_id":{text(report.session_id)},'
             f'"target":"{report.target.value}","ready":{"true" if ready else "false"},'
-            f'"findings":[{findings_text(report)}],"client_id":{encode(session.client_id)},'
-            f'"date_of_service":"{session.date_of_service.isoformat()}"}}'
+            f'"findings":[{findings_text(report)}],"client_id":{client},'
+            f'"date_of_service":"{day}"}}'
         )
         first = False
+        if len(buffer) >= 1024:  # written in pieces: memory stays flat
+            out.write("".join(buffer))
+            buffer.clear()
 
     readiness = _check(db.unit_of_work, targets, sink)
+    out.write("".join(buffer))
     summary = {
         t.value: {"sessions": tally.sessions, "ready": tally.ready, "not_ready": tally.sessions - tally.ready}
         for t, tally in readiness.tallies.items()

@@ -50,7 +50,7 @@ from collections.abc import Callable, Iterator, Mapping
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from types import UnionType
-from typing import Any, Final, TypeVar, Union, get_args, get_origin
+from typing import Any, Final, TypeVar, Union, cast, get_args, get_origin
 
 import attrs
 import cattrs
@@ -429,7 +429,7 @@ _raw_text = _RawText
 def _raw_codes(value: object, _: object) -> Any:
     """The fast path's hook of a list of code texts: a tuple of the texts (the class converter caches whole tuples)."""
     if value.__class__ is list:
-        return tuple(value)  # type: ignore[arg-type]
+        return tuple(value)
     raise _wrong_type("a list")
 
 
@@ -622,7 +622,7 @@ def _fast_decoder(cls: type[T]) -> Callable[[dict[str, Any]], T] | None:
     """
     if hasattr(cls, "__attrs_post_init__") or hasattr(cls, "__attrs_pre_init__"):
         return None
-    attrs.resolve_types(cls)
+    attrs.resolve_types(cls)  # type: ignore[type-var]
     fields = attrs.fields(cls)  # type: ignore[arg-type]
     names = [a.name for a in fields]
     namespace: dict[str, Any] = {
@@ -745,7 +745,7 @@ def _fast_encoder(cls: type[T]) -> Callable[[T], dict[str, Any]]:
     default object is left out without comparing it (``x != x`` is false for
     every value a document holds).
     """
-    attrs.resolve_types(cls)
+    attrs.resolve_types(cls)  # type: ignore[type-var]
     fields = attrs.fields(cls)  # type: ignore[arg-type]
     namespace: dict[str, Any] = {}
     required = [f"{_VERSION_KEY!r}: {SCHEMA_VERSION!r}"]
@@ -937,9 +937,9 @@ def from_dict(data: Mapping[str, Any], type_: type[T]) -> T:
     Modifier(code='95')
     """
     if data.__class__ is dict:
-        found = _read_fast(data, type_)  # type: ignore[arg-type]
+        found = _read_fast(data, type_)
         if found is not _MISSING:
-            return found  # type: ignore[no-any-return]
+            return cast(T, found)
     return _read_plain(data, type_)
 
 
@@ -948,7 +948,7 @@ def _read_fast(data: dict[str, Any], type_: type[T]) -> T | object:
     if _LEGACY_DATES in data:
         return _MISSING
     version = data.get(_VERSION_KEY)
-    if version.__class__ is not int or not 1 <= version <= SCHEMA_VERSION:  # type: ignore[operator]
+    if version.__class__ is not int or not 1 <= version <= SCHEMA_VERSION:
         return _MISSING
     decode = _DECODERS.get(type_)
     if decode is None:
@@ -956,7 +956,7 @@ def _read_fast(data: dict[str, Any], type_: type[T]) -> T | object:
             return _MISSING
         decode = _DECODERS[type_] = _fast_decoder(type_) or _fast_structure(type_)
     try:
-        return decode(data)
+        return cast(object, decode(data))
     except Exception:  # the plain way reads it again and names every problem
         return _MISSING
 
