@@ -30,6 +30,15 @@ edit here. A document that cannot be read raises
 its path (``$.add_ons[1].code``) and a code, never by its value: documents hold
 client data.
 
+A session document is read and written the fast way: functions generated from
+the same attrs declarations (no cattrs bookkeeping for a valid document, the
+nested objects a document repeats, such as a referring provider whose NPI was
+checked, shared rather than built again). A document the fast way cannot read
+is read by the converter, which names every problem: both ways give the same
+session or the same error. With the ``fast`` extra (msgspec) installed,
+:func:`dumps` and :func:`loads` use its JSON codec, which writes the same text
+as :mod:`json`; json reads whatever msgspec refuses.
+
 >>> from datetime import date
 >>> from sessionkit import ClientSession
 >>> s = ClientSession(id="s1", client_id="c1", date_of_service=date(2026, 3, 2),
