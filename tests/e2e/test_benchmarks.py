@@ -50,7 +50,7 @@ def test_every_pair_gives_a_ratio_and_the_json_holds_them(bench: Any, tmp_path: 
         "check --format json (300 sessions)",
         "demo (fresh database)",
     } <= set(whole)
-    assert all(w["seconds"] > 0 and w["peak_mb"] > 0 for w in whole.values())
+    assert all(w["seconds"] > 0 and w["peak_mb"] > 0 and w["cpu_seconds"] > 0 for w in whole.values())
 
 
 def test_calendar_pair_imports_the_generated_calendar(bench: Any) -> None:

@@ -41,6 +41,7 @@ from typing import Any
 from sessionkit.codes import icd10
 from sessionkit.codes.behavioral import PER_SESSION
 from sessionkit.domain import BillTo, ClientSession, Coverage, Frequency
+from sessionkit.domain.values import _ONE, ORIGINAL
 from sessionkit.readiness import rules as default_rules
 from sessionkit.readiness.context import ReadinessContext
 from sessionkit.readiness.findings import Finding, Target
@@ -95,6 +96,12 @@ COVERED: dict[Target, frozenset[str]] = {
 }
 """The rules the fused body runs, per target: a plan covers these and nothing else."""
 _CLIENT = BillTo.CLIENT
+# Shortcuts by identity for the shared default objects, each only if the guard it skips would be
+# false for it (else None, which no session holds: the guard runs).
+_ORIGINAL_CLAIM = (
+    ORIGINAL if ORIGINAL.frequency is Frequency.ORIGINAL and not ORIGINAL.original_reference else None
+)
+_WHOLE_ONE = _ONE if _ONE.to_integral_value() == _ONE else None
 _ORIGINAL = Frequency.ORIGINAL
 _POSITION = itemgetter(0)
 
@@ -432,7 +439,7 @@ def _bind(
             extra.append((p_billing_code, found))
         if paper:
             units = session.units
-            if add_ons or units != units.to_integral_value():
+            if add_ons or (units is not _WHOLE_ONE and units != units.to_integral_value()):
                 found = r.whole_units(session, context)
                 if found:
                     extra.append((p_units, found))
@@ -453,7 +460,9 @@ def _bind(
                         silent_referrers.clear()
                     silent_referrers.add(parts)
         resubmission = session.resubmission
-        if resubmission.frequency is not _ORIGINAL or resubmission.original_reference:
+        if resubmission is not _ORIGINAL_CLAIM and (
+            resubmission.frequency is not _ORIGINAL or resubmission.original_reference
+        ):
             found = r.resubmission(session, context)
             if found:
                 extra.append((p_resubmission, found))
