@@ -674,6 +674,10 @@ def _fast_decoder(cls: type[T]) -> Callable[[dict[str, Any]], T] | None:
         if convert is not None:
             namespace[f"_c{i}"] = convert
             value = f"_c{i}({value})"
+            if f"_m{i}" in namespace:  # a value from a bounded set of texts: remember it converted
+                namespace[f"_k{i}"] = {}
+                namespace[f"_miss{i}"] = _converted_memo(namespace[f"_k{i}"], hook, a.type, convert)
+                value = f"(x if v.__class__ is _str and (x := _k{i}.get(v)) is not None else _miss{i}(v))"
         if a.default is attrs.NOTHING:
             lines.append(f"    v = o[{a.name!r}]")
             lines.append(f"    _set{i}(new, {value})")
@@ -693,6 +697,27 @@ def _fast_decoder(cls: type[T]) -> Callable[[dict[str, Any]], T] | None:
     exec("\n".join(lines), namespace)  # noqa: S102 - the text is built above from attrs field names only
     decode: Callable[[dict[str, Any]], T] = namespace["decode"]
     return decode
+
+
+def _converted_memo(
+    memo: dict[str, Any], hook: Callable[[Any, Any], Any], type_: Any, convert: Callable[[Any], Any]
+) -> Callable[[Any], Any]:
+    """Read a value by its hook and the field's converter, remembering the result per text (bounded).
+
+    For the fields whose texts come from a small set (dates, amounts, codes,
+    enum members): the converters are normalisers, giving the same value for
+    the same input, so a text read before gives its value again unconverted.
+    """
+
+    def miss(value: Any) -> Any:
+        result = convert(hook(value, type_))
+        if value.__class__ is str:
+            if len(memo) >= _MEMO_SIZE:
+                memo.clear()
+            memo[value] = result
+        return result
+
+    return miss
 
 
 def _fast_structure(cls: type[T]) -> Callable[[dict[str, Any]], T]:
