@@ -68,7 +68,7 @@ from sessionkit.domain import Client, ClientSession
 from sessionkit.errors import AlreadyExists, CalendarError, ConcurrentUpdate, SessionkitError
 from sessionkit.importing import ImportReport, OutcomeKind, import_appointments
 from sessionkit.ports import SystemClock, UnitOfWork
-from sessionkit.readiness import ReadinessContext, ReadinessReport, Target, check_many
+from sessionkit.readiness import ReadinessContext, ReadinessReport, Severity, Target, check_many
 from sessionkit.records import to_records, write_csv
 
 if TYPE_CHECKING:
@@ -800,13 +800,29 @@ class _Tally:
         self.sessions = 0
         self.ready = 0
         self.findings: Counter[tuple[int, str, str, str]] = Counter()
+        self._keys: dict[int, tuple[object, tuple[int, str, str, str], bool]] = {}
+        """id of a finding -> (the finding, kept alive; its tally key; whether it is an error):
+        findings are shared between sessions, so each one's key is made once."""
 
-    def add(self, report: ReadinessReport) -> None:
+    def add(self, report: ReadinessReport) -> bool:
+        """Count ``report``; return whether it is ready."""
         self.sessions += 1
-        if report.ready:
-            self.ready += 1
+        ready = True
+        keys = self._keys
+        counts = self.findings
         for f in report.findings:
-            self.findings[(f.severity.rank, f.severity.value, f.code, f.field)] += 1
+            hit = keys.get(id(f))
+            if hit is None or hit[0] is not f:
+                hit = (f, (f.severity.rank, f.severity.value, f.code, f.field), f.severity is Severity.ERROR)
+                if len(keys) >= 65_536:
+                    keys.clear()
+                keys[id(f)] = hit
+            counts[hit[1]] += 1
+            if hit[2]:
+                ready = False
+        if ready:
+            self.ready += 1
+        return ready
 
 
 class _Readiness:
@@ -824,7 +840,8 @@ class _Readiness:
         return all(t.ready == t.sessions for t in self.tallies.values())
 
 
-ReportSink = Callable[[ClientSession, ReadinessReport], None]
+ReportSink = Callable[[ClientSession, ReadinessReport, bool], None]
+"""Takes each report as it is made, with its session and whether it is ready."""
 
 
 def _check(
@@ -852,10 +869,15 @@ def _check(
                 readiness.sessions += len(sessions)
                 for target in targets:
                     tally = readiness.tallies[target]
-                    for session, report in zip(sessions, check_many(sessions, context, target), strict=True):
-                        tally.add(report)
-                        if sink is not None:
-                            sink(session, report)
+                    add = tally.add
+                    if sink is None:
+                        for report in check_many(sessions, context, target):
+                            add(report)
+                    else:
+                        for session, report in zip(
+                            sessions, check_many(sessions, context, target), strict=True
+                        ):
+                            sink(session, report, add(report))
                     done += len(sessions)
                     progress.step(done)
         finally:
@@ -893,8 +915,8 @@ def _run_check_text(db: Store, targets: Sequence[Target], out: IO[str]) -> _Read
     """The summary first, then the sessions not ready: those are spooled to a private temporary file."""
     with tempfile.TemporaryFile("w+", encoding="utf-8") as spool:  # created 0600, removed on close
 
-        def sink(session: ClientSession, report: ReadinessReport) -> None:
-            if not report.ready:
+        def sink(session: ClientSession, report: ReadinessReport, ready: bool) -> None:
+            if not ready:
                 spool.write(_not_ready_line(session, report))
 
         readiness = _check(db.unit_of_work, targets, sink)
@@ -918,28 +940,58 @@ def _run_check_json(db: Store, targets: Sequence[Target], out: IO[str]) -> _Read
     finding_json: dict[int, tuple[object, str]] = {}  # id -> (the finding, kept alive; its JSON)
     out.write(f'{{"format": "sessionkit.check", "format_version": {CHECK_FORMAT_VERSION},\n"reports": [')
 
+    list_json: dict[int, tuple[object, str]] = {}  # id of a findings tuple (often shared) -> (it; its JSON)
+
     def findings_text(report: ReadinessReport) -> str:
+        findings = report.findings
+        if not findings:
+            return ""
+        known = list_json.get(id(findings))
+        if known is not None and known[0] is findings:
+            return known[1]
         parts = []
-        for f in report.findings:
+        for f in findings:
             hit = finding_json.get(id(f))
             if hit is None or hit[0] is not f:
                 hit = (f, encode(f.to_dict()))
                 if len(finding_json) < 65_536:
                     finding_json[id(f)] = hit
             parts.append(hit[1])
-        return ",".join(parts)
+        text = ",".join(parts)
+        if len(list_json) >= 4096:
+            list_json.clear()
+        list_json[id(findings)] = (findings, text)
+        return text
 
-    def sink(session: ClientSession, report: ReadinessReport) -> None:
+    text = json.encoder.encode_basestring  # what the encoder does with a str, without its dispatch
+    buffer: list[str] = []
+    client_json: dict[str, str] = {}  # the current client's id as JSON (one client at a time)
+    date_text: dict[date, str] = {}
+
+    def sink(session: ClientSession, report: ReadinessReport, ready: bool) -> None:
         nonlocal first
-        out.write(
-            f'{"" if first else ","}\n{{"session_id":{encode(report.session_id)},'
-            f'"target":"{report.target.value}","ready":{"true" if report.ready else "false"},'
-            f'"findings":[{findings_text(report)}],"client_id":{encode(session.client_id)},'
-            f'"date_of_service":"{session.date_of_service.isoformat()}"}}'
+        client = client_json.get(session.client_id)
+        if client is None:
+            client_json.clear()
+            client = client_json[session.client_id] = text(session.client_id)
+        day = date_text.get(session.date_of_service)
+        if day is None:
+            if len(date_text) >= 4096:
+                date_text.clear()
+            day = date_text[session.date_of_service] = session.date_of_service.isoformat()
+        buffer.append(
+            f'{"" if first else ","}\n{{"session_id":{text(report.session_id)},'
+            f'"target":"{report.target.value}","ready":{"true" if ready else "false"},'
+            f'"findings":[{findings_text(report)}],"client_id":{client},'
+            f'"date_of_service":"{day}"}}'
         )
         first = False
+        if len(buffer) >= 1024:  # written in pieces: memory stays flat
+            out.write("".join(buffer))
+            buffer.clear()
 
     readiness = _check(db.unit_of_work, targets, sink)
+    out.write("".join(buffer))
     summary = {
         t.value: {"sessions": tally.sessions, "ready": tally.ready, "not_ready": tally.sessions - tally.ready}
         for t, tally in readiness.tallies.items()

@@ -30,6 +30,15 @@ edit here. A document that cannot be read raises
 its path (``$.add_ons[1].code``) and a code, never by its value: documents hold
 client data.
 
+A session document is read and written the fast way: functions generated from
+the same attrs declarations (no cattrs bookkeeping for a valid document, the
+nested objects a document repeats, such as a referring provider whose NPI was
+checked, shared rather than built again). A document the fast way cannot read
+is read by the converter, which names every problem: both ways give the same
+session or the same error. With the ``fast`` extra (msgspec) installed,
+:func:`dumps` and :func:`loads` use its JSON codec, which writes the same text
+as :mod:`json`; json reads whatever msgspec refuses.
+
 >>> from datetime import date
 >>> from sessionkit import ClientSession
 >>> s = ClientSession(id="s1", client_id="c1", date_of_service=date(2026, 3, 2),
@@ -50,10 +59,11 @@ from collections.abc import Callable, Iterator, Mapping
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from types import UnionType
-from typing import Any, Final, TypeVar, Union, get_args, get_origin
+from typing import Any, Final, TypeVar, Union, cast, get_args, get_origin
 
 import attrs
 import cattrs
+import cattrs.fns
 from cattrs.errors import (
     AttributeValidationNote,
     BaseValidationError,
@@ -201,6 +211,7 @@ def _memoised(
             memo[value] = result
         return result
 
+    structure.memo = memo  # type: ignore[attr-defined] # the fast decoder looks values up inline
     return structure
 
 
@@ -407,21 +418,51 @@ def _default_instance(type_: Any) -> Any:
     return None
 
 
-def _attrs_structure_factory(type_: Any, converter: cattrs.Converter) -> Callable[[object, object], Any]:
+class _RawText:
+    """The fast path's hook of a text field with a converter: the text as it is (the class converts it)."""
+
+    __slots__ = ("optional",)
+
+    def __init__(self, optional: bool) -> None:
+        self.optional = optional
+
+    def __call__(self, value: object, _: object) -> Any:
+        if value.__class__ is str or (self.optional and value is None):
+            return value
+        raise _wrong_type("text")
+
+
+_raw_text = _RawText
+
+
+def _raw_codes(value: object, _: object) -> Any:
+    """The fast path's hook of a list of code texts: a tuple of the texts (the class converter caches whole tuples)."""
+    if value.__class__ is list:
+        return tuple(value)
+    raise _wrong_type("a list")
+
+
+def _attrs_structure_factory(
+    type_: Any, converter: cattrs.Converter, *, fast: bool = False
+) -> Callable[[object, object], Any]:
     attrs.resolve_types(type_)
     # A field with an attrs converter whose stored form is text (or a list of
     # code texts) goes through that converter at its own key, so that every
-    # bad field of a document is reported, not the first.
+    # bad field of a document is reported, not the first. The fast path
+    # hands the text to the class, whose own converter checks it once.
     overrides = {}
     for a in attrs.fields(type_):
         convert = a.converter
         if not callable(convert):
             continue
         if _is_text(a.type):
-            overrides[a.name] = override(struct_hook=_through_converter(convert, a.type is not str))
+            optional = a.type is not str
+            hook = _raw_text(optional) if fast else _through_converter(convert, optional)
+            overrides[a.name] = override(struct_hook=hook)
         elif _is_code_tuple(a.type):
             generic = converter.get_structure_hook(a.type)
-            overrides[a.name] = override(struct_hook=_codes_through_converter(convert, generic, a.type))
+            hook = _raw_codes if fast else _codes_through_converter(convert, generic, a.type)
+            overrides[a.name] = override(struct_hook=hook)
     generated = make_dict_structure_fn(type_, converter, **overrides)  # type: ignore[arg-type]
     shared = _default_instance(type_) if attrs.fields(type_) else None
     shared_doc = converter.unstructure(shared) if shared is not None else _MISSING
@@ -506,7 +547,314 @@ def make_converter(**kwargs: Any) -> cattrs.Converter:
 
 
 _CONVERTER: Final = make_converter()
+
+
+# -- the fast path -----------------------------------------------------------------
+#
+# Reading a valid document needs none of the bookkeeping that names every bad
+# field of an invalid one. The fast converter has the same hooks without
+# cattrs' detailed validation, and remembers the nested objects it built
+# (referring provider, add-on lines, overrides, ...) by their document: a
+# document repeating one it has read gives the same frozen object again, so
+# the work construction proved (an NPI check digit, say) is not redone. It
+# fails closed: on any exception the plain converter reads the document
+# again, and reports its problems, so both paths give the same session or the
+# same error for every document.
+
+
+def _frozen_key(value: Any) -> Any:
+    """A hashable key of plain document data that tells types apart (1, 1.0 and true differ); TypeError if none."""
+    cls = value.__class__
+    if cls is dict:
+        return (dict, *[(k, _frozen_key(v)) for k, v in value.items()])
+    if cls is list:
+        return (list, *[_frozen_key(v) for v in value])
+    if cls is str or cls is int or cls is bool or value is None:
+        return (cls, value)
+    raise TypeError("not plain document data")
+
+
+def _remembered_structure_factory(type_: Any, converter: cattrs.Converter) -> Callable[[object, object], Any]:
+    """Structure a nested attrs object, remembering recent results by their document (frozen objects only)."""
+    generated = _attrs_structure_factory(type_, converter, fast=True)
+    if type_ is ClientSession or not _is_frozen(type_):
+        return generated
+    memo: dict[Any, Any] = {}
+
+    def structure(value: object, cl: object) -> Any:
+        try:
+            key = _frozen_key(value)
+        except TypeError:
+            return generated(value, cl)
+        hit = memo.get(key)
+        if hit is None:
+            hit = generated(value, cl)
+            if len(memo) >= _MEMO_SIZE:
+                memo.clear()
+            memo[key] = hit
+        return hit
+
+    return structure
+
+
+@attrs.frozen
+class _FrozenProbe:
+    """An empty frozen attrs class: its ``__setattr__`` is the one every frozen attrs class has."""
+
+
+def _is_frozen(type_: Any) -> bool:
+    return getattr(type_, "__setattr__", None) is _FrozenProbe.__setattr__
+
+
+def _make_fast_converter() -> cattrs.Converter:
+    converter = make_converter(detailed_validation=False)
+    converter.register_structure_hook_factory(attrs.has, _remembered_structure_factory)
+    return converter
+
+
+_FAST: Final = _make_fast_converter()
+
+
+def _fast_decoder(cls: type[T]) -> Callable[[dict[str, Any]], T] | None:
+    """Generate ``decode(document)`` for ``cls`` from :func:`attrs.fields`, or ``None`` where it cannot.
+
+    It does what the fast converter and the class's ``__init__`` do together
+    (each key through its field's hook, then through its field's converter,
+    in field order; a left-out key takes the field's default through the
+    converter; ``schema_version`` is skipped: the caller checked it), with the
+    slots set through their descriptors. A field whose converted default is
+    the same object every time takes it without converting again. Keys the
+    class does not have raise. It covers keyword-only fields with a plain
+    default or none and no validator, alias or post-init hook (as the
+    session's generated ``__init__`` does); for any other class it returns
+    ``None`` and the fast converter reads the document.
+    """
+    if hasattr(cls, "__attrs_post_init__") or hasattr(cls, "__attrs_pre_init__"):
+        return None
+    attrs.resolve_types(cls)  # type: ignore[type-var]
+    fields = attrs.fields(cls)  # type: ignore[arg-type]
+    names = [a.name for a in fields]
+    namespace: dict[str, Any] = {
+        "_new": object.__new__,
+        "_cls": cls,
+        "_allowed": frozenset([*names, _VERSION_KEY]),
+        "_extra": _extra_keys,
+        "_str": str,
+        "_int": int,
+        "_list": list,
+        "_tuple": tuple,
+    }
+    lines = [
+        "def decode(o):",
+        "    if not _allowed.issuperset(o):",
+        "        _extra()",
+        "    new = _new(_cls)",
+    ]
+    for i, a in enumerate(fields):
+        convert = a.converter
+        if (
+            not a.init
+            or not a.kw_only
+            or a.validator is not None
+            or a.alias != a.name
+            or isinstance(a.default, attrs.Factory)  # type: ignore[arg-type]
+            or (convert is not None and not callable(convert))
+        ):
+            return None
+        if _is_text(a.type) and convert is not None:
+            hook: Callable[[Any, Any], Any] = _raw_text(a.type is not str)
+        elif _is_code_tuple(a.type) and convert is not None:
+            hook = _raw_codes
+        else:
+            hook = _FAST.get_structure_hook(a.type)
+        namespace[f"_set{i}"] = cls.__dict__[a.name].__set__
+        namespace[f"_h{i}"] = hook
+        namespace[f"_t{i}"] = a.type
+        value = _inline(i, a.type, hook, namespace)
+        if convert is not None:
+            namespace[f"_c{i}"] = convert
+            value = f"_c{i}({value})"
+            if f"_m{i}" in namespace:  # a value from a bounded set of texts: remember it converted
+                namespace[f"_k{i}"] = {}
+                namespace[f"_miss{i}"] = _converted_memo(namespace[f"_k{i}"], hook, a.type, convert)
+                value = f"(x if v.__class__ is _str and (x := _k{i}.get(v)) is not None else _miss{i}(v))"
+        if a.default is attrs.NOTHING:
+            lines.append(f"    v = o[{a.name!r}]")
+            lines.append(f"    _set{i}(new, {value})")
+            continue
+        default: Any = a.default
+        if convert is not None:
+            default = convert(a.default)
+            if convert(a.default) is not default:  # a fresh value each time (the id): convert every time
+                namespace[f"_d{i}"] = a.default
+                lines.append(f"    v = o.get({a.name!r}, _new)")  # _new: a marker no document holds
+                lines.append(f"    _set{i}(new, _c{i}(_d{i}) if v is _new else {value})")
+                continue
+        namespace[f"_d{i}"] = default
+        lines.append(f"    v = o.get({a.name!r}, _new)")  # _new: a marker no document holds
+        lines.append(f"    _set{i}(new, _d{i} if v is _new else {value})")
+    lines.append("    return new")
+    exec("\n".join(lines), namespace)  # noqa: S102 - the text is built above from attrs field names only
+    decode: Callable[[dict[str, Any]], T] = namespace["decode"]
+    return decode
+
+
+def _converted_memo(
+    memo: dict[str, Any], hook: Callable[[Any, Any], Any], type_: Any, convert: Callable[[Any], Any]
+) -> Callable[[Any], Any]:
+    """Read a value by its hook and the field's converter, remembering the result per text (bounded).
+
+    For the fields whose texts come from a small set (dates, amounts, codes,
+    enum members): the converters are normalisers, giving the same value for
+    the same input, so a text read before gives its value again unconverted.
+    """
+
+    def miss(value: Any) -> Any:
+        result = convert(hook(value, type_))
+        if value.__class__ is str:
+            if len(memo) >= _MEMO_SIZE:
+                memo.clear()
+            memo[value] = result
+        return result
+
+    return miss
+
+
+def _fast_structure(cls: type[T]) -> Callable[[dict[str, Any]], T]:
+    """The fast converter's reading of a document of ``cls`` (for a class :func:`_fast_decoder` does not cover)."""
+    hook = _FAST.get_structure_hook(cls)
+
+    def decode(data: dict[str, Any]) -> T:
+        body = dict(data)
+        del body[_VERSION_KEY]
+        return hook(body, cls)  # type: ignore[no-any-return]
+
+    return decode
+
+
+def _inline(i: int, type_: Any, hook: Callable[[Any, Any], Any], namespace: dict[str, Any]) -> str:
+    """The expression reading value ``v`` of field ``i``: the common case inline, anything else by the hook.
+
+    Text and whole numbers as they are, lists of codes as tuples, remembered
+    values (dates, amounts, codes) and enum members looked up: each exactly
+    what the hook returns for that value (the hook is the fallback for every
+    other value, and raises for a bad one).
+    """
+    fallback = f"_h{i}(v, _t{i})"
+    if hook is _raw_codes:
+        return f"(_tuple(v) if v.__class__ is _list else {fallback})"
+    if (
+        isinstance(hook, _RawText)
+        or type_ is int
+        or (_is_optional(type_) and next(a for a in get_args(type_) if a is not type(None)) is int)
+    ):
+        kind = "_str" if isinstance(hook, _RawText) else "_int"
+        return f"(v if v.__class__ is {kind} else {fallback})"
+    table: Mapping[str, Any] | None = getattr(hook, "memo", None)
+    if table is None and _is_enum(type_) and issubclass(type_, str):
+        table = {m.value: m for m in type_}
+    if table is None:
+        return fallback
+    namespace[f"_m{i}"] = table
+    return f"(x if v.__class__ is _str and (x := _m{i}.get(v)) is not None else {fallback})"
+
+
+def _extra_keys() -> None:
+    raise _wrong_type("a document without unknown keys")
+
+
+_DECODERS: dict[type[Any], Callable[[dict[str, Any]], Any]] = {}
+_ENCODERS: dict[type[Any], Callable[[Any], dict[str, Any]]] = {}
+_FAST_TYPES: Final = (ClientSession,)
+"""The classes read and written the fast way: the hot one, whose hooks are all this module's own."""
+
+
+def _fast_encoder(cls: type[T]) -> Callable[[T], dict[str, Any]]:
+    """Generate ``to_dict`` for ``cls`` from :func:`attrs.fields`: what the converter writes, faster.
+
+    The same keys in the same order as the converter's generated function
+    (``schema_version``, the fields without a default, then each defaulted
+    field whose value is not its default), each value through the same hook
+    (read as it is where the hook is cattrs' identity); a value that *is* the
+    default object is left out without comparing it (``x != x`` is false for
+    every value a document holds).
+    """
+    attrs.resolve_types(cls)  # type: ignore[type-var]
+    fields = attrs.fields(cls)  # type: ignore[arg-type]
+    namespace: dict[str, Any] = {}
+    required = [f"{_VERSION_KEY!r}: {SCHEMA_VERSION!r}"]
+    optional: list[str] = []
+    for i, a in enumerate(fields):
+        if isinstance(a.default, attrs.Factory):  # type: ignore[arg-type]
+            raise TypeError("a factory default: the converter writes this class")  # pragma: no cover
+        hook = _CONVERTER.get_unstructure_hook(a.type)
+        value = f"obj.{a.name}"
+        if hook is not cattrs.fns.identity:
+            namespace[f"_u{i}"] = hook
+            value = f"_u{i}({value})"
+        if a.default is attrs.NOTHING:
+            required.append(f"{a.name!r}: {value}")
+            continue
+        namespace[f"_d{i}"] = a.default
+        optional.append(f"    v = obj.{a.name}")
+        optional.append(f"    if v is not _d{i} and v != _d{i}:")
+        optional.append(f"        res[{a.name!r}] = {value.replace(f'obj.{a.name}', 'v')}")
+    lines = ["def to_dict(obj):", f"    res = {{{', '.join(required)}}}", *optional, "    return res"]
+    exec("\n".join(lines), namespace)  # noqa: S102 - the text is built above from attrs field names only
+    encode: Callable[[T], dict[str, Any]] = namespace["to_dict"]
+    return encode
+
+
 _ENCODER: Final = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+
+
+# -- the JSON codecs -----------------------------------------------------------------
+#
+# The standard library's json module always works. With the ``fast`` extra
+# (msgspec) installed, its JSON encoder and parser do the same work faster:
+# the same text for the same data (tests/unit/test_serialization_codecs.py),
+# and wherever msgspec refuses what json accepts (a lone surrogate, a number
+# beyond 64 bits, a document nested too deeply, NaN) json does the work,
+# so the results and the errors are json's.
+
+
+def _std_encode(data: Any) -> str:
+    """JSON text of plain data: compact, UTF-8 characters as they are (the standard library)."""
+    return _ENCODER.encode(data)
+
+
+def _std_decode(text: str | bytes) -> Any:
+    """Plain data of JSON text (the standard library)."""
+    return json.loads(text)
+
+
+try:
+    from msgspec.json import decode as _msgspec_decode
+    from msgspec.json import encode as _msgspec_encode
+except ImportError:  # pragma: no cover - the fast extra is not installed
+    _FAST_CODEC = False
+else:
+    _FAST_CODEC = True
+
+
+def _fast_encode(data: Any) -> str:
+    """The same text as :func:`_std_encode`, by msgspec (the ``fast`` extra)."""
+    try:
+        return _msgspec_encode(data).decode()
+    except Exception:  # e.g. a lone surrogate, which json writes as it is
+        return _ENCODER.encode(data)
+
+
+def _fast_decode(text: str | bytes) -> Any:
+    """The same data as :func:`_std_decode`, by msgspec where it can (the ``fast`` extra)."""
+    try:
+        return _msgspec_decode(text)
+    except Exception:  # json reads it (NaN, a UTF-16 text...) or raises its own error
+        return json.loads(text)
+
+
+_encode: Callable[[Any], str] = _fast_encode if _FAST_CODEC else _std_encode
+_decode: Callable[[str | bytes], Any] = _fast_decode if _FAST_CODEC else _std_decode
 
 
 # -- errors as problems ------------------------------------------------------------
@@ -578,6 +926,12 @@ def to_dict(obj: Any) -> dict[str, Any]:
     >>> to_dict(AddOnLine(code="90785", charge="20", modifiers=[Modifier("95")]))
     {'schema_version': 1, 'code': '90785', 'charge': '20.00', 'modifiers': ['95']}
     """
+    encode = _ENCODERS.get(obj.__class__)
+    if encode is not None:
+        return encode(obj)
+    if obj.__class__ in _FAST_TYPES:
+        encode = _ENCODERS[obj.__class__] = _fast_encoder(obj.__class__)
+        return encode(obj)
     if not attrs.has(obj.__class__):
         raise TypeError("to_dict takes a sessionkit domain object")
     data = _CONVERTER.unstructure(obj)
@@ -616,6 +970,33 @@ def from_dict(data: Mapping[str, Any], type_: type[T]) -> T:
     >>> from_dict({"schema_version": 1, "value": "95"}, Modifier)
     Modifier(code='95')
     """
+    if data.__class__ is dict:
+        found = _read_fast(data, type_)
+        if found is not _MISSING:
+            return cast(T, found)
+    return _read_plain(data, type_)
+
+
+def _read_fast(data: dict[str, Any], type_: type[T]) -> T | object:
+    """``type_`` read from ``data`` the fast way, or ``_MISSING`` where it cannot: then the plain way reads it."""
+    if _LEGACY_DATES in data:
+        return _MISSING
+    version = data.get(_VERSION_KEY)
+    if version.__class__ is not int or not 1 <= version <= SCHEMA_VERSION:
+        return _MISSING
+    decode = _DECODERS.get(type_)
+    if decode is None:
+        if type_ not in _FAST_TYPES:
+            return _MISSING
+        decode = _DECODERS[type_] = _fast_decoder(type_) or _fast_structure(type_)
+    try:
+        return cast(object, decode(data))
+    except Exception:  # the plain way reads it again and names every problem
+        return _MISSING
+
+
+def _read_plain(data: Mapping[str, Any], type_: type[T]) -> T:
+    """``type_`` read from ``data`` by the plain converter, which reports every bad field."""
     if not isinstance(data, Mapping):
         raise _single("document.type", "the document must be a JSON object")
     _check_version(data)
@@ -717,7 +1098,7 @@ def dumps(obj: Any) -> str:
 
     The same object always gives the same text.
     """
-    return _ENCODER.encode(to_dict(obj))
+    return _encode(to_dict(obj))
 
 
 def loads(text: str | bytes, type_: type[T]) -> T:
@@ -728,7 +1109,7 @@ def loads(text: str | bytes, type_: type[T]) -> T:
         not a valid document; ``problems`` lists every bad field by path.
     """
     try:
-        data = json.loads(text)
+        data = _decode(text)
     except json.JSONDecodeError as exc:
         message = f"the document is not valid JSON ({exc.msg} at line {exc.lineno} column {exc.colno})"
         raise _single("document.json", message) from None

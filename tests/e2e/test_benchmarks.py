@@ -41,13 +41,16 @@ def test_every_pair_gives_a_ratio_and_the_json_holds_them(bench: Any, tmp_path: 
         assert g["relative_growth"] == pytest.approx(g["growth"] / g["floor_growth"])
         assert g["met"] is (g["relative_growth"] <= 1.25)
     assert data["memory"]["bytes_per_session"] > 0
+    fast = bench.ser._FAST_CODEC
+    assert data["codec"] == ("msgspec (the fast extra)" if fast else "json (standard library)")
+    assert ("JSON round trip (json codec) vs json" in names) is fast
     whole = {w["command"]: w for w in data["whole_process"]}
     assert {
         "check --format text (300 sessions)",
         "check --format json (300 sessions)",
         "demo (fresh database)",
     } <= set(whole)
-    assert all(w["seconds"] > 0 and w["peak_mb"] > 0 for w in whole.values())
+    assert all(w["seconds"] > 0 and w["peak_mb"] > 0 and w["cpu_seconds"] > 0 for w in whole.values())
 
 
 def test_calendar_pair_imports_the_generated_calendar(bench: Any) -> None:

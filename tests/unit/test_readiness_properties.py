@@ -388,6 +388,51 @@ def test_fused_checker_reports_exactly_what_the_plain_checker_reports(
     assert [check(s, context, target) for s in sessions] == plain
 
 
+@given(_FUSED_SESSIONS, readiness_contexts(), readiness_contexts(), TARGETS, st.booleans())
+def test_fused_checker_shares_across_contexts_only_what_the_setup_decides(
+    sessions: list[ClientSession],
+    first: ReadinessContext,
+    second: ReadinessContext,
+    target: Target,
+    same_setup: bool,
+) -> None:
+    """Contexts checked one after the other (as the command line checks a practice, client by client),
+    with the same billing codes setup and code set or not: every fused report equals the plain path's."""
+    if same_setup:
+        second = attrs.evolve(second, billing_codes=dict(first.billing_codes), code_set=first.code_set)
+    for context in (first, second, first, attrs.evolve(second)):
+        plain = [check(s, context, target, PLAIN) for s in sessions]
+        assert list(check_many(sessions, context, target)) == plain
+
+
+@pytest.mark.parametrize("target", [Target.X12_837P, Target.CMS1500])
+def test_fused_checker_keeps_setups_and_code_sets_apart(target: Target) -> None:
+    """Two clients' contexts differing only in the billing codes setup, or only in the code set, in turn:
+    each gets its own findings (an answer remembered for one setup is not reused for another)."""
+    session = ClientSession(
+        id="s1", client_id="c1", date_of_service=date(2026, 3, 2), billing_code="90834", charge="100",
+        diagnoses=["F41.1"],
+    )  # fmt: skip
+    base = ReadinessContext(
+        today=date(2026, 12, 31),
+        billing_codes=[BillingCode(code="90834", default_charge="1")],
+        code_set=StaticCodeSet(billable=frozenset({"F41.1"})),
+    )
+    other_setup = attrs.evolve(base, billing_codes=[BillingCode(code="90837", default_charge="1")])
+    other_codes = attrs.evolve(base, code_set=StaticCodeSet(billable=frozenset({"F32.A"})))
+    seen = []
+    for context in (base, other_setup, other_codes, base, other_codes, other_setup):
+        plain = [check(s, context, target, PLAIN) for s in (session, session)]
+        fused = list(check_many([session, session], context, target))
+        assert fused == plain
+        seen.append(fused[0].codes)
+    assert "billing_code.not_in_setup" not in seen[0]
+    assert "billing_code.not_in_setup" in seen[1]
+    assert "diagnosis.not_in_code_set" in seen[2]
+    assert "diagnosis.not_in_code_set" not in seen[0]
+    assert (seen[3], seen[5], seen[4]) == (seen[0], seen[1], seen[2])
+
+
 @given(ready_sessions(), TARGETS)
 def test_fused_checker_agrees_on_ready_sessions(
     pair: tuple[ClientSession, ReadinessContext], target: Target

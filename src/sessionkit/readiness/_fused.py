@@ -41,6 +41,7 @@ from typing import Any
 from sessionkit.codes import icd10
 from sessionkit.codes.behavioral import PER_SESSION
 from sessionkit.domain import BillTo, ClientSession, Coverage, Frequency
+from sessionkit.domain.values import _ONE, ORIGINAL
 from sessionkit.readiness import rules as default_rules
 from sessionkit.readiness.context import ReadinessContext
 from sessionkit.readiness.findings import Finding, Target
@@ -95,6 +96,12 @@ COVERED: dict[Target, frozenset[str]] = {
 }
 """The rules the fused body runs, per target: a plan covers these and nothing else."""
 _CLIENT = BillTo.CLIENT
+# Shortcuts by identity for the shared default objects, each only if the guard it skips would be
+# false for it (else None, which no session holds: the guard runs).
+_ORIGINAL_CLAIM = (
+    ORIGINAL if ORIGINAL.frequency is Frequency.ORIGINAL and not ORIGINAL.original_reference else None
+)
+_WHOLE_ONE = _ONE if _ONE.to_integral_value() == _ONE else None
 _ORIGINAL = Frequency.ORIGINAL
 _POSITION = itemgetter(0)
 
@@ -139,30 +146,87 @@ def _remember(
     return found
 
 
+class _Shared:
+    """What one plan remembers of the answers that only the session, the billing codes setup and the
+    code set decide: shared by every context with an equal setup and the same code set (the command
+    line builds one context per client, so the per-client work is not redone for each client)."""
+
+    __slots__ = (
+        "billing_codes",
+        "by_diagnoses",
+        "code_set",
+        "modifier_results",
+        "on_date",
+        "pairings",
+        "same_days",
+        "setup",
+        "silent_referrers",
+        "silent_times",
+    )
+
+    def __init__(self, context: ReadinessContext) -> None:
+        self.setup = dict(context.billing_codes)
+        self.code_set = context.code_set
+        self.on_date: dict[tuple[int, int], tuple[object, tuple[Finding, ...]]] = {}
+        self.by_diagnoses: dict[int, tuple[object, bool, tuple[Finding, ...]]] = {}
+        self.billing_codes: dict[str | tuple[str, ...], tuple[Finding, ...]] = {}
+        self.pairings: dict[str | tuple[str, ...], tuple[Finding, ...]] = {}
+        self.modifier_results: dict[tuple[str, ...], tuple[Finding, ...]] = {}
+        self.silent_referrers: set[tuple[str, str, str | None]] = set()
+        self.silent_times: set[tuple[str, int | None]] = set()
+        self.same_days: dict[tuple[object, tuple[str, ...]], tuple[Finding, ...]] = {}
+
+    def serves(self, context: ReadinessContext) -> bool:
+        """Whether ``context`` has this setup and code set (then every remembered answer holds for it)."""
+        return context.code_set is self.code_set and self.setup == context.billing_codes
+
+
+_SHARED_MAX = 8
+_SHARED: dict[int, list[_Shared]] = {}
+"""Per plan slot: the shared answers of the setups seen last, the latest first."""
+
+
+def _shared_for(slot: int, context: ReadinessContext) -> _Shared:
+    recent = _SHARED.setdefault(slot, [])
+    for i, shared in enumerate(recent):
+        if shared.serves(context):
+            if i:
+                recent.insert(0, recent.pop(i))
+            return shared
+    shared = _Shared(context)
+    recent.insert(0, shared)
+    del recent[_SHARED_MAX:]
+    return shared
+
+
 class _State:
     """What one plan remembers about one context (the context is immutable)."""
 
     __slots__ = (
         "address_entries",
         "billing_codes",
+        "by_diagnoses",
         "covered_clients",
         "entries",
         "modifier_results",
         "on_date",
         "pairings",
+        "same_days",
         "silent_referrers",
         "silent_times",
     )
 
-    def __init__(self, context: ReadinessContext) -> None:
+    def __init__(self, context: ReadinessContext, shared: _Shared) -> None:
         self.entries: dict[tuple[int, int], Entry] = {}
         self.address_entries: dict[tuple[int, int], tuple[tuple[int, tuple[Finding, ...]], ...]] = {}
-        self.on_date: dict[tuple[int, int], tuple[object, tuple[Finding, ...]]] = {}
-        self.billing_codes: dict[str | tuple[str, ...], tuple[Finding, ...]] = {}
-        self.pairings: dict[str | tuple[str, ...], tuple[Finding, ...]] = {}
-        self.modifier_results: dict[tuple[str, ...], tuple[Finding, ...]] = {}
-        self.silent_referrers: set[tuple[str, str, str | None]] = set()
-        self.silent_times: set[tuple[str, int | None]] = set()
+        self.on_date = shared.on_date
+        self.by_diagnoses = shared.by_diagnoses
+        self.billing_codes = shared.billing_codes
+        self.pairings = shared.pairings
+        self.modifier_results = shared.modifier_results
+        self.silent_referrers = shared.silent_referrers
+        self.silent_times = shared.silent_times
+        self.same_days = shared.same_days
         self.covered_clients = frozenset(c.client_id for c in context.coverages)
 
 
@@ -196,7 +260,7 @@ class Plan:
         """The fused check of sessions against ``context``."""
         state: Any = context._fused_state.get(self.slot)
         if state is None:
-            state = _State(context)
+            state = _State(context, _shared_for(self.slot, context))
             context._fused_state[self.slot] = state
         position = self.position
         keyed = [(position[name], self.rules[position[name]].check) for name in _KEYED if name in position]
@@ -270,6 +334,9 @@ def _bind(
     p_units_per_session = pos.get("per_session_units", -1)
     p_on_date = pos.get("diagnosis_on_date", -1)
     on_date = state.on_date
+    by_diagnoses = state.by_diagnoses
+    same_days = state.same_days
+    same_day_of = context.same_day_sessions
     icd_period = icd10.history().period
     per_session = PER_SESSION
     check_billability = context.code_set is not None
@@ -305,18 +372,27 @@ def _bind(
         extra: list[tuple[int, Iterable[Finding]]] = []
         found: Iterable[Finding] | None
         diagnoses = session.diagnoses
-        first = diagnoses[0].code
-        n = len(diagnoses)
-        if (len(first) == 8 and first[7] == "S") or (
-            n > 1 and (n > max_pointers or len({d.code for d in diagnoses}) != n)
-        ):
+        # The diagnosis list alone decides whether the diagnoses rule can speak, and with the code set
+        # (the same for every context sharing these answers) what diagnosis_billable says. Lists are
+        # shared tuples: keyed by identity, checked against the tuple kept in the answer.
+        dx = by_diagnoses.get(id(diagnoses))
+        if dx is None or dx[0] is not diagnoses:
+            first = diagnoses[0].code
+            n = len(diagnoses)
+            guard = (len(first) == 8 and first[7] == "S") or (
+                n > 1 and (n > max_pointers or len({d.code for d in diagnoses}) != n)
+            )
+            billable = tuple(r.diagnosis_billable(session, context)) if check_billability else ()
+            dx = (diagnoses, guard, billable)
+            if len(by_diagnoses) >= _CACHE_MAX:
+                by_diagnoses.clear()
+            by_diagnoses[id(diagnoses)] = dx
+        if dx[1]:
             found = r.diagnoses(session, context)
             if found:
                 extra.append((p_diagnoses, found))
-        if check_billability:
-            found = r.diagnosis_billable(session, context)
-            if found:
-                extra.append((p_billable, found))
+        if dx[2]:
+            extra.append((p_billable, dx[2]))
         if not icd10_start <= day <= today:
             found = r.date_of_service(session, context)
             if found:
@@ -365,7 +441,7 @@ def _bind(
             extra.append((p_billing_code, found))
         if paper:
             units = session.units
-            if add_ons or units != units.to_integral_value():
+            if add_ons or (units is not _WHOLE_ONE and units != units.to_integral_value()):
                 found = r.whole_units(session, context)
                 if found:
                     extra.append((p_units, found))
@@ -386,7 +462,9 @@ def _bind(
                         silent_referrers.clear()
                     silent_referrers.add(parts)
         resubmission = session.resubmission
-        if resubmission.frequency is not _ORIGINAL or resubmission.original_reference:
+        if resubmission is not _ORIGINAL_CLAIM and (
+            resubmission.frequency is not _ORIGINAL or resubmission.original_reference
+        ):
             found = r.resubmission(session, context)
             if found:
                 extra.append((p_resubmission, found))
@@ -409,9 +487,18 @@ def _bind(
         if same_day_sessions is not None and (
             len(same_day_sessions) > 1 or same_day_sessions[0].id != session.id
         ):  # another session that day (the context's sessions may hold this one)
-            found = r.same_day(session, context)
-            if found:
-                extra.append((p_same_day, found))
+            others = same_day_of(session)
+            if others:
+                # The session's codes and the other sessions' codes that day alone decide.
+                day_key = (
+                    codes,
+                    tuple([c for o in others for c in (o.billing_code, *[a.code for a in o.add_ons])]),
+                )
+                found = same_days.get(day_key)
+                if found is None:
+                    found = _remember(same_days, day_key, r.same_day, session, context)
+                if found:
+                    extra.append((p_same_day, found))
         minutes = (code, session.minutes)
         if minutes not in silent_times:
             found = r.session_time(session, context)  # the code and the minutes alone decide
