@@ -48,7 +48,7 @@ from sessionkit.domain.billing import (
     InvoicePayment,
     InvoiceRecord,
 )
-from sessionkit.domain.payments import Payment, PaymentStatus
+from sessionkit.domain.payments import Adjudication, Payment, PaymentStatus
 from sessionkit.errors import InvalidValue, NotFound
 from sessionkit.facts import (
     Account,
@@ -330,15 +330,16 @@ def _share_line(session: ClientSession, owed: Money, coverages: Sequence[Coverag
     )
 
 
-def _invoice_lines(session: ClientSession, uow: UnitOfWork) -> list[InvoiceLine]:
+def _invoice_lines(
+    session: ClientSession, coverages: Sequence[Coverage], adjudications: Sequence[Adjudication]
+) -> list[InvoiceLine]:
     """The line of a session not invoiced yet: what the client owes for it (none when nothing).
 
     The figure is :func:`sessionkit.facts.client_responsibility`: the payer's
     patient responsibility once its EOB is posted, else the estimate.
     Payments are not session lines: they come from the ledger (:attr:`InvoiceRecord.payments`).
     """
-    coverages = uow.coverages.for_client(session.client_id)
-    owed = client_responsibility(session, coverages, uow.adjudications.for_session(session.id))
+    owed = client_responsibility(session, coverages, adjudications)
     if not owed.amount and session.bill_to is not BillTo.CLIENT:
         return []
     return [_share_line(session, owed, coverages)]
@@ -466,7 +467,10 @@ def invoice_client(
         raise InvalidValue("the period ends before it starts", "invoice.period", "end")
     earlier = uow.invoices.for_client(client_id)
     sessions = sessions_to_invoice(uow, client_id=client_id, start=start, end=end)
-    lines = [line for s in sessions for line in _invoice_lines(s, uow)]
+    # The client's coverages and adjudications, read once for every session of the invoice.
+    coverages = uow.coverages.for_client(client_id)
+    adjudications = uow.adjudications.for_client(client_id)
+    lines = [line for s in sessions for line in _invoice_lines(s, coverages, adjudications)]
     adjustments = _adjustments(uow, client_id, earlier)
     payments = _payments(uow, client_id, earlier)
     if not lines and not adjustments and not payments:
