@@ -69,6 +69,7 @@ from sessionkit.errors import AlreadyExists, CalendarError, ConcurrentUpdate, Se
 from sessionkit.importing import ImportReport, OutcomeKind, import_appointments
 from sessionkit.ports import SystemClock, UnitOfWork
 from sessionkit.readiness import ReadinessContext, ReadinessReport, Severity, Target, check_many
+from sessionkit.readiness.checker import _check_targets
 from sessionkit.records import to_records, write_csv
 
 if TYPE_CHECKING:
@@ -793,36 +794,70 @@ def _run_import_with(  # noqa: PLR0917 (private; every argument is needed)
 # -- readiness ----------------------------------------------------------------------------------
 
 
+_TallyKey = tuple[int, str, str, str]
+"""How a finding is tallied: severity rank, severity, code, field."""
+
+
 class _Tally:
-    """What a streamed check keeps per target: counts and finding frequencies, never the reports."""
+    """What a streamed check keeps per target: counts and finding frequencies, never the reports.
+
+    Findings tuples are shared between sessions (the fused checker returns the
+    same tuple for most sessions of a client), so a report is counted by its
+    tuple's identity (the tuple is kept alive while counted, so an equal id is
+    the same tuple, hence the same findings); the per-finding counts are made
+    from those counts when :attr:`findings` is read.
+    """
+
+    _MAX_HELD = 4096
 
     def __init__(self) -> None:
         self.sessions = 0
         self.ready = 0
-        self.findings: Counter[tuple[int, str, str, str]] = Counter()
-        self._keys: dict[int, tuple[object, tuple[int, str, str, str], bool]] = {}
-        """id of a finding -> (the finding, kept alive; its tally key; whether it is an error):
-        findings are shared between sessions, so each one's key is made once."""
+        self._findings: Counter[_TallyKey] = Counter()
+        self._held: dict[int, list[Any]] = {}
+        """id of a findings tuple -> [the tuple, kept alive; whether it is ready; reports counted]."""
+        self._keys: dict[int, tuple[object, _TallyKey]] = {}
+        """id of a finding -> (the finding, kept alive; its tally key): each key is made once."""
 
     def add(self, report: ReadinessReport) -> bool:
         """Count ``report``; return whether it is ready."""
         self.sessions += 1
-        ready = True
-        keys = self._keys
-        counts = self.findings
-        for f in report.findings:
-            hit = keys.get(id(f))
-            if hit is None or hit[0] is not f:
-                hit = (f, (f.severity.rank, f.severity.value, f.code, f.field), f.severity is Severity.ERROR)
-                if len(keys) >= 65_536:
-                    keys.clear()
-                keys[id(f)] = hit
-            counts[hit[1]] += 1
-            if hit[2]:
-                ready = False
-        if ready:
+        findings = report.findings
+        if not findings:
             self.ready += 1
-        return ready
+            return True
+        held = self._held.get(id(findings))
+        if held is None or held[0] is not findings:
+            if len(self._held) >= self._MAX_HELD:
+                self._flush()
+            held = [findings, not any(f.severity is Severity.ERROR for f in findings), 0]
+            self._held[id(findings)] = held
+        held[2] += 1
+        if held[1]:
+            self.ready += 1
+            return True
+        return False
+
+    def _flush(self) -> None:
+        """Turn the counts per findings tuple into counts per finding; forget the tuples."""
+        keys = self._keys
+        counts = self._findings
+        for findings, _ready, times in self._held.values():
+            for f in findings:
+                hit = keys.get(id(f))
+                if hit is None or hit[0] is not f:
+                    hit = (f, (f.severity.rank, f.severity.value, f.code, f.field))
+                    if len(keys) >= 65_536:
+                        keys.clear()
+                    keys[id(f)] = hit
+                counts[hit[1]] += times
+        self._held.clear()
+
+    @property
+    def findings(self) -> Counter[_TallyKey]:
+        """How many reports had each finding (by severity, code and field)."""
+        self._flush()
+        return self._findings
 
 
 class _Readiness:
@@ -856,6 +891,7 @@ def _check(
     code_set = _code_set()
     today = _today(uow_factory())
     readiness = _Readiness(targets, today, code_set)
+    tallies = [readiness.tallies[t] for t in targets]
     with uow_factory() as uow:
         total = uow.sessions.count()
         progress = Progress("checking", total * len(targets))
@@ -867,16 +903,17 @@ def _check(
                     uow, client_id, today=today, code_set=code_set, sessions=sessions
                 )
                 readiness.sessions += len(sessions)
-                for target in targets:
-                    tally = readiness.tallies[target]
+                # Every target in one pass; the reports go out target by target, as they always have.
+                rows = list(_check_targets(sessions, context, targets))
+                for tally, reports in zip(
+                    tallies, zip(*rows, strict=True) if rows else [()] * len(targets), strict=True
+                ):
                     add = tally.add
                     if sink is None:
-                        for report in check_many(sessions, context, target):
+                        for report in reports:
                             add(report)
                     else:
-                        for session, report in zip(
-                            sessions, check_many(sessions, context, target), strict=True
-                        ):
+                        for session, report in zip(sessions, reports, strict=True):
                             sink(session, report, add(report))
                     done += len(sessions)
                     progress.step(done)
