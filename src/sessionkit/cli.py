@@ -44,7 +44,7 @@ import time
 import traceback
 import urllib.parse
 from collections import Counter
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, NoReturn, Protocol
@@ -821,22 +821,28 @@ class _Tally:
 
     def add(self, report: ReadinessReport) -> bool:
         """Count ``report``; return whether it is ready."""
-        self.sessions += 1
-        findings = report.findings
-        if not findings:
-            self.ready += 1
-            return True
-        held = self._held.get(id(findings))
-        if held is None or held[0] is not findings:
-            if len(self._held) >= self._MAX_HELD:
-                self._flush()
-            held = [findings, not any(f.severity is Severity.ERROR for f in findings), 0]
-            self._held[id(findings)] = held
-        held[2] += 1
-        if held[1]:
-            self.ready += 1
-            return True
-        return False
+        return self.add_all((report,))[0]
+
+    def add_all(self, reports: Iterable[ReadinessReport]) -> list[bool]:
+        """Count ``reports``; return whether each is ready."""
+        held = self._held
+        ready: list[bool] = []
+        for report in reports:
+            findings = report.findings
+            if not findings:
+                ready.append(True)
+                continue
+            hit = held.get(id(findings))
+            if hit is None or hit[0] is not findings:
+                if len(held) >= self._MAX_HELD:
+                    self._flush()
+                hit = [findings, not any(f.severity is Severity.ERROR for f in findings), 0]
+                held[id(findings)] = hit
+            hit[2] += 1
+            ready.append(hit[1])
+        self.sessions += len(ready)
+        self.ready += ready.count(True)
+        return ready
 
     def _flush(self) -> None:
         """Turn the counts per findings tuple into counts per finding; forget the tuples."""
@@ -880,13 +886,19 @@ ReportSink = Callable[[ClientSession, ReadinessReport, bool], None]
 
 
 def _check(
-    uow_factory: Callable[[], UnitOfWork], targets: Sequence[Target], sink: ReportSink | None = None
+    uow_factory: Callable[[], UnitOfWork],
+    targets: Sequence[Target],
+    sink: ReportSink | None = None,
+    *,
+    every: bool = True,
 ) -> _Readiness:
     """Check every session for ``targets``, one client at a time: memory stays flat as the file grows.
 
     Each client's sessions are read once, its context is built once
-    (:meth:`ReadinessContext.from_unit_of_work`) and reused for every target,
-    each report goes to ``sink`` as it is made, and the client is forgotten.
+    (:meth:`ReadinessContext.from_unit_of_work`), one pass checks its sessions
+    for every target (the 837P and the CMS-1500 fused together), the reports go
+    to ``sink`` target by target (every report, or with ``every=False`` only
+    those not ready), and the client is forgotten.
     """
     code_set = _code_set()
     today = _today(uow_factory())
@@ -905,16 +917,13 @@ def _check(
                 readiness.sessions += len(sessions)
                 # Every target in one pass; the reports go out target by target, as they always have.
                 rows = list(_check_targets(sessions, context, targets))
-                for tally, reports in zip(
-                    tallies, zip(*rows, strict=True) if rows else [()] * len(targets), strict=True
-                ):
-                    add = tally.add
-                    if sink is None:
-                        for report in reports:
-                            add(report)
-                    else:
-                        for session, report in zip(sessions, reports, strict=True):
-                            sink(session, report, add(report))
+                columns = zip(*rows, strict=True) if rows else [()] * len(targets)
+                for tally, reports in zip(tallies, columns, strict=True):
+                    ready = tally.add_all(reports)
+                    if sink is not None and (every or not all(ready)):
+                        for session, report, is_ready in zip(sessions, reports, ready, strict=True):
+                            if every or not is_ready:
+                                sink(session, report, is_ready)
                     done += len(sessions)
                     progress.step(done)
         finally:
@@ -956,7 +965,7 @@ def _run_check_text(db: Store, targets: Sequence[Target], out: IO[str]) -> _Read
             if not ready:
                 spool.write(_not_ready_line(session, report))
 
-        readiness = _check(db.unit_of_work, targets, sink)
+        readiness = _check(db.unit_of_work, targets, sink, every=False)
         out.write("\n".join(_summary_lines(readiness)) + "\n")
         if spool.tell():
             out.write("\nNot ready (date, session, target: errors):\n")

@@ -99,6 +99,7 @@ COVERED: dict[Target, frozenset[str]] = {
 }
 """The rules the fused body runs, per target: a plan covers these and nothing else."""
 _CLIENT = BillTo.CLIENT
+_MISSING: Any = object()
 # Shortcuts by identity for the shared default objects, each only if the guard it skips would be
 # false for it (else None, which no session holds: the guard runs).
 _ORIGINAL_CLAIM = (
@@ -409,6 +410,7 @@ def _bind(
     times = state.times
     covered_clients = state.covered_clients
     coverage_on = context.coverage_on
+    coverage_cache = context._coverage_cache  # coverage_on's own answers, read without the call
     today = context.today
     person = context.client
     person_id = None if person is None else person.id
@@ -420,7 +422,9 @@ def _bind(
     by_diagnoses = state.by_diagnoses
     same_days = state.same_days
     same_day_of = context.same_day_sessions
-    icd_period = icd10.history().period
+    history = icd10.history()
+    icd_period = history.period
+    periods = history._periods  # period's own answers per day, read without the call
     per_session = PER_SESSION
     check_billability = context.code_set is not None
     by_date = context._by_date  # the other sessions by date (same-day pre-check)
@@ -439,7 +443,9 @@ def _bind(
         if session.bill_to is _CLIENT:
             cov_key = -1
         elif client_id in covered_clients:
-            cov = coverage_on(day, client_id)
+            cov = coverage_cache.get((day, client_id), _MISSING)
+            if cov is _MISSING:
+                cov = coverage_on(day, client_id)
             cov_key = 0 if cov is None else id(cov)
         else:
             cov_key = 0
@@ -576,13 +582,14 @@ def _bind(
             found = r.authorization(session, context)
             if found:
                 extra.append((p_authorization, found))
-        paid = session.paid_at_session.amount
-        if paid and cov is not None:
-            copay = cov.copay
-            if copay is None or paid > copay.amount or paid > session.charge.amount:
-                found = r.paid_at_session(session, context)
-                if found:
-                    extra.append((p_paid, found))
+        if cov is not None:
+            paid = session.paid_at_session.amount
+            if paid:
+                copay = cov.copay
+                if copay is None or paid > copay.amount or paid > session.charge.amount:
+                    found = r.paid_at_session(session, context)
+                    if found:
+                        extra.append((p_paid, found))
         same_day_sessions = by_date.get(day)
         if same_day_sessions is not None and (
             len(same_day_sessions) > 1 or same_day_sessions[0].id != session.id
@@ -625,14 +632,15 @@ def _bind(
             found = r.service_after_birth(session, context)
             if found:
                 extra.append((p_birth, found))
-        if p_units_per_session >= 0 and session.units != 1 and code in per_session:
+        if p_units_per_session >= 0 and code in per_session and session.units != 1:
             found = r.per_session_units(session, context)
             if found:
                 extra.append((p_units_per_session, found))
         if p_on_date >= 0:
             # The diagnoses and the ICD-10-CM period of the date alone decide (diagnosis lists are shared
             # tuples: keyed by identity, checked against the tuple kept in the answer).
-            memo_key = (id(diagnoses), icd_period(day))
+            period = periods.get(day)
+            memo_key = (id(diagnoses), icd_period(day) if period is None else period)
             hit = on_date.get(memo_key)
             if hit is None or hit[0] is not diagnoses:
                 hit = (diagnoses, tuple(r.diagnosis_on_date(session, context)))
@@ -641,10 +649,11 @@ def _bind(
                 on_date[memo_key] = hit
             if hit[1]:
                 extra.append((p_on_date, hit[1]))
-        for p_always, always_check in always:
-            found = always_check(session, context)
-            if found:
-                extra.append((p_always, found))
+        if always:
+            for p_always, always_check in always:
+                found = always_check(session, context)
+                if found:
+                    extra.append((p_always, found))
         if want_x12:
             if only_x12 is not None:
                 x12 = merged(base, [*extra, *only_x12])
