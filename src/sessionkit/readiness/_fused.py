@@ -13,9 +13,9 @@ say. The fused checker gets the same findings cheaply:
   to client) applies. Their findings are computed once per key by the rule
   functions themselves and remembered on the context.
 * Every other rule has a guard: a couple of attribute reads that prove it
-  silent (the rule's own early return, or a remembered silent answer for a
-  value the rule depends on alone, such as the billing code or the referring
-  provider's three parts). When a guard cannot prove silence the rule
+  silent (the rule's own early return), or a remembered answer for the values
+  the rule depends on alone (the billing codes, the referring provider's three
+  parts, the code and the minutes). When a guard cannot prove silence the rule
   function itself runs, so a finding is always built by its rule.
 * It fails closed. A plan declares the rules its body covers
   (:data:`COVERED`); a plan exists for a target only when the default rules
@@ -28,8 +28,15 @@ say. The fused checker gets the same findings cheaply:
   silently: it either gets a guard here or turns the fused path off.
 
 The findings are then ordered exactly as the plain checker orders them
-(severity, then rule order, then the rule's own order). A property test
+(severity, then rule order, then the rule's own order); sessions with the same
+findings objects get the same sorted tuple (:func:`merged`). A property test
 compares the two paths on arbitrary sessions and contexts.
+
+The 837P and the CMS-1500 share all their rules but ``payer_id``,
+``line_note_x12``, ``line_note_paper`` and ``whole_units``: a combined plan
+(:func:`plan_for_all`) runs the body once per session for both, each target
+getting its own keyed findings and its own line-note and units findings. It
+exists only when each target's rules are exactly its own plan's.
 """
 
 from __future__ import annotations
@@ -276,7 +283,6 @@ class Plan:
         self.slot = slot
         self.targets = tuple(rules)
         self.target = self.targets[0]
-        self.rules = rules[self.target] if len(rules) == 1 else union
         self.rules_of = rules
         self.checks = {t: tuple(r.check for r in rs) for t, rs in rules.items()}
         self.position = {r.name: i for i, r in enumerate(union)}
