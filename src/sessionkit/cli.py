@@ -802,10 +802,11 @@ class _Tally:
     """What a streamed check keeps per target: counts and finding frequencies, never the reports.
 
     Findings tuples are shared between sessions (the fused checker returns the
-    same tuple for most sessions of a client), so a report is counted by its
-    tuple's identity (the tuple is kept alive while counted, so an equal id is
-    the same tuple, hence the same findings); the per-finding counts are made
-    from those counts when :attr:`findings` is read.
+    same tuple for sessions with the same findings), so a report whose tuple was
+    counted before is counted by that tuple's identity, one increment (the tuple
+    is held while counted, so an equal id is the same tuple, hence the same
+    findings); those counts join the per-finding counts when :attr:`findings`
+    is read.
     """
 
     _MAX_HELD = 4096
@@ -815,9 +816,11 @@ class _Tally:
         self.ready = 0
         self._findings: Counter[_TallyKey] = Counter()
         self._held: dict[int, list[Any]] = {}
-        """id of a findings tuple -> [the tuple, kept alive; whether it is ready; reports counted]."""
-        self._keys: dict[int, tuple[object, _TallyKey]] = {}
-        """id of a finding -> (the finding, kept alive; its tally key): each key is made once."""
+        """id of a findings tuple -> [the tuple, kept alive; whether it is ready; its findings' tally keys;
+        how many more reports had it since it was counted]."""
+        self._keys: dict[int, tuple[object, _TallyKey, bool]] = {}
+        """id of a finding -> (the finding, kept alive; its tally key; whether it is an error): each key
+        is made once."""
 
     def add(self, report: ReadinessReport) -> bool:
         """Count ``report``; return whether it is ready."""
@@ -826,6 +829,8 @@ class _Tally:
     def add_all(self, reports: Iterable[ReadinessReport]) -> list[bool]:
         """Count ``reports``; return whether each is ready."""
         held = self._held
+        keys = self._keys
+        counts = self._findings
         ready: list[bool] = []
         for report in reports:
             findings = report.findings
@@ -833,30 +838,40 @@ class _Tally:
                 ready.append(True)
                 continue
             hit = held.get(id(findings))
-            if hit is None or hit[0] is not findings:
-                if len(held) >= self._MAX_HELD:
-                    self._flush()
-                hit = [findings, not any(f.severity is Severity.ERROR for f in findings), 0]
-                held[id(findings)] = hit
-            hit[2] += 1
-            ready.append(hit[1])
+            if hit is not None and hit[0] is findings:
+                hit[3] += 1  # the same tuple again: counted when the counts are read
+                ready.append(hit[1])
+                continue
+            # A tuple not seen (or no longer held): its findings counted now, the tuple held.
+            is_ready = True
+            tally_keys = []
+            for f in findings:
+                known = keys.get(id(f))
+                if known is None or known[0] is not f:
+                    key = (f.severity.rank, f.severity.value, f.code, f.field)
+                    known = (f, key, f.severity is Severity.ERROR)
+                    if len(keys) >= 65_536:
+                        keys.clear()
+                    keys[id(f)] = known
+                counts[known[1]] += 1
+                tally_keys.append(known[1])
+                if known[2]:
+                    is_ready = False
+            if len(held) >= self._MAX_HELD:
+                self._flush()
+            held[id(findings)] = [findings, is_ready, tally_keys, 0]
+            ready.append(is_ready)
         self.sessions += len(ready)
         self.ready += ready.count(True)
         return ready
 
     def _flush(self) -> None:
-        """Turn the counts per findings tuple into counts per finding; forget the tuples."""
-        keys = self._keys
+        """Add the counts of the held tuples seen again to the per-finding counts; forget the tuples."""
         counts = self._findings
-        for findings, _ready, times in self._held.values():
-            for f in findings:
-                hit = keys.get(id(f))
-                if hit is None or hit[0] is not f:
-                    hit = (f, (f.severity.rank, f.severity.value, f.code, f.field))
-                    if len(keys) >= 65_536:
-                        keys.clear()
-                    keys[id(f)] = hit
-                counts[hit[1]] += times
+        for _findings, _ready, tally_keys, again in self._held.values():
+            if again:
+                for key in tally_keys:
+                    counts[key] += again
         self._held.clear()
 
     @property
