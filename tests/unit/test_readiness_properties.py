@@ -776,6 +776,10 @@ def test_the_combined_plan_exists_only_for_the_default_rules() -> None:
     assert _fused.plan_for_all({t: _rules_for(registry, t) for t in both}) is None
     with pytest.raises(TypeError):
         plan.bind(ReadinessContext(today=date(2026, 3, 2)))
+    single = _fused.plan_for(both[Target.X12_837P], Target.X12_837P)
+    assert single is not None
+    with pytest.raises(TypeError):
+        single.bind_all(ReadinessContext(today=date(2026, 3, 2)))
 
 
 def test_the_combined_pass_runs_a_custom_rule_set_per_target() -> None:

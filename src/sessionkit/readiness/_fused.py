@@ -327,16 +327,11 @@ class Plan:
         return fused
 
     def bind_all(self, context: ReadinessContext) -> FusedChecks:
-        """The fused check of sessions against ``context`` for every target of the plan at once:
-        the sorted findings per target (in :attr:`targets` order), or ``None`` for the plain path."""
+        """The fused check of sessions against ``context`` for every target of the plan at once (a plan
+        of several targets): the sorted findings per target (in :attr:`targets` order), or ``None`` for
+        the plain path."""
         if len(self.targets) == 1:
-            single = self._body(context)
-
-            def one(session: ClientSession) -> tuple[tuple[Finding, ...], ...] | None:
-                found = single(session)
-                return None if found is None else (found,)
-
-            return one
+            raise TypeError("bind_all() is for a plan of several targets: use bind()")
         fused: FusedChecks = self._body(context)
         return fused
 
