@@ -44,7 +44,7 @@ import time
 import traceback
 import urllib.parse
 from collections import Counter
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, NoReturn, Protocol
@@ -69,6 +69,7 @@ from sessionkit.errors import AlreadyExists, CalendarError, ConcurrentUpdate, Se
 from sessionkit.importing import ImportReport, OutcomeKind, import_appointments
 from sessionkit.ports import SystemClock, UnitOfWork
 from sessionkit.readiness import ReadinessContext, ReadinessReport, Severity, Target, check_many
+from sessionkit.readiness.checker import _check_targets
 from sessionkit.records import to_records, write_csv
 
 if TYPE_CHECKING:
@@ -793,36 +794,91 @@ def _run_import_with(  # noqa: PLR0917 (private; every argument is needed)
 # -- readiness ----------------------------------------------------------------------------------
 
 
+_TallyKey = tuple[int, str, str, str]
+"""How a finding is tallied: severity rank, severity, code, field."""
+
+
 class _Tally:
-    """What a streamed check keeps per target: counts and finding frequencies, never the reports."""
+    """What a streamed check keeps per target: counts and finding frequencies, never the reports.
+
+    Findings tuples are shared between sessions (the fused checker returns the
+    same tuple for sessions with the same findings), so a report whose tuple was
+    counted before is counted by that tuple's identity, one increment (the tuple
+    is held while counted, so an equal id is the same tuple, hence the same
+    findings); those counts join the per-finding counts when :attr:`findings`
+    is read.
+    """
+
+    _MAX_HELD = 4096
 
     def __init__(self) -> None:
         self.sessions = 0
         self.ready = 0
-        self.findings: Counter[tuple[int, str, str, str]] = Counter()
-        self._keys: dict[int, tuple[object, tuple[int, str, str, str], bool]] = {}
-        """id of a finding -> (the finding, kept alive; its tally key; whether it is an error):
-        findings are shared between sessions, so each one's key is made once."""
+        self._findings: Counter[_TallyKey] = Counter()
+        self._held: dict[int, list[Any]] = {}
+        """id of a findings tuple -> [the tuple, kept alive; whether it is ready; its findings' tally keys;
+        how many more reports had it since it was counted]."""
+        self._keys: dict[int, tuple[object, _TallyKey, bool]] = {}
+        """id of a finding -> (the finding, kept alive; its tally key; whether it is an error): each key
+        is made once."""
 
     def add(self, report: ReadinessReport) -> bool:
         """Count ``report``; return whether it is ready."""
-        self.sessions += 1
-        ready = True
+        return self.add_all((report,))[0]
+
+    def add_all(self, reports: Iterable[ReadinessReport]) -> list[bool]:
+        """Count ``reports``; return whether each is ready."""
+        held = self._held
         keys = self._keys
-        counts = self.findings
-        for f in report.findings:
-            hit = keys.get(id(f))
-            if hit is None or hit[0] is not f:
-                hit = (f, (f.severity.rank, f.severity.value, f.code, f.field), f.severity is Severity.ERROR)
-                if len(keys) >= 65_536:
-                    keys.clear()
-                keys[id(f)] = hit
-            counts[hit[1]] += 1
-            if hit[2]:
-                ready = False
-        if ready:
-            self.ready += 1
+        counts = self._findings
+        ready: list[bool] = []
+        for report in reports:
+            findings = report.findings
+            if not findings:
+                ready.append(True)
+                continue
+            hit = held.get(id(findings))
+            if hit is not None and hit[0] is findings:
+                hit[3] += 1  # the same tuple again: counted when the counts are read
+                ready.append(hit[1])
+                continue
+            # A tuple not seen (or no longer held): its findings counted now, the tuple held.
+            is_ready = True
+            tally_keys = []
+            for f in findings:
+                known = keys.get(id(f))
+                if known is None or known[0] is not f:
+                    key = (f.severity.rank, f.severity.value, f.code, f.field)
+                    known = (f, key, f.severity is Severity.ERROR)
+                    if len(keys) >= 65_536:
+                        keys.clear()
+                    keys[id(f)] = known
+                counts[known[1]] += 1
+                tally_keys.append(known[1])
+                if known[2]:
+                    is_ready = False
+            if len(held) >= self._MAX_HELD:
+                self._flush()
+            held[id(findings)] = [findings, is_ready, tally_keys, 0]
+            ready.append(is_ready)
+        self.sessions += len(ready)
+        self.ready += ready.count(True)
         return ready
+
+    def _flush(self) -> None:
+        """Add the counts of the held tuples seen again to the per-finding counts; forget the tuples."""
+        counts = self._findings
+        for _findings, _ready, tally_keys, again in self._held.values():
+            if again:
+                for key in tally_keys:
+                    counts[key] += again
+        self._held.clear()
+
+    @property
+    def findings(self) -> Counter[_TallyKey]:
+        """How many reports had each finding (by severity, code and field)."""
+        self._flush()
+        return self._findings
 
 
 class _Readiness:
@@ -845,17 +901,24 @@ ReportSink = Callable[[ClientSession, ReadinessReport, bool], None]
 
 
 def _check(
-    uow_factory: Callable[[], UnitOfWork], targets: Sequence[Target], sink: ReportSink | None = None
+    uow_factory: Callable[[], UnitOfWork],
+    targets: Sequence[Target],
+    sink: ReportSink | None = None,
+    *,
+    every: bool = True,
 ) -> _Readiness:
     """Check every session for ``targets``, one client at a time: memory stays flat as the file grows.
 
     Each client's sessions are read once, its context is built once
-    (:meth:`ReadinessContext.from_unit_of_work`) and reused for every target,
-    each report goes to ``sink`` as it is made, and the client is forgotten.
+    (:meth:`ReadinessContext.from_unit_of_work`), one pass checks its sessions
+    for every target (the 837P and the CMS-1500 fused together), the reports go
+    to ``sink`` target by target (every report, or with ``every=False`` only
+    those not ready), and the client is forgotten.
     """
     code_set = _code_set()
     today = _today(uow_factory())
     readiness = _Readiness(targets, today, code_set)
+    tallies = [readiness.tallies[t] for t in targets]
     with uow_factory() as uow:
         total = uow.sessions.count()
         progress = Progress("checking", total * len(targets))
@@ -867,17 +930,15 @@ def _check(
                     uow, client_id, today=today, code_set=code_set, sessions=sessions
                 )
                 readiness.sessions += len(sessions)
-                for target in targets:
-                    tally = readiness.tallies[target]
-                    add = tally.add
-                    if sink is None:
-                        for report in check_many(sessions, context, target):
-                            add(report)
-                    else:
-                        for session, report in zip(
-                            sessions, check_many(sessions, context, target), strict=True
-                        ):
-                            sink(session, report, add(report))
+                # Every target in one pass; the reports go out target by target, as they always have.
+                rows = list(_check_targets(sessions, context, targets))
+                columns = zip(*rows, strict=True) if rows else [()] * len(targets)
+                for tally, reports in zip(tallies, columns, strict=True):
+                    ready = tally.add_all(reports)
+                    if sink is not None and (every or not all(ready)):
+                        for session, report, is_ready in zip(sessions, reports, ready, strict=True):
+                            if every or not is_ready:
+                                sink(session, report, is_ready)
                     done += len(sessions)
                     progress.step(done)
         finally:
@@ -919,7 +980,7 @@ def _run_check_text(db: Store, targets: Sequence[Target], out: IO[str]) -> _Read
             if not ready:
                 spool.write(_not_ready_line(session, report))
 
-        readiness = _check(db.unit_of_work, targets, sink)
+        readiness = _check(db.unit_of_work, targets, sink, every=False)
         out.write("\n".join(_summary_lines(readiness)) + "\n")
         if spool.tell():
             out.write("\nNot ready (date, session, target: errors):\n")

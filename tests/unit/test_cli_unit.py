@@ -12,6 +12,7 @@ import string
 import subprocess
 import sys
 import urllib.parse
+from collections import Counter
 from datetime import date
 from pathlib import Path
 
@@ -22,6 +23,9 @@ from hypothesis import strategies as st
 from sessionkit import cli
 from sessionkit.adapters.sqlite import open_database
 from sessionkit.demo import sample_calendar, seed_demo
+from sessionkit.readiness import Finding, ReadinessContext, ReadinessReport, Target, check_many
+from sessionkit.readiness.rules.codes import MODIFIER_DUPLICATE, TELEHEALTH_MODIFIER_MISSING
+from sessionkit.readiness.rules.parties import REFERRING_FIRST_MISSING, REFERRING_NPI_MISSING
 
 pytest.importorskip("icalendar")
 
@@ -697,3 +701,75 @@ def test_help_does_not_import_the_postgres_adapter() -> None:
     assert "psycopg" not in imported
     assert "sessionkit.adapters.postgres" not in imported
     assert "sessionkit.adapters.sqlite" not in imported
+
+
+def _tally_pool() -> list[tuple[Finding, ...]]:
+    """Findings tuples as checks return them: some shared, some equal but distinct objects."""
+    warning = TELEHEALTH_MODIFIER_MISSING.at("modifiers")
+    error = REFERRING_NPI_MISSING.at("referring_provider.npi")
+    return [
+        (),
+        (warning,),
+        (warning,),  # equal to the one before, another tuple
+        (error, warning),
+        (REFERRING_FIRST_MISSING.at("referring_provider.first_name"), error),
+        (MODIFIER_DUPLICATE.at("modifiers[1]"), MODIFIER_DUPLICATE.at("modifiers[1]")),
+    ]
+
+
+@settings(max_examples=60)
+@given(st.lists(st.integers(0, 5), max_size=40), st.integers(1, 4))
+def test_the_tally_counts_each_finding_of_each_report(picks: list[int], held: int) -> None:
+    """Reports sharing findings tuples, counted per tuple and spilled into per-finding counts whenever
+    the tally holds too many tuples: the same counts, ready figures and ready answers as counting
+    every finding of every report."""
+    pool = _tally_pool()
+    reports = [
+        ReadinessReport(session_id=f"s{i}", target=Target.X12_837P, findings=pool[k])
+        for i, k in enumerate(picks)
+    ]
+    tally = cli._Tally()
+    tally._MAX_HELD = held
+    half = len(reports) // 2
+    answers = [tally.add(r) for r in reports[:half]] + tally.add_all(reports[half:])
+    expected: Counter[tuple[int, str, str, str]] = Counter(
+        (f.severity.rank, f.severity.value, f.code, f.field) for r in reports for f in r.findings
+    )
+    assert answers == [r.ready for r in reports]
+    assert (tally.sessions, tally.ready) == (len(reports), sum(r.ready for r in reports))
+    assert tally.findings == expected
+    assert tally.findings == expected  # reading the counts twice changes nothing
+
+
+def test_check_json_reports_are_check_many_target_by_target(
+    db: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The JSON reports of check (one pass over every target) are check_many's, client by client and
+    target by target in the order asked, with the session's client and date."""
+    targets = [Target.CMS1500, Target.X12_837P, Target.CLIENT_INVOICE]
+    argv = ["check", "--db", str(db), "--format", "json"]
+    for t in targets:
+        argv += ["--target", t.value]
+    cli.main(argv)
+    reports = json.loads(capsys.readouterr().out)["reports"]
+    store = open_database(db)
+    try:
+        today = cli._today(store.unit_of_work())
+        with store.unit_of_work() as uow:
+            expected = []
+            for client_id in uow.sessions.client_ids():
+                sessions = uow.sessions.by_client(client_id)
+                context = ReadinessContext.from_unit_of_work(uow, client_id, today=today, sessions=sessions)
+                for t in targets:
+                    for session, report in zip(sessions, check_many(sessions, context, t), strict=True):
+                        expected.append(
+                            {
+                                **report.to_dict(),
+                                "client_id": session.client_id,
+                                "date_of_service": session.date_of_service.isoformat(),
+                            }
+                        )
+    finally:
+        store.close()
+    assert len(expected) == 4 * len(targets)
+    assert reports == expected

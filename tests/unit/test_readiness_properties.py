@@ -45,6 +45,7 @@ from sessionkit.readiness import (
     define_rule,
     findings_markdown,
 )
+from sessionkit.readiness.checker import _check_targets
 from sessionkit.testing.readiness import StaticCodeSet, readiness_contexts, readiness_sessions, ready_sessions
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
@@ -340,6 +341,8 @@ _ADD_ON_POOL = [
     (AddOnLine(code="90785", charge="20"),),
     (AddOnLine(code="90840", charge="20"),),
     (AddOnLine(code="90785", charge="20"), AddOnLine(code="90840", charge="0", units="0.5")),
+    (AddOnLine(code="90785", charge="20", modifiers=("HO", "HO")),),
+    (AddOnLine(code="90840", charge="20", modifiers=("95",)), AddOnLine(code="90840", charge="20")),
 ]
 
 
@@ -667,3 +670,144 @@ def test_fused_checker_agrees_when_payers_have_answered(
     plain = [check(s, context, target, PLAIN) for s in sessions]
     assert list(check_many(sessions, context, target)) == plain
     assert [check(s, context, target) for s in sessions] == plain
+
+
+_ALL_TARGETS = st.lists(st.sampled_from(Target), min_size=1, max_size=len(Target), unique=True)
+
+
+def _with_answers(
+    context: ReadinessContext, sessions: list[ClientSession], data: st.DataObject
+) -> ReadinessContext:
+    """``context`` with some posted adjudications of ``sessions`` (billed to a later payer, reversed), or as is."""
+    coverages = list(context.coverages)
+    if not coverages or not data.draw(st.booleans()):
+        return context
+    answers = data.draw(
+        st.lists(
+            st.tuples(
+                st.sampled_from(["o1", *(s.id for s in sessions)]),
+                st.sampled_from(coverages),
+                st.sampled_from(["1", "4", "22"]),
+            ),
+            max_size=3,
+        )
+    )
+    return attrs.evolve(
+        context, adjudications=[_posted(sid, cov, n, status) for n, (sid, cov, status) in enumerate(answers)]
+    )
+
+
+@settings(max_examples=60)
+@given(_FUSED_SESSIONS, readiness_contexts(), _ALL_TARGETS, st.booleans(), st.data())
+def test_the_combined_pass_reports_what_check_many_reports_per_target(
+    sessions: list[ClientSession],
+    context: ReadinessContext,
+    targets: list[Target],
+    saved: bool,
+    data: st.DataObject,
+) -> None:
+    """Any targets in any order (the 837P and the CMS-1500 together run in one fused pass): per session,
+    one report per target, each equal to check_many's for that target and to the plain checker's;
+    sessions without a diagnosis, with overrides or already answered by a payer included."""
+    if saved:
+        context = attrs.evolve(context, other_sessions=(*context.other_sessions, *sessions))
+    context = _with_answers(context, sessions, data)
+    rows = list(_check_targets(sessions, context, targets))
+    assert len(rows) == len(sessions)
+    for i, target in enumerate(targets):
+        column = [row[i] for row in rows]
+        assert column == list(check_many(sessions, context, target))
+        assert column == [check(s, context, target, PLAIN) for s in sessions]
+        assert all(r.target is target for r in column)
+    again = list(_check_targets(sessions, context, targets))  # the caches warm
+    assert again == rows
+
+
+@settings(max_examples=30)
+@given(_FUSED_SESSIONS, readiness_contexts(), readiness_contexts(), st.booleans())
+def test_the_combined_pass_shares_across_contexts_only_what_the_setup_decides(
+    sessions: list[ClientSession], first: ReadinessContext, second: ReadinessContext, same_setup: bool
+) -> None:
+    """Contexts in turn (client by client, as the command line checks): the combined pass's reports equal
+    the plain checker's for both insurance targets."""
+    if same_setup:
+        second = attrs.evolve(second, billing_codes=dict(first.billing_codes), code_set=first.code_set)
+    targets = [Target.X12_837P, Target.CMS1500]
+    for context in (first, second, first, attrs.evolve(second)):
+        rows = list(_check_targets(sessions, context, targets))
+        for i, target in enumerate(targets):
+            assert [row[i] for row in rows] == [check(s, context, target, PLAIN) for s in sessions]
+
+
+def test_the_combined_pass_agrees_on_the_grid() -> None:
+    """The grid of remembered values through the combined pass, cold and warm: plain findings for both
+    insurance targets and the client invoice."""
+    sessions = _grid()
+    targets = [Target.CMS1500, Target.CLIENT_INVOICE, Target.X12_837P]
+    for context in _grid_contexts():
+        plain = [[check(s, context, t, PLAIN) for t in targets] for s in sessions]
+        assert [list(row) for row in _check_targets(sessions, context, targets)] == plain
+        assert [list(row) for row in _check_targets(sessions[::-1], context, targets)] == plain[::-1]
+
+
+def test_the_combined_plan_exists_only_for_the_default_rules() -> None:
+    """Fail closed: one fused pass for the 837P and the CMS-1500 exactly when each target's rules are its
+    plan's; they differ by the target-specific rules only; another rule set checks each target alone."""
+    from sessionkit.readiness import _fused
+    from sessionkit.readiness.checker import _rules_for
+
+    both = {t: default_registry().rules_for(t) for t in (Target.X12_837P, Target.CMS1500)}
+    plan = _fused.plan_for_all(both)
+    assert plan is not None
+    assert plan.targets == (Target.X12_837P, Target.CMS1500)
+    assert _fused.COVERED[Target.X12_837P] ^ _fused.COVERED[Target.CMS1500] == {
+        "payer_id",
+        "line_note_x12",
+        "line_note_paper",
+        "whole_units",
+    }
+    assert _fused.plan_for_all({Target.X12_837P: both[Target.X12_837P]}) is None
+    swapped = tuple(
+        attrs.evolve(r, check=lambda s, c: ()) if r.name == "whole_units" else r for r in both[Target.CMS1500]
+    )
+    assert _fused.plan_for_all({**both, Target.CMS1500: swapped}) is None
+    registry = default_registry()
+    registry.enable("payer_diagnostic_eval_frequency")
+    assert _fused.plan_for_all({t: _rules_for(registry, t) for t in both}) is None
+    with pytest.raises(TypeError):
+        plan.bind(ReadinessContext(today=date(2026, 3, 2)))
+    single = _fused.plan_for(both[Target.X12_837P], Target.X12_837P)
+    assert single is not None
+    with pytest.raises(TypeError):
+        single.bind_all(ReadinessContext(today=date(2026, 3, 2)))
+
+
+def test_the_combined_pass_runs_a_custom_rule_set_per_target() -> None:
+    """A registry with a payer rule on: the combined pass steps aside, and the rule's finding is reported."""
+    registry = default_registry()
+    registry.enable("payer_diagnostic_eval_frequency")
+    earlier = ClientSession(
+        id="a", client_id="c1", date_of_service=date(2026, 1, 5), billing_code="90791", charge="200"
+    )
+    later = attrs.evolve(earlier, id="b", date_of_service=date(2026, 3, 2), diagnoses=("F41.1",))
+    context = ReadinessContext.build(today=date(2026, 12, 31), sessions=[earlier, later])
+    targets = [Target.X12_837P, Target.CMS1500]
+    (row,) = _check_targets([later], context, targets, registry)
+    assert [r.target for r in row] == targets
+    assert "payer.diagnostic_eval_frequency" in row[0].codes
+    assert row[1] == check(later, context, Target.CMS1500, registry)
+
+
+def test_sessions_with_the_same_findings_share_one_findings_tuple() -> None:
+    """Two sessions of a context with the same extra findings (a telehealth place without a modifier)
+    get the very same findings tuple, in both insurance targets (the command line counts it once)."""
+    one = ClientSession(
+        id="s1", client_id="c1", date_of_service=date(2026, 3, 2), billing_code="90834", charge="100",
+        diagnoses=["F41.1"], place_of_service="10",
+    )  # fmt: skip
+    two = attrs.evolve(one, id="s2", date_of_service=date(2026, 3, 9))
+    context = ReadinessContext(today=date(2026, 12, 31))
+    first, second = _check_targets([one, two], context, [Target.X12_837P, Target.CMS1500])
+    for a, b in zip(first, second, strict=True):
+        assert "place_of_service.telehealth_modifier_missing" in a.codes
+        assert a.findings is b.findings

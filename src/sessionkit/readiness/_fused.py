@@ -13,9 +13,9 @@ say. The fused checker gets the same findings cheaply:
   to client) applies. Their findings are computed once per key by the rule
   functions themselves and remembered on the context.
 * Every other rule has a guard: a couple of attribute reads that prove it
-  silent (the rule's own early return, or a remembered silent answer for a
-  value the rule depends on alone, such as the billing code or the referring
-  provider's three parts). When a guard cannot prove silence the rule
+  silent (the rule's own early return), or a remembered answer for the values
+  the rule depends on alone (the billing codes, the referring provider's three
+  parts, the code and the minutes). When a guard cannot prove silence the rule
   function itself runs, so a finding is always built by its rule.
 * It fails closed. A plan declares the rules its body covers
   (:data:`COVERED`); a plan exists for a target only when the default rules
@@ -28,8 +28,15 @@ say. The fused checker gets the same findings cheaply:
   silently: it either gets a guard here or turns the fused path off.
 
 The findings are then ordered exactly as the plain checker orders them
-(severity, then rule order, then the rule's own order). A property test
+(severity, then rule order, then the rule's own order); sessions with the same
+findings objects get the same sorted tuple (:func:`merged`). A property test
 compares the two paths on arbitrary sessions and contexts.
+
+The 837P and the CMS-1500 share all their rules but ``payer_id``,
+``line_note_x12``, ``line_note_paper`` and ``whole_units``: a combined plan
+(:func:`plan_for_all`) runs the body once per session for both, each target
+getting its own keyed findings and its own line-note and units findings. It
+exists only when each target's rules are exactly its own plan's.
 """
 
 from __future__ import annotations
@@ -47,10 +54,13 @@ from sessionkit.readiness.context import ReadinessContext
 from sessionkit.readiness.findings import Finding, Target
 from sessionkit.readiness.registry import Rule, RuleCheck
 
-__all__ = ["COVERED", "FusedCheck", "Plan", "covers", "plan_for"]
+__all__ = ["COVERED", "FusedCheck", "FusedChecks", "Plan", "covers", "plan_for", "plan_for_all"]
 
 FusedCheck = Callable[[ClientSession], "tuple[Finding, ...] | None"]
 """A plan bound to a context: the sorted findings of a session, or ``None`` for the plain path."""
+FusedChecks = Callable[[ClientSession], "tuple[tuple[Finding, ...], ...] | None"]
+"""A plan of several targets bound to a context: the sorted findings of a session per target, or
+``None`` for the plain path."""
 
 _CACHE_MAX = 4096
 _KEYED = ("client", "routing", "coverage", "practice", "payer_id", "patient", "subscriber")
@@ -96,6 +106,7 @@ COVERED: dict[Target, frozenset[str]] = {
 }
 """The rules the fused body runs, per target: a plan covers these and nothing else."""
 _CLIENT = BillTo.CLIENT
+_MISSING: Any = object()
 # Shortcuts by identity for the shared default objects, each only if the guard it skips would be
 # false for it (else None, which no session holds: the guard runs).
 _ORIGINAL_CLAIM = (
@@ -106,10 +117,18 @@ _ORIGINAL = Frequency.ORIGINAL
 _POSITION = itemgetter(0)
 
 Pair = tuple[int, Finding]
-Entry = tuple[tuple[Pair, ...], tuple[Finding, ...], "Coverage | None", bool, bool]
-"""Per key: the keyed rules' (rule position, finding) pairs in rule order, the same findings
-sorted, the active coverage, whether a referring provider is required, whether authorization
-is silent."""
+Entry = tuple[
+    tuple[Pair, ...],
+    tuple[Finding, ...],
+    tuple[Pair, ...],
+    tuple[Finding, ...],
+    "Coverage | None",
+    bool,
+    bool,
+]
+"""Per key: for the 837P, then for the CMS-1500 (empty for a target the plan does not run), the keyed
+rules' (rule position, finding) pairs in rule order and the same findings sorted; the active coverage,
+whether a referring provider is required, whether authorization is silent."""
 
 
 def _severity_rank(finding: Finding) -> int:
@@ -129,6 +148,28 @@ def merge(base: tuple[Pair, ...], extra: list[tuple[int, Iterable[Finding]]]) ->
     ordered = [f for _, f in items]
     ordered.sort(key=_severity_rank)
     return tuple(ordered)
+
+
+_MERGED: dict[tuple[int, ...], tuple[object, list[tuple[int, Iterable[Finding]]], tuple[Finding, ...]]] = {}
+"""The answers of :func:`merge` by the identity of its inputs (base, then each extra's rule position and
+findings object): each answer holds its inputs, so while it is remembered no other object has their ids,
+and an equal key means the very same inputs, hence the same answer. The answers are shared (by every
+context and plan): sessions with the same findings get the same tuple, which the command line then
+counts and writes once."""
+_MERGED_MAX = 8192
+
+
+def merged(base: tuple[Pair, ...], extra: list[tuple[int, Iterable[Finding]]]) -> tuple[Finding, ...]:
+    """``merge(base, extra)``, remembered by the identity of ``base`` and of each extra's findings."""
+    key = (id(base), *[x for p, found in extra for x in (p, id(found))])
+    hit = _MERGED.get(key)
+    if hit is not None:
+        return hit[2]
+    result = merge(base, extra)
+    if len(_MERGED) >= _MERGED_MAX:
+        _MERGED.clear()
+    _MERGED[key] = (base, extra, result)
+    return result
 
 
 def _remember(
@@ -158,10 +199,10 @@ class _Shared:
         "modifier_results",
         "on_date",
         "pairings",
+        "referrers",
         "same_days",
         "setup",
-        "silent_referrers",
-        "silent_times",
+        "times",
     )
 
     def __init__(self, context: ReadinessContext) -> None:
@@ -171,9 +212,9 @@ class _Shared:
         self.by_diagnoses: dict[int, tuple[object, bool, tuple[Finding, ...]]] = {}
         self.billing_codes: dict[str | tuple[str, ...], tuple[Finding, ...]] = {}
         self.pairings: dict[str | tuple[str, ...], tuple[Finding, ...]] = {}
-        self.modifier_results: dict[tuple[str, ...], tuple[Finding, ...]] = {}
-        self.silent_referrers: set[tuple[str, str, str | None]] = set()
-        self.silent_times: set[tuple[str, int | None]] = set()
+        self.modifier_results: dict[tuple[str | tuple[str, ...] | None, ...], tuple[Finding, ...]] = {}
+        self.referrers: dict[tuple[str, str, str | None], tuple[Finding, ...]] = {}
+        self.times: dict[tuple[str, int | None], tuple[Finding, ...]] = {}
         self.same_days: dict[tuple[object, tuple[str, ...]], tuple[Finding, ...]] = {}
 
     def serves(self, context: ReadinessContext) -> bool:
@@ -211,9 +252,9 @@ class _State:
         "modifier_results",
         "on_date",
         "pairings",
+        "referrers",
         "same_days",
-        "silent_referrers",
-        "silent_times",
+        "times",
     )
 
     def __init__(self, context: ReadinessContext, shared: _Shared) -> None:
@@ -224,25 +265,34 @@ class _State:
         self.billing_codes = shared.billing_codes
         self.pairings = shared.pairings
         self.modifier_results = shared.modifier_results
-        self.silent_referrers = shared.silent_referrers
-        self.silent_times = shared.silent_times
+        self.referrers = shared.referrers
+        self.times = shared.times
         self.same_days = shared.same_days
         self.covered_clients = frozenset(c.client_id for c in context.coverages)
 
 
 class Plan:
-    """The fused checker of the default rules of one insurance target."""
+    """The fused checker of the default rules of one insurance target, or of both in one pass.
 
-    def __init__(self, slot: int, target: Target, rules: tuple[Rule, ...]) -> None:
+    Rule positions are positions in the union of the targets' rules (each target's rules are in
+    that order: :func:`_plans` checks it), so a target's findings sort exactly as by its own rule
+    positions.
+    """
+
+    def __init__(self, slot: int, rules: dict[Target, tuple[Rule, ...]], union: tuple[Rule, ...]) -> None:
         self.slot = slot
-        self.target = target
-        self.rules = rules
-        self.checks = tuple(r.check for r in rules)
-        self.position = {r.name: i for i, r in enumerate(rules)}
+        self.targets = tuple(rules)
+        self.target = self.targets[0]
+        self.rules_of = rules
+        self.checks = {t: tuple(r.check for r in rs) for t, rs in rules.items()}
+        self.position = {r.name: i for i, r in enumerate(union)}
+        self.check_of = {r.name: r.check for r in union}
+        self.allowed = {t: frozenset(self.position[r.name] for r in rs) for t, rs in rules.items()}
 
-    def matches(self, rules: tuple[Rule, ...]) -> bool:
-        """Whether ``rules`` run exactly the functions of this plan, in the same order."""
-        return rules is self.rules or tuple(r.check for r in rules) == self.checks
+    def matches(self, rules: tuple[Rule, ...], target: Target | None = None) -> bool:
+        """Whether ``rules`` run exactly the functions of this plan for ``target``, in the same order."""
+        target = self.target if target is None else target
+        return rules is self.rules_of[target] or tuple(r.check for r in rules) == self.checks[target]
 
     def reused(self, context: ReadinessContext) -> bool:
         """Whether ``context`` was checked before by this plan (from now on it was).
@@ -256,34 +306,67 @@ class Plan:
         states[self.slot] = None
         return False
 
-    def bind(self, context: ReadinessContext) -> FusedCheck:
-        """The fused check of sessions against ``context``."""
+    def _body(self, context: ReadinessContext) -> Callable[[ClientSession], Any]:
         state: Any = context._fused_state.get(self.slot)
         if state is None:
             state = _State(context, _shared_for(self.slot, context))
             context._fused_state[self.slot] = state
         position = self.position
-        keyed = [(position[name], self.rules[position[name]].check) for name in _KEYED if name in position]
+        keyed = [(position[name], self.check_of[name]) for name in _KEYED if name in position]
         if context.code_set is None:
             # With no code set the rule only says "unchecked" for any session with a diagnosis.
             keyed.append((position["diagnosis_billable"], default_rules.diagnosis_billable))
         keyed.sort(key=_POSITION)
         return _bind(self, context, state, tuple(keyed))
 
+    def bind(self, context: ReadinessContext) -> FusedCheck:
+        """The fused check of sessions against ``context`` (a plan of one target)."""
+        if len(self.targets) != 1:
+            raise TypeError("bind() is for a plan of one target: use bind_all()")
+        fused: FusedCheck = self._body(context)
+        return fused
 
-def _entry(
+    def bind_all(self, context: ReadinessContext) -> FusedChecks:
+        """The fused check of sessions against ``context`` for every target of the plan at once (a plan
+        of several targets): the sorted findings per target (in :attr:`targets` order), or ``None`` for
+        the plain path."""
+        if len(self.targets) == 1:
+            raise TypeError("bind_all() is for a plan of several targets: use bind()")
+        fused: FusedChecks = self._body(context)
+        return fused
+
+
+def _part(
+    pairs: tuple[Pair, ...], allowed: frozenset[int] | None
+) -> tuple[tuple[Pair, ...], tuple[Finding, ...]]:
+    """The pairs of ``pairs`` whose rule a target runs (``allowed``), and their findings sorted."""
+    if allowed is None:
+        return (), ()
+    own = tuple(pair for pair in pairs if pair[0] in allowed)
+    ordered = [f for _, f in own]
+    ordered.sort(key=_severity_rank)
+    return own, tuple(ordered)
+
+
+def _entry(  # noqa: PLR0917 (private; every argument is needed)
     session: ClientSession,
     context: ReadinessContext,
     keyed: tuple[tuple[int, RuleCheck], ...],
     cov: Coverage | None,
+    allowed_x12: frozenset[int] | None,
+    allowed_paper: frozenset[int] | None,
 ) -> Entry:
     pairs = tuple((p, f) for p, check in keyed for f in check(session, context))
-    ordered = [f for _, f in pairs]
-    ordered.sort(key=_severity_rank)
     payer = None if cov is None else context.payers.get(cov.payer_id)
     referrer_required = payer is not None and payer.requires_referring_provider
     authorization_silent = payer is None or not payer.requires_authorization
-    return pairs, tuple(ordered), cov, referrer_required, authorization_silent
+    return (
+        *_part(pairs, allowed_x12),
+        *_part(pairs, allowed_paper),
+        cov,
+        referrer_required,
+        authorization_silent,
+    )
 
 
 def _bind(
@@ -291,41 +374,44 @@ def _bind(
     context: ReadinessContext,
     state: _State,
     keyed: tuple[tuple[int, RuleCheck], ...],
-) -> FusedCheck:
+) -> Callable[[ClientSession], Any]:
     r = default_rules
     pos = plan.position
-    paper = plan.target is Target.CMS1500
+    want_x12 = Target.X12_837P in plan.targets
+    want_paper = Target.CMS1500 in plan.targets
+    both = want_x12 and want_paper
+    allowed_x12 = plan.allowed.get(Target.X12_837P)
+    allowed_paper = plan.allowed.get(Target.CMS1500)
     p_diagnoses = pos["diagnoses"]
     p_billable = pos["diagnosis_billable"]
     p_future = pos["date_of_service"]
     p_era = pos["icd10_era"]
     p_billing_code = pos["billing_code"]
-    p_units = pos["whole_units"] if paper else -1
+    p_units = pos.get("whole_units", -1)
     p_charge = pos["charge"]
     p_modifiers = pos["modifiers"]
     p_referring = pos["referring_provider"]
     p_resubmission = pos["resubmission"]
-    p_note = pos["line_note_paper" if paper else "line_note_x12"]
+    p_note_x12 = pos.get("line_note_x12", -1)
+    p_note_paper = pos.get("line_note_paper", -1)
     p_authorization = pos["authorization"]
     p_paid = pos["paid_at_session"]
     p_add_ons = pos["add_on_pairing"]
     p_same_day = pos["same_day"]
     p_time = pos["session_time"]
-    line_note_check = r.line_note_paper if paper else r.line_note_x12
-    always = tuple((pos[name], plan.rules[pos[name]].check) for name in _ALWAYS if name in pos)
-    by_key = tuple(
-        (pos[name], plan.rules[pos[name]].check) for name in _KEYED_UNLESS_OVERRIDES if name in pos
-    )
+    always = tuple((pos[name], plan.check_of[name]) for name in _ALWAYS if name in pos)
+    by_key = tuple((pos[name], plan.check_of[name]) for name in _KEYED_UNLESS_OVERRIDES if name in pos)
     address_entries = state.address_entries
 
     entries = state.entries
     billing_codes = state.billing_codes
     pairings = state.pairings
     modifier_results = state.modifier_results
-    silent_referrers = state.silent_referrers
-    silent_times = state.silent_times
+    referrers = state.referrers
+    times = state.times
     covered_clients = state.covered_clients
     coverage_on = context.coverage_on
+    coverage_cache = context._coverage_cache  # coverage_on's own answers, read without the call
     today = context.today
     person = context.client
     person_id = None if person is None else person.id
@@ -337,7 +423,9 @@ def _bind(
     by_diagnoses = state.by_diagnoses
     same_days = state.same_days
     same_day_of = context.same_day_sessions
-    icd_period = icd10.history().period
+    history = icd10.history()
+    icd_period = history.period
+    periods = history._periods  # period's own answers per day, read without the call
     per_session = PER_SESSION
     check_billability = context.code_set is not None
     by_date = context._by_date  # the other sessions by date (same-day pre-check)
@@ -347,7 +435,7 @@ def _bind(
     telehealth_pos = r.TELEHEALTH_POS
     max_pointers = r.LINE_MAX_POINTERS
 
-    def fused(session: ClientSession) -> tuple[Finding, ...] | None:
+    def fused(session: ClientSession) -> Any:
         if not session.diagnoses or (adjudicated and session.id in adjudicated):
             return None
         client_id = session.client_id
@@ -356,18 +444,20 @@ def _bind(
         if session.bill_to is _CLIENT:
             cov_key = -1
         elif client_id in covered_clients:
-            cov = coverage_on(day, client_id)
+            cov = coverage_cache.get((day, client_id), _MISSING)
+            if cov is _MISSING:
+                cov = coverage_on(day, client_id)
             cov_key = 0 if cov is None else id(cov)
         else:
             cov_key = 0
         key = (0 if person_id is None else 1 if person_id == client_id else 2, cov_key)
         entry = entries.get(key)
         if entry is None:
-            entry = _entry(session, context, keyed, cov)
+            entry = _entry(session, context, keyed, cov, allowed_x12, allowed_paper)
             if len(entries) >= _CACHE_MAX:
                 entries.clear()
             entries[key] = entry
-        base, base_sorted, cov, referrer_required, authorization_silent = entry
+        base, base_sorted, paper_base, paper_sorted, cov, referrer_required, authorization_silent = entry
 
         extra: list[tuple[int, Iterable[Finding]]] = []
         found: Iterable[Finding] | None
@@ -414,7 +504,17 @@ def _bind(
             found = r.charge(session, context)
             if found:
                 extra.append((p_charge, found))
-            found = r.modifiers(session, context)
+            # The place, the line's modifier codes and each add-on's modifier codes alone decide (the
+            # ``None`` keeps these keys apart from the keys of sessions without add-ons).
+            mods_key = (
+                session.place_of_service.code,
+                *[m.code for m in session.modifiers],
+                None,
+                *[tuple([m.code for m in a.modifiers]) for a in add_ons],
+            )
+            found = modifier_results.get(mods_key)
+            if found is None:
+                found = _remember(modifier_results, mods_key, r.modifiers, session, context)
             if found:
                 extra.append((p_modifiers, found))
         else:
@@ -439,12 +539,13 @@ def _bind(
             )  # codes and setup decide
         if found:
             extra.append((p_billing_code, found))
-        if paper:
+        only_paper: list[tuple[int, Iterable[Finding]]] | None = None
+        if p_units >= 0:
             units = session.units
             if add_ons or (units is not _WHOLE_ONE and units != units.to_integral_value()):
                 found = r.whole_units(session, context)
                 if found:
-                    extra.append((p_units, found))
+                    only_paper = [(p_units, found)]
         referrer = session.referring_provider
         if referrer is None:
             if referrer_required:
@@ -453,14 +554,11 @@ def _bind(
                     extra.append((p_referring, found))
         else:
             parts = (referrer.first_name, referrer.last_name, referrer.npi)
-            if parts not in silent_referrers:
-                found = r.referring_provider(session, context)  # its three parts alone decide
-                if found:
-                    extra.append((p_referring, found))
-                else:
-                    if len(silent_referrers) >= _CACHE_MAX:
-                        silent_referrers.clear()
-                    silent_referrers.add(parts)
+            found = referrers.get(parts)
+            if found is None:  # its three parts alone decide
+                found = _remember(referrers, parts, r.referring_provider, session, context)
+            if found:
+                extra.append((p_referring, found))
         resubmission = session.resubmission
         if resubmission is not _ORIGINAL_CLAIM and (
             resubmission.frequency is not _ORIGINAL or resubmission.original_reference
@@ -468,21 +566,31 @@ def _bind(
             found = r.resubmission(session, context)
             if found:
                 extra.append((p_resubmission, found))
+        only_x12: list[tuple[int, Iterable[Finding]]] | None = None
         if session.line_note:
-            found = line_note_check(session, context)
-            if found:
-                extra.append((p_note, found))
+            if p_note_x12 >= 0:
+                found = r.line_note_x12(session, context)
+                if found:
+                    only_x12 = [(p_note_x12, found)]
+            if p_note_paper >= 0:
+                found = r.line_note_paper(session, context)
+                if found:
+                    if only_paper is None:
+                        only_paper = [(p_note_paper, found)]
+                    else:
+                        only_paper.append((p_note_paper, found))
         if not authorization_silent:
             found = r.authorization(session, context)
             if found:
                 extra.append((p_authorization, found))
-        paid = session.paid_at_session.amount
-        if paid and cov is not None:
-            copay = cov.copay
-            if copay is None or paid > copay.amount or paid > session.charge.amount:
-                found = r.paid_at_session(session, context)
-                if found:
-                    extra.append((p_paid, found))
+        if cov is not None:
+            paid = session.paid_at_session.amount
+            if paid:
+                copay = cov.copay
+                if copay is None or paid > copay.amount or paid > session.charge.amount:
+                    found = r.paid_at_session(session, context)
+                    if found:
+                        extra.append((p_paid, found))
         same_day_sessions = by_date.get(day)
         if same_day_sessions is not None and (
             len(same_day_sessions) > 1 or same_day_sessions[0].id != session.id
@@ -500,14 +608,11 @@ def _bind(
                 if found:
                     extra.append((p_same_day, found))
         minutes = (code, session.minutes)
-        if minutes not in silent_times:
-            found = r.session_time(session, context)  # the code and the minutes alone decide
-            if found:
-                extra.append((p_time, found))
-            else:
-                if len(silent_times) >= _CACHE_MAX:
-                    silent_times.clear()
-                silent_times.add(minutes)
+        found = times.get(minutes)
+        if found is None:  # the code and the minutes alone decide
+            found = _remember(times, minutes, r.session_time, session, context)
+        if found:
+            extra.append((p_time, found))
         if by_key:
             if session.overrides is None:
                 pairs = address_entries.get(key)
@@ -528,14 +633,15 @@ def _bind(
             found = r.service_after_birth(session, context)
             if found:
                 extra.append((p_birth, found))
-        if p_units_per_session >= 0 and session.units != 1 and code in per_session:
+        if p_units_per_session >= 0 and code in per_session and session.units != 1:
             found = r.per_session_units(session, context)
             if found:
                 extra.append((p_units_per_session, found))
         if p_on_date >= 0:
             # The diagnoses and the ICD-10-CM period of the date alone decide (diagnosis lists are shared
             # tuples: keyed by identity, checked against the tuple kept in the answer).
-            memo_key = (id(diagnoses), icd_period(day))
+            period = periods.get(day)
+            memo_key = (id(diagnoses), icd_period(day) if period is None else period)
             hit = on_date.get(memo_key)
             if hit is None or hit[0] is not diagnoses:
                 hit = (diagnoses, tuple(r.diagnosis_on_date(session, context)))
@@ -544,13 +650,29 @@ def _bind(
                 on_date[memo_key] = hit
             if hit[1]:
                 extra.append((p_on_date, hit[1]))
-        for p_always, always_check in always:
-            found = always_check(session, context)
-            if found:
-                extra.append((p_always, found))
-        if not extra:
-            return base_sorted
-        return merge(base, extra)
+        if always:
+            for p_always, always_check in always:
+                found = always_check(session, context)
+                if found:
+                    extra.append((p_always, found))
+        if want_x12:
+            if only_x12 is not None:
+                x12 = merged(base, [*extra, *only_x12])
+            elif extra:
+                x12 = merged(base, extra)
+            else:
+                x12 = base_sorted
+            if not both:
+                return x12
+        if only_paper is not None:
+            paper = merged(paper_base, [*extra, *only_paper])
+        elif extra:
+            paper = merged(paper_base, extra)
+        else:
+            paper = paper_sorted
+        if not both:
+            return paper
+        return (x12, paper)
 
     return fused
 
@@ -566,12 +688,38 @@ def covers(rules: Iterable[Rule], target: Target) -> bool:
     )
 
 
-def _plans() -> dict[Target, Plan]:
-    plans = {}
-    for slot, target in enumerate((Target.X12_837P, Target.CMS1500)):
+_SPECIFIC = {
+    Target.X12_837P: frozenset(("payer_id", "line_note_x12")),
+    Target.CMS1500: frozenset(("line_note_paper", "whole_units")),
+}
+"""The rules the fused body runs for one insurance target only (``payer_id`` is keyed: its findings
+are left out of the other target's base); every other covered rule runs once for both targets."""
+_BOTH = (Target.X12_837P, Target.CMS1500)
+
+
+def _in_order(rules: tuple[Rule, ...], union: tuple[Rule, ...]) -> bool:
+    """Whether ``rules`` appear in ``union`` in their own order (positions then sort alike)."""
+    position = {x.name: i for i, x in enumerate(union)}
+    places = [position.get(x.name, -1) for x in rules]
+    return -1 not in places and places == sorted(places)
+
+
+def _plans() -> dict[tuple[Target, ...], Plan]:
+    plans: dict[tuple[Target, ...], Plan] = {}
+    of: dict[Target, tuple[Rule, ...]] = {}
+    for slot, target in enumerate(_BOTH):
         rules = tuple(x for x in default_rules.DEFAULT_RULES if x.enabled and target in x.targets)
         if covers(rules, target):  # else: no plan, every check is plain (fail closed)
-            plans[target] = Plan(slot, target, rules)
+            plans[target,] = Plan(slot, {target: rules}, rules)
+            of[target] = rules
+    union = tuple(x for x in default_rules.DEFAULT_RULES if x.enabled and any(t in x.targets for t in of))
+    if (
+        len(of) == len(_BOTH)
+        and all(_in_order(rules, union) for rules in of.values())
+        and COVERED[_BOTH[0]] ^ COVERED[_BOTH[1]] == _SPECIFIC[_BOTH[0]] | _SPECIFIC[_BOTH[1]]
+        and all(_SPECIFIC[t] <= COVERED[t] for t in _BOTH)
+    ):  # else: no combined plan, each target runs on its own (fail closed)
+        plans[_BOTH] = Plan(len(_BOTH), of, union)
     return plans
 
 
@@ -584,10 +732,19 @@ def plan_for(rules: tuple[Rule, ...], target: Target) -> Plan | None:
     seen = _MATCHED.get(id(rules))
     if seen is not None and seen[0] is rules and seen[1] is target:
         return seen[2]
-    plan = _PLANS.get(target)
+    plan = _PLANS.get((target,))
     if plan is not None and not plan.matches(rules):
         plan = None
     if len(_MATCHED) >= 64:
         _MATCHED.clear()
     _MATCHED[id(rules)] = (rules, target, plan)  # holding ``rules`` keeps its id from being reused
+    return plan
+
+
+def plan_for_all(rules: dict[Target, tuple[Rule, ...]]) -> Plan | None:
+    """The combined plan running exactly ``rules[target]`` for each of the 837P and the CMS-1500 in
+    one pass, or ``None`` (check each target on its own). Its :attr:`Plan.targets` are in that order."""
+    plan = _PLANS.get(_BOTH)
+    if plan is None or any(t not in rules or not plan.matches(rules[t], t) for t in _BOTH):
+        return None
     return plan

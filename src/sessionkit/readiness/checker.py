@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 
 from sessionkit.domain import ClientSession
-from sessionkit.readiness._fused import plan_for
+from sessionkit.readiness._fused import plan_for, plan_for_all
 from sessionkit.readiness.context import ReadinessContext
 from sessionkit.readiness.findings import Finding, ReadinessReport, Severity, Target, make_report
 from sessionkit.readiness.payer_rules import PAYER_RULES
@@ -13,6 +13,7 @@ from sessionkit.readiness.registry import Rule, RuleRegistry
 from sessionkit.readiness.rules import DEFAULT_RULES
 
 __all__ = ["ContextFor", "Rules", "check", "check_many", "default_registry", "error_count"]
+# _check_targets is private (the command line's combined pass), so not in __all__.
 
 Rules = RuleRegistry | Iterable[Rule] | None
 """What ``check`` accepts as rules: a registry, some rules, or ``None`` for the defaults."""
@@ -151,6 +152,51 @@ def check_many(
             current = _checker(context, target, selected, reuse=True)
             repeated = True
         yield current(session)
+
+
+def _check_targets(
+    sessions: Iterable[ClientSession],
+    context: ReadinessContext,
+    targets: Sequence[Target],
+    rules: Rules = None,
+) -> Iterator[tuple[ReadinessReport, ...]]:
+    """Yield, per session, one report per target of ``targets`` (in that order), lazily (private).
+
+    Each report equals ``check_many``'s for its target with ``context``. When the
+    837P and the CMS-1500 are both asked for with their default rules, one fused
+    pass checks a session for both (they share all but three rules); any other
+    rule set checks each target on its own, as ``check_many`` does (fail closed).
+    """
+    targets = tuple(Target.parse(t) for t in targets)
+    selected = {t: _rules_for(rules, t) for t in targets}
+    plan = plan_for_all(selected)
+    combined: tuple[Target, ...] = () if plan is None else plan.targets
+    fused_all = None if plan is None else plan.bind_all(context)
+    slot = {t: i for i, t in enumerate(combined)}
+    own = {t: _checker(context, t, selected[t], reuse=True) for t in targets if t not in slot}
+    if fused_all is None:
+        checkers = tuple(own[t] for t in targets)
+        for session in sessions:
+            yield tuple([checker(session) for checker in checkers])
+        return
+    steps = tuple((t, slot.get(t, -1), own.get(t)) for t in targets)
+    for session in sessions:
+        found = fused_all(session)
+        if found is None:  # outside the fused path's assumptions: the plain checker
+            yield tuple(
+                [
+                    _run(session, context, t, selected[t]) if checker is None else checker(session)
+                    for t, _, checker in steps
+                ]
+            )
+        else:
+            session_id = session.id
+            yield tuple(
+                [
+                    make_report(session_id, t, found[i]) if checker is None else checker(session)
+                    for t, i, checker in steps
+                ]
+            )
 
 
 def error_count(report: ReadinessReport) -> int:

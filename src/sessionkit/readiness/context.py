@@ -71,10 +71,14 @@ def _by_session(adjudications: tuple[Adjudication, ...]) -> Mapping[str, tuple[A
 
 
 def _index(sessions: tuple[ClientSession, ...]) -> Mapping[date, tuple[ClientSession, ...]]:
-    by_date: dict[date, list[ClientSession]] = {}
+    # Most dates have one session: a one-session tuple at once, grown on the rare second one.
+    by_date: dict[date, tuple[ClientSession, ...]] = {}
+    get = by_date.get
     for s in sessions:
-        by_date.setdefault(s.date_of_service, []).append(s)
-    return MappingProxyType({d: tuple(v) for d, v in by_date.items()})
+        day = s.date_of_service
+        same = get(day)
+        by_date[day] = (s,) if same is None else (*same, s)
+    return MappingProxyType(by_date)
 
 
 @attrs.frozen(kw_only=True)
