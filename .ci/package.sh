@@ -8,6 +8,12 @@
 # 5. runs the adapter contract suite from a throwaway package outside the repository;
 # 6. builds the documentation site in strict mode (a broken link or reference fails).
 # Exits non-zero on any failure. Prints the seconds each step took.
+#
+# Installs are what this check spends most of its time on (pip waits on the package index), so:
+# the sdist and the wheel are built in one venv holding exactly pyproject's build-system.requires
+# (python -m build --no-isolation, instead of a fresh isolated venv for each); the venvs of steps
+# 3 and 6 install in the background while steps 1-2 run; and step 5 reuses the venv of step 2
+# (the wheel alone, nothing else) rather than installing the same wheel into another fresh one.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -28,17 +34,33 @@ fail() {
   exit 1
 }
 pip_install() { # quiet: -qq hides the warnings of this machine's extra local indexes, not errors
-  "$1/python" -m pip install -qq "${@:2}"
+  # The venvs have no pip of their own: $python's pip (22.3+) installs into them (pip --python).
+  "$python" -m pip --python "$1/python" install -qq "${@:2}"
 }
-venv() {
-  "$python" -m venv "$work/$1"
+venv() { # a fresh venv without pip (seeding pip into each venv took longer than most installs)
+  "$python" -m venv --without-pip "$work/$1"
   echo "$work/$1/bin"
 }
 
 step "build the sdist, then the wheel from it"
 bin=$(venv build)
-pip_install "$bin" "build>=1.2"
-"$bin/python" -m build -q --outdir "$work/dist" . >"$work/build.log" 2>&1 || {
+build_bin=$bin
+# The build venv holds build and exactly the build-system requirements of pyproject.toml.
+mapfile -t requires < <("$bin/python" - <<'EOF'
+import ast
+import re
+
+text = open("pyproject.toml", encoding="utf-8").read()
+try:
+    import tomllib  # Python 3.11+
+except ImportError:  # 3.10: the one line `requires = [...]` of [build-system]
+    print(*ast.literal_eval(re.search(r"^\[build-system\]\s*requires = (\[.*?\])", text, re.M).group(1)), sep="\n")
+else:
+    print(*tomllib.loads(text)["build-system"]["requires"], sep="\n")
+EOF
+)
+pip_install "$bin" "build>=1.2" "${requires[@]}"
+"$bin/python" -m build -q --no-isolation --outdir "$work/dist" . >"$work/build.log" 2>&1 || {
   cat "$work/build.log"
   fail "python -m build failed"
 }
@@ -71,6 +93,21 @@ all_extra = [r for r in requires if "extra == 'all'" in r or 'extra == "all"' in
 assert not any(name in r for r in all_extra for name in ("pytest", "hypothesis", "pyx12", "Pygments")), all_extra
 print("   sdist and wheel hold what they should;", len(runtime), "runtime requirements")
 EOF
+
+# The fresh venvs of steps 3 and 6 install while steps 1-2 run (their output in a log, shown on failure).
+background_venv() { # background_venv NAME REQUIREMENT...: a fresh venv NAME with REQUIREMENTs, in the background
+  (venv "$1" >/dev/null && pip_install "$work/$1/bin" "${@:2}") >"$work/$1.log" 2>&1 &
+}
+joined_venv() { # joined_venv NAME PID: wait for background_venv NAME (in this shell: not in $(...))
+  wait "$2" || {
+    cat "$work/$1.log" >&2
+    fail "installing the $1 venv failed"
+  }
+}
+background_venv all "${wheel}[all]"
+all_pid=$!
+background_venv docs "${wheel}[docs]"
+docs_pid=$!
 
 step "the wheel alone in a fresh venv"
 bin=$(venv core)
@@ -114,9 +151,11 @@ print("   imports, the missing-extra line and the shipped ICD-10-CM table:", ses
 EOF
 )
 
+core_bin=$bin
+
 step "the wheel with [all] in a fresh venv: sessionkit demo in an empty folder"
-bin=$(venv all)
-pip_install "$bin" "${wheel}[all]"
+joined_venv all "$all_pid"
+bin=$work/all/bin
 "$bin/python" -c "import importlib.util as u; assert not [m for m in ('pytest', 'hypothesis', 'pyx12') if u.find_spec(m)]"
 mkdir "$work/demo"
 (cd "$work/demo" && "$bin/sessionkit" demo >"$work/demo.out")
@@ -185,16 +224,22 @@ class TestMemoryDatabase(UnitOfWorkContract):
         db = MemoryDatabase()
         yield StoreUnderTest(db.unit_of_work, reopen=db.reopen)
 EOF
-bin=$(venv outside)
-pip_install "$bin" "$wheel" "$outside"
+# The venv of step 2 (the wheel alone, nothing else installed since) takes the outside package, whose
+# [testing] brings pytest and hypothesis; the package's wheel is built in the build venv (hatchling).
+"$build_bin/python" -m build -q --no-isolation --wheel --outdir "$work/outside-dist" "$outside" >"$work/build.log" 2>&1 || {
+  cat "$work/build.log"
+  fail "building the outside package failed"
+}
+bin=$core_bin
+pip_install "$bin" "$wheel" "$work"/outside-dist/*.whl
 (
   cd "$outside"
   HYPOTHESIS_PROFILE= "$bin/python" -m pytest -q -p no:cacheprovider -W error tests
 )
 
 step "the documentation site, strict"
-bin=$(venv docs)
-pip_install "$bin" "${wheel}[docs]"
+joined_venv docs "$docs_pid"
+bin=$work/docs/bin
 NO_MKDOCS_2_WARNING=1 "$bin/mkdocs" build --strict --quiet -f "$root/mkdocs.yml" -d "$work/site"
 test -f "$work/site/reference/storage/index.html" || fail "the generated API reference is missing"
 echo "   $(find "$work/site" -name index.html | wc -l) pages"

@@ -3,8 +3,7 @@
 #
 #   . .ci/postgres.sh          (from .ci/run) install the server if missing
 #                              (root: apt-get), start it, export
-#                              SESSIONKIT_TEST_POSTGRES_DSN (and _DIR, its
-#                              folder), stop it on exit
+#                              SESSIONKIT_TEST_POSTGRES_DSN, stop it on exit
 #   bash .ci/postgres.sh start DIR   start a server in DIR (new, empty), print its DSN
 #   bash .ci/postgres.sh stop DIR    stop the server started in DIR
 #   bash .ci/postgres.sh restart DIR stop it at once (-m immediate) and start it again
@@ -96,8 +95,7 @@ sk_pg_ci() {
   # shellcheck disable=SC2064
   trap "sk_pg_stop '$SK_PG_DIR/server'; rm -rf '$SK_PG_DIR'; ${previous:-true}" EXIT
   SESSIONKIT_TEST_POSTGRES_DSN=$(sk_pg_start "$SK_PG_DIR/server") || { echo "PostgreSQL did not start" >&2; return 1; }
-  SESSIONKIT_TEST_POSTGRES_DIR="$SK_PG_DIR/server" # lets a test restart the server
-  export SESSIONKIT_TEST_POSTGRES_DSN SESSIONKIT_TEST_POSTGRES_DIR
+  export SESSIONKIT_TEST_POSTGRES_DSN # shared by the tests (pytest -n 2); the restart test starts a server of its own
   echo "== PostgreSQL for the tests: $SESSIONKIT_TEST_POSTGRES_DSN"
 }
 

@@ -233,22 +233,25 @@ def test_upgrading_twice_changes_nothing(postgres_dsn: str, schema: str) -> None
 
 
 def test_a_server_restart_in_the_middle_of_a_unit_loses_it_whole(
-    db: PostgresDatabase, restart_postgres: Callable[[], None]
+    own_postgres: tuple[str, Callable[[], None]],
 ) -> None:
     """Sessions saved in a unit when the server restarts: the commit raises database.unavailable, none is kept, the unit goes on."""
+    dsn, restart = own_postgres  # a server of this test alone: the restart breaks no test beside it
+    upgrade(dsn)
     practice = f"restart-{uuid.uuid4().hex[:10]}"
-    uow = db.unit_of_work(practice)
-    with uow:
-        uow.sessions.save_many([_session(f"s{i}") for i in range(100)])
-        restart_postgres()
-        with pytest.raises(DatabaseError) as caught:
+    with PostgresDatabase(dsn) as db:
+        uow = db.unit_of_work(practice)
+        with uow:
+            uow.sessions.save_many([_session(f"s{i}") for i in range(100)])
+            restart()
+            with pytest.raises(DatabaseError) as caught:
+                uow.commit()
+            assert caught.value.code == "database.unavailable"
+            assert uow.sessions.count() == 0
+            uow.sessions.save(_session("after"))
             uow.commit()
-        assert caught.value.code == "database.unavailable"
-        assert uow.sessions.count() == 0
-        uow.sessions.save(_session("after"))
-        uow.commit()
-    with db.unit_of_work(practice) as fresh:
-        assert [s.id for s in fresh.sessions.list()] == ["after"]
+        with db.unit_of_work(practice) as fresh:
+            assert [s.id for s in fresh.sessions.list()] == ["after"]
 
 
 def test_sessionkit_db_upgrade_creates_then_finds_nothing_to_do(
