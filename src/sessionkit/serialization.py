@@ -1121,9 +1121,16 @@ def from_dict(data: Mapping[str, Any], type_: type[T]) -> T:
     Modifier(code='95')
     """
     if data.__class__ is dict:
-        found = _read_fast(data, type_)
-        if found is not _MISSING:
-            return cast(T, found)
+        decode = _DECODERS.get(type_)
+        if decode is not None:  # _read_fast without a call around it
+            try:
+                found: T = decode(data)
+            except Exception:  # the plain way reads it again and names every problem
+                return _read_plain(data, type_)
+            return found
+        first = _read_fast(data, type_)  # builds the decoder of a fast type on its first document
+        if first is not _MISSING:
+            return cast(T, first)
     return _read_plain(data, type_)
 
 
@@ -1270,9 +1277,11 @@ def loads(text: str | bytes, type_: type[T]) -> T:
         decode = _DECODERS.get(type_)
         if decode is not None:  # from_dict's fast reading, without a call around it
             try:
-                return cast(T, decode(data))
+                found: T = decode(data)
             except Exception:  # the plain way reads it again and names every problem
                 read = _read_plain
+            else:
+                return found
     try:
         return read(data, type_)
     except RecursionError:
