@@ -680,10 +680,12 @@ def _fast_decoder(cls: type[T]) -> Callable[[dict[str, Any]], T] | None:
         if convert is not None:
             namespace[f"_c{i}"] = convert
             value = f"_c{i}({value})"
-            if f"_m{i}" in namespace:  # a value from a bounded set of texts: remember it converted
+            # A value from a bounded set: remember it converted.
+            if f"_m{i}" in namespace or a.name in _REPEATING:
+                kind = int if a.type is int or a.type == (int | None) else str
                 namespace[f"_k{i}"] = {}
-                namespace[f"_miss{i}"] = _converted_memo(namespace[f"_k{i}"], hook, a.type, convert)
-                value = f"(x if v.__class__ is _str and (x := _k{i}.get(v)) is not None else _miss{i}(v))"
+                namespace[f"_miss{i}"] = _converted_memo(namespace[f"_k{i}"], hook, a.type, convert, kind)
+                value = f"(x if v.__class__ is _{kind.__name__} and (x := _k{i}.get(v)) is not None else _miss{i}(v))"
             elif hook is _raw_codes:  # a list of code texts: remember the converted tuple
                 namespace[f"_k{i}"] = {}
                 namespace[f"_miss{i}"] = _converted_codes_memo(namespace[f"_k{i}"], convert)
@@ -734,13 +736,13 @@ def _text_key(value: object) -> Any:
     are equal; keys of the same order only (another order is another key).
     """
     if value.__class__ is dict:
-        if _TEXT_CLASSES.issuperset(map(type, value.values())):  # type: ignore[attr-defined]
-            return (*value.items(),)  # type: ignore[attr-defined]
+        if _TEXT_CLASSES.issuperset(map(type, value.values())):
+            return (*value.items(),)
         return None
     if value.__class__ is not list:
         return None
     key: list[Any] = [list]
-    for item in value:  # type: ignore[attr-defined]
+    for item in value:
         if item.__class__ is not dict or not _TEXT_CLASSES.issuperset(map(type, item.values())):
             return None
         key.append((*item.items(),))
@@ -773,7 +775,9 @@ def _remembered_nested(
     return read
 
 
-def _converted_codes_memo(memo: dict[tuple[Any, ...], Any], convert: Callable[[Any], Any]) -> Callable[[Any], Any]:
+def _converted_codes_memo(
+    memo: dict[tuple[Any, ...], Any], convert: Callable[[Any], Any]
+) -> Callable[[Any], Any]:
     """Read a list of code texts by the field's converter, remembering the result per tuple of texts (bounded)."""
 
     def miss(value: Any) -> Any:
@@ -787,19 +791,29 @@ def _converted_codes_memo(memo: dict[tuple[Any, ...], Any], convert: Callable[[A
     return miss
 
 
-def _converted_memo(
-    memo: dict[str, Any], hook: Callable[[Any, Any], Any], type_: Any, convert: Callable[[Any], Any]
-) -> Callable[[Any], Any]:
-    """Read a value by its hook and the field's converter, remembering the result per text (bounded).
+_REPEATING: Final = frozenset(["client_id", "billing_code", "minutes"])
+"""Session fields (besides dates, amounts, codes and enums) whose values repeat across a practice's documents."""
 
-    For the fields whose texts come from a small set (dates, amounts, codes,
-    enum members): the converters are normalisers, giving the same value for
-    the same input, so a text read before gives its value again unconverted.
+
+def _converted_memo(
+    memo: dict[Any, Any],
+    hook: Callable[[Any, Any], Any],
+    type_: Any,
+    convert: Callable[[Any], Any],
+    kind: type = str,
+) -> Callable[[Any], Any]:
+    """Read a value by its hook and the field's converter, remembering the result per text (or whole number; bounded).
+
+    For the fields whose values come from a small set (dates, amounts, codes,
+    enum members, :data:`_REPEATING`): the converters are normalisers, giving
+    the same value for the same input, so a value read before gives its
+    value again unconverted. Only values of exactly ``kind`` are remembered
+    (and looked up), so that 1 and true stay apart.
     """
 
     def miss(value: Any) -> Any:
         result = convert(hook(value, type_))
-        if value.__class__ is str:
+        if value.__class__ is kind:
             if len(memo) >= _MEMO_SIZE:
                 memo.clear()
             memo[value] = result
@@ -913,7 +927,9 @@ _TEXT_EQUAL: Final = {_unstructure_code: "{v}.code", _unstructure_money: "_str({
 """Unstructure hooks whose work is one expression of ``v``, for types whose objects are equal when their texts are."""
 
 
-def _unstructure_inline(i: int, type_: Any, hook: Callable[[Any], Any], namespace: dict[str, Any]) -> tuple[str, bool]:
+def _unstructure_inline(
+    i: int, type_: Any, hook: Callable[[Any], Any], namespace: dict[str, Any]
+) -> tuple[str, bool]:
     """The expression writing value ``v`` of field ``i`` by ``hook``, and whether equal texts mean equal values.
 
     Exactly the hook's work: codes and amounts as their text, a tuple of
@@ -926,7 +942,8 @@ def _unstructure_inline(i: int, type_: Any, hook: Callable[[Any], Any], namespac
     if inline is not None:
         return inline, True
     if hook is _unstructure_date:
-        namespace[f"_e{i}"] = memo = {}
+        memo: dict[Any, str] = {}
+        namespace[f"_e{i}"] = memo
         namespace[f"_u{i}"] = _remembered_text(memo, hook, date)
         return f"(x if (x := _e{i}.get({{v}})) is not None else _u{i}({{v}}))", False
     if get_origin(type_) is tuple and _is_collection(type_):
@@ -1255,7 +1272,13 @@ def dumps(obj: Any) -> str:
     The same object always gives the same text.
     """
     encode = _ENCODERS.get(obj.__class__)
-    return _encode(encode(obj) if encode is not None else to_dict(obj))
+    data = encode(obj) if encode is not None else to_dict(obj)
+    if _encode is _fast_encode:  # the fast extra's writer, without a call around it
+        try:
+            return _msgspec_encode(data).decode()
+        except Exception:  # e.g. a lone surrogate, which json writes as it is
+            return _ENCODER.encode(data)
+    return _encode(data)
 
 
 def loads(text: str | bytes, type_: type[T]) -> T:
