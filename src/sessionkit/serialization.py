@@ -1288,12 +1288,9 @@ def loads(text: str | bytes, type_: type[T]) -> T:
         number too long to read), is nested too deeply (``document.too_deep``) or is
         not a valid document; ``problems`` lists every bad field by path.
     """
-    if _decode is _fast_decode:  # the fast extra's parser, without a call around it
-        try:
-            data = _msgspec_decode(text)
-        except Exception:  # json reads it, or names what is wrong
-            data = _parse(text)
-    else:
+    try:  # the fast extra's parser without a call around it, or the codec in use
+        data = _msgspec_decode(text) if _decode is _fast_decode else _decode(text)
+    except Exception:  # json reads it, or names what is wrong
         data = _parse(text)
     read: Callable[[Any, type[T]], T] = from_dict
     if data.__class__ is dict:
