@@ -54,12 +54,13 @@ from __future__ import annotations
 
 import enum
 import json
+import operator
 import re
 from collections.abc import Callable, Iterator, Mapping
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from types import UnionType
-from typing import Any, Final, TypeVar, Union, cast, get_args, get_origin
+from typing import Any, Final, NoReturn, TypeVar, Union, cast, get_args, get_origin
 
 import attrs
 import cattrs
@@ -618,16 +619,18 @@ _FAST: Final = _make_fast_converter()
 def _fast_decoder(cls: type[T]) -> Callable[[dict[str, Any]], T] | None:
     """Generate ``decode(document)`` for ``cls`` from :func:`attrs.fields`, or ``None`` where it cannot.
 
-    It does what the fast converter and the class's ``__init__`` do together
-    (each key through its field's hook, then through its field's converter,
-    in field order; a left-out key takes the field's default through the
-    converter; ``schema_version`` is skipped: the caller checked it), with the
+    It does what :func:`_read_fast`'s checks, the fast converter and the
+    class's ``__init__`` do together (``schema_version`` a whole number this
+    sessionkit reads, no keys the class does not have, each key through its
+    field's hook, then through its field's converter, in field order; a
+    left-out key takes the field's default through the converter), with the
     slots set through their descriptors. A field whose converted default is
-    the same object every time takes it without converting again. Keys the
-    class does not have raise. It covers keyword-only fields with a plain
-    default or none and no validator, alias or post-init hook (as the
-    session's generated ``__init__`` does); for any other class it returns
-    ``None`` and the fast converter reads the document.
+    the same object every time takes it without converting again. Anything
+    it does not read raises, and the caller reads the document the plain
+    way. It covers keyword-only fields with a plain default or none and no
+    validator, alias or post-init hook (as the session's generated
+    ``__init__`` does); for any other class it returns ``None`` and the fast
+    converter reads the document.
     """
     if hasattr(cls, "__attrs_post_init__") or hasattr(cls, "__attrs_pre_init__"):
         return None
@@ -638,7 +641,7 @@ def _fast_decoder(cls: type[T]) -> Callable[[dict[str, Any]], T] | None:
         "_new": object.__new__,
         "_cls": cls,
         "_allowed": frozenset([*names, _VERSION_KEY]),
-        "_extra": _extra_keys,
+        "_refuse": _refuse,
         "_str": str,
         "_int": int,
         "_list": list,
@@ -646,8 +649,11 @@ def _fast_decoder(cls: type[T]) -> Callable[[dict[str, Any]], T] | None:
     }
     lines = [
         "def decode(o):",
+        f"    v = o[{_VERSION_KEY!r}]",
+        f"    if v.__class__ is not _int or not 1 <= v <= {SCHEMA_VERSION!r}:",
+        "        _refuse()",
         "    if not _allowed.issuperset(o):",
-        "        _extra()",
+        "        _refuse()",
         "    new = _new(_cls)",
     ]
     for i, a in enumerate(fields):
@@ -674,44 +680,140 @@ def _fast_decoder(cls: type[T]) -> Callable[[dict[str, Any]], T] | None:
         if convert is not None:
             namespace[f"_c{i}"] = convert
             value = f"_c{i}({value})"
-            if f"_m{i}" in namespace:  # a value from a bounded set of texts: remember it converted
+            # A value from a bounded set: remember it converted.
+            if f"_m{i}" in namespace or a.name in _REPEATING:
+                kind = int if a.type is int or a.type == (int | None) else str
                 namespace[f"_k{i}"] = {}
-                namespace[f"_miss{i}"] = _converted_memo(namespace[f"_k{i}"], hook, a.type, convert)
-                value = f"(x if v.__class__ is _str and (x := _k{i}.get(v)) is not None else _miss{i}(v))"
+                namespace[f"_miss{i}"] = _converted_memo(namespace[f"_k{i}"], hook, a.type, convert, kind)
+                value = f"(x if v.__class__ is _{kind.__name__} and (x := _k{i}.get(v)) is not None else _miss{i}(v))"
+            elif hook is _raw_codes:  # a list of code texts: remember the converted tuple
+                namespace[f"_k{i}"] = {}
+                namespace[f"_miss{i}"] = _converted_codes_memo(namespace[f"_k{i}"], convert)
+                value = f"(x if v.__class__ is _list and (x := _k{i}.get(_tuple(v))) is not None else _miss{i}(v))"
+            elif _nested_attrs(a.type):  # a nested object (or a tuple of them): remember it by its document
+                namespace[f"_r{i}"] = _remembered_nested(hook, a.type, convert)
+                value = f"_r{i}(v)"
         if a.default is attrs.NOTHING:
             lines.append(f"    v = o[{a.name!r}]")
             lines.append(f"    _set{i}(new, {value})")
             continue
         default: Any = a.default
+        lines.append(f"    if {a.name!r} in o:")
+        lines.append(f"        v = o[{a.name!r}]")
+        lines.append(f"        _set{i}(new, {value})")
+        lines.append("    else:")
         if convert is not None:
             default = convert(a.default)
             if convert(a.default) is not default:  # a fresh value each time (the id): convert every time
                 namespace[f"_d{i}"] = a.default
-                lines.append(f"    v = o.get({a.name!r}, _new)")  # _new: a marker no document holds
-                lines.append(f"    _set{i}(new, _c{i}(_d{i}) if v is _new else {value})")
+                lines.append(f"        _set{i}(new, _c{i}(_d{i}))")
                 continue
         namespace[f"_d{i}"] = default
-        lines.append(f"    v = o.get({a.name!r}, _new)")  # _new: a marker no document holds
-        lines.append(f"    _set{i}(new, _d{i} if v is _new else {value})")
+        lines.append(f"        _set{i}(new, _d{i})")
     lines.append("    return new")
     exec("\n".join(lines), namespace)  # noqa: S102 - the text is built above from attrs field names only
     decode: Callable[[dict[str, Any]], T] = namespace["decode"]
     return decode
 
 
-def _converted_memo(
-    memo: dict[str, Any], hook: Callable[[Any, Any], Any], type_: Any, convert: Callable[[Any], Any]
-) -> Callable[[Any], Any]:
-    """Read a value by its hook and the field's converter, remembering the result per text (bounded).
+def _nested_attrs(type_: Any) -> bool:
+    """An attrs class, an optional one, or a ``tuple[X, ...]`` of one: stored as a JSON object or a list of them."""
+    if _is_optional(type_):
+        type_ = next(a for a in get_args(type_) if a is not type(None))
+    elif get_origin(type_) is tuple and _is_collection(type_):
+        type_ = get_args(type_)[0]
+    return attrs.has(type_)
 
-    For the fields whose texts come from a small set (dates, amounts, codes,
-    enum members): the converters are normalisers, giving the same value for
-    the same input, so a text read before gives its value again unconverted.
+
+_TEXT_CLASSES: Final = frozenset([str, type(None)])
+
+
+def _text_key(value: object) -> Any:
+    """A key of a JSON object whose values are all text or null, or of a list of such objects; ``None`` for anything else.
+
+    Equal keys mean documents that read the same: text equals only text
+    (of exactly ``str``, checked) and null only null, where 1, 1.0 and true
+    are equal; keys of the same order only (another order is another key).
+    """
+    if value.__class__ is dict:
+        if _TEXT_CLASSES.issuperset(map(type, value.values())):
+            return (*value.items(),)
+        return None
+    if value.__class__ is not list:
+        return None
+    key: list[Any] = [list]
+    for item in value:
+        if item.__class__ is not dict or not _TEXT_CLASSES.issuperset(map(type, item.values())):
+            return None
+        key.append((*item.items(),))
+    return (*key,)
+
+
+def _remembered_nested(
+    hook: Callable[[Any, Any], Any], type_: Any, convert: Callable[[Any], Any]
+) -> Callable[[Any], Any]:
+    """Read a nested object (or a list of them) by its hook and the field's converter, remembering results by :func:`_text_key` (bounded).
+
+    A referring provider repeated across documents is read once: the
+    fields' checks (the NPI check digit) are not worked out again. A
+    document with numbers, booleans or nested lists in it is read every time.
+    """
+    memo: dict[Any, Any] = {}
+
+    def read(value: Any) -> Any:
+        key = _text_key(value)
+        if key is None:
+            return convert(hook(value, type_))
+        hit = memo.get(key)
+        if hit is None:
+            hit = convert(hook(value, type_))
+            if len(memo) >= _MEMO_SIZE:
+                memo.clear()
+            memo[key] = hit
+        return hit
+
+    return read
+
+
+def _converted_codes_memo(
+    memo: dict[tuple[Any, ...], Any], convert: Callable[[Any], Any]
+) -> Callable[[Any], Any]:
+    """Read a list of code texts by the field's converter, remembering the result per tuple of texts (bounded)."""
+
+    def miss(value: Any) -> Any:
+        result = convert(_raw_codes(value, None))
+        if all(x.__class__ is str for x in value):
+            if len(memo) >= _MEMO_SIZE:
+                memo.clear()
+            memo[tuple(value)] = result
+        return result
+
+    return miss
+
+
+_REPEATING: Final = frozenset(["client_id", "billing_code", "minutes"])
+"""Session fields (besides dates, amounts, codes and enums) whose values repeat across a practice's documents."""
+
+
+def _converted_memo(
+    memo: dict[Any, Any],
+    hook: Callable[[Any, Any], Any],
+    type_: Any,
+    convert: Callable[[Any], Any],
+    kind: type = str,
+) -> Callable[[Any], Any]:
+    """Read a value by its hook and the field's converter, remembering the result per text (or whole number; bounded).
+
+    For the fields whose values come from a small set (dates, amounts, codes,
+    enum members, :data:`_REPEATING`): the converters are normalisers, giving
+    the same value for the same input, so a value read before gives its
+    value again unconverted. Only values of exactly ``kind`` are remembered
+    (and looked up), so that 1 and true stay apart.
     """
 
     def miss(value: Any) -> Any:
         result = convert(hook(value, type_))
-        if value.__class__ is str:
+        if value.__class__ is kind:
             if len(memo) >= _MEMO_SIZE:
                 memo.clear()
             memo[value] = result
@@ -725,6 +827,9 @@ def _fast_structure(cls: type[T]) -> Callable[[dict[str, Any]], T]:
     hook = _FAST.get_structure_hook(cls)
 
     def decode(data: dict[str, Any]) -> T:
+        version = data[_VERSION_KEY]
+        if version.__class__ is not int or not 1 <= version <= SCHEMA_VERSION or _LEGACY_DATES in data:
+            _refuse()
         body = dict(data)
         del body[_VERSION_KEY]
         return hook(body, cls)  # type: ignore[no-any-return]
@@ -759,8 +864,9 @@ def _inline(i: int, type_: Any, hook: Callable[[Any, Any], Any], namespace: dict
     return f"(x if v.__class__ is _str and (x := _m{i}.get(v)) is not None else {fallback})"
 
 
-def _extra_keys() -> None:
-    raise _wrong_type("a document without unknown keys")
+def _refuse() -> NoReturn:
+    """Leave the fast reading: the plain way reads the document and names its problems."""
+    raise _wrong_type("a document the fast way reads")
 
 
 _DECODERS: dict[type[Any], Callable[[dict[str, Any]], Any]] = {}
@@ -774,35 +880,93 @@ def _fast_encoder(cls: type[T]) -> Callable[[T], dict[str, Any]]:
 
     The same keys in the same order as the converter's generated function
     (``schema_version``, the fields without a default, then each defaulted
-    field whose value is not its default), each value through the same hook
-    (read as it is where the hook is cattrs' identity); a value that *is* the
-    default object is left out without comparing it (``x != x`` is false for
-    every value a document holds).
+    field whose value is not its default), each value through the same hook,
+    written out inline where :func:`_unstructure_inline` knows the hook's
+    work. Defaults are recognised without calling an ``__eq__`` written in
+    Python: a value that *is* the default object is left out without
+    comparing it (``x != x`` is false for every value a document holds), a
+    ``None`` default by identity (no value a domain object holds equals
+    ``None``), and a code or an amount by its text (their equality is that
+    of their text).
     """
     attrs.resolve_types(cls)  # type: ignore[type-var]
     fields = attrs.fields(cls)  # type: ignore[arg-type]
-    namespace: dict[str, Any] = {}
+    namespace: dict[str, Any] = {"_str": str}
+    lines = ["def to_dict(obj):"]
     required = [f"{_VERSION_KEY!r}: {SCHEMA_VERSION!r}"]
     optional: list[str] = []
     for i, a in enumerate(fields):
         if isinstance(a.default, attrs.Factory):  # type: ignore[arg-type]
             raise TypeError("a factory default: the converter writes this class")  # pragma: no cover
         hook = _CONVERTER.get_unstructure_hook(a.type)
-        value = f"obj.{a.name}"
-        if hook is not cattrs.fns.identity:
-            namespace[f"_u{i}"] = hook
-            value = f"_u{i}({value})"
+        value, by_text = _unstructure_inline(i, a.type, hook, namespace)
         if a.default is attrs.NOTHING:
-            required.append(f"{a.name!r}: {value}")
+            lines.append(f"    v{i} = obj.{a.name}")
+            required.append(f"{a.name!r}: {value.format(v=f'v{i}')}")
             continue
-        namespace[f"_d{i}"] = a.default
         optional.append(f"    v = obj.{a.name}")
-        optional.append(f"    if v is not _d{i} and v != _d{i}:")
-        optional.append(f"        res[{a.name!r}] = {value.replace(f'obj.{a.name}', 'v')}")
-    lines = ["def to_dict(obj):", f"    res = {{{', '.join(required)}}}", *optional, "    return res"]
+        if a.default is None:
+            optional.append("    if v is not None:")
+        elif by_text:  # the default's text, compared as text
+            namespace[f"_d{i}"] = a.default
+            namespace[f"_dt{i}"] = hook(a.default)
+            optional.append(f"    if v is not _d{i} and (t := {value.format(v='v')}) != _dt{i}:")
+            value = "t"
+        else:
+            namespace[f"_d{i}"] = a.default
+            optional.append(f"    if v is not _d{i} and v != _d{i}:")
+        optional.append(f"        res[{a.name!r}] = {value.format(v='v')}")
+    lines += [f"    res = {{{', '.join(required)}}}", *optional, "    return res"]
     exec("\n".join(lines), namespace)  # noqa: S102 - the text is built above from attrs field names only
     encode: Callable[[T], dict[str, Any]] = namespace["to_dict"]
     return encode
+
+
+_CODE_OF: Final = operator.attrgetter("code")
+_TEXT_EQUAL: Final = {_unstructure_code: "{v}.code", _unstructure_money: "_str({v}.amount)"}
+"""Unstructure hooks whose work is one expression of ``v``, for types whose objects are equal when their texts are."""
+
+
+def _unstructure_inline(
+    i: int, type_: Any, hook: Callable[[Any], Any], namespace: dict[str, Any]
+) -> tuple[str, bool]:
+    """The expression writing value ``v`` of field ``i`` by ``hook``, and whether equal texts mean equal values.
+
+    Exactly the hook's work: codes and amounts as their text, a tuple of
+    codes as a list of their texts, a date as its ISO text (remembered per
+    date, bounded), anything else by the hook itself.
+    """
+    if hook is cattrs.fns.identity:
+        return "{v}", False
+    inline = _TEXT_EQUAL.get(hook)
+    if inline is not None:
+        return inline, True
+    if hook is _unstructure_date:
+        memo: dict[Any, str] = {}
+        namespace[f"_e{i}"] = memo
+        namespace[f"_u{i}"] = _remembered_text(memo, hook, date)
+        return f"(x if (x := _e{i}.get({{v}})) is not None else _u{i}({{v}}))", False
+    if get_origin(type_) is tuple and _is_collection(type_):
+        element = get_args(type_)[0]
+        if _CONVERTER.get_unstructure_hook(element) is _unstructure_code:
+            namespace["_list"], namespace["_map"], namespace["_code"] = list, map, _CODE_OF
+            return "_list(_map(_code, {v}))", False
+    namespace[f"_u{i}"] = hook
+    return f"_u{i}({{v}})", False
+
+
+def _remembered_text(memo: dict[Any, str], hook: Callable[[Any], str], cls: type) -> Callable[[Any], str]:
+    """Write a value by ``hook``, remembering the text of values of exactly ``cls`` (immutable, equal ones alike)."""
+
+    def miss(value: Any) -> str:
+        text = hook(value)
+        if value.__class__ is cls:
+            if len(memo) >= _MEMO_SIZE:
+                memo.clear()
+            memo[value] = text
+        return text
+
+    return miss
 
 
 _ENCODER: Final = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
@@ -829,12 +993,15 @@ def _std_decode(text: str | bytes) -> Any:
 
 
 try:
-    from msgspec.json import decode as _msgspec_decode
-    from msgspec.json import encode as _msgspec_encode
+    from msgspec.json import Decoder as _MsgspecDecoder
+    from msgspec.json import Encoder as _MsgspecEncoder
 except ImportError:  # pragma: no cover - the fast extra is not installed
     _FAST_CODEC = False
 else:
     _FAST_CODEC = True
+    # One encoder and one decoder, their methods bound once (msgspec's own defaults).
+    _msgspec_encode = _MsgspecEncoder().encode
+    _msgspec_decode = _MsgspecDecoder().decode
 
 
 def _fast_encode(data: Any) -> str:
@@ -971,19 +1138,25 @@ def from_dict(data: Mapping[str, Any], type_: type[T]) -> T:
     Modifier(code='95')
     """
     if data.__class__ is dict:
-        found = _read_fast(data, type_)
-        if found is not _MISSING:
-            return cast(T, found)
+        decode = _DECODERS.get(type_)
+        if decode is not None:  # _read_fast without a call around it
+            try:
+                found: T = decode(data)
+            except Exception:  # the plain way reads it again and names every problem
+                return _read_plain(data, type_)
+            return found
+        first = _read_fast(data, type_)  # builds the decoder of a fast type on its first document
+        if first is not _MISSING:
+            return cast(T, first)
     return _read_plain(data, type_)
 
 
 def _read_fast(data: dict[str, Any], type_: type[T]) -> T | object:
-    """``type_`` read from ``data`` the fast way, or ``_MISSING`` where it cannot: then the plain way reads it."""
-    if _LEGACY_DATES in data:
-        return _MISSING
-    version = data.get(_VERSION_KEY)
-    if version.__class__ is not int or not 1 <= version <= SCHEMA_VERSION:
-        return _MISSING
+    """``type_`` read from ``data`` the fast way, or ``_MISSING`` where it cannot: then the plain way reads it.
+
+    The decoders check ``schema_version`` themselves (and refuse an earlier
+    sessionkit's ``additional_dates`` as an unknown key).
+    """
     decode = _DECODERS.get(type_)
     if decode is None:
         if type_ not in _FAST_TYPES:
@@ -1098,7 +1271,14 @@ def dumps(obj: Any) -> str:
 
     The same object always gives the same text.
     """
-    return _encode(to_dict(obj))
+    encode = _ENCODERS.get(obj.__class__)
+    data = encode(obj) if encode is not None else to_dict(obj)
+    if _encode is _fast_encode:  # the fast extra's writer, without a call around it
+        try:
+            return _msgspec_encode(data).decode()
+        except Exception:  # e.g. a lone surrogate, which json writes as it is
+            return _ENCODER.encode(data)
+    return _encode(data)
 
 
 def loads(text: str | bytes, type_: type[T]) -> T:
@@ -1108,8 +1288,30 @@ def loads(text: str | bytes, type_: type[T]) -> T:
         number too long to read), is nested too deeply (``document.too_deep``) or is
         not a valid document; ``problems`` lists every bad field by path.
     """
+    try:  # the fast extra's parser without a call around it, or the codec in use
+        data = _msgspec_decode(text) if _decode is _fast_decode else _decode(text)
+    except Exception:  # json reads it, or names what is wrong
+        data = _parse(text)
+    read: Callable[[Any, type[T]], T] = from_dict
+    if data.__class__ is dict:
+        decode = _DECODERS.get(type_)
+        if decode is not None:  # from_dict's fast reading, without a call around it
+            try:
+                found: T = decode(data)
+            except Exception:  # the plain way reads it again and names every problem
+                read = _read_plain
+            else:
+                return found
     try:
-        data = _decode(text)
+        return read(data, type_)
+    except RecursionError:
+        raise _single("document.too_deep", "the document is nested too deeply") from None
+
+
+def _parse(text: str | bytes) -> Any:
+    """The plain data of JSON text by the codec in use; DocumentError if it is not JSON."""
+    try:
+        return _decode(text)
     except json.JSONDecodeError as exc:
         message = f"the document is not valid JSON ({exc.msg} at line {exc.lineno} column {exc.colno})"
         raise _single("document.json", message) from None
@@ -1119,7 +1321,3 @@ def loads(text: str | bytes, type_: type[T]) -> T:
         raise _single("document.too_deep", "the document is nested too deeply") from None
     except ValueError:  # e.g. an integer of more than 4,300 digits
         raise _single("document.json", "the document holds a number that cannot be read") from None
-    try:
-        return from_dict(data, type_)
-    except RecursionError:
-        raise _single("document.too_deep", "the document is nested too deeply") from None

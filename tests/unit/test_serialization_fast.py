@@ -1,0 +1,208 @@
+"""Tests for the generated session writer and reader of sessionkit.serialization: the same as the converter's.
+
+The writer recognises defaults without calling ``__eq__`` and writes codes,
+amounts, dates and code tuples inline; the reader remembers repeated values
+(codes, client ids, durations, code lists, nested objects keyed by their
+text) and leaves anything else to the plain way. Each path is compared with
+the converter's, on sessions from :func:`sessionkit.testing.sessions` and on
+documents whose values are equal to remembered ones but of another type.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+import attrs
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from sessionkit import ClientSession, Modifier, Money, PlaceOfService
+from sessionkit import serialization as ser
+from sessionkit.domain import DiagnosisCode
+from sessionkit.errors import DocumentError
+from sessionkit.serialization import dumps, from_dict, loads, to_dict
+from sessionkit.testing import sessions
+
+_BASE = {"schema_version": 1, "client_id": "c1", "date_of_service": "2026-03-02", "billing_code": "90834"}
+
+
+def _outcome(read: Any, data: Any) -> Any:
+    """What reading ``data`` gives: the object, or the error's code and problems."""
+    try:
+        return read(data)
+    except DocumentError as exc:
+        return ("error", exc.code, exc.problems)
+
+
+def _converter_document(session: ClientSession) -> dict[str, Any]:
+    return {"schema_version": ser.SCHEMA_VERSION, **ser._CONVERTER.unstructure(session)}
+
+
+def _fresh_equal(value: Any) -> Any:
+    """An object equal to ``value`` but not the same object (no cache hands it out)."""
+    if isinstance(value, Money):
+        return Money(Decimal(value.amount))
+    if isinstance(value, PlaceOfService):
+        return PlaceOfService(value.code)
+    if isinstance(value, tuple):
+        return tuple(Modifier(x.code) for x in value)
+    return value
+
+
+@given(sessions(), st.sets(st.sampled_from(["paid_at_session", "place_of_service", "charge", "modifiers"])))
+def test_values_equal_to_the_default_but_not_the_default_object_are_left_out_alike(
+    session: ClientSession, fresh: set[str]
+) -> None:
+    """A field holding a new object equal to its default (or any new equal object): the converter's document."""
+    changes = {name: _fresh_equal(getattr(session, name)) for name in fresh}
+    changes.update({"paid_at_session": Money("0.00")} if "paid_at_session" in fresh else {})
+    changes.update({"place_of_service": PlaceOfService("11")} if "place_of_service" in fresh else {})
+    session = attrs.evolve(session, **changes)
+    document = to_dict(session)
+    assert list(document.items()) == list(_converter_document(session).items())
+    assert ("paid_at_session" in document) == (session.paid_at_session != Money(0))
+    assert ("place_of_service" in document) == (session.place_of_service != PlaceOfService("11"))
+
+
+@given(sessions())
+def test_dumps_writes_the_converters_document_with_either_codec(session: ClientSession) -> None:
+    """dumps: the converter's document, as the standard library writes it, with or without the fast extra."""
+    expected = ser._std_encode(_converter_document(session))
+    assert dumps(session) == expected
+    saved = ser._encode, ser._decode
+    ser._encode, ser._decode = ser._std_encode, ser._std_decode
+    try:
+        assert dumps(session) == expected
+        assert loads(expected, ClientSession) == session
+    finally:
+        ser._encode, ser._decode = saved
+    assert loads(expected, ClientSession) == session
+
+
+def test_a_lone_surrogate_is_written_and_read_as_json_does() -> None:
+    """Text msgspec refuses (a lone surrogate) goes through json both ways: the same text, the same session."""
+    session = ClientSession(
+        id="s1",
+        client_id="c1",
+        date_of_service=date(2026, 3, 2),
+        billing_code="90834",
+        charge="1",
+        comments="\ud800",
+    )
+    text = dumps(session)
+    assert text == ser._std_encode(_converter_document(session))
+    assert loads(text, ClientSession) == session
+
+
+def test_dates_are_written_from_memory_only_for_the_same_date() -> None:
+    """The remembered ISO text of a date belongs to that date: other dates get their own."""
+    days = [date(2026, 1, 1), date(2026, 1, 2), date(2026, 1, 1)]
+    for day in days:
+        session = ClientSession(
+            id="s1", client_id="c1", date_of_service=day, billing_code="90834", charge="1"
+        )
+        assert to_dict(session)["date_of_service"] == day.isoformat()
+
+
+# Values equal to a remembered one, of another type: the reading must not mistake one for the other.
+_LOOKALIKES = ["1", 1, True, 1.0, None, "", 0, False, [], {}, ["1"], {"a": "1"}, "F41.1", "90834", "95"]
+
+
+def _read_alike(documents: list[dict[str, Any]]) -> None:
+    for data in documents:
+        fast = _outcome(lambda d: from_dict(d, ClientSession), dict(data))
+        assert fast == _outcome(lambda d: ser._read_plain(d, ClientSession), dict(data))
+
+
+@pytest.mark.parametrize(
+    "key", ["client_id", "billing_code", "minutes", "diagnoses", "modifiers", "units", "version"]
+)
+def test_remembered_values_read_as_the_plain_way_reads_them(key: str) -> None:
+    """Every pair of lookalike values, one document after the other, in a remembered field: each read as the plain way reads it."""
+    for first in _LOOKALIKES:
+        for second in _LOOKALIKES:
+            _read_alike(
+                [{**_BASE, "charge": "1.00", "id": "s1", key: value} for value in (first, second, second)]
+            )
+
+
+_NESTED = {
+    "referring_provider": {"first_name": "Sam", "last_name": "Lee", "npi": "1234567893"},
+    "resubmission": {"frequency": "7", "original_reference": "R1"},
+    "add_ons": [{"code": "90785", "charge": "25.00"}],
+    "overrides": {"billing_provider_name": "Clinic", "tax_id": "12-3456789"},
+}
+_NAMES = {
+    "referring_provider": ["first_name", "npi", "qualifier"],
+    "resubmission": ["frequency", "original_reference"],
+    "add_ons": ["code", "charge", "units", "modifiers"],
+    "overrides": ["tax_id", "billing_provider_name"],
+}
+
+
+@pytest.mark.parametrize("key", sorted(_NESTED))
+def test_nested_objects_read_again_as_the_plain_way_reads_them(key: str) -> None:
+    """Every pair of lookalike values in each key of a nested object, one document after the other: each read as the plain way does."""
+    original = _NESTED[key]
+    for name in _NAMES[key]:
+        for first in _LOOKALIKES:
+            for second in _LOOKALIKES:
+                variants: list[Any] = []
+                for value in (first, second, second):
+                    if isinstance(original, list):
+                        variants.append([{**original[0], name: value}])
+                    else:
+                        variants.append({**original, name: value})
+                _read_alike([{**_BASE, "charge": "1.00", "id": "s1", key: v} for v in variants])
+
+
+_SCALARS = st.none() | st.booleans() | st.integers(-2, 2) | st.floats(-2, 2) | st.sampled_from(["", "1", "a"])
+_OBJECTS = st.dictionaries(st.sampled_from(["a", "b", "c"]), _SCALARS, max_size=3)
+
+
+@given(_OBJECTS | st.lists(_OBJECTS, max_size=2), _OBJECTS | st.lists(_OBJECTS, max_size=2))
+def test_equal_text_keys_mean_the_same_values_of_the_same_types(a: Any, b: Any) -> None:
+    """Two documents with equal keys hold the same values of the same types, in the same order; only text and null get one."""
+
+    def typed(value: Any) -> Any:
+        if isinstance(value, dict):
+            return [(k, type(v), v) for k, v in value.items()]
+        return [typed(x) for x in value]
+
+    key_a, key_b = ser._text_key(a), ser._text_key(b)
+    if key_a is not None and key_a == key_b:
+        assert typed(a) == typed(b)
+    for value, key in ((a, key_a), (b, key_b)):
+        items = [x for d in ([value] if isinstance(value, dict) else value) for x in d.values()]
+        assert (key is not None) == all(x is None or type(x) is str for x in items)
+
+
+def test_a_remembered_nested_object_is_shared_and_a_bad_one_still_refused() -> None:
+    """Add-on lines read again are the same tuple; a changed charge or a number for text is read (or refused) anew."""
+    add_ons = [{"code": "90785", "charge": "25.00"}]
+    a = from_dict({**_BASE, "charge": "1.00", "add_ons": add_ons}, ClientSession)
+    b = from_dict({**_BASE, "charge": "2.00", "add_ons": [dict(add_ons[0])]}, ClientSession)
+    assert a.add_ons is b.add_ons
+    c = from_dict(
+        {**_BASE, "charge": "1.00", "add_ons": [{"code": "90785", "charge": "26.00"}]}, ClientSession
+    )
+    assert c.add_ons[0].charge == Money("26.00")
+    with pytest.raises(DocumentError) as caught:
+        from_dict({**_BASE, "charge": "1.00", "add_ons": [{"code": 90785, "charge": "25.00"}]}, ClientSession)
+    assert [p.path for p in caught.value.problems] == ["$.add_ons[0].code"]
+
+
+def test_code_lists_read_again_give_the_same_codes() -> None:
+    """A diagnosis or modifier list read again gives the same tuple of code objects."""
+    first = from_dict(
+        {**_BASE, "charge": "1.00", "diagnoses": ["F41.1", "F33.1"], "modifiers": ["95"]}, ClientSession
+    )
+    again = from_dict(
+        {**_BASE, "charge": "1.00", "diagnoses": ["F41.1", "F33.1"], "modifiers": ["95"]}, ClientSession
+    )
+    assert first.diagnoses is again.diagnoses
+    assert first.diagnoses == (DiagnosisCode(code="F41.1"), DiagnosisCode(code="F33.1"))
+    assert again.modifiers == (Modifier("95"),)
