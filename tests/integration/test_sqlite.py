@@ -322,3 +322,38 @@ def test_a_unit_that_committed_into_an_empty_file_sees_what_it_committed(tmp_pat
         with pytest.raises(AlreadyExists):
             uow.sessions.save(_session("s2", appointment_key="k1"))
         assert uow.sessions.save(saved).version == 2
+
+
+def test_a_large_save_commits_every_session_and_gives_back_the_page_cache(tmp_path: Path) -> None:
+    """A commit of more sessions than the wide-cache threshold stores each one (version 1, in save
+    order, findable by date and by client), and the connection's page cache is back to its size after."""
+    from sessionkit.adapters.sqlite.repositories import _WIDE_CACHE_FROM
+
+    n = _WIDE_CACHE_FROM + 7
+    days = [date(2026, 1, 1 + i % 28) for i in range(n)]
+    batch = [
+        ClientSession(
+            id=f"s{i:06d}", client_id=f"c{i % 13}", date_of_service=days[i], billing_code="90834", charge="1"
+        )
+        for i in range(n)
+    ]
+    with open_database(tmp_path / "big.sqlite") as db:
+        with db.unit_of_work() as uow:
+            saved = uow.sessions.save_many(batch)
+            uow.commit()
+            cache = uow.sessions._conn.execute("PRAGMA cache_size").fetchone()[0]
+        assert cache == -2000  # SQLite's default, given back after the insert
+        assert [s.version for s in saved] == [1] * n
+        with db.unit_of_work() as uow:
+            assert uow.sessions.count() == n
+            assert [s.id for s in uow.sessions.by_client("c5")] == sorted(
+                (s.id for s in batch if s.client_id == "c5"), key=lambda i: (days[int(i[1:])], i)
+            )
+            assert len(uow.sessions.between(date(2026, 1, 3), date(2026, 1, 3))) == sum(
+                1 for d in days if d == date(2026, 1, 3)
+            )
+            assert uow.sessions.last_saved_for("c0") == saved[n - 1 - (n - 1) % 13]
+            conn = uow.sessions._conn
+            rows = conn.execute("SELECT id FROM sessions ORDER BY save_seq").fetchall()
+            assert [r[0] for r in rows] == [s.id for s in batch]
+            assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"

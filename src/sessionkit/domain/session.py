@@ -332,12 +332,40 @@ def _make_copier(cls: type[T], changed: str) -> Callable[[T, Any], T]:
     """Generate ``copy(obj, value)``: ``obj`` with field ``changed`` set to ``value``, the others as they are.
 
     Built from :func:`attrs.fields` at import time, as attrs builds
-    ``__init__``: straight-line slot copies through the slots' descriptors (a
-    loop over the fields costs three times as much, and
-    ``object.__setattr__`` twice as much per field), so a new field is copied
-    without anyone writing it here. ``value`` is not checked.
+    ``__init__``, so a new field is copied without anyone writing it here;
+    ``value`` is not checked. The copy starts as an instance of a class with
+    the very same slots which is not frozen, so each field is one
+    attribute store (CPython does it in a few instructions; a call of the
+    slot's descriptor or of ``object.__setattr__`` costs four times as much),
+    and is then given ``cls`` as its class, which CPython allows between two
+    classes of one slot layout; no one sees the object before. The plain
+    class is a subclass of ``cls`` that adds no slot but takes back
+    ``object``'s ``__setattr__`` and ``__delattr__``. Should CPython ever
+    refuse the class change, a trial copy made here fails and the copy sets
+    each slot through its descriptor instead.
     """
     names = [a.name for a in attrs.fields(cls)]  # type: ignore[arg-type]
+    if "__slots__" in cls.__dict__:
+        namespace: dict[str, Any] = {"_new": object.__new__, "_cls": cls}
+        # A subclass adding no slot has the same layout; its own __setattr__ and __delattr__
+        # (object's) make attribute stores plain ones.
+        namespace["_open"] = type(
+            f"_Open{cls.__name__}",
+            (cls,),
+            {"__slots__": (), "__setattr__": object.__setattr__, "__delattr__": object.__delattr__},
+        )
+        lines = ["def copy(obj, value):", "    new = _new(_open)"]
+        lines.extend(f"    new.{name} = {'value' if name == changed else f'obj.{name}'}" for name in names)
+        lines.extend(["    new.__class__ = _cls", "    return new"])
+        exec("\n".join(lines), namespace)  # noqa: S102 - the text is built above from attrs field names only
+        copier: Callable[[T, Any], T] = namespace["copy"]
+        if _copies_every_field(cls, copier, names, changed):
+            return copier
+    return _make_descriptor_copier(cls, names, changed)  # pragma: no cover - ClientSession's layout allows it
+
+
+def _make_descriptor_copier(cls: type[T], names: list[str], changed: str) -> Callable[[T, Any], T]:
+    """``copy(obj, value)`` as straight-line calls of each slot's descriptor (for any slotted class)."""
     namespace: dict[str, Any] = {"_new": object.__new__, "_cls": cls}
     lines = ["def copy(obj, value):", "    new = _new(_cls)"]
     for i, name in enumerate(names):
@@ -348,6 +376,21 @@ def _make_copier(cls: type[T], changed: str) -> Callable[[T, Any], T]:
     exec("\n".join(lines), namespace)  # noqa: S102 - the text is built above from attrs field names only
     copier: Callable[[T, Any], T] = namespace["copy"]
     return copier
+
+
+def _copies_every_field(cls: type[T], copier: Callable[[T, Any], T], names: list[str], changed: str) -> bool:
+    """Whether ``copier`` copies an object of ``cls`` whose fields hold distinct markers, field for field."""
+    markers = {name: object() for name in names}
+    original = object.__new__(cls)
+    for name, marker in markers.items():
+        object.__setattr__(original, name, marker)
+    value = object()
+    try:
+        copy = copier(original, value)
+    except (TypeError, AttributeError):  # pragma: no cover - e.g. "object layout differs"
+        return False
+    expected = {**markers, changed: value}
+    return type(copy) is cls and all(getattr(copy, name) is expected[name] for name in names)
 
 
 _copy_with_version = _make_copier(ClientSession, "version")
