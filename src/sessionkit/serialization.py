@@ -184,6 +184,13 @@ _MEMO_SIZE: Final = 4096
 _MISSING: Final = object()
 
 
+def _keep(memo: dict[Any, Any], key: Any, value: Any) -> None:
+    """Remember ``value`` under ``key`` in one of this module's memos: bounded, emptied when full."""
+    if len(memo) >= _MEMO_SIZE:
+        memo.clear()
+    memo[key] = value
+
+
 def _memoised(
     build: Callable[[str], T], expected: str, others: tuple[type, ...] = ()
 ) -> Callable[[object, object], T]:
@@ -207,9 +214,7 @@ def _memoised(
         except SessionkitError as exc:
             raise _without_field(exc) from None
         if value.__class__ is str:
-            if len(memo) >= _MEMO_SIZE:
-                memo.clear()
-            memo[value] = result
+            _keep(memo, value, result)
         return result
 
     structure.memo = memo  # type: ignore[attr-defined] # the fast decoder looks values up inline
@@ -366,9 +371,7 @@ def _through_converter(convert: Callable[[Any], Any], optional: bool) -> Callabl
         except SessionkitError as exc:
             raise _without_field(exc) from None
         if value.__class__ is str:
-            if len(memo) >= _MEMO_SIZE:
-                memo.clear()
-            memo[value] = result
+            _keep(memo, value, result)
         return result
 
     return structure
@@ -590,9 +593,7 @@ def _remembered_structure_factory(type_: Any, converter: cattrs.Converter) -> Ca
         hit = memo.get(key)
         if hit is None:
             hit = generated(value, cl)
-            if len(memo) >= _MEMO_SIZE:
-                memo.clear()
-            memo[key] = hit
+            _keep(memo, key, hit)
         return hit
 
     return structure
@@ -767,9 +768,7 @@ def _remembered_nested(
         hit = memo.get(key)
         if hit is None:
             hit = convert(hook(value, type_))
-            if len(memo) >= _MEMO_SIZE:
-                memo.clear()
-            memo[key] = hit
+            _keep(memo, key, hit)
         return hit
 
     return read
@@ -783,9 +782,7 @@ def _converted_codes_memo(
     def miss(value: Any) -> Any:
         result = convert(_raw_codes(value, None))
         if all(x.__class__ is str for x in value):
-            if len(memo) >= _MEMO_SIZE:
-                memo.clear()
-            memo[tuple(value)] = result
+            _keep(memo, tuple(value), result)
         return result
 
     return miss
@@ -814,9 +811,7 @@ def _converted_memo(
     def miss(value: Any) -> Any:
         result = convert(hook(value, type_))
         if value.__class__ is kind:
-            if len(memo) >= _MEMO_SIZE:
-                memo.clear()
-            memo[value] = result
+            _keep(memo, value, result)
         return result
 
     return miss
@@ -961,9 +956,7 @@ def _remembered_text(memo: dict[Any, str], hook: Callable[[Any], str], cls: type
     def miss(value: Any) -> str:
         text = hook(value)
         if value.__class__ is cls:
-            if len(memo) >= _MEMO_SIZE:
-                memo.clear()
-            memo[value] = text
+            _keep(memo, value, text)
         return text
 
     return miss

@@ -445,15 +445,20 @@ def test_fused_checker_agrees_on_ready_sessions(
     assert check(session, context, target) == check(session, context, target, PLAIN)
 
 
-def test_fused_checker_steps_aside_for_other_rule_sets() -> None:
-    """A registry other than the defaults (a payer rule on) runs the plain checker, with its findings."""
+def _second_evaluation_case() -> tuple[RuleRegistry, ClientSession, ReadinessContext]:
+    """A registry with a payer rule on (a second diagnostic evaluation), a session it speaks on, its context."""
     registry = default_registry()
     registry.enable("payer_diagnostic_eval_frequency")
     earlier = ClientSession(
         id="a", client_id="c1", date_of_service=date(2026, 1, 5), billing_code="90791", charge="200"
     )
     later = attrs.evolve(earlier, id="b", date_of_service=date(2026, 3, 2), diagnoses=("F41.1",))
-    context = ReadinessContext.build(today=date(2026, 12, 31), sessions=[earlier, later])
+    return registry, later, ReadinessContext.build(today=date(2026, 12, 31), sessions=[earlier, later])
+
+
+def test_fused_checker_steps_aside_for_other_rule_sets() -> None:
+    """A registry other than the defaults (a payer rule on) runs the plain checker, with its findings."""
+    registry, later, context = _second_evaluation_case()
     codes = next(check_many([later], context, Target.X12_837P, registry)).codes
     assert "payer.diagnostic_eval_frequency" in codes
     assert "payer.diagnostic_eval_frequency" not in check(later, context, Target.X12_837P).codes
@@ -784,13 +789,7 @@ def test_the_combined_plan_exists_only_for_the_default_rules() -> None:
 
 def test_the_combined_pass_runs_a_custom_rule_set_per_target() -> None:
     """A registry with a payer rule on: the combined pass steps aside, and the rule's finding is reported."""
-    registry = default_registry()
-    registry.enable("payer_diagnostic_eval_frequency")
-    earlier = ClientSession(
-        id="a", client_id="c1", date_of_service=date(2026, 1, 5), billing_code="90791", charge="200"
-    )
-    later = attrs.evolve(earlier, id="b", date_of_service=date(2026, 3, 2), diagnoses=("F41.1",))
-    context = ReadinessContext.build(today=date(2026, 12, 31), sessions=[earlier, later])
+    registry, later, context = _second_evaluation_case()
     targets = [Target.X12_837P, Target.CMS1500]
     (row,) = _check_targets([later], context, targets, registry)
     assert [r.target for r in row] == targets
