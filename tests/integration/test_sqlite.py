@@ -312,6 +312,61 @@ def test_a_commit_conflicting_only_on_a_key_is_key_taken(tmp_path: Path) -> None
             assert [s.id for s in uow.sessions.list()] == ["a1"]
 
 
+def _session_indexes(conn: sqlite3.Connection) -> list[tuple[str, str]]:
+    return conn.execute(
+        "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'sessions' ORDER BY name"
+    ).fetchall()
+
+
+def test_a_bulk_insert_rebuilds_the_lookup_indexes_as_they_were(tmp_path: Path) -> None:
+    """A large first save into a file builds the lookup indexes after the rows (dropped before them):
+    the same indexes, with the same SQL, come back, every row is in them, and the planner uses them."""
+    from sessionkit.adapters.sqlite.repositories import _WIDE_CACHE_FROM
+
+    n = _WIDE_CACHE_FROM + 3
+    batch = [attrs.evolve(_session(f"s{i:06d}"), client_id=f"c{i % 11}") for i in range(n)]
+    with SqliteDatabase(tmp_path / "db.sqlite") as db:
+        with db.unit_of_work() as uow:
+            before = _session_indexes(uow.sessions._conn)
+            uow.sessions.save_many(batch)
+            uow.commit()
+        with db.unit_of_work() as uow:
+            conn = uow.sessions._conn
+            assert _session_indexes(conn) == before
+            assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+            plan = " ".join(
+                r[3]
+                for r in conn.execute("EXPLAIN QUERY PLAN SELECT id FROM sessions WHERE client_id = 'c3'")
+            )
+            assert "INDEX sessions_client" in plan
+            assert [s.id for s in uow.sessions.by_client("c3")] == [
+                s.id for s in batch if s.client_id == "c3"
+            ]
+
+
+def test_a_refused_bulk_insert_keeps_the_lookup_indexes(tmp_path: Path) -> None:
+    """A large insert refused on a taken appointment key (after the lookup indexes were dropped for it)
+    writes nothing and leaves the indexes as they were."""
+    from sessionkit.adapters.sqlite.repositories import _WIDE_CACHE_FROM
+
+    n = _WIDE_CACHE_FROM + 3
+    with SqliteDatabase(tmp_path / "db.sqlite") as db:
+        a, b = db.unit_of_work(), db.unit_of_work()
+        with a, b:
+            before = _session_indexes(a.sessions._conn)
+            b.sessions.save_many(
+                [*(_session(f"n{i:06d}") for i in range(n)), _session("b1", appointment_key="k1")]
+            )
+            a.sessions.save(_session("a1", appointment_key="k1"))
+            a.commit()
+            with pytest.raises(AlreadyExists):
+                b.commit()
+        with db.unit_of_work() as uow:
+            assert [s.id for s in uow.sessions.list()] == ["a1"]
+            assert _session_indexes(uow.sessions._conn) == before
+            assert uow.sessions._conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
 def test_a_unit_that_committed_into_an_empty_file_sees_what_it_committed(tmp_path: Path) -> None:
     """After a commit the unit reads a fresh snapshot: a stale version or a taken key is refused."""
     with SqliteDatabase(tmp_path / "db.sqlite") as db, db.unit_of_work() as uow:

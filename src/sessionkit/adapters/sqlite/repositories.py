@@ -419,6 +419,28 @@ _WIDE_CACHE: Final = -65_536
 _VERSION_CONFLICT: Final = "the session was changed since it was read"
 
 
+def _drop_lookup_indexes(conn: sqlite3.Connection) -> list[str]:
+    """Drop the sessions table's lookup indexes (not the unique ones); return the SQL that makes them again.
+
+    For an insert that at least doubles the table: building an index once from
+    the rows costs less than placing every new row in it. Called inside the
+    insert's savepoint, so a failed insert takes the drop back with its rows;
+    the unique indexes stay, and still refuse a taken id or appointment key.
+    """
+    unique = {row[1] for row in conn.execute("PRAGMA index_list(sessions)") if row[2]}
+    found = [
+        (name, sql)
+        for name, sql in conn.execute(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'sessions' AND sql IS NOT NULL"
+            " ORDER BY name"
+        )
+        if name not in unique
+    ]
+    for name, _ in found:
+        conn.execute(f'DROP INDEX "{name}"')
+    return [sql for _, sql in found]
+
+
 def _version_conflict(message: str = _VERSION_CONFLICT) -> ConcurrentUpdate:
     return ConcurrentUpdate(message, "session.version", "version")
 
@@ -732,15 +754,20 @@ class SqliteSessionRepository:
         # grows the cost per session with the size of the file. The cache is widened for the
         # insert only (a connection setting: durability is unchanged) and then given back.
         cache = None
+        rebuilt: list[str] = []
         if len(saved) >= _WIDE_CACHE_FROM:
             cache = conn.execute("PRAGMA cache_size").fetchone()[0]
             conn.execute(f"PRAGMA cache_size = {_WIDE_CACHE}")
+            if len(saved) >= next_seq - 1:  # at least as many new rows as were ever stored
+                rebuilt = _drop_lookup_indexes(conn)
         try:
             conn.executemany(
                 "INSERT INTO sessions (save_seq, id, client_id, date_of_service, appointment_key, version,"
                 " bill_to, doc) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 rows,
             )
+            for sql in rebuilt:
+                conn.execute(sql)
         except sqlite3.IntegrityError as exc:
             conn.execute("ROLLBACK TO sessions_insert")
             if "appointment_key" in str(exc) and not self._any_id_stored(new):
