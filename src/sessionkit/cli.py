@@ -822,10 +822,6 @@ class _Tally:
         """id of a finding -> (the finding, kept alive; its tally key; whether it is an error): each key
         is made once."""
 
-    def add(self, report: ReadinessReport) -> bool:
-        """Count ``report``; return whether it is ready."""
-        return self.add_all((report,))[0]
-
     def add_all(self, reports: Iterable[ReadinessReport]) -> list[bool]:
         """Count ``reports``; return whether each is ready."""
         held = self._held

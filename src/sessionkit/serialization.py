@@ -1265,13 +1265,7 @@ def dumps(obj: Any) -> str:
     The same object always gives the same text.
     """
     encode = _ENCODERS.get(obj.__class__)
-    data = encode(obj) if encode is not None else to_dict(obj)
-    if _encode is _fast_encode:  # the fast extra's writer, without a call around it
-        try:
-            return _msgspec_encode(data).decode()
-        except Exception:  # e.g. a lone surrogate, which json writes as it is
-            return _ENCODER.encode(data)
-    return _encode(data)
+    return _encode(encode(obj) if encode is not None else to_dict(obj))
 
 
 def loads(text: str | bytes, type_: type[T]) -> T:
@@ -1281,22 +1275,9 @@ def loads(text: str | bytes, type_: type[T]) -> T:
         number too long to read), is nested too deeply (``document.too_deep``) or is
         not a valid document; ``problems`` lists every bad field by path.
     """
-    try:  # the fast extra's parser without a call around it, or the codec in use
-        data = _msgspec_decode(text) if _decode is _fast_decode else _decode(text)
-    except Exception:  # json reads it, or names what is wrong
-        data = _parse(text)
-    read: Callable[[Any, type[T]], T] = from_dict
-    if data.__class__ is dict:
-        decode = _DECODERS.get(type_)
-        if decode is not None:  # from_dict's fast reading, without a call around it
-            try:
-                found: T = decode(data)
-            except Exception:  # the plain way reads it again and names every problem
-                read = _read_plain
-            else:
-                return found
+    data = _parse(text)
     try:
-        return read(data, type_)
+        return from_dict(data, type_)
     except RecursionError:
         raise _single("document.too_deep", "the document is nested too deeply") from None
 

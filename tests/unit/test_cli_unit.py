@@ -731,7 +731,7 @@ def test_the_tally_counts_each_finding_of_each_report(picks: list[int], held: in
     tally = cli._Tally()
     tally._MAX_HELD = held
     half = len(reports) // 2
-    answers = [tally.add(r) for r in reports[:half]] + tally.add_all(reports[half:])
+    answers = [ready for r in reports[:half] for ready in tally.add_all([r])] + tally.add_all(reports[half:])
     expected: Counter[tuple[int, str, str, str]] = Counter(
         (f.severity.rank, f.severity.value, f.code, f.field) for r in reports for f in r.findings
     )
