@@ -36,6 +36,7 @@ from sessionkit.facts import (
     billed_coverage,
     claim_coverage,
     client_share,
+    coverage_order,
     coverage_to_bill,
     draws_on,
     prior_adjudications,
@@ -386,3 +387,45 @@ def test_coverage_to_bill_skips_other_sessions_inactive_coverages_and_client_bil
         _answer(primary, 3, pcn="B"),
     ]
     assert [a.id for a in standing_adjudications(_COB_SESSION, primary, again)] == ["a3"]
+
+
+_WINDOW = [date(2026, 1, 1) + timedelta(days=d) for d in range(0, 40, 3)]
+
+
+@st.composite
+def _window_coverages(draw: st.DrawFn) -> list[Coverage]:
+    """Up to five coverages of two clients starting and ending on a few nearby days (or never ending)."""
+    found = []
+    for i in range(draw(st.integers(0, 5))):
+        effective = draw(st.sampled_from(_WINDOW))
+        termination = draw(st.none() | st.sampled_from([d for d in _WINDOW if d >= effective] + [date.max]))
+        found.append(
+            attrs.evolve(
+                COVERAGE,
+                id=f"k{i}",
+                client_id=draw(st.sampled_from(["c1", "c2"])),
+                rank=draw(st.sampled_from(["P", "S", "T"])),
+                effective=effective,
+                termination=termination,
+            )
+        )
+    return found
+
+
+_ASKED = [(date(2025, 12, 30) + timedelta(days=d), c) for d in range(46) for c in ("c1", "c2", "c3", None)]
+
+
+@given(_window_coverages(), st.permutations(_ASKED))
+def test_coverage_on_is_the_first_coverage_in_effect_on_every_day(
+    coverages: list[Coverage], asked: list[tuple[date, str | None]]
+) -> None:
+    """The context's remembered answer (per day, and per span between coverage start and end dates) is
+    always the first coverage in precedence order of those in effect that day, asked in any order."""
+    context = ReadinessContext(today=TODAY, coverages=coverages)
+    for day, client_id in asked:
+        in_effect = (
+            active_coverages(client_id, day, coverages)
+            if client_id is not None
+            else tuple(sorted((c for c in coverages if c.is_active(day)), key=coverage_order))
+        )
+        assert context.coverage_on(day, client_id) == (in_effect[0] if in_effect else None)

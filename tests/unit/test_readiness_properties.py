@@ -20,6 +20,7 @@ from sessionkit import (
     Address,
     Authorization,
     BillingCode,
+    BillTo,
     Client,
     ClientSession,
     Coverage,
@@ -558,6 +559,61 @@ def test_fused_checker_remembers_nothing_it_should_not(target: Target) -> None:
         assert len({r.codes for r in plain}) > 10  # the grid does vary the findings
 
 
+def _direct_grid() -> list[ClientSession]:
+    """Sessions crossing every value the direct plans remember findings by: the client, a past or future
+    date, who is billed, the charge, the add-ons' charges, the amount paid and the diagnosis list."""
+    grid = itertools.product(
+        ["c1", "other"],
+        [date(2026, 3, 2), date(2026, 3, 9), date(2027, 1, 4)],
+        [BillTo.AUTOMATIC, BillTo.CLIENT],
+        ["0", "20", "100", "99999999.99"],
+        [(), (AddOnLine(code="90785", charge="20"),), (AddOnLine(code="90785", charge="0"),)],
+        ["0", "20", "30", "100", "150"],
+        [(), ("F41.1",), ("F99.9",)],
+    )
+    return [
+        ClientSession(
+            id=f"d{i}",
+            client_id=client_id,
+            date_of_service=day,
+            bill_to=bill_to,
+            billing_code="90834",
+            charge=charge,
+            add_ons=add_ons,
+            paid_at_session=paid,
+            diagnoses=diagnoses,
+        )
+        for i, (client_id, day, bill_to, charge, add_ons, paid, diagnoses) in enumerate(grid)
+    ]
+
+
+@pytest.mark.parametrize("target", [Target.CLIENT_INVOICE, Target.SUPERBILL])
+def test_direct_plans_remember_nothing_they_should_not(target: Target) -> None:
+    """One context checks a grid of client-billed sessions: each report equals the plain path's, cold and
+    warm, in either order; contexts with and without a client address, birth date, practice and code set."""
+    sessions = _direct_grid()
+    full = _grid_contexts()[0]
+    bare_client = Client(id="c1", first_name="Pat", last_name="Doe")
+    copays = attrs.evolve(
+        full,
+        coverages=[
+            attrs.evolve(c, copay="30", coinsurance=None, effective=date(2026, 3, 5))
+            for c in full.coverages[:1]
+        ],
+    )
+    contexts = [
+        full,
+        copays,
+        attrs.evolve(full, client=bare_client, practice=None, code_set=None),
+        ReadinessContext(today=date(2026, 3, 5)),
+    ]
+    for context in contexts:
+        plain = [check(s, context, target, PLAIN) for s in sessions]
+        assert list(check_many(sessions, context, target)) == plain
+        assert list(check_many(reversed(sessions), context, target)) == plain[::-1]
+        assert len({r.codes for r in plain}) > 3  # the grid does vary the findings
+
+
 def test_the_fused_checker_covers_exactly_the_default_rules() -> None:
     """Fail closed: the default rules of each insurance target are exactly the rules the fused body
     covers (a new default rule must get a guard there, or the fused path turns itself off)."""
@@ -568,6 +624,11 @@ def test_the_fused_checker_covers_exactly_the_default_rules() -> None:
         assert {r.name for r in rules} == _fused.COVERED[target]
         assert _fused.covers(rules, target)
         assert _fused.plan_for(rules, target) is not None
+    for target, names in _fused.DIRECT.items():  # the targets billed to the client
+        rules = default_registry().rules_for(target)
+        assert tuple(r.name for r in rules) == names
+        assert _fused.plan_for(rules, target) is not None
+    assert set(_fused.DIRECT) | set(_fused.COVERED) == set(Target)  # every target has a plan
 
 
 def test_a_rule_the_fused_body_does_not_know_turns_it_off() -> None:

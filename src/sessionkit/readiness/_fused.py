@@ -37,6 +37,12 @@ The 837P and the CMS-1500 share all their rules but ``payer_id``,
 (:func:`plan_for_all`) runs the body once per session for both, each target
 getting its own keyed findings and its own line-note and units findings. It
 exists only when each target's rules are exactly its own plan's.
+
+The targets billed to the client (the client invoice, the superbill) have a
+*direct* plan each (:data:`DIRECT`): their four rules read a handful of values,
+so the plain checker's findings are remembered per context under exactly those
+values, and sessions alike share one findings tuple. It exists only when the
+target's default rules are exactly the named functions, in that order.
 """
 
 from __future__ import annotations
@@ -52,9 +58,9 @@ from sessionkit.domain.values import _ONE, ORIGINAL
 from sessionkit.readiness import rules as default_rules
 from sessionkit.readiness.context import ReadinessContext
 from sessionkit.readiness.findings import Finding, Target
-from sessionkit.readiness.registry import Rule, RuleCheck
+from sessionkit.readiness.registry import Rule, RuleCheck, plain_findings
 
-__all__ = ["COVERED", "FusedCheck", "FusedChecks", "Plan", "covers", "plan_for", "plan_for_all"]
+__all__ = ["COVERED", "DIRECT", "FusedCheck", "FusedChecks", "Plan", "covers", "plan_for", "plan_for_all"]
 
 FusedCheck = Callable[[ClientSession], "tuple[Finding, ...] | None"]
 """A plan bound to a context: the sorted findings of a session, or ``None`` for the plain path."""
@@ -677,6 +683,72 @@ def _bind(
     return fused
 
 
+DIRECT: dict[Target, tuple[str, ...]] = {
+    Target.CLIENT_INVOICE: ("client", "date_of_service", "charge", "invoice"),
+    Target.SUPERBILL: ("client", "date_of_service", "charge", "superbill"),
+}
+"""The rules of the targets billed to the client, whose findings a few values decide alone (the direct
+plans): whether the session's client is the context's client (``client``; the client's address and date
+of birth for ``invoice`` and ``superbill``), whether the date is past (``date_of_service``), the line
+and add-on charges (``charge``, and the total for ``invoice``), the amount paid and the coverage paying
+first (``invoice``), and the diagnosis list (``superbill``; the practice and code set are the context's)."""
+
+
+class _DirectPlan(Plan):
+    """The fused checker of a target billed to the client (:data:`DIRECT`): the plain checker's findings
+    remembered per context by the values that alone decide them, so sessions alike share one tuple."""
+
+    def _body(self, context: ReadinessContext) -> Callable[[ClientSession], Any]:
+        target = self.target
+        checks = self.checks[target]
+        with_coverage = "invoice" in self.position
+        with_diagnoses = "superbill" in self.position
+        state: Any = context._fused_state.get(self.slot)
+        if state is None:
+            state = context._fused_state[self.slot] = {}
+        answers: dict[tuple[object, ...], tuple[object, tuple[Finding, ...]]] = state
+        today = context.today
+        person = context.client
+        person_id = None if person is None else person.id
+        covered_clients = frozenset(c.client_id for c in context.coverages)
+        coverage_on = context.coverage_on
+        coverage_cache = context._coverage_cache  # coverage_on's own answers, read without the call
+
+        def fused(session: ClientSession) -> tuple[Finding, ...]:
+            client_id = session.client_id
+            day = session.date_of_service
+            cov_key = 0
+            if with_coverage:  # the coverage paying first (first_coverage), by identity: the context holds it
+                if session.bill_to is _CLIENT:
+                    cov_key = -1
+                elif client_id in covered_clients:
+                    cov = coverage_cache.get((day, client_id), _MISSING)
+                    if cov is _MISSING:
+                        cov = coverage_on(day, client_id)
+                    cov_key = 0 if cov is None else id(cov)
+            add_ons = session.add_ons
+            diagnoses = session.diagnoses if with_diagnoses else None
+            key = (
+                0 if person_id is None else 1 if person_id == client_id else 2,
+                day <= today,
+                cov_key,
+                session.charge.amount,
+                tuple([a.charge.amount for a in add_ons]) if add_ons else None,
+                session.paid_at_session.amount if with_coverage else None,
+                id(diagnoses),  # checked against the list kept in the answer
+            )
+            hit = answers.get(key)
+            if hit is not None and hit[0] is diagnoses:
+                return hit[1]
+            found = plain_findings(session, context, checks)
+            if len(answers) >= _CACHE_MAX:
+                answers.clear()
+            answers[key] = (diagnoses, found)
+            return found
+
+        return fused
+
+
 def covers(rules: Iterable[Rule], target: Target) -> bool:
     """Whether the fused body runs exactly ``rules`` for ``target``: the covered names, each its own function."""
     rules = tuple(rules)
@@ -704,8 +776,23 @@ def _in_order(rules: tuple[Rule, ...], union: tuple[Rule, ...]) -> bool:
     return -1 not in places and places == sorted(places)
 
 
+def _direct(target: Target, slot: int) -> _DirectPlan | None:
+    """The direct plan of ``target`` if its default rules are exactly :data:`DIRECT`'s, each the very
+    function named, in that order; else ``None`` (every check is plain: fail closed)."""
+    rules = tuple(x for x in default_rules.DEFAULT_RULES if x.enabled and target in x.targets)
+    if tuple(x.name for x in rules) != DIRECT[target] or any(
+        x.check is not getattr(default_rules, x.name, None) for x in rules
+    ):
+        return None
+    return _DirectPlan(slot, {target: rules}, rules)
+
+
 def _plans() -> dict[tuple[Target, ...], Plan]:
     plans: dict[tuple[Target, ...], Plan] = {}
+    for slot, target in enumerate(DIRECT, start=len(_BOTH) + 1):
+        direct = _direct(target, slot)
+        if direct is not None:
+            plans[target,] = direct
     of: dict[Target, tuple[Rule, ...]] = {}
     for slot, target in enumerate(_BOTH):
         rules = tuple(x for x in default_rules.DEFAULT_RULES if x.enabled and target in x.targets)

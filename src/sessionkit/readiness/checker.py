@@ -7,9 +7,9 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from sessionkit.domain import ClientSession
 from sessionkit.readiness._fused import plan_for, plan_for_all
 from sessionkit.readiness.context import ReadinessContext
-from sessionkit.readiness.findings import Finding, ReadinessReport, Severity, Target, make_report
+from sessionkit.readiness.findings import ReadinessReport, Severity, Target, make_report
 from sessionkit.readiness.payer_rules import PAYER_RULES
-from sessionkit.readiness.registry import Rule, RuleRegistry
+from sessionkit.readiness.registry import Rule, RuleRegistry, plain_findings
 from sessionkit.readiness.rules import DEFAULT_RULES
 
 __all__ = ["ContextFor", "Rules", "check", "check_many", "default_registry", "error_count"]
@@ -37,10 +37,6 @@ def default_registry() -> RuleRegistry:
 _DEFAULT = default_registry()
 
 
-def _severity_rank(finding: Finding) -> int:
-    return finding.severity.rank
-
-
 def _rules_for(rules: Rules, target: Target) -> tuple[Rule, ...]:
     if rules is None:
         return _DEFAULT.rules_for(target)
@@ -53,14 +49,7 @@ def _run(
     session: ClientSession, context: ReadinessContext, target: Target, rules: tuple[Rule, ...]
 ) -> ReadinessReport:
     """The plain checker: every rule in turn."""
-    found: list[Finding] = []
-    for rule in rules:
-        produced = rule.check(session, context)
-        if produced:
-            found.extend(produced)
-    if len(found) > 1:
-        found.sort(key=_severity_rank)
-    return make_report(session.id, target, tuple(found))
+    return make_report(session.id, target, plain_findings(session, context, [rule.check for rule in rules]))
 
 
 def _checker(

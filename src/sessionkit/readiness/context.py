@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import weakref
+from bisect import bisect_right
 from collections.abc import Iterable, Mapping
-from datetime import date
+from datetime import date, timedelta
 from types import MappingProxyType
 from typing import TYPE_CHECKING
 
@@ -31,6 +32,7 @@ __all__ = ["AuthorizationUse", "ReadinessContext", "active_coverage", "first_cov
 
 _UNKNOWN = object()
 _CACHE_MAX = 4096
+_ONE_DAY = timedelta(days=1)
 _STATUS_BY_CODE_SET: weakref.WeakKeyDictionary[DiagnosisCodeSet, dict[str, int]] = weakref.WeakKeyDictionary()
 
 
@@ -126,6 +128,13 @@ class ReadinessContext:
     _coverage_cache: dict[tuple[date, str | None], Coverage | None] = attrs.field(
         factory=dict, init=False, eq=False, repr=False, hash=False
     )
+    _coverage_breaks: tuple[date, ...] = attrs.field(init=False, eq=False, repr=False, hash=False)
+    """The dates on which some coverage starts or stops being in effect (its effective date, the day after
+    its termination), sorted: between two of them every coverage is in effect on every day or on none, so
+    :meth:`coverage_on` answers a span once."""
+    _coverage_spans: dict[tuple[int, str | None], Coverage | None] = attrs.field(
+        factory=dict, init=False, eq=False, repr=False, hash=False
+    )
 
     _diagnosis_cache: dict[str, int] = attrs.field(factory=dict, init=False, eq=False, repr=False, hash=False)
     _authorization_cache: dict[tuple[str, str, str], tuple[AuthorizationUse, ...]] = attrs.field(
@@ -133,6 +142,15 @@ class ReadinessContext:
     )
     _fused_state: dict[int, object] = attrs.field(factory=dict, init=False, eq=False, repr=False, hash=False)
     """Per-plan caches of the fused checker (:mod:`sessionkit.readiness._fused`)."""
+
+    @_coverage_breaks.default
+    def _find_coverage_breaks(self) -> tuple[date, ...]:
+        breaks = set()
+        for c in self.coverages:
+            breaks.add(c.effective)
+            if c.termination is not None and c.termination < date.max:
+                breaks.add(c.termination + _ONE_DAY)
+        return tuple(sorted(breaks))
 
     @_adjudications_by_session.default
     def _index_adjudications(self) -> Mapping[str, tuple[Adjudication, ...]]:
@@ -174,17 +192,28 @@ class ReadinessContext:
         """
         key = (on, client_id)
         cache = self._coverage_cache
-        best = cache.get(key, _UNKNOWN)
-        if best is not _UNKNOWN:
-            return best  # type: ignore[return-value]
-        best = None
-        for c in self.coverages:
-            if (
-                (client_id is None or c.client_id == client_id)
-                and c.is_active(on)
-                and (best is None or coverage_order(c) < coverage_order(best))
-            ):
-                best = c
+        known = cache.get(key, _UNKNOWN)
+        if known is not _UNKNOWN:
+            return known  # type: ignore[return-value]
+        # The same answer for every day of a span between two breaks (Coverage.is_active changes on breaks).
+        span = (bisect_right(self._coverage_breaks, on), client_id)
+        spans = self._coverage_spans
+        known = spans.get(span, _UNKNOWN)
+        best: Coverage | None
+        if known is not _UNKNOWN:
+            best = known  # type: ignore[assignment]
+        else:
+            best = None
+            for c in self.coverages:
+                if (
+                    (client_id is None or c.client_id == client_id)
+                    and c.is_active(on)
+                    and (best is None or coverage_order(c) < coverage_order(best))
+                ):
+                    best = c
+            if len(spans) >= _CACHE_MAX:
+                spans.clear()
+            spans[span] = best
         if len(cache) >= _CACHE_MAX:
             cache.clear()
         cache[key] = best

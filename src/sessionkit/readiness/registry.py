@@ -36,6 +36,25 @@ def _codes(values: Iterable[FindingCode]) -> tuple[FindingCode, ...]:
     return tuple(values)
 
 
+def _severity_rank(finding: Finding) -> int:
+    return finding.severity.rank
+
+
+def plain_findings(
+    session: ClientSession, context: ReadinessContext, checks: Iterable[RuleCheck]
+) -> tuple[Finding, ...]:
+    """What the plain checker finds (private to the readiness package): every check in turn, the findings
+    ordered errors first, then warnings, then info, in check order within a severity."""
+    found: list[Finding] = []
+    for check in checks:
+        produced = check(session, context)
+        if produced:
+            found.extend(produced)
+    if len(found) > 1:
+        found.sort(key=_severity_rank)
+    return tuple(found)
+
+
 @attrs.frozen(kw_only=True)
 class Rule:
     """A readiness rule: its function and what the documentation says of it.
