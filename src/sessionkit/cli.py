@@ -68,7 +68,7 @@ from sessionkit.domain import Client, ClientSession
 from sessionkit.errors import AlreadyExists, CalendarError, ConcurrentUpdate, SessionkitError
 from sessionkit.importing import ImportReport, OutcomeKind, import_appointments
 from sessionkit.ports import SystemClock, UnitOfWork
-from sessionkit.readiness import ReadinessContext, ReadinessReport, Severity, Target, check_many
+from sessionkit.readiness import Finding, ReadinessContext, ReadinessReport, Severity, Target, check_many
 from sessionkit.readiness.checker import _check_targets
 from sessionkit.records import to_records, write_csv
 
@@ -892,8 +892,9 @@ class _Readiness:
         return all(t.ready == t.sessions for t in self.tallies.values())
 
 
-ReportSink = Callable[[ClientSession, ReadinessReport, bool], None]
-"""Takes each report as it is made, with its session and whether it is ready."""
+ReportSink = Callable[[Target, Sequence[ClientSession], Sequence[ReadinessReport], Sequence[bool]], None]
+"""Takes one client's reports for one target as they are made, with their sessions and whether each is
+ready (three sequences in the same order)."""
 
 
 def _check(
@@ -908,8 +909,8 @@ def _check(
     Each client's sessions are read once, its context is built once
     (:meth:`ReadinessContext.from_unit_of_work`), one pass checks its sessions
     for every target (the 837P and the CMS-1500 fused together), the reports go
-    to ``sink`` target by target (every report, or with ``every=False`` only
-    those not ready), and the client is forgotten.
+    to ``sink`` target by target (every client's reports, or with ``every=False``
+    only a client's with one not ready), and the client is forgotten.
     """
     code_set = _code_set()
     today = _today(uow_factory())
@@ -929,12 +930,10 @@ def _check(
                 # Every target in one pass; the reports go out target by target, as they always have.
                 rows = list(_check_targets(sessions, context, targets))
                 columns = zip(*rows, strict=True) if rows else [()] * len(targets)
-                for tally, reports in zip(tallies, columns, strict=True):
+                for target, tally, reports in zip(targets, tallies, columns, strict=True):
                     ready = tally.add_all(reports)
                     if sink is not None and (every or not all(ready)):
-                        for session, report, is_ready in zip(sessions, reports, ready, strict=True):
-                            if every or not is_ready:
-                                sink(session, report, is_ready)
+                        sink(target, sessions, reports, ready)
                     done += len(sessions)
                     progress.step(done)
         finally:
@@ -972,9 +971,15 @@ def _run_check_text(db: Store, targets: Sequence[Target], out: IO[str]) -> _Read
     """The summary first, then the sessions not ready: those are spooled to a private temporary file."""
     with tempfile.TemporaryFile("w+", encoding="utf-8") as spool:  # created 0600, removed on close
 
-        def sink(session: ClientSession, report: ReadinessReport, ready: bool) -> None:
-            if not ready:
-                spool.write(_not_ready_line(session, report))
+        def sink(
+            _target: Target,
+            sessions: Sequence[ClientSession],
+            reports: Sequence[ReadinessReport],
+            ready: Sequence[bool],
+        ) -> None:
+            for session, report, is_ready in zip(sessions, reports, ready, strict=True):
+                if not is_ready:
+                    spool.write(_not_ready_line(session, report))
 
         readiness = _check(db.unit_of_work, targets, sink, every=False)
         out.write("\n".join(_summary_lines(readiness)) + "\n")
@@ -999,13 +1004,8 @@ def _run_check_json(db: Store, targets: Sequence[Target], out: IO[str]) -> _Read
 
     list_json: dict[int, tuple[object, str]] = {}  # id of a findings tuple (often shared) -> (it; its JSON)
 
-    def findings_text(report: ReadinessReport) -> str:
-        findings = report.findings
-        if not findings:
-            return ""
-        known = list_json.get(id(findings))
-        if known is not None and known[0] is findings:
-            return known[1]
+    def findings_text(findings: tuple[Finding, ...]) -> str:
+        """The JSON of ``findings`` (without the brackets), remembered by the tuple's identity."""
         parts = []
         for f in findings:
             hit = finding_json.get(id(f))
@@ -1014,35 +1014,47 @@ def _run_check_json(db: Store, targets: Sequence[Target], out: IO[str]) -> _Read
                 if len(finding_json) < 65_536:
                     finding_json[id(f)] = hit
             parts.append(hit[1])
-        text = ",".join(parts)
+        found = ",".join(parts)
         if len(list_json) >= 4096:
             list_json.clear()
-        list_json[id(findings)] = (findings, text)
-        return text
+        list_json[id(findings)] = (findings, found)
+        return found
 
     text = json.encoder.encode_basestring  # what the encoder does with a str, without its dispatch
     buffer: list[str] = []
     client_json: dict[str, str] = {}  # the current client's id as JSON (one client at a time)
     date_text: dict[date, str] = {}
+    ready_text = {True: "true", False: "false"}
 
-    def sink(session: ClientSession, report: ReadinessReport, ready: bool) -> None:
+    def sink(
+        target: Target,
+        sessions: Sequence[ClientSession],
+        reports: Sequence[ReadinessReport],
+        ready: Sequence[bool],
+    ) -> None:
         nonlocal first
-        client = client_json.get(session.client_id)
-        if client is None:
-            client_json.clear()
-            client = client_json[session.client_id] = text(session.client_id)
-        day = date_text.get(session.date_of_service)
-        if day is None:
-            if len(date_text) >= 4096:
-                date_text.clear()
-            day = date_text[session.date_of_service] = session.date_of_service.isoformat()
-        buffer.append(
-            f'{"" if first else ","}\n{{"session_id":{text(report.session_id)},'
-            f'"target":"{report.target.value}","ready":{"true" if ready else "false"},'
-            f'"findings":[{findings_text(report)}],"client_id":{client},'
-            f'"date_of_service":"{day}"}}'
-        )
-        first = False
+        middle = f',"target":"{target.value}","ready":'
+        for session, report, is_ready in zip(sessions, reports, ready, strict=True):
+            client = client_json.get(session.client_id)
+            if client is None:
+                client_json.clear()
+                client = client_json[session.client_id] = text(session.client_id)
+            day = date_text.get(session.date_of_service)
+            if day is None:
+                if len(date_text) >= 4096:
+                    date_text.clear()
+                day = date_text[session.date_of_service] = session.date_of_service.isoformat()
+            findings = report.findings
+            if findings:
+                known = list_json.get(id(findings))
+                listed = known[1] if known is not None and known[0] is findings else findings_text(findings)
+            else:
+                listed = ""
+            buffer.append(
+                f'{"" if first else ","}\n{{"session_id":{text(report.session_id)}{middle}{ready_text[is_ready]},'
+                f'"findings":[{listed}],"client_id":{client},"date_of_service":"{day}"}}'
+            )
+            first = False
         if len(buffer) >= 1024:  # written in pieces: memory stays flat
             out.write("".join(buffer))
             buffer.clear()
