@@ -1,12 +1,14 @@
 """sessionkit benchmarks: speed and memory as ratios to floors measured in the same run.
 
 Each pair runs the subject and its floor in the same process, interleaved,
-over several repetitions; the table shows the median cost per record, the
+over several repetitions (a smaller N runs several times per timing, so that
+every timing covers about as many records as the largest N's); the table shows
+the median cost per record, the
 ratio subject/floor (the median of the repetitions' ratios, each measured back
 to back), and how the per-record cost changes from the smallest N to the
 largest: the subject's own growth, the floor's, and the subject's relative to
-the floor's (the figure the target is judged on, since the machine's speed
-drifts between the two sizes). Results are also written as JSON.
+the floor's, which is the growth of the ratio (the figure the target is judged
+on, since the machine's speed drifts between the two sizes). Results are also written as JSON.
 
     python benchmarks/run.py                      # N = 10,000 and 100,000
     python benchmarks/run.py --n 2000 20000 --repeat 3 --stream 0
@@ -141,6 +143,9 @@ class Pair:
     target: float
     subject_times: list[float] = field(default_factory=list)
     floor_times: list[float] = field(default_factory=list)
+    loops: int = 1
+    """Runs of each side per timing (each timing is their mean): a smaller N runs more often, so every
+    timing covers about as many records at every N and is as long (short timings are the noisy ones)."""
 
     def run_once(self, order: int) -> None:
         steps = [(self.subject, self.subject_times), (self.floor, self.floor_times)]
@@ -151,8 +156,9 @@ class Pair:
             gc.disable()
             try:
                 t0 = time.perf_counter()
-                fn()
-                times.append(time.perf_counter() - t0)
+                for _ in range(self.loops):
+                    fn()
+                times.append((time.perf_counter() - t0) / self.loops)
             finally:
                 gc.enable()
 
@@ -949,6 +955,7 @@ def main(argv: list[str] | None = None) -> int:
         for pair in make_pairs(n):
             if args.only and args.only not in pair.name:
                 continue
+            pair.loops = max(1, round(max(args.n) / n))
             for rep in range(args.repeat):
                 pair.run_once(rep)
             results.append(pair.result())
@@ -1042,9 +1049,12 @@ def growth_rows(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
         # The floor does the same plain work per record at every N, so its own
         # growth is the machine's: a shared machine that slows down between
         # the small and the large N (its speed was seen to halve) moves both.
-        # The target is judged on the subject's growth beyond the floor's.
+        # The target is judged on the subject's growth beyond the floor's: the
+        # growth of the pair's ratio, each ratio the median of ratios measured
+        # back to back (a slow spell between two timings of one size would
+        # otherwise move one side's median only).
         floor_g = rs[-1]["floor_us"] / rs[0]["floor_us"]
-        relative = g / floor_g
+        relative = rs[-1]["ratio"] / rs[0]["ratio"]
         rows.append(
             {
                 "pair": name,
