@@ -476,7 +476,7 @@ def _grid() -> list[ClientSession]:
     grid = itertools.product(
         ["10", "11"],
         [(), ("HO",), ("HO", "HO"), ("HO", "59"), ("95",)],
-        [(), *_ADD_ON_POOL[:2]],
+        [(), *_ADD_ON_POOL[:3]],
         ["90834", "90839", "90785"],
         [None, 45],
         referrers,

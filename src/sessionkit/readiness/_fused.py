@@ -48,6 +48,7 @@ target's default rules are exactly the named functions, in that order.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from decimal import Decimal
 from operator import itemgetter
 from typing import Any
 
@@ -167,7 +168,10 @@ _MERGED_MAX = 8192
 
 def merged(base: tuple[Pair, ...], extra: list[tuple[int, Iterable[Finding]]]) -> tuple[Finding, ...]:
     """``merge(base, extra)``, remembered by the identity of ``base`` and of each extra's findings."""
-    key = (id(base), *[x for p, found in extra for x in (p, id(found))])
+    if len(extra) == 1:  # the common case, without building a list
+        key: tuple[int, ...] = (id(base), extra[0][0], id(extra[0][1]))
+    else:
+        key = (id(base), *[x for p, found in extra for x in (p, id(found))])
     hit = _MERGED.get(key)
     if hit is not None:
         return hit[2]
@@ -201,6 +205,7 @@ class _Shared:
     __slots__ = (
         "billing_codes",
         "by_diagnoses",
+        "charges",
         "code_set",
         "modifier_results",
         "on_date",
@@ -221,6 +226,7 @@ class _Shared:
         self.modifier_results: dict[tuple[str | tuple[str, ...] | None, ...], tuple[Finding, ...]] = {}
         self.referrers: dict[tuple[str, str, str | None], tuple[Finding, ...]] = {}
         self.times: dict[tuple[str, int | None], tuple[Finding, ...]] = {}
+        self.charges: dict[tuple[Decimal, ...], tuple[Finding, ...]] = {}
         self.same_days: dict[tuple[object, tuple[str, ...]], tuple[Finding, ...]] = {}
 
     def serves(self, context: ReadinessContext) -> bool:
@@ -253,6 +259,7 @@ class _State:
         "address_entries",
         "billing_codes",
         "by_diagnoses",
+        "charges",
         "covered_clients",
         "entries",
         "modifier_results",
@@ -273,6 +280,7 @@ class _State:
         self.modifier_results = shared.modifier_results
         self.referrers = shared.referrers
         self.times = shared.times
+        self.charges = shared.charges
         self.same_days = shared.same_days
         self.covered_clients = frozenset(c.client_id for c in context.coverages)
 
@@ -415,6 +423,7 @@ def _bind(
     modifier_results = state.modifier_results
     referrers = state.referrers
     times = state.times
+    charges = state.charges
     covered_clients = state.covered_clients
     coverage_on = context.coverage_on
     coverage_cache = context._coverage_cache  # coverage_on's own answers, read without the call
@@ -507,7 +516,10 @@ def _bind(
                 found = _remember(pairings, codes, r.add_on_pairing, session, context)
             if found:
                 extra.append((p_add_ons, found))
-            found = r.charge(session, context)
+            amounts = (session.charge.amount, *[a.charge.amount for a in add_ons])
+            found = charges.get(amounts)
+            if found is None:  # the amounts alone decide
+                found = _remember(charges, amounts, r.charge, session, context)
             if found:
                 extra.append((p_charge, found))
             # The place, the line's modifier codes and each add-on's modifier codes alone decide (the
