@@ -87,6 +87,7 @@ class PaymentsMachine(RuleBasedStateMachine):
         self.by_hand: dict[str, Decimal] = defaultdict(lambda: ZERO)  # paid at session entered by hand
         self.by_card: dict[str, Decimal] = defaultdict(lambda: ZERO)  # paid at session charged by Pay Now
         self.keys: dict[str, Key] = {}
+        self.keys_made = 0  # keys are never reused, even when one is forgotten
         self.payment_ids: list[str] = []  # in the order recorded (ids are random: never sort by them)
         self.eobs: dict[str, tuple[Decimal, Decimal, Decimal]] = {}  # session -> (paid, co, pr) standing
 
@@ -180,7 +181,8 @@ class PaymentsMachine(RuleBasedStateMachine):
         if at_session and not mine:
             return
         session = data.draw(st.sampled_from(mine)) if mine else None
-        key = f"key{len(self.keys) + 1}"
+        self.keys_made += 1
+        key = f"key{self.keys_made}"
         self.keys[key] = Key(client, amount, token, session, at_session, "none")
         self._pay(key)
 
@@ -194,6 +196,7 @@ class PaymentsMachine(RuleBasedStateMachine):
         k = self.keys[key]
         before = k.status
         apply_to = (k.session,) if k.session is not None else ()
+        charged_before = self.gateway.charge_counts()[key]  # a card declined at once was charged once
         with self.uow:
             try:
                 payment = pay_now(
@@ -221,8 +224,8 @@ class PaymentsMachine(RuleBasedStateMachine):
                 assert before == "none"
                 assert k.at_session
                 assert k.session in self.locked
-                del self.keys[key]  # nothing was charged: the key was never used
-                assert self.gateway.charge_counts()[key] == 0
+                del self.keys[key]  # nothing recorded with the key
+                assert self.gateway.charge_counts()[key] == charged_before  # and nothing charged now
                 return
             self.uow.commit()
         if before == "none":
