@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import importlib
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -40,7 +41,7 @@ def _modules_after(code: str) -> list[str]:
     script = f"{code}\nimport json, sys\nprint(json.dumps(sorted(m for m in sys.modules if m.startswith('sessionkit'))))"
     done = subprocess.run(
         [sys.executable, "-c", script],
-        env={"PYTHONPATH": str(SRC), "PATH": ""},
+        env={**os.environ, "PYTHONPATH": str(SRC)},
         capture_output=True,
         text=True,
         timeout=120,
