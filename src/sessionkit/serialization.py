@@ -35,7 +35,10 @@ the same attrs declarations (no cattrs bookkeeping for a valid document, the
 nested objects a document repeats, such as a referring provider whose NPI was
 checked, shared rather than built again). A document the fast way cannot read
 is read by the converter, which names every problem: both ways give the same
-session or the same error. With the ``fast`` extra (msgspec) installed,
+session or the same error. The records read once per client (a client, its
+coverages, authorizations and adjudications) are read by functions generated
+the same way that hand the values to the class's ``__init__``, so that every
+validator runs, with the same fallback. With the ``fast`` extra (msgspec) installed,
 :func:`dumps` and :func:`loads` use its JSON codec, which writes the same text
 as :mod:`json`; json reads whatever msgspec refuses.
 
