@@ -637,7 +637,9 @@ def _fast_decoder(cls: type[T]) -> Callable[[dict[str, Any]], T] | None:
     it does not read raises, and the caller reads the document the plain
     way. It covers keyword-only fields with a plain default or none and no
     validator, alias or post-init hook (as the session's generated
-    ``__init__`` does); for any other class it returns ``None`` and the fast
+    ``__init__`` does). A class with a validator is read by
+    :func:`_constructing_decoder` instead, through its ``__init__``, so that
+    its validators run. For any other class it returns ``None`` and the fast
     converter reads the document.
     """
     attrs.resolve_types(cls)  # type: ignore[type-var]
