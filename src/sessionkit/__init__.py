@@ -12,6 +12,10 @@ Names that used to be here and moved to their module (``sessionkit.NotFound``,
 :class:`DeprecationWarning` naming their module; ``from sessionkit import *``
 no longer brings them in.
 
+Each daily name is imported from its module the first time it is used, so
+``import sessionkit`` costs next to nothing and a program (or the command
+line) pays only for the modules it uses.
+
 Everything in a module whose name starts with an underscore is an
 implementation detail.
 """
@@ -20,53 +24,107 @@ from __future__ import annotations
 
 import importlib
 import warnings
+from typing import TYPE_CHECKING
 
 from sessionkit._version import __version__
-from sessionkit.appointments import MappingMatcher, NameMatcher
-from sessionkit.builder import (
-    DraftWarning,
-    SaveAction,
-    SaveResult,
-    SessionBuilder,
-    SessionDraft,
-)
-from sessionkit.domain import (
-    AddOnLine,
-    Address,
-    Authorization,
-    BillingCode,
-    BillTo,
-    Client,
-    ClientSession,
-    Coverage,
-    CoverageRank,
-    DiagnosisCode,
-    Frequency,
-    Modifier,
-    Payer,
-    PlaceOfService,
-    PracticeSetup,
-    ReferringProvider,
-    Relationship,
-    Resubmission,
-    SessionStatus,
-    Sex,
-    Subscriber,
-)
-from sessionkit.errors import InvalidValue, SessionkitError
-from sessionkit.importing import ImportReport, import_appointments
-from sessionkit.money import Money
-from sessionkit.ports import FixedClock, SystemClock
-from sessionkit.readiness import (
-    Finding,
-    ReadinessContext,
-    ReadinessReport,
-    Severity,
-    Target,
-    check,
-    check_many,
-)
-from sessionkit.records import to_records
+
+if TYPE_CHECKING:  # what type checkers and IDEs see; at run time __getattr__ loads each name on first use
+    from sessionkit.appointments import MappingMatcher, NameMatcher
+    from sessionkit.builder import DraftWarning, SaveAction, SaveResult, SessionBuilder, SessionDraft
+    from sessionkit.domain import (
+        AddOnLine,
+        Address,
+        Authorization,
+        BillingCode,
+        BillTo,
+        Client,
+        ClientSession,
+        Coverage,
+        CoverageRank,
+        DiagnosisCode,
+        Frequency,
+        Modifier,
+        Payer,
+        PlaceOfService,
+        PracticeSetup,
+        ReferringProvider,
+        Relationship,
+        Resubmission,
+        SessionStatus,
+        Sex,
+        Subscriber,
+    )
+    from sessionkit.errors import InvalidValue, SessionkitError
+    from sessionkit.importing import ImportReport, import_appointments
+    from sessionkit.money import Money
+    from sessionkit.ports import FixedClock, SystemClock
+    from sessionkit.readiness import (
+        Finding,
+        ReadinessContext,
+        ReadinessReport,
+        Severity,
+        Target,
+        check,
+        check_many,
+    )
+    from sessionkit.records import to_records
+
+_PUBLIC: dict[str, str] = {
+    # the calendar import
+    "ImportReport": "sessionkit.importing",
+    "MappingMatcher": "sessionkit.appointments",
+    "NameMatcher": "sessionkit.appointments",
+    "import_appointments": "sessionkit.importing",
+    # the session builder
+    "DraftWarning": "sessionkit.builder",
+    "SaveAction": "sessionkit.builder",
+    "SaveResult": "sessionkit.builder",
+    "SessionBuilder": "sessionkit.builder",
+    "SessionDraft": "sessionkit.builder",
+    # the domain
+    "AddOnLine": "sessionkit.domain",
+    "Address": "sessionkit.domain",
+    "Authorization": "sessionkit.domain",
+    "BillTo": "sessionkit.domain",
+    "BillingCode": "sessionkit.domain",
+    "Client": "sessionkit.domain",
+    "ClientSession": "sessionkit.domain",
+    "Coverage": "sessionkit.domain",
+    "CoverageRank": "sessionkit.domain",
+    "DiagnosisCode": "sessionkit.domain",
+    "Frequency": "sessionkit.domain",
+    "Modifier": "sessionkit.domain",
+    "Payer": "sessionkit.domain",
+    "PlaceOfService": "sessionkit.domain",
+    "PracticeSetup": "sessionkit.domain",
+    "ReferringProvider": "sessionkit.domain",
+    "Relationship": "sessionkit.domain",
+    "Resubmission": "sessionkit.domain",
+    "SessionStatus": "sessionkit.domain",
+    "Sex": "sessionkit.domain",
+    "Subscriber": "sessionkit.domain",
+    # money, errors, clocks
+    "InvalidValue": "sessionkit.errors",
+    "Money": "sessionkit.money",
+    "SessionkitError": "sessionkit.errors",
+    "FixedClock": "sessionkit.ports",
+    "SystemClock": "sessionkit.ports",
+    # readiness
+    "Finding": "sessionkit.readiness",
+    "ReadinessContext": "sessionkit.readiness",
+    "ReadinessReport": "sessionkit.readiness",
+    "Severity": "sessionkit.readiness",
+    "Target": "sessionkit.readiness",
+    "check": "sessionkit.readiness",
+    "check_many": "sessionkit.readiness",
+    # flat records
+    "to_records": "sessionkit.records",
+}
+"""The daily names and the module each comes from: the one table of them (``__all__`` and the
+``TYPE_CHECKING`` imports above are checked against it by tests/unit/test_lazy_imports.py).
+
+A name's module is imported when the name is first used, so that ``import sessionkit`` (and
+``sessionkit check``, which needs no calendar import, builder or records) stays fast."""
 
 __all__ = [
     "AddOnLine",
@@ -168,7 +226,12 @@ _MOVED: dict[str, str] = {
 
 
 def __getattr__(name: str) -> object:
-    """Resolve a name that moved to its module, with a :class:`DeprecationWarning`."""
+    """Load a daily name from its module on first use; resolve a moved name with a :class:`DeprecationWarning`."""
+    module = _PUBLIC.get(name)
+    if module is not None:
+        value = getattr(importlib.import_module(module), name)
+        globals()[name] = value  # from now on a plain attribute
+        return value
     module = _MOVED.get(name)
     if module is None:
         raise AttributeError(f"module 'sessionkit' has no attribute {name!r}")
@@ -179,3 +242,8 @@ def __getattr__(name: str) -> object:
         stacklevel=2,
     )
     return getattr(importlib.import_module(module), name)
+
+
+def __dir__() -> list[str]:
+    """The module's attributes and every daily name, loaded or not."""
+    return sorted({*globals(), *__all__})

@@ -50,32 +50,29 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, NoReturn, Protocol
 from zoneinfo import ZoneInfo
 
-from sessionkit import serialization
 from sessionkit._extras import install_command, require, require_zone_data
 from sessionkit._version import __version__
 from sessionkit.adapters._files import MAX_CALENDAR_BYTES, MAX_OCCURRENCES_PER_SERIES, read_bytes
-from sessionkit.appointments import (
-    Appointment,
-    CalendarSource,
-    ClientMatcher,
-    InvalidAppointment,
-    MappingMatcher,
-    NameMatcher,
-)
-from sessionkit.builder import SessionBuilder
-from sessionkit.demo import DEMO_TIME_ZONE, SAMPLE_END, SAMPLE_START, sample_calendar, seed_demo
-from sessionkit.domain import Client, ClientSession
 from sessionkit.errors import AlreadyExists, CalendarError, ConcurrentUpdate, SessionkitError
-from sessionkit.importing import ImportReport, OutcomeKind, import_appointments
 from sessionkit.ports import SystemClock, UnitOfWork
 from sessionkit.readiness import Finding, ReadinessContext, ReadinessReport, Severity, Target, check_many
 from sessionkit.readiness.checker import _check_targets
-from sessionkit.records import to_records, write_csv
 
+# A command imports the modules only it uses inside its function (``check`` reads and checks
+# sessions: no calendar import, builder, demo data, records, claims or PDF).
 if TYPE_CHECKING:
     from sessionkit.adapters.postgres import PostgresDatabase, PostgresUnitOfWork
+    from sessionkit.appointments import (
+        Appointment,
+        CalendarSource,
+        ClientMatcher,
+        InvalidAppointment,
+        MappingMatcher,
+    )
     from sessionkit.billing import BillingRun
     from sessionkit.codes.icd10 import DiagnosisCodeSet
+    from sessionkit.domain import Client, ClientSession
+    from sessionkit.importing import ImportReport
     from sessionkit.remittance import PostingReport
 
 __all__ = ["EXIT_BAD_INPUT", "EXIT_INTERNAL", "EXIT_NOT_READY", "EXIT_OK", "build_parser", "main"]
@@ -719,6 +716,8 @@ def _calendar(path: Path, time_zone: str, args: argparse.Namespace) -> CalendarS
 
 
 def _client_map(path_text: str, max_bytes: int = MAX_CALENDAR_BYTES) -> MappingMatcher:
+    from sessionkit.appointments import MappingMatcher  # noqa: PLC0415 (keeps check fast)
+
     path = _path(path_text, "--client-map")
     if not path.is_file():
         raise UsageError("the client map file does not exist (argument --client-map)")
@@ -751,6 +750,8 @@ def _client_map(path_text: str, max_bytes: int = MAX_CALENDAR_BYTES) -> MappingM
 
 
 def _import_summary(report: ImportReport) -> str:
+    from sessionkit.importing import OutcomeKind  # noqa: PLC0415 (keeps check fast)
+
     counts = report.counts()
     created = counts[OutcomeKind.WOULD_CREATE if report.dry_run else OutcomeKind.CREATED]
     done = "would be created" if report.dry_run else "created"
@@ -775,6 +776,10 @@ def _run_import_with(  # noqa: PLR0917 (private; every argument is needed)
     dry_run: bool,
     clock: SystemClock,
 ) -> ImportReport:
+    from sessionkit.appointments import NameMatcher  # noqa: PLC0415 (keeps check fast)
+    from sessionkit.builder import SessionBuilder  # noqa: PLC0415 (keeps check fast)
+    from sessionkit.importing import import_appointments  # noqa: PLC0415 (keeps check fast)
+
     if matcher is None:
         with uow_factory() as uow:
             clients: list[Client] = uow.clients.list()
@@ -892,7 +897,7 @@ class _Readiness:
         return all(t.ready == t.sessions for t in self.tallies.values())
 
 
-ReportSink = Callable[[Target, Sequence[ClientSession], Sequence[ReadinessReport], Sequence[bool]], None]
+ReportSink = Callable[[Target, Sequence["ClientSession"], Sequence[ReadinessReport], Sequence[bool]], None]
 """Takes one client's reports for one target as they are made, with their sessions and whether each is
 ready (three sequences in the same order)."""
 
@@ -1094,6 +1099,14 @@ def _queue_lines(db: Store) -> list[str]:
 
 
 def _run_demo(args: argparse.Namespace, out: IO[str]) -> int:
+    from sessionkit.demo import (  # noqa: PLC0415 (keeps check fast)
+        DEMO_TIME_ZONE,
+        SAMPLE_END,
+        SAMPLE_START,
+        sample_calendar,
+        seed_demo,
+    )
+
     require("ical", "sessionkit demo")  # before anything is written
     db = _open_store(args.db, args.practice, create=True)
     if _is_url(args.db):  # never the password: the URL is shown without it
@@ -1182,6 +1195,8 @@ def _run_check(args: argparse.Namespace, out: IO[str]) -> int:
 
 
 def _sessions_csv(sessions: list[ClientSession]) -> str:
+    from sessionkit.records import to_records, write_csv  # noqa: PLC0415 (keeps check fast)
+
     buffer = io.StringIO(newline="")
     write_csv(to_records(sessions), buffer)  # cells a spreadsheet would run as formulas are neutralised
     return buffer.getvalue()
@@ -1223,6 +1238,8 @@ def _write_private(target: Path, text: str | bytes) -> None:
 
 
 def _run_export(args: argparse.Namespace, out: IO[str]) -> int:
+    from sessionkit import serialization  # noqa: PLC0415 (keeps check fast)
+
     target = _path(args.output, "--output") if args.output else None
     if target is not None and _same_file(target, _db_file(args.db)):
         raise UsageError("the output file is the database being read: refused (argument --output)")
@@ -1337,8 +1354,9 @@ def _run_claims(args: argparse.Namespace, out: IO[str]) -> int:
 
 
 def _run_invoices(args: argparse.Namespace, out: IO[str]) -> int:
-    from sessionkit import billing  # noqa: PLC0415 (keeps --help fast)
+    from sessionkit import billing, serialization  # noqa: PLC0415 (keeps --help and check fast)
     from sessionkit.domain.billing import InvoiceLineKind  # noqa: PLC0415 (keeps --help fast)
+    from sessionkit.records import write_csv  # noqa: PLC0415 (keeps check fast)
 
     db = _open_store(args.db, args.practice)
     try:

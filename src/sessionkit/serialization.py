@@ -35,7 +35,10 @@ the same attrs declarations (no cattrs bookkeeping for a valid document, the
 nested objects a document repeats, such as a referring provider whose NPI was
 checked, shared rather than built again). A document the fast way cannot read
 is read by the converter, which names every problem: both ways give the same
-session or the same error. With the ``fast`` extra (msgspec) installed,
+session or the same error. The records read once per client (a client, its
+coverages, authorizations and adjudications) are read by functions generated
+the same way that hand the values to the class's ``__init__``, so that every
+validator runs, with the same fallback. With the ``fast`` extra (msgspec) installed,
 :func:`dumps` and :func:`loads` use its JSON codec, which writes the same text
 as :mod:`json`; json reads whatever msgspec refuses.
 
@@ -76,11 +79,15 @@ from cattrs.errors import (
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 
 from sessionkit.domain import (
+    Authorization,
+    Client,
     ClientSession,
+    Coverage,
     DiagnosisCode,
     Modifier,
     PlaceOfService,
 )
+from sessionkit.domain.payments import Adjudication
 from sessionkit.errors import DocumentError, DocumentProblem, InvalidValue, SessionkitError
 from sessionkit.money import Money
 
@@ -630,13 +637,17 @@ def _fast_decoder(cls: type[T]) -> Callable[[dict[str, Any]], T] | None:
     it does not read raises, and the caller reads the document the plain
     way. It covers keyword-only fields with a plain default or none and no
     validator, alias or post-init hook (as the session's generated
-    ``__init__`` does); for any other class it returns ``None`` and the fast
+    ``__init__`` does). A class with a validator is read by
+    :func:`_constructing_decoder` instead, through its ``__init__``, so that
+    its validators run. For any other class it returns ``None`` and the fast
     converter reads the document.
     """
-    if hasattr(cls, "__attrs_post_init__") or hasattr(cls, "__attrs_pre_init__"):
-        return None
     attrs.resolve_types(cls)  # type: ignore[type-var]
     fields = attrs.fields(cls)  # type: ignore[arg-type]
+    if any(a.validator is not None for a in fields):
+        return _constructing_decoder(cls)
+    if hasattr(cls, "__attrs_post_init__") or hasattr(cls, "__attrs_pre_init__"):
+        return None
     names = [a.name for a in fields]
     namespace: dict[str, Any] = {
         "_new": object.__new__,
@@ -712,6 +723,77 @@ def _fast_decoder(cls: type[T]) -> Callable[[dict[str, Any]], T] | None:
         namespace[f"_d{i}"] = default
         lines.append(f"        _set{i}(new, _d{i})")
     lines.append("    return new")
+    exec("\n".join(lines), namespace)  # noqa: S102 - the text is built above from attrs field names only
+    decode: Callable[[dict[str, Any]], T] = namespace["decode"]
+    return decode
+
+
+def _constructing_decoder(cls: type[T]) -> Callable[[dict[str, Any]], T] | None:
+    """Generate ``decode(document)`` for ``cls``, a class with validators, from :func:`attrs.fields`; ``None`` where it cannot.
+
+    What the plain converter's generated function does, without its
+    bookkeeping: ``schema_version`` a whole number this sessionkit reads, no
+    keys the class does not have, each key through its field's hook (the
+    fast converter's, inline where :func:`_inline` knows its work; a text or
+    a list of code texts with a converter as it is, which the class's
+    converter then reads, as in the fast converter), and the values given
+    to the class's ``__init__``, which runs every converter and validator:
+    nothing construction proves is skipped. A left-out key is given the
+    field's default, as ``__init__`` would take it. It covers fields that
+    ``__init__`` takes by their own name, with a plain default or none
+    (Client, Coverage, Authorization, Adjudication). Anything it does not
+    read raises, and the caller reads the document the plain way.
+    """
+    fields = attrs.fields(cls)  # type: ignore[arg-type]
+    namespace: dict[str, Any] = {
+        "_cls": cls,
+        "_allowed": frozenset([*(a.name for a in fields), _VERSION_KEY]),
+        "_refuse": _refuse,
+        "_str": str,
+        "_int": int,
+        "_bool": bool,
+        "_list": list,
+        "_tuple": tuple,
+    }
+    lines = [
+        "def decode(o):",
+        f"    v = o[{_VERSION_KEY!r}]",
+        f"    if v.__class__ is not _int or not 1 <= v <= {SCHEMA_VERSION!r}:",
+        "        _refuse()",
+        "    if not _allowed.issuperset(o):",
+        "        _refuse()",
+    ]
+    arguments = []
+    for i, a in enumerate(fields):
+        if (
+            not a.init
+            or a.alias != a.name
+            or isinstance(a.default, attrs.Factory)  # type: ignore[arg-type]
+            or (a.converter is not None and not callable(a.converter))
+        ):
+            return None
+        if _is_text(a.type) and a.converter is not None:
+            hook: Callable[[Any, Any], Any] = _raw_text(a.type is not str)
+        elif _is_code_tuple(a.type) and a.converter is not None:
+            hook = _raw_codes
+        else:
+            hook = _FAST.get_structure_hook(a.type)
+        namespace[f"_h{i}"] = hook
+        namespace[f"_t{i}"] = a.type
+        value = _inline(i, a.type, hook, namespace)
+        arguments.append(f"{a.name}=a{i}")
+        if a.default is attrs.NOTHING:
+            lines += [f"    v = o[{a.name!r}]", f"    a{i} = {value}"]
+            continue
+        namespace[f"_d{i}"] = a.default
+        lines += [
+            f"    if {a.name!r} in o:",
+            f"        v = o[{a.name!r}]",
+            f"        a{i} = {value}",
+            "    else:",
+            f"        a{i} = _d{i}",
+        ]
+    lines.append(f"    return _cls({', '.join(arguments)})")
     exec("\n".join(lines), namespace)  # noqa: S102 - the text is built above from attrs field names only
     decode: Callable[[dict[str, Any]], T] = namespace["decode"]
     return decode
@@ -841,6 +923,12 @@ def _inline(i: int, type_: Any, hook: Callable[[Any, Any], Any], namespace: dict
     other value, and raises for a bad one).
     """
     fallback = f"_h{i}(v, _t{i})"
+    inner = next(a for a in get_args(type_) if a is not type(None)) if _is_optional(type_) else None
+    # Exactly text, or true or false (the hook of ``str`` also reads str-based enums: the type, not the hook, says).
+    if (type_ is str and hook is _structure_str) or (type_ is bool and hook is _structure_bool):
+        return f"(v if v.__class__ is _{type_.__name__} else {fallback})"
+    if inner is str:  # text or null: the optional hook gives both back as they are
+        return f"(v if v.__class__ is _str or v is None else {fallback})"
     if hook is _raw_codes:
         return f"(_tuple(v) if v.__class__ is _list else {fallback})"
     if (
@@ -853,6 +941,8 @@ def _inline(i: int, type_: Any, hook: Callable[[Any, Any], Any], namespace: dict
     table: Mapping[str, Any] | None = getattr(hook, "memo", None)
     if table is None and _is_enum(type_) and issubclass(type_, str):
         table = {m.value: m for m in type_}
+    if table is None and inner is not None:  # a remembered value or null: the value's hook does the work
+        table = getattr(_FAST.get_structure_hook(inner), "memo", None)
     if table is None:
         return fallback
     namespace[f"_m{i}"] = table
@@ -868,6 +958,9 @@ _DECODERS: dict[type[Any], Callable[[dict[str, Any]], Any]] = {}
 _ENCODERS: dict[type[Any], Callable[[Any], dict[str, Any]]] = {}
 _FAST_TYPES: Final = (ClientSession,)
 """The classes read and written the fast way: the hot one, whose hooks are all this module's own."""
+_FAST_READS: Final = (*_FAST_TYPES, Client, Coverage, Authorization, Adjudication)
+"""The classes read the fast way: the session, and the records read once per client
+(:meth:`sessionkit.readiness.ReadinessContext.from_unit_of_work`), through their ``__init__``."""
 
 
 def _fast_encoder(cls: type[T]) -> Callable[[T], dict[str, Any]]:
@@ -1152,7 +1245,7 @@ def _read_fast(data: dict[str, Any], type_: type[T]) -> T | object:
     """
     decode = _DECODERS.get(type_)
     if decode is None:
-        if type_ not in _FAST_TYPES:
+        if type_ not in _FAST_READS:
             return _MISSING
         decode = _DECODERS[type_] = _fast_decoder(type_) or _fast_structure(type_)
     try:

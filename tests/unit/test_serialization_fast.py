@@ -21,10 +21,11 @@ from hypothesis import strategies as st
 
 from sessionkit import ClientSession, Modifier, Money, PlaceOfService
 from sessionkit import serialization as ser
-from sessionkit.domain import DiagnosisCode
+from sessionkit.domain import Authorization, Client, Coverage, DiagnosisCode
+from sessionkit.domain.payments import Adjudication
 from sessionkit.errors import DocumentError
 from sessionkit.serialization import dumps, from_dict, loads, to_dict
-from sessionkit.testing import sessions
+from sessionkit.testing import adjudications, authorizations, clients, coverages, sessions
 
 _BASE = {"schema_version": 1, "client_id": "c1", "date_of_service": "2026-03-02", "billing_code": "90834"}
 
@@ -206,3 +207,112 @@ def test_code_lists_read_again_give_the_same_codes() -> None:
     assert first.diagnoses is again.diagnoses
     assert first.diagnoses == (DiagnosisCode(code="F41.1"), DiagnosisCode(code="F33.1"))
     assert again.modifiers == (Modifier("95"),)
+
+
+# -- the records read once per client: Client, Coverage, Authorization, Adjudication ----------------
+
+_RECORDS: dict[type[Any], st.SearchStrategy[Any]] = {
+    Client: clients(),
+    Coverage: coverages(),
+    Authorization: authorizations(),
+    Adjudication: adjudications(),
+}
+
+
+def _same(a: Any, b: Any) -> bool:
+    """The same object field by field: types, every field (``eq=False`` ones too), Decimal exponents, time zones."""
+    if type(a) is not type(b):
+        return False
+    if attrs.has(type(a)):
+        return all(_same(getattr(a, f.name), getattr(b, f.name)) for f in attrs.fields(type(a)))
+    if isinstance(a, tuple):
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b, strict=True))
+    if isinstance(a, frozenset):
+        return a == b and all(type(x) is str for x in (*a, *b))
+    return bool(a == b) and repr(a) == repr(b)
+
+
+def _stored(record: Any) -> dict[str, Any]:
+    """The document SQLite stores for ``record``: its JSON text read back as plain data."""
+    data: dict[str, Any] = ser._parse(dumps(record))
+    return data
+
+
+@pytest.mark.parametrize("cls", list(_RECORDS), ids=lambda c: c.__name__)
+def test_the_records_read_per_client_have_a_generated_reader(cls: type[Any]) -> None:
+    """Client, Coverage, Authorization and Adjudication are read by a reader generated from their fields, through ``__init__``."""
+    assert cls in ser._FAST_READS
+    assert ser._fast_decoder(cls) is not None
+
+
+@pytest.mark.parametrize("cls", list(_RECORDS), ids=lambda c: c.__name__)
+@given(data=st.data())
+def test_a_stored_record_reads_the_same_both_ways(cls: type[Any], data: st.DataObject) -> None:
+    """The generated reader gives the object the plain converter gives, field by field, and the one written."""
+    record = data.draw(_RECORDS[cls])
+    document = _stored(record)
+    decode = ser._fast_decoder(cls)
+    assert decode is not None
+    fast = decode(dict(document))  # the generated reader itself, no fallback
+    plain = ser._read_plain(dict(document), cls)
+    assert _same(fast, plain)
+    assert _same(from_dict(dict(document), cls), plain)
+    assert fast == record
+    assert fast.version == record.version
+
+
+_BAD_VALUES = [
+    *_LOOKALIKES,
+    "x",
+    "2026-02-30",
+    "20260302",
+    "1e3",
+    "-1",
+    "NaN",
+    "1.005",
+    "F",
+    "Z",
+    "a" * 81,
+    " ",
+]
+
+
+@pytest.mark.parametrize("cls", list(_RECORDS), ids=lambda c: c.__name__)
+@given(data=st.data())
+def test_a_bad_record_document_gives_the_plain_ways_error(cls: type[Any], data: st.DataObject) -> None:
+    """A stored record with one key changed, dropped or added: both ways give the same record or the same DocumentError."""
+    document = _stored(data.draw(_RECORDS[cls]))
+    names = [*(a.name for a in attrs.fields(cls)), "schema_version", "extra"]
+    key = data.draw(st.sampled_from(names), label="key")
+    if data.draw(st.booleans(), label="drop"):
+        document.pop(key, None)
+    else:
+        document[key] = data.draw(st.sampled_from(_BAD_VALUES), label="value")
+    fast = _outcome(lambda d: from_dict(d, cls), dict(document))
+    plain = _outcome(lambda d: ser._read_plain(d, cls), dict(document))
+    if isinstance(plain, tuple):
+        assert fast == plain
+    else:
+        assert _same(fast, plain)
+
+
+def test_the_validators_run_on_the_generated_path() -> None:
+    """A coverage ending before it starts, or with a subscriber for SELF: refused as the plain way refuses it."""
+    base = _stored(
+        Coverage(id="v1", client_id="c1", payer_id="p1", member_id="M1", effective=date(2026, 1, 1))
+    )
+    for change, path in (
+        ({"termination": "2025-12-31"}, "$.termination"),
+        ({"subscriber": {"first_name": "Ann", "last_name": "Lee"}}, "$.subscriber"),
+        ({"member_id": "-"}, "$.member_id"),
+        ({"version": -1}, "$.version"),
+    ):
+        document = {**base, **change}
+        with pytest.raises(DocumentError) as caught:
+            from_dict(dict(document), Coverage)
+        assert caught.value.problems == _outcome(lambda d: ser._read_plain(d, Coverage), document)[2]
+        assert [p.path for p in caught.value.problems] == [path]
+    client = {"schema_version": 1, "id": "c1", "first_name": " ", "last_name": "Lee"}
+    with pytest.raises(DocumentError) as caught:
+        from_dict(client, Client)
+    assert [(p.path, p.code) for p in caught.value.problems] == [("$.first_name", "value.required")]
