@@ -1027,9 +1027,10 @@ def _run_check_json(db: Store, targets: Sequence[Target], out: IO[str]) -> _Read
 
     text = json.encoder.encode_basestring  # what the encoder does with a str, without its dispatch
     buffer: list[str] = []
-    client_json: dict[str, str] = {}  # the current client's id as JSON (one client at a time)
     date_text: dict[date, str] = {}
-    ready_text = {True: "true", False: "false"}
+    # The current client's sessions (the same list for each target) and each one's JSON before the
+    # target and after the findings, made once for all the targets.
+    current: list[Any] = [None, [], []]
 
     def sink(
         target: Target,
@@ -1038,29 +1039,33 @@ def _run_check_json(db: Store, targets: Sequence[Target], out: IO[str]) -> _Read
         ready: Sequence[bool],
     ) -> None:
         nonlocal first
-        middle = f',"target":"{target.value}","ready":'
-        for session, report, is_ready in zip(sessions, reports, ready, strict=True):
-            client = client_json.get(session.client_id)
-            if client is None:
-                client_json.clear()
-                client = client_json[session.client_id] = text(session.client_id)
-            day = date_text.get(session.date_of_service)
-            if day is None:
-                if len(date_text) >= 4096:
-                    date_text.clear()
-                day = date_text[session.date_of_service] = session.date_of_service.isoformat()
+        if current[0] is not sessions:
+            heads, tails, client_json = [], [], ""
+            for session in sessions:
+                day = date_text.get(session.date_of_service)
+                if day is None:
+                    if len(date_text) >= 4096:
+                        date_text.clear()
+                    day = date_text[session.date_of_service] = session.date_of_service.isoformat()
+                client_json = text(session.client_id)
+                heads.append(f'\n{{"session_id":{text(session.id)}')
+                tails.append(f'],"client_id":{client_json},"date_of_service":"{day}"}}')
+            current[:] = [sessions, heads, tails]
+        when_ready = f',"target":"{target.value}","ready":true,"findings":['
+        when_not = f',"target":"{target.value}","ready":false,"findings":['
+        batch = []
+        for head, tail, report, is_ready in zip(current[1], current[2], reports, ready, strict=True):
             findings = report.findings
             if findings:
                 known = list_json.get(id(findings))
                 listed = known[1] if known is not None and known[0] is findings else findings_text(findings)
             else:
                 listed = ""
-            buffer.append(
-                f'{"" if first else ","}\n{{"session_id":{text(report.session_id)}{middle}{ready_text[is_ready]},'
-                f'"findings":[{listed}],"client_id":{client},"date_of_service":"{day}"}}'
-            )
+            batch.append(f"{head}{when_ready if is_ready else when_not}{listed}{tail}")
+        if batch:
+            buffer.append(",".join(batch) if first else "," + ",".join(batch))
             first = False
-        if len(buffer) >= 1024:  # written in pieces: memory stays flat
+        if len(buffer) >= 64:  # written in pieces: memory stays flat
             out.write("".join(buffer))
             buffer.clear()
 
