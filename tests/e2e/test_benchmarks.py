@@ -83,3 +83,19 @@ def test_calendar_pair_imports_the_generated_calendar(bench: Any) -> None:
     result = pair.result()
     assert result["records"] > 12  # the weekly series expand to many appointments
     assert result["ratio"] > 0
+
+
+def test_peer_verdicts_judge_each_round_trip_by_its_own_target(bench: Any) -> None:
+    """The fast round trip is judged against the issue's targets (<= 1x pydantic, <= 2x msgspec); the
+    standard library codec's against the figures before (below 1.8x and 3.3x); other rows have none."""
+
+    def verdict(peer: str, what: str, ratio: float) -> str:
+        return str(bench.peer_verdict({"peer": peer, "what": what, "ratio": ratio}))
+
+    assert verdict("pydantic v2", "JSON round trip", 1.0).endswith("met")
+    assert verdict("pydantic v2", "JSON round trip", 1.01).endswith("MISSED")
+    assert verdict("msgspec", "JSON round trip", 1.99).endswith("met")
+    assert verdict("pydantic v2", "JSON round trip, json codec", 1.79).endswith("met")
+    assert verdict("pydantic v2", "JSON round trip, json codec", 1.8).endswith("MISSED")
+    assert verdict("msgspec", "JSON round trip, json codec", 3.2).endswith("met")
+    assert verdict("msgspec", "build", 0.5) == ""
