@@ -1026,7 +1026,6 @@ def _run_check_json(db: Store, targets: Sequence[Target], out: IO[str]) -> _Read
         return found
 
     text = json.encoder.encode_basestring  # what the encoder does with a str, without its dispatch
-    buffer: list[str] = []
     date_text: dict[date, str] = {}
     # The current client's sessions (the same list for each target) and each one's JSON before the
     # target and after the findings, made once for all the targets.
@@ -1062,15 +1061,13 @@ def _run_check_json(db: Store, targets: Sequence[Target], out: IO[str]) -> _Read
             else:
                 listed = ""
             batch.append(f"{head}{when_ready if is_ready else when_not}{listed}{tail}")
-        if batch:
-            buffer.append(",".join(batch) if first else "," + ",".join(batch))
+        if batch:  # written client by client: memory stays flat
+            if not first:
+                out.write(",")
+            out.write(",".join(batch))
             first = False
-        if len(buffer) >= 64:  # written in pieces: memory stays flat
-            out.write("".join(buffer))
-            buffer.clear()
 
     readiness = _check(db.unit_of_work, targets, sink)
-    out.write("".join(buffer))
     summary = {
         t.value: {"sessions": tally.sessions, "ready": tally.ready, "not_ready": tally.sessions - tally.ready}
         for t, tally in readiness.tallies.items()
