@@ -732,15 +732,23 @@ class SqliteSessionRepository:
         next_seq = int(conn.execute("SELECT value FROM sessionkit_meta WHERE key = 'next_seq'").fetchone()[0])
         saved = [s for s in self.writes.values() if s is not None]  # in save order
         dumps = serialization.dumps
+        days: dict[date, str] = {}  # a practice's sessions share their dates: each written once
+
+        def day_text(day: date) -> str:
+            text = days.get(day)
+            if text is None:
+                text = days[day] = day.isoformat()
+            return text
+
         rows = (
             (
                 seq,
                 s.id,
                 s.client_id,
-                s.date_of_service.isoformat(),
+                day_text(s.date_of_service),
                 s.appointment_key,
                 s.version,
-                s.bill_to.value,
+                s.bill_to._value_,  # the member's value without the enum's property lookup
                 dumps(s),
             )
             for seq, s in enumerate(saved, next_seq)
