@@ -396,6 +396,16 @@ def _copies_every_field(cls: type[T], copier: Callable[[T, Any], T], names: list
 _copy_with_version = _make_copier(ClientSession, "version")
 
 
+_TEXT_MEMOS: Final[dict[Callable[..., Any], dict[Any, Any]]] = {
+    _billing_code: _HCPCS_OK,
+    _session_charge: _MONEY,
+    _paid_at_session_money: _MONEY,
+    _session_place_of_service: _POS,
+}
+"""Converters whose answer for a ``str`` found in their memo is the memo's value (each one's own first
+step): the generated ``__init__`` looks the text up itself, without the call."""
+
+
 def _make_init(cls: type[T]) -> Callable[..., None]:
     """Generate a faster ``__init__`` for ``cls`` from :func:`attrs.fields`, or return attrs' own.
 
@@ -408,13 +418,14 @@ def _make_init(cls: type[T]) -> Callable[..., None]:
     ``object.__setattr__``. It covers keyword-only fields with a plain default
     or none, a converter or none, and no validator, alias, factory or
     post-init hook; for any other class attrs' ``__init__`` stays (fail
-    closed). ``tests/unit/test_domain.py`` compares the two.
+    closed). A converter of :data:`_TEXT_MEMOS` has its memo read inline for a
+    ``str``. ``tests/unit/test_domain.py`` compares the two.
     """
     plain: Callable[..., None] = cls.__init__
     fields = attrs.fields(cls)  # type: ignore[arg-type]
     if hasattr(cls, "__attrs_post_init__") or hasattr(cls, "__attrs_pre_init__"):
         return plain
-    namespace: dict[str, Any] = {"_DEFAULTS": {}}
+    namespace: dict[str, Any] = {"_DEFAULTS": {}, "_str": str}
     params: list[str] = []
     body: list[str] = []
     for i, a in enumerate(fields):
@@ -432,6 +443,10 @@ def _make_init(cls: type[T]) -> Callable[..., None]:
         if a.converter is not None:
             namespace[f"_conv{i}"] = convert
         value = f"_conv{i}({a.name})" if convert is not None else a.name
+        memo = _TEXT_MEMOS.get(convert) if convert is not None else None
+        if memo is not None:
+            namespace[f"_memo{i}"] = memo
+            value = f"(x if {a.name}.__class__ is _str and (x := _memo{i}.get({a.name})) is not None else {value})"
         if a.default is attrs.NOTHING:
             params.append(a.name)
         else:
