@@ -208,7 +208,7 @@ class _Shared:
         "charges",
         "code_set",
         "modifier_results",
-        "on_date",
+        "modifiers_by_id",
         "pairings",
         "referrers",
         "same_days",
@@ -219,11 +219,13 @@ class _Shared:
     def __init__(self, context: ReadinessContext) -> None:
         self.setup = dict(context.billing_codes)
         self.code_set = context.code_set
-        self.on_date: dict[tuple[int, int], tuple[object, tuple[Finding, ...]]] = {}
-        self.by_diagnoses: dict[int, tuple[object, bool, tuple[Finding, ...]]] = {}
+        self.by_diagnoses: dict[
+            int, tuple[object, bool, tuple[Finding, ...], dict[Any, tuple[Finding, ...]]]
+        ] = {}
         self.billing_codes: dict[str | tuple[str, ...], tuple[Finding, ...]] = {}
         self.pairings: dict[str | tuple[str, ...], tuple[Finding, ...]] = {}
         self.modifier_results: dict[tuple[str | tuple[str, ...] | None, ...], tuple[Finding, ...]] = {}
+        self.modifiers_by_id: dict[tuple[str, int], tuple[object, tuple[Finding, ...]]] = {}
         self.referrers: dict[tuple[str, str, str | None], tuple[Finding, ...]] = {}
         self.times: dict[tuple[str, int | None], tuple[Finding, ...]] = {}
         self.charges: dict[tuple[Decimal, ...], tuple[Finding, ...]] = {}
@@ -263,7 +265,7 @@ class _State:
         "covered_clients",
         "entries",
         "modifier_results",
-        "on_date",
+        "modifiers_by_id",
         "pairings",
         "referrers",
         "same_days",
@@ -273,11 +275,11 @@ class _State:
     def __init__(self, context: ReadinessContext, shared: _Shared) -> None:
         self.entries: dict[tuple[int, int], Entry] = {}
         self.address_entries: dict[tuple[int, int], tuple[tuple[int, tuple[Finding, ...]], ...]] = {}
-        self.on_date = shared.on_date
         self.by_diagnoses = shared.by_diagnoses
         self.billing_codes = shared.billing_codes
         self.pairings = shared.pairings
         self.modifier_results = shared.modifier_results
+        self.modifiers_by_id = shared.modifiers_by_id
         self.referrers = shared.referrers
         self.times = shared.times
         self.charges = shared.charges
@@ -421,6 +423,7 @@ def _bind(
     billing_codes = state.billing_codes
     pairings = state.pairings
     modifier_results = state.modifier_results
+    modifiers_by_id = state.modifiers_by_id
     referrers = state.referrers
     times = state.times
     charges = state.charges
@@ -434,7 +437,6 @@ def _bind(
     p_birth = pos.get("service_after_birth", -1)
     p_units_per_session = pos.get("per_session_units", -1)
     p_on_date = pos.get("diagnosis_on_date", -1)
-    on_date = state.on_date
     by_diagnoses = state.by_diagnoses
     same_days = state.same_days
     same_day_of = context.same_day_sessions
@@ -488,7 +490,7 @@ def _bind(
                 n > 1 and (n > max_pointers or len({d.code for d in diagnoses}) != n)
             )
             billable = tuple(r.diagnosis_billable(session, context)) if check_billability else ()
-            dx = (diagnoses, guard, billable)
+            dx = (diagnoses, guard, billable, {})  # the last: diagnosis_on_date's findings by period
             if len(by_diagnoses) >= _CACHE_MAX:
                 by_diagnoses.clear()
             by_diagnoses[id(diagnoses)] = dx
@@ -543,11 +545,20 @@ def _bind(
             modifiers = session.modifiers
             place = session.place_of_service.code
             if len(modifiers) > 1 or place in telehealth_pos:
-                # The place and the modifier codes alone decide.
-                mods_key = (place, *[m.code for m in modifiers])
-                found = modifier_results.get(mods_key)
-                if found is None:
-                    found = _remember(modifier_results, mods_key, r.modifiers, session, context)
+                # The place and the modifier codes alone decide. Modifier tuples are shared: remembered
+                # by identity first, checked against the tuple kept in the answer.
+                mods_id = (place, id(modifiers))
+                seen = modifiers_by_id.get(mods_id)
+                if seen is not None and seen[0] is modifiers:
+                    found = seen[1]
+                else:
+                    mods_key = (place, *[m.code for m in modifiers])
+                    found = modifier_results.get(mods_key)
+                    if found is None:
+                        found = _remember(modifier_results, mods_key, r.modifiers, session, context)
+                    if len(modifiers_by_id) >= _CACHE_MAX:
+                        modifiers_by_id.clear()
+                    modifiers_by_id[mods_id] = (modifiers, found)
                 if found:
                     extra.append((p_modifiers, found))
         found = billing_codes.get(codes)
@@ -656,18 +667,17 @@ def _bind(
             if found:
                 extra.append((p_units_per_session, found))
         if p_on_date >= 0:
-            # The diagnoses and the ICD-10-CM period of the date alone decide (diagnosis lists are shared
-            # tuples: keyed by identity, checked against the tuple kept in the answer).
+            # The diagnoses and the ICD-10-CM period of the date alone decide: remembered with the
+            # diagnosis list's other answers (above), by period.
             period = periods.get(day)
-            memo_key = (id(diagnoses), icd_period(day) if period is None else period)
-            hit = on_date.get(memo_key)
-            if hit is None or hit[0] is not diagnoses:
-                hit = (diagnoses, tuple(r.diagnosis_on_date(session, context)))
-                if len(on_date) >= _CACHE_MAX:
-                    on_date.clear()
-                on_date[memo_key] = hit
-            if hit[1]:
-                extra.append((p_on_date, hit[1]))
+            if period is None:
+                period = icd_period(day)
+            by_period = dx[3]  # this diagnosis list's answers (a release period has one answer)
+            found = by_period.get(period)
+            if found is None:
+                found = by_period[period] = tuple(r.diagnosis_on_date(session, context))
+            if found:
+                extra.append((p_on_date, found))
         if always:
             for p_always, always_check in always:
                 found = always_check(session, context)
