@@ -624,6 +624,30 @@ def _make_fast_converter() -> cattrs.Converter:
 _FAST: Final = _make_fast_converter()
 
 
+def _decoder_head(cls: type[Any], fields: Any) -> tuple[dict[str, Any], list[str]]:
+    """The start of a generated ``decode(document)`` for ``cls`` and the names it uses: ``schema_version``
+    a whole number this sessionkit reads, and no keys but the fields' (else :func:`_refuse`)."""
+    namespace: dict[str, Any] = {
+        "_cls": cls,
+        "_allowed": frozenset([*(a.name for a in fields), _VERSION_KEY]),
+        "_refuse": _refuse,
+        "_str": str,
+        "_int": int,
+        "_bool": bool,
+        "_list": list,
+        "_tuple": tuple,
+    }
+    lines = [
+        "def decode(o):",
+        f"    v = o[{_VERSION_KEY!r}]",
+        f"    if v.__class__ is not _int or not 1 <= v <= {SCHEMA_VERSION!r}:",
+        "        _refuse()",
+        "    if not _allowed.issuperset(o):",
+        "        _refuse()",
+    ]
+    return namespace, lines
+
+
 def _fast_decoder(cls: type[T]) -> Callable[[dict[str, Any]], T] | None:
     """Generate ``decode(document)`` for ``cls`` from :func:`attrs.fields`, or ``None`` where it cannot.
 
@@ -648,26 +672,9 @@ def _fast_decoder(cls: type[T]) -> Callable[[dict[str, Any]], T] | None:
         return _constructing_decoder(cls)
     if hasattr(cls, "__attrs_post_init__") or hasattr(cls, "__attrs_pre_init__"):
         return None
-    names = [a.name for a in fields]
-    namespace: dict[str, Any] = {
-        "_new": object.__new__,
-        "_cls": cls,
-        "_allowed": frozenset([*names, _VERSION_KEY]),
-        "_refuse": _refuse,
-        "_str": str,
-        "_int": int,
-        "_list": list,
-        "_tuple": tuple,
-    }
-    lines = [
-        "def decode(o):",
-        f"    v = o[{_VERSION_KEY!r}]",
-        f"    if v.__class__ is not _int or not 1 <= v <= {SCHEMA_VERSION!r}:",
-        "        _refuse()",
-        "    if not _allowed.issuperset(o):",
-        "        _refuse()",
-        "    new = _new(_cls)",
-    ]
+    namespace, lines = _decoder_head(cls, fields)
+    namespace["_new"] = object.__new__
+    lines.append("    new = _new(_cls)")
     for i, a in enumerate(fields):
         convert = a.converter
         if (
@@ -745,24 +752,7 @@ def _constructing_decoder(cls: type[T]) -> Callable[[dict[str, Any]], T] | None:
     read raises, and the caller reads the document the plain way.
     """
     fields = attrs.fields(cls)  # type: ignore[arg-type]
-    namespace: dict[str, Any] = {
-        "_cls": cls,
-        "_allowed": frozenset([*(a.name for a in fields), _VERSION_KEY]),
-        "_refuse": _refuse,
-        "_str": str,
-        "_int": int,
-        "_bool": bool,
-        "_list": list,
-        "_tuple": tuple,
-    }
-    lines = [
-        "def decode(o):",
-        f"    v = o[{_VERSION_KEY!r}]",
-        f"    if v.__class__ is not _int or not 1 <= v <= {SCHEMA_VERSION!r}:",
-        "        _refuse()",
-        "    if not _allowed.issuperset(o):",
-        "        _refuse()",
-    ]
+    namespace, lines = _decoder_head(cls, fields)
     arguments = []
     for i, a in enumerate(fields):
         if (
