@@ -624,6 +624,17 @@ def _make_fast_converter() -> cattrs.Converter:
 _FAST: Final = _make_fast_converter()
 
 
+def _field_hook(a: attrs.Attribute[Any]) -> Callable[[Any, Any], Any]:
+    """The hook a generated reader reads field ``a``'s value with: the fast converter's, but a text or a
+    list of code texts as it is when the field has a converter (which reads it), as the fast converter does."""
+    if _is_text(a.type) and a.converter is not None:
+        return _raw_text(a.type is not str)
+    if _is_code_tuple(a.type) and a.converter is not None:
+        return _raw_codes
+    hook: Callable[[Any, Any], Any] = _FAST.get_structure_hook(a.type)
+    return hook
+
+
 def _decoder_head(cls: type[Any], fields: Any) -> tuple[dict[str, Any], list[str]]:
     """The start of a generated ``decode(document)`` for ``cls`` and the names it uses: ``schema_version``
     a whole number this sessionkit reads, and no keys but the fields' (else :func:`_refuse`)."""
@@ -686,12 +697,7 @@ def _fast_decoder(cls: type[T]) -> Callable[[dict[str, Any]], T] | None:
             or (convert is not None and not callable(convert))
         ):
             return None
-        if _is_text(a.type) and convert is not None:
-            hook: Callable[[Any, Any], Any] = _raw_text(a.type is not str)
-        elif _is_code_tuple(a.type) and convert is not None:
-            hook = _raw_codes
-        else:
-            hook = _FAST.get_structure_hook(a.type)
+        hook = _field_hook(a)
         namespace[f"_set{i}"] = cls.__dict__[a.name].__set__
         namespace[f"_h{i}"] = hook
         namespace[f"_t{i}"] = a.type
@@ -762,12 +768,7 @@ def _constructing_decoder(cls: type[T]) -> Callable[[dict[str, Any]], T] | None:
             or (a.converter is not None and not callable(a.converter))
         ):
             return None
-        if _is_text(a.type) and a.converter is not None:
-            hook: Callable[[Any, Any], Any] = _raw_text(a.type is not str)
-        elif _is_code_tuple(a.type) and a.converter is not None:
-            hook = _raw_codes
-        else:
-            hook = _FAST.get_structure_hook(a.type)
+        hook = _field_hook(a)
         namespace[f"_h{i}"] = hook
         namespace[f"_t{i}"] = a.type
         value = _inline(i, a.type, hook, namespace)

@@ -59,7 +59,7 @@ from sessionkit.domain.values import _ONE, ORIGINAL
 from sessionkit.readiness import rules as default_rules
 from sessionkit.readiness.context import ReadinessContext
 from sessionkit.readiness.findings import Finding, Target
-from sessionkit.readiness.registry import Rule, RuleCheck, plain_findings
+from sessionkit.readiness.registry import Rule, RuleCheck, _severity_rank, plain_findings
 
 __all__ = ["COVERED", "DIRECT", "FusedCheck", "FusedChecks", "Plan", "covers", "plan_for", "plan_for_all"]
 
@@ -136,10 +136,6 @@ Entry = tuple[
 """Per key: for the 837P, then for the CMS-1500 (empty for a target the plan does not run), the keyed
 rules' (rule position, finding) pairs in rule order and the same findings sorted; the active coverage,
 whether a referring provider is required, whether authorization is silent."""
-
-
-def _severity_rank(finding: Finding) -> int:
-    return finding.severity.rank
 
 
 def merge(base: tuple[Pair, ...], extra: list[tuple[int, Iterable[Finding]]]) -> tuple[Finding, ...]:
@@ -721,8 +717,7 @@ class _DirectPlan(Plan):
     remembered per context by the values that alone decide them, so sessions alike share one tuple."""
 
     def _body(self, context: ReadinessContext) -> Callable[[ClientSession], Any]:
-        target = self.target
-        checks = self.checks[target]
+        rules = self.rules_of[self.target]
         with_coverage = "invoice" in self.position
         with_diagnoses = "superbill" in self.position
         state: Any = context._fused_state.get(self.slot)
@@ -762,7 +757,7 @@ class _DirectPlan(Plan):
             hit = answers.get(key)
             if hit is not None and hit[0] is diagnoses:
                 return hit[1]
-            found = plain_findings(session, context, checks)
+            found = plain_findings(session, context, rules)
             if len(answers) >= _CACHE_MAX:
                 answers.clear()
             answers[key] = (diagnoses, found)
@@ -798,10 +793,15 @@ def _in_order(rules: tuple[Rule, ...], union: tuple[Rule, ...]) -> bool:
     return -1 not in places and places == sorted(places)
 
 
+def _default_rules_of(target: Target) -> tuple[Rule, ...]:
+    """The default rules that run for ``target``, in rule order."""
+    return tuple(x for x in default_rules.DEFAULT_RULES if x.enabled and target in x.targets)
+
+
 def _direct(target: Target, slot: int) -> _DirectPlan | None:
     """The direct plan of ``target`` if its default rules are exactly :data:`DIRECT`'s, each the very
     function named, in that order; else ``None`` (every check is plain: fail closed)."""
-    rules = tuple(x for x in default_rules.DEFAULT_RULES if x.enabled and target in x.targets)
+    rules = _default_rules_of(target)
     if tuple(x.name for x in rules) != DIRECT[target] or any(
         x.check is not getattr(default_rules, x.name, None) for x in rules
     ):
@@ -817,7 +817,7 @@ def _plans() -> dict[tuple[Target, ...], Plan]:
             plans[target,] = direct
     of: dict[Target, tuple[Rule, ...]] = {}
     for slot, target in enumerate(_BOTH):
-        rules = tuple(x for x in default_rules.DEFAULT_RULES if x.enabled and target in x.targets)
+        rules = _default_rules_of(target)
         if covers(rules, target):  # else: no plan, every check is plain (fail closed)
             plans[target,] = Plan(slot, {target: rules}, rules)
             of[target] = rules

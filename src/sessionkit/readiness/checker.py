@@ -49,7 +49,7 @@ def _run(
     session: ClientSession, context: ReadinessContext, target: Target, rules: tuple[Rule, ...]
 ) -> ReadinessReport:
     """The plain checker: every rule in turn."""
-    return make_report(session.id, target, plain_findings(session, context, [rule.check for rule in rules]))
+    return make_report(session.id, target, plain_findings(session, context, rules))
 
 
 def _checker(

@@ -41,13 +41,13 @@ def _severity_rank(finding: Finding) -> int:
 
 
 def plain_findings(
-    session: ClientSession, context: ReadinessContext, checks: Iterable[RuleCheck]
+    session: ClientSession, context: ReadinessContext, rules: Iterable[Rule]
 ) -> tuple[Finding, ...]:
-    """What the plain checker finds (private to the readiness package): every check in turn, the findings
-    ordered errors first, then warnings, then info, in check order within a severity."""
+    """What the plain checker finds (private to the readiness package): every rule in turn, the findings
+    ordered errors first, then warnings, then info, in rule order within a severity."""
     found: list[Finding] = []
-    for check in checks:
-        produced = check(session, context)
+    for rule in rules:
+        produced = rule.check(session, context)
         if produced:
             found.extend(produced)
     if len(found) > 1:
