@@ -16,7 +16,11 @@ on, since the machine's speed drifts between the two sizes). Results are also wr
 Targets (issue 8): build <= 6x, JSON round trip <= 4x, readiness <= 1x,
 SQLite save <= 2x and load <= 2.5x, calendar import <= 1.3x, growth from the
 smallest to the largest N within 1.25x, and streaming 1,000,000 checks under
-200 MB peak.
+200 MB peak. Issue 19: the peers' table (pydantic v2, msgspec, attrs +
+cattrs), the whole commands (``check`` under 5 s and 200 MB with memory flat as
+the file grows, ``demo`` under 1 s, the ICD-10-CM code set's first answer
+under 100 ms and 20 MB), each printed beside its figure when the issue was
+filed, and documents about half their size then.
 """
 
 from __future__ import annotations
@@ -649,6 +653,16 @@ def calendar_pair(repeat_data: bytes) -> Iterator[Pair]:
     yield Pair("calendar import vs parse+expand", subject, bare, occurrences, 1.3)
 
 
+DOCUMENT_BEFORE = 514
+"""Issue 19: characters of a stored session document on average when the issue was filed (every default
+value written out)."""
+
+
+def document_characters(n: int) -> float:
+    """The mean length of the JSON documents of the benchmark's ``n`` sessions."""
+    return statistics.mean(len(ser.dumps(s)) for s in build_sessions(raw_sessions(n)))
+
+
 def bytes_per_session(n: int) -> float:
     """Memory held per ClientSession in a list (tracemalloc), built from fresh raw values."""
     raws = raw_sessions(n, seed=99)
@@ -797,6 +811,17 @@ def whole_process_rows(n: int, repeat: int) -> list[dict[str, Any]]:
             200.0,
         ),
     ]
+    small = max(n // 10, 1)
+    small_db = tmp / "small.db"
+    practice_database(small_db, small)
+    targets.append(
+        (
+            f"check --format json ({small:,} sessions)",
+            [*command, "check", "--db", str(small_db), "--format", "json"],
+            5.0,
+            200.0,
+        )
+    )
     for name, argv, max_s, max_mb in targets:
         _run_child(argv, tmp)  # a first run, not timed: Python compiles the modules as pip does at install
         runs = [_run_child(argv, tmp) for _ in range(repeat)]
@@ -852,7 +877,89 @@ def whole_process_rows(n: int, repeat: int) -> list[dict[str, Any]]:
             "met": True,
         }
     )
+    inside = [_code_set_in_process(tmp) for _ in range(repeat)]
+    seconds = statistics.median(r["seconds"] for r in inside)
+    grown = max(r["peak_mb"] for r in inside)
+    rows.append(
+        {
+            "command": CODE_SET_ROW,
+            "seconds": seconds,
+            "cpu_seconds": statistics.median(r["cpu_seconds"] for r in inside),
+            "peak_mb": grown,
+            "max_seconds": 0.1,
+            "max_mb": 20.0,
+            "met": seconds < 0.1 and grown < 20.0,
+        }
+    )
+    for row in rows:
+        row["before"] = whole_before(row["command"])
     return rows
+
+
+CODE_SET_ROW = "ICD-10-CM code set: import + first answer, timed in the process (MB: its growth)"
+
+WHOLE_BEFORE = {
+    "check --format json (100,000 sessions)": "21.9 s, 1,049 MiB",
+    "demo (fresh database)": "2.5 s, 217 MB",
+    CODE_SET_ROW: "2.4 s, 198 MB (the import alone)",
+}
+"""Issue 19: the whole commands' figures when the issue was filed (wall time, peak memory), printed
+beside today's."""
+
+
+def whole_before(command: str) -> str | None:
+    """The figure when issue 19 was filed for this whole command, if it gave one."""
+    return WHOLE_BEFORE.get(command)
+
+
+def memory_flat(rows: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """``check --format json``'s peak memory on the largest practice over its peak on one a tenth the size
+    (target: within 1.25x, flat as the file grows); None without both rows."""
+    checks = sorted(
+        (int(r["command"].split("(")[1].split()[0].replace(",", "")), r["peak_mb"])
+        for r in rows
+        if r["command"].startswith("check --format json")
+    )
+    if len(checks) < 2:
+        return None
+    (small, small_mb), (large, large_mb) = checks[0], checks[-1]
+    ratio = large_mb / small_mb
+    return {
+        "from": small,
+        "to": large,
+        "from_mb": small_mb,
+        "to_mb": large_mb,
+        "ratio": ratio,
+        "met": ratio <= 1.25,
+    }
+
+
+def _code_set_in_process(cwd: Path) -> dict[str, Any]:
+    """The ICD-10-CM code set's first billability answer, timed by the child from just before the import;
+    its memory is the growth of the child's peak resident set (``VmHWM``: this process's own, where
+    ``ru_maxrss`` starts from the parent's peak after a vfork) over the peak before the import."""
+    script = (
+        "import json, time\n"
+        "def peak():\n"
+        "    with open('/proc/self/status') as f:\n"
+        "        return int(next(line for line in f if line.startswith('VmHWM:')).split()[1]) / 1024\n"
+        "before = peak()\n"
+        "t0, c0 = time.perf_counter(), time.process_time()\n"
+        "from sessionkit.codes import icd10\n"
+        "cs = icd10.default_code_set()\n"
+        "assert cs is not None and cs.is_billable('F41.1')\n"
+        "seconds, cpu = time.perf_counter() - t0, time.process_time() - c0\n"
+        "print(json.dumps({'seconds': seconds, 'cpu_seconds': cpu, 'peak_mb': peak() - before}))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        check=True,
+        env=_installed_env(),
+    )
+    return dict(json.loads(out.stdout))
 
 
 def peer_rows(n: int, repeat: int) -> list[dict[str, Any]]:
@@ -956,7 +1063,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--whole-repeat", type=int, default=3, help="runs of each whole command (median)")
     parser.add_argument(
-        "--peers", type=int, default=10_000, help="sessions for the pydantic/msgspec comparison (0: skip)"
+        "--peers",
+        type=int,
+        default=10_000,
+        help="sessions for the peers' comparison: pydantic v2, msgspec, attrs + cattrs (0: skip)",
     )
     parser.add_argument(
         "--postgres-scale",
@@ -1000,6 +1110,12 @@ def main(argv: list[str] | None = None) -> int:
         )
     memory: dict[str, Any] = {"bytes_per_session": bytes_per_session(min(args.n))}
     print(f"memory: {memory['bytes_per_session']:.0f} bytes per ClientSession held in a list")
+    chars = document_characters(min(args.n))
+    memory["document_characters"] = chars
+    print(
+        f"documents: {chars:.0f} characters a session on average (before: {DOCUMENT_BEFORE}; target about half,"
+        f" <= {DOCUMENT_BEFORE // 2}): {'met' if chars <= DOCUMENT_BEFORE // 2 else 'MISSED'}"
+    )
     if args.stream:
         memory["stream"] = stream_peak(args.stream)
         st_ = memory["stream"]
@@ -1014,28 +1130,38 @@ def main(argv: list[str] | None = None) -> int:
             print(
                 f"\npeers on the same {args.peers:,} sessions (ratio: sessionkit / peer; below 1: sessionkit wins)"
             )
-            print(f"{'peer':<12} {'what':<28} {'sessionkit':>11} {'peer':>11} {'ratio':>7}")
+            print(f"{'peer':<15} {'what':<28} {'sessionkit':>11} {'peer':>11} {'ratio':>7}")
             for row in peer_table:
                 unit = "" if row["what"].startswith("document") else "us"
                 print(
-                    f"{row['peer']:<12} {row['what']:<28} {row['sessionkit']:>9.2f}{unit:<2} "
+                    f"{row['peer']:<15} {row['what']:<28} {row['sessionkit']:>9.2f}{unit:<2} "
                     f"{row['other']:>9.2f}{unit:<2} {row['ratio']:>6.2f}x{peer_verdict(row)}"
                 )
-        else:
-            print("\npeers: pydantic and msgspec are not installed (pip install pydantic msgspec)")
+        missing = sorted(set(PEER_TARGETS) - {row["peer"] for row in peer_table})
+        if missing:
+            print(f"peers not installed: {', '.join(missing)} (pip install pydantic msgspec)")
     whole: list[dict[str, Any]] = []
     if args.whole and not args.only:
         whole = whole_process_rows(args.whole, args.whole_repeat)
         for w in whole:
             limits = []
             if w["max_seconds"] != float("inf"):
-                limits.append(f"< {w['max_seconds']:.0f} s")
+                limits.append(f"< {w['max_seconds']:g} s")
             if w["max_mb"] != float("inf"):
                 limits.append(f"< {w['max_mb']:.0f} MB")
             verdict = f" (target {', '.join(limits)}): {'met' if w['met'] else 'MISSED'}" if limits else ""
+            before = f"; before: {w['before']}" if w["before"] else ""
             print(
                 f"whole: {w['command']:<58} {w['seconds']:6.2f} s ({w['cpu_seconds']:5.2f} s CPU) "
-                f"{w['peak_mb']:6.0f} MB peak{verdict}"
+                f"{w['peak_mb']:6.0f} MB peak{verdict}{before}"
+            )
+        flat = memory_flat(whole)
+        if flat is not None:
+            memory["check_flat"] = flat
+            print(
+                f"memory: check --format json peaks at {flat['to_mb']:.0f} MB on {flat['to']:,} sessions and"
+                f" {flat['from_mb']:.0f} MB on {flat['from']:,}: x{flat['ratio']:.2f}"
+                f" (target <= 1.25, flat): {'met' if flat['met'] else 'MISSED'}"
             )
     scale = postgres_scale(args.postgres_scale) if args.postgres_scale else []
     args.json.write_text(

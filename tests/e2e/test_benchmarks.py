@@ -28,7 +28,7 @@ def test_every_pair_gives_a_ratio_and_the_json_holds_them(bench: Any, tmp_path: 
     code = bench.main(
         [
             *("--n", "60", "120", "--repeat", "2", "--stream", "0", "--skip-calendar"),
-            *("--whole", "300", "--whole-repeat", "1", "--json", str(out)),
+            *("--whole", "300", "--whole-repeat", "1", "--peers", "40", "--json", str(out)),
         ]
     )
     assert code == 0
@@ -54,6 +54,27 @@ def test_every_pair_gives_a_ratio_and_the_json_holds_them(bench: Any, tmp_path: 
         "demo (fresh database)",
     } <= set(whole)
     assert all(w["seconds"] > 0 and w["peak_mb"] > 0 and w["cpu_seconds"] > 0 for w in whole.values())
+    # check at a tenth of the size too, for memory flat as the file grows
+    assert "check --format json (30 sessions)" in whole
+    flat = data["memory"]["check_flat"]
+    assert (flat["from"], flat["to"]) == (30, 300)
+    assert flat["ratio"] == pytest.approx(
+        whole["check --format json (300 sessions)"]["peak_mb"] / flat["from_mb"]
+    )
+    # the code set's first answer, timed in the process, judged by the issue's limits
+    inside = whole[bench.CODE_SET_ROW]
+    assert (inside["max_seconds"], inside["max_mb"]) == (0.1, 20.0)
+    assert inside["met"] is (inside["seconds"] < 0.1 and inside["peak_mb"] < 20.0)
+    # the figures when issue 19 was filed, beside today's
+    assert whole["demo (fresh database)"]["before"] == "2.5 s, 217 MB"
+    assert whole["check --format text (300 sessions)"]["before"] is None
+    chars = data["memory"]["document_characters"]
+    assert 100 < chars < bench.DOCUMENT_BEFORE
+    # every peer installed here has its table rows; attrs + cattrs is always there
+    assert {"build", "JSON round trip", "document characters"} <= {
+        r["what"] for r in data["peers"] if r["peer"] == "attrs + cattrs"
+    }
+    assert all(r["ratio"] > 0 for r in data["peers"])
 
 
 def test_a_smaller_n_runs_more_often_per_timing(bench: Any) -> None:
@@ -99,3 +120,17 @@ def test_peer_verdicts_judge_each_round_trip_by_its_own_target(bench: Any) -> No
     assert verdict("pydantic v2", "JSON round trip, json codec", 1.8).endswith("MISSED")
     assert verdict("msgspec", "JSON round trip, json codec", 3.2).endswith("met")
     assert verdict("msgspec", "build", 0.5) == ""
+
+
+def test_memory_flat_compares_the_largest_check_with_the_smallest(bench: Any) -> None:
+    """The check rows' sizes are read from their names; the ratio is the largest's peak over the smallest's."""
+    rows = [
+        {"command": "check --format json (100,000 sessions)", "peak_mb": 45.0},
+        {"command": "check --format text (100,000 sessions)", "peak_mb": 99.0},
+        {"command": "check --format json (10,000 sessions)", "peak_mb": 36.0},
+    ]
+    flat = bench.memory_flat(rows)
+    assert (flat["from"], flat["to"], flat["ratio"], flat["met"]) == (10_000, 100_000, 1.25, True)
+    rows[0]["peak_mb"] = 45.5
+    assert bench.memory_flat(rows)["met"] is False
+    assert bench.memory_flat(rows[1:]) is None
