@@ -635,9 +635,10 @@ def _field_hook(a: attrs.Attribute[Any]) -> Callable[[Any, Any], Any]:
     return hook
 
 
-def _decoder_head(cls: type[Any], fields: Any) -> tuple[dict[str, Any], list[str]]:
+def _decoder_head(cls: type[Any], fields: Any, record: bool = False) -> tuple[dict[str, Any], list[str]]:
     """The start of a generated ``decode(document)`` for ``cls`` and the names it uses: ``schema_version``
-    a whole number this sessionkit reads, and no keys but the fields' (else :func:`_refuse`)."""
+    a whole number this sessionkit reads, and no keys but the fields' (else :func:`_refuse`). With
+    ``record`` the document is a :func:`_document_record` (its decoder refused any other key)."""
     namespace: dict[str, Any] = {
         "_cls": cls,
         "_allowed": frozenset([*(a.name for a in fields), _VERSION_KEY]),
@@ -650,16 +651,16 @@ def _decoder_head(cls: type[Any], fields: Any) -> tuple[dict[str, Any], list[str
     }
     lines = [
         "def decode(o):",
-        f"    v = o[{_VERSION_KEY!r}]",
+        f"    v = o.{_VERSION_KEY}" if record else f"    v = o[{_VERSION_KEY!r}]",
         f"    if v.__class__ is not _int or not 1 <= v <= {SCHEMA_VERSION!r}:",
         "        _refuse()",
-        "    if not _allowed.issuperset(o):",
-        "        _refuse()",
     ]
+    if not record:
+        lines += ["    if not _allowed.issuperset(o):", "        _refuse()"]
     return namespace, lines
 
 
-def _fast_decoder(cls: type[T]) -> Callable[[dict[str, Any]], T] | None:
+def _fast_decoder(cls: type[T], record: bool = False) -> Callable[[Any], T] | None:
     """Generate ``decode(document)`` for ``cls`` from :func:`attrs.fields`, or ``None`` where it cannot.
 
     It does what :func:`_read_fast`'s checks, the fast converter and the
@@ -676,16 +677,31 @@ def _fast_decoder(cls: type[T]) -> Callable[[dict[str, Any]], T] | None:
     :func:`_constructing_decoder` instead, through its ``__init__``, so that
     its validators run. For any other class it returns ``None`` and the fast
     converter reads the document.
+
+    With ``record``, it reads a :func:`_document_record` of the document
+    instead of its dict, the same way: a left-out key is ``UNSET`` there.
     """
     attrs.resolve_types(cls)  # type: ignore[type-var]
     fields = attrs.fields(cls)  # type: ignore[arg-type]
     if any(a.validator is not None for a in fields):
-        return _constructing_decoder(cls)
+        return None if record else _constructing_decoder(cls)
     if hasattr(cls, "__attrs_post_init__") or hasattr(cls, "__attrs_pre_init__"):
         return None
-    namespace, lines = _decoder_head(cls, fields)
+    namespace, lines = _decoder_head(cls, fields, record)
+    namespace["_unset"] = _UNSET
     namespace["_new"] = object.__new__
-    lines.append("    new = _new(_cls)")
+    open_cls = _open_class(cls, [a.name for a in fields])
+    if open_cls is not None:  # plain attribute stores, then the class: see _open_class
+        namespace["_open"] = open_cls
+        lines.append("    new = _new(_open)")
+    else:  # pragma: no cover - the session's layout allows the class change
+        lines.append("    new = _new(_cls)")
+
+    def store(i: int, value: str) -> str:
+        if open_cls is not None:
+            return f"new.{fields[i].name} = {value}"
+        return f"_set{i}(new, {value})"
+
     for i, a in enumerate(fields):
         convert = a.converter
         if (
@@ -718,27 +734,63 @@ def _fast_decoder(cls: type[T]) -> Callable[[dict[str, Any]], T] | None:
             elif _nested_attrs(a.type):  # a nested object (or a tuple of them): remember it by its document
                 namespace[f"_r{i}"] = _remembered_nested(hook, a.type, convert)
                 value = f"_r{i}(v)"
+        read = f"v = o.{a.name}" if record else f"v = o[{a.name!r}]"
         if a.default is attrs.NOTHING:
-            lines.append(f"    v = o[{a.name!r}]")
-            lines.append(f"    _set{i}(new, {value})")
+            lines.append(f"    {read}")
+            lines.append(f"    {store(i, value)}")
             continue
         default: Any = a.default
-        lines.append(f"    if {a.name!r} in o:")
-        lines.append(f"        v = o[{a.name!r}]")
-        lines.append(f"        _set{i}(new, {value})")
+        if record:
+            lines += [f"    {read}", "    if v is not _unset:"]
+        else:
+            lines += [f"    if {a.name!r} in o:", f"        {read}"]
+        lines.append(f"        {store(i, value)}")
         lines.append("    else:")
         if convert is not None:
             default = convert(a.default)
             if convert(a.default) is not default:  # a fresh value each time (the id): convert every time
                 namespace[f"_d{i}"] = a.default
-                lines.append(f"        _set{i}(new, _c{i}(_d{i}))")
+                lines.append(f"        {store(i, f'_c{i}(_d{i})')}")
                 continue
         namespace[f"_d{i}"] = default
-        lines.append(f"        _set{i}(new, _d{i})")
+        lines.append(f"        {store(i, f'_d{i}')}")
+    if open_cls is not None:
+        lines.append("    new.__class__ = _cls")
     lines.append("    return new")
     exec("\n".join(lines), namespace)  # noqa: S102 - the text is built above from attrs field names only
-    decode: Callable[[dict[str, Any]], T] = namespace["decode"]
+    decode: Callable[[Any], T] = namespace["decode"]
     return decode
+
+
+def _open_class(cls: type[Any], names: list[str]) -> type[Any] | None:
+    """A subclass of slotted ``cls`` adding no slot, with ``object``'s ``__setattr__``; ``None`` if CPython refuses.
+
+    A generated decoder builds the object as this class, each field one plain
+    attribute store (a few instructions; a call of the slot's descriptor
+    costs several times as much), then gives it ``cls`` as its class, which
+    CPython allows between two classes of one slot layout; no one sees the
+    object before. A trial object made here, each slot holding its own
+    marker, must come out of the class change as a ``cls`` holding the same
+    markers, else the decoder sets each slot through its descriptor.
+    """
+    if "__slots__" not in cls.__dict__:  # pragma: no cover - the session is slotted
+        return None
+    open_cls = type(
+        f"_Open{cls.__name__}",
+        (cls,),
+        {"__slots__": (), "__setattr__": object.__setattr__, "__delattr__": object.__delattr__},
+    )
+    markers = {name: object() for name in names}
+    trial: Any = object.__new__(open_cls)
+    try:
+        for name, marker in markers.items():
+            setattr(trial, name, marker)
+        trial.__class__ = cls
+    except (TypeError, AttributeError):  # pragma: no cover - e.g. "object layout differs"
+        return None
+    if type(trial) is not cls or any(getattr(trial, n) is not m for n, m in markers.items()):
+        return None  # pragma: no cover - the class change kept every slot
+    return open_cls
 
 
 def _constructing_decoder(cls: type[T]) -> Callable[[dict[str, Any]], T] | None:
@@ -1069,12 +1121,18 @@ def _std_decode(text: str | bytes) -> Any:
     return json.loads(text)
 
 
+_UNSET: Any
+"""A field left out of a :func:`_record_reader` record (msgspec's ``UNSET``)."""
 try:
+    from msgspec import UNSET as _MSGSPEC_UNSET
+    from msgspec import defstruct as _defstruct
     from msgspec.json import Decoder as _MsgspecDecoder
     from msgspec.json import Encoder as _MsgspecEncoder
 except ImportError:  # pragma: no cover - the fast extra is not installed
     _FAST_CODEC = False
+    _UNSET = object()
 else:
+    _UNSET = _MSGSPEC_UNSET
     _FAST_CODEC = True
     # One encoder and one decoder, their methods bound once (msgspec's own defaults).
     _msgspec_encode = _MsgspecEncoder().encode
@@ -1099,6 +1157,33 @@ def _fast_decode(text: str | bytes) -> Any:
 
 _encode: Callable[[Any], str] = _fast_encode if _FAST_CODEC else _std_encode
 _decode: Callable[[str | bytes], Any] = _fast_decode if _FAST_CODEC else _std_decode
+
+
+def _record_reader(cls: type[T]) -> tuple[Callable[[str | bytes], Any], Callable[[Any], T]] | None:
+    """msgspec's parser of a document of ``cls`` into a record, and the generated reader of that record; ``None`` where it cannot.
+
+    The record is a :class:`msgspec.Struct` generated from :func:`attrs.fields`:
+    ``schema_version`` and each field without a default required, each other
+    field ``UNSET`` when left out, every value parsed as :func:`_decode`
+    parses it (``Any``), and any other key refused. Parsing into it builds no
+    dict and looks no key up; the reader is :func:`_fast_decoder`'s, reading
+    the record's attributes. Anything either refuses goes the long way
+    (:func:`loads`): the same object or the same error.
+    """
+    if not _FAST_CODEC:  # pragma: no cover - the fast extra is not installed
+        return None
+    decode = _fast_decoder(cls, record=True)
+    if decode is None:  # pragma: no cover - only a class the generated reader covers
+        return None
+    fields = attrs.fields(cls)  # type: ignore[arg-type]
+    spec: list[tuple[str, Any] | tuple[str, Any, Any]] = [(_VERSION_KEY, Any)]
+    spec += [(a.name, Any) for a in fields if a.default is attrs.NOTHING]
+    spec += [(a.name, Any, _UNSET) for a in fields if a.default is not attrs.NOTHING]
+    record = _defstruct(f"_{cls.__name__}Document", spec, forbid_unknown_fields=True, gc=False)
+    return _MsgspecDecoder(record).decode, decode
+
+
+_RECORD_READERS: dict[type[Any], tuple[Callable[[str | bytes], Any], Callable[[Any], Any]]] = {}
 
 
 # -- errors as problems ------------------------------------------------------------
@@ -1239,6 +1324,10 @@ def _read_fast(data: dict[str, Any], type_: type[T]) -> T | object:
         if type_ not in _FAST_READS:
             return _MISSING
         decode = _DECODERS[type_] = _fast_decoder(type_) or _fast_structure(type_)
+        if type_ in _FAST_TYPES:
+            record = _record_reader(type_)
+            if record is not None:
+                _RECORD_READERS[type_] = record
     try:
         return cast(object, decode(data))
     except Exception:  # the plain way reads it again and names every problem
@@ -1359,6 +1448,26 @@ def loads(text: str | bytes, type_: type[T]) -> T:
         number too long to read), is nested too deeply (``document.too_deep``) or is
         not a valid document; ``problems`` lists every bad field by path.
     """
+    # The short ways: parsed into a record and read (msgspec), or parsed and read in one go;
+    # anything amiss goes the long way below, which reads it again and names every problem.
+    found: T
+    record = _RECORD_READERS.get(type_)
+    if record is not None and _decode is _fast_decode:
+        try:
+            found = record[1](record[0](text))
+        except Exception:  # noqa: S110 - the long way below
+            pass
+        else:
+            return found
+    else:
+        decode = _DECODERS.get(type_)
+        if decode is not None:
+            try:
+                found = decode(_decode(text))
+            except Exception:  # noqa: S110 - the long way below
+                pass
+            else:
+                return found
     data = _parse(text)
     try:
         return from_dict(data, type_)

@@ -115,7 +115,10 @@ _LOOKALIKES = ["1", 1, True, 1.0, None, "", 0, False, [], {}, ["1"], {"a": "1"},
 def _read_alike(documents: list[dict[str, Any]]) -> None:
     for data in documents:
         fast = _outcome(lambda d: from_dict(d, ClientSession), dict(data))
-        assert fast == _outcome(lambda d: ser._read_plain(d, ClientSession), dict(data))
+        plain = _outcome(lambda d: ser._read_plain(d, ClientSession), dict(data))
+        assert fast == plain
+        # loads: parsed into the generated record (with the fast extra) and read from it.
+        assert _outcome(lambda d: loads(ser._std_encode(d), ClientSession), dict(data)) == plain
 
 
 @pytest.mark.parametrize(
