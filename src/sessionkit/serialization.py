@@ -1006,7 +1006,7 @@ _FAST_READS: Final = (*_FAST_TYPES, Client, Coverage, Authorization, Adjudicatio
 (:meth:`sessionkit.readiness.ReadinessContext.from_unit_of_work`), through their ``__init__``."""
 
 
-def _fast_encoder(cls: type[T]) -> Callable[[T], dict[str, Any]]:
+def _fast_encoder(cls: type[T], record: Any = None) -> Callable[[T], Any]:
     """Generate ``to_dict`` for ``cls`` from :func:`attrs.fields`: what the converter writes, faster.
 
     The same keys in the same order as the converter's generated function
@@ -1019,13 +1019,18 @@ def _fast_encoder(cls: type[T]) -> Callable[[T], dict[str, Any]]:
     ``None`` default by identity (no value a domain object holds equals
     ``None``), and a code or an amount by its text (their equality is that
     of their text).
+
+    With ``record`` (the :func:`_document_record` of ``cls``), it returns the
+    record instead of the dict: the same values in the same order, a
+    left-out field ``UNSET`` (which msgspec does not write).
     """
     attrs.resolve_types(cls)  # type: ignore[type-var]
     fields = attrs.fields(cls)  # type: ignore[arg-type]
-    namespace: dict[str, Any] = {"_str": str}
+    namespace: dict[str, Any] = {"_str": str, "_record": record, "_unset": _UNSET}
     lines = ["def to_dict(obj):"]
     required = [f"{_VERSION_KEY!r}: {SCHEMA_VERSION!r}"]
     optional: list[str] = []
+    left_out: list[str] = []  # with a record: the defaulted fields' values, UNSET when left out
     for i, a in enumerate(fields):
         if isinstance(a.default, attrs.Factory):  # type: ignore[arg-type]
             raise TypeError("a factory default: the converter writes this class")  # pragma: no cover
@@ -1037,19 +1042,27 @@ def _fast_encoder(cls: type[T]) -> Callable[[T], dict[str, Any]]:
             continue
         optional.append(f"    v = obj.{a.name}")
         if a.default is None:
-            optional.append("    if v is not None:")
+            condition = "v is not None"
         elif by_text:  # the default's text, compared as text
             namespace[f"_d{i}"] = a.default
             namespace[f"_dt{i}"] = hook(a.default)
-            optional.append(f"    if v is not _d{i} and (t := {value.format(v='v')}) != _dt{i}:")
+            condition = f"v is not _d{i} and (t := {value.format(v='v')}) != _dt{i}"
             value = "t"
         else:
             namespace[f"_d{i}"] = a.default
-            optional.append(f"    if v is not _d{i} and v != _d{i}:")
-        optional.append(f"        res[{a.name!r}] = {value.format(v='v')}")
-    lines += [f"    res = {{{', '.join(required)}}}", *optional, "    return res"]
+            condition = f"v is not _d{i} and v != _d{i}"
+        if record is not None:
+            optional.append(f"    o{i} = {value.format(v='v')} if {condition} else _unset")
+            left_out.append(f"o{i}")
+        else:
+            optional += [f"    if {condition}:", f"        res[{a.name!r}] = {value.format(v='v')}"]
+    if record is not None:
+        values = [r.partition(": ")[2] for r in required]
+        lines += [*optional, f"    return _record({', '.join([*values, *left_out])})"]
+    else:
+        lines += [f"    res = {{{', '.join(required)}}}", *optional, "    return res"]
     exec("\n".join(lines), namespace)  # noqa: S102 - the text is built above from attrs field names only
-    encode: Callable[[T], dict[str, Any]] = namespace["to_dict"]
+    encode: Callable[[T], Any] = namespace["to_dict"]
     return encode
 
 
@@ -1175,15 +1188,35 @@ def _record_reader(cls: type[T]) -> tuple[Callable[[str | bytes], Any], Callable
     decode = _fast_decoder(cls, record=True)
     if decode is None:  # pragma: no cover - only a class the generated reader covers
         return None
-    fields = attrs.fields(cls)  # type: ignore[arg-type]
-    spec: list[tuple[str, Any] | tuple[str, Any, Any]] = [(_VERSION_KEY, Any)]
-    spec += [(a.name, Any) for a in fields if a.default is attrs.NOTHING]
-    spec += [(a.name, Any, _UNSET) for a in fields if a.default is not attrs.NOTHING]
-    record = _defstruct(f"_{cls.__name__}Document", spec, forbid_unknown_fields=True, gc=False)
-    return _MsgspecDecoder(record).decode, decode
+    return _MsgspecDecoder(_document_record(cls)).decode, decode
+
+
+_RECORDS: dict[type[Any], Any] = {}
+
+
+def _document_record(cls: type[Any]) -> Any:
+    """The :class:`msgspec.Struct` of a document of ``cls``, generated from :func:`attrs.fields` (made once).
+
+    Its fields in the order :func:`to_dict` writes them: ``schema_version``,
+    the fields without a default (required), then the others (``UNSET``
+    when left out); each value plain JSON data (``Any``); any other key
+    refused. No instance refers to itself, so the garbage collector need
+    not track them.
+    """
+    record = _RECORDS.get(cls)
+    if record is None:
+        fields = attrs.fields(cls)
+        spec: list[tuple[str, Any] | tuple[str, Any, Any]] = [(_VERSION_KEY, Any)]
+        spec += [(a.name, Any) for a in fields if a.default is attrs.NOTHING]
+        spec += [(a.name, Any, _UNSET) for a in fields if a.default is not attrs.NOTHING]
+        record = _RECORDS[cls] = _defstruct(
+            f"_{cls.__name__}Document", spec, forbid_unknown_fields=True, gc=False
+        )
+    return record
 
 
 _RECORD_READERS: dict[type[Any], tuple[Callable[[str | bytes], Any], Callable[[Any], Any]]] = {}
+_RECORD_WRITERS: dict[type[Any], Callable[[Any], Any]] = {}
 
 
 # -- errors as problems ------------------------------------------------------------
@@ -1260,7 +1293,7 @@ def to_dict(obj: Any) -> dict[str, Any]:
         return encode(obj)
     if obj.__class__ in _FAST_TYPES:
         encode = _ENCODERS[obj.__class__] = _fast_encoder(obj.__class__)
-        return encode(obj)
+        return cast("dict[str, Any]", encode(obj))
     if not attrs.has(obj.__class__):
         raise TypeError("to_dict takes a sessionkit domain object")
     data = _CONVERTER.unstructure(obj)
@@ -1437,7 +1470,15 @@ def dumps(obj: Any) -> str:
 
     The same object always gives the same text.
     """
+    record = _RECORD_WRITERS.get(obj.__class__)
+    if record is not None and _encode is _fast_encode:  # the record: no dict built (msgspec)
+        try:
+            return _msgspec_encode(record(obj)).decode()
+        except Exception:  # noqa: S110 - e.g. a lone surrogate: json writes the dict below
+            pass
     encode = _ENCODERS.get(obj.__class__)
+    if encode is None and obj.__class__ in _FAST_TYPES and _FAST_CODEC:
+        _RECORD_WRITERS[obj.__class__] = _fast_encoder(obj.__class__, _document_record(obj.__class__))
     return _encode(encode(obj) if encode is not None else to_dict(obj))
 
 

@@ -319,3 +319,39 @@ def test_the_validators_run_on_the_generated_path() -> None:
     with pytest.raises(DocumentError) as caught:
         from_dict(client, Client)
     assert [(p.path, p.code) for p in caught.value.problems] == [("$.first_name", "value.required")]
+
+
+def _record_path_built() -> None:
+    """Read and write one session, which builds the session's record reader and writer (with the fast extra)."""
+    session = ClientSession(
+        id="s0", client_id="c1", date_of_service=date(2026, 3, 2), billing_code="90834", charge="1"
+    )
+    loads(dumps(session), ClientSession)
+    loads(dumps(session), ClientSession)
+
+
+def test_the_session_record_has_every_field_in_the_written_order() -> None:
+    """The generated msgspec record: schema_version, the required fields, then the defaulted ones, as to_dict writes them."""
+    msgspec = pytest.importorskip("msgspec", reason="the fast extra (msgspec) is not installed")
+    _record_path_built()
+    record = ser._document_record(ClientSession)
+    fields = attrs.fields(ClientSession)
+    expected = [
+        "schema_version",
+        *(a.name for a in fields if a.default is attrs.NOTHING),
+        *(a.name for a in fields if a.default is not attrs.NOTHING),
+    ]
+    assert [f.name for f in msgspec.structs.fields(record)] == expected
+    assert ClientSession in ser._RECORD_READERS
+    assert ClientSession in ser._RECORD_WRITERS
+
+
+@given(sessions())
+def test_the_record_writer_writes_the_converters_document(session: ClientSession) -> None:
+    """The session written by its record (no dict) is the text json writes of the converter's document."""
+    pytest.importorskip("msgspec", reason="the fast extra (msgspec) is not installed")
+    _record_path_built()
+    record = ser._RECORD_WRITERS[ClientSession](session)
+    assert ser._msgspec_encode(record).decode() == ser._std_encode(_converter_document(session))
+    assert dumps(session) == ser._std_encode(_converter_document(session))
+    assert loads(dumps(session), ClientSession) == session
