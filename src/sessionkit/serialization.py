@@ -1124,13 +1124,49 @@ _ENCODER: Final = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 # so the results and the errors are json's.
 
 
+# json's own C encoder and scanner, called without the Python layers of
+# JSONEncoder.encode and json.loads around them (they are made anew, or
+# checked, on every call): the same text and data. The encoder is made as
+# _ENCODER's encode makes it, without its circular-reference check (plain
+# data built by to_dict refers to nothing twice); the scanner is used where
+# it reads the whole text from its first character, and json.loads reads
+# anything else (bytes, leading white space, trailing data, errors).
+_JSON_ENCODER_MODULE: Final[Any] = json.encoder  # c_make_encoder is not in its stubs
+_C_ENCODE: Final[Callable[[Any, int], list[str]] | None] = (
+    _JSON_ENCODER_MODULE.c_make_encoder(
+        None,
+        _ENCODER.default,
+        json.encoder.encode_basestring,
+        None,
+        _ENCODER.key_separator,
+        _ENCODER.item_separator,
+        _ENCODER.sort_keys,
+        _ENCODER.skipkeys,
+        _ENCODER.allow_nan,
+    )
+    if _JSON_ENCODER_MODULE.c_make_encoder is not None
+    else None
+)
+_SCAN_ONCE: Final[Callable[[str, int], tuple[Any, int]]] = cast(Any, json.JSONDecoder()).scan_once
+
+
 def _std_encode(data: Any) -> str:
     """JSON text of plain data: compact, UTF-8 characters as they are (the standard library)."""
-    return _ENCODER.encode(data)
+    if _C_ENCODE is not None:
+        return "".join(_C_ENCODE(data, 0))
+    return _ENCODER.encode(data)  # pragma: no cover - CPython has json's C encoder
 
 
 def _std_decode(text: str | bytes) -> Any:
     """Plain data of JSON text (the standard library)."""
+    if text.__class__ is str:
+        try:
+            data, end = _SCAN_ONCE(text, 0)
+        except Exception:  # noqa: S110 - json.loads reads it, or raises its own error
+            pass
+        else:
+            if end == len(text):
+                return data
     return json.loads(text)
 
 
@@ -1157,7 +1193,7 @@ def _fast_encode(data: Any) -> str:
     try:
         return _msgspec_encode(data).decode()
     except Exception:  # e.g. a lone surrogate, which json writes as it is
-        return _ENCODER.encode(data)
+        return _std_encode(data)
 
 
 def _fast_decode(text: str | bytes) -> Any:
@@ -1471,14 +1507,16 @@ def dumps(obj: Any) -> str:
     The same object always gives the same text.
     """
     record = _RECORD_WRITERS.get(obj.__class__)
+    if record is None and _FAST_CODEC and obj.__class__ in _FAST_TYPES:
+        record = _RECORD_WRITERS[obj.__class__] = _fast_encoder(
+            obj.__class__, _document_record(obj.__class__)
+        )
     if record is not None and _encode is _fast_encode:  # the record: no dict built (msgspec)
         try:
             return _msgspec_encode(record(obj)).decode()
         except Exception:  # noqa: S110 - e.g. a lone surrogate: json writes the dict below
             pass
     encode = _ENCODERS.get(obj.__class__)
-    if encode is None and obj.__class__ in _FAST_TYPES and _FAST_CODEC:
-        _RECORD_WRITERS[obj.__class__] = _fast_encoder(obj.__class__, _document_record(obj.__class__))
     return _encode(encode(obj) if encode is not None else to_dict(obj))
 
 

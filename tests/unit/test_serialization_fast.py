@@ -10,6 +10,7 @@ documents whose values are equal to remembered ones but of another type.
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -355,3 +356,33 @@ def test_the_record_writer_writes_the_converters_document(session: ClientSession
     assert ser._msgspec_encode(record).decode() == ser._std_encode(_converter_document(session))
     assert dumps(session) == ser._std_encode(_converter_document(session))
     assert loads(dumps(session), ClientSession) == session
+
+
+_PLAIN_TEXT = st.text(st.characters(codec=None, exclude_categories=()), max_size=8)
+_PLAIN_DATA = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | _PLAIN_TEXT,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(_PLAIN_TEXT, inner, max_size=3),
+    max_leaves=8,
+)
+
+
+def _json_outcome(read: Any, text: Any) -> Any:
+    """What ``read`` gives for ``text``: the data, or the error's type and message."""
+    try:
+        return ("data", read(text))
+    except (ValueError, TypeError, RecursionError) as exc:
+        return ("error", type(exc), str(exc))
+
+
+@given(
+    _PLAIN_DATA,
+    st.sampled_from(["", " ", "\n\t", "\ufeff"]),
+    st.sampled_from(["", " ", "\n", "x", "]", "{}", ' "a"']),
+)
+def test_the_standard_codec_reads_and_writes_as_json_does(data: Any, before: str, after: str) -> None:
+    """json's scanner and encoder called directly: the data or the error of json.loads, the text of json.dumps."""
+    assert ser._std_encode(data) == json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    text = before + json.dumps(data, ensure_ascii=False) + after
+    assert _json_outcome(ser._std_decode, text) == _json_outcome(json.loads, text)
+    raw = text.encode("utf-8", "surrogatepass")
+    assert _json_outcome(ser._std_decode, raw) == _json_outcome(json.loads, raw)
