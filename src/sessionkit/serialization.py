@@ -40,7 +40,10 @@ coverages, authorizations and adjudications) are read by functions generated
 the same way that hand the values to the class's ``__init__``, so that every
 validator runs, with the same fallback. With the ``fast`` extra (msgspec) installed,
 :func:`dumps` and :func:`loads` use its JSON codec, which writes the same text
-as :mod:`json`; json reads whatever msgspec refuses.
+as :mod:`json`; json reads whatever msgspec refuses. A session then goes
+between text and object through a :class:`msgspec.Struct` generated from its
+attrs fields, with no dict between; any text the Struct or the generated
+reader refuses is read the long way, with the same outcome.
 
 >>> from datetime import date
 >>> from sessionkit import ClientSession
