@@ -179,6 +179,8 @@ _HEAD = '"schema_version":1,"client_id":"c1","date_of_service":"2026-03-02","bil
         "{" + _HEAD + ',"charge":1,"id":"s1","minutes":"45","status":"nope","version":true}',
         "{" + _HEAD + ',"charge":"1.00","id":"s1","referring_provider":{"first_name":"A","npi":"1"}}',
         "{" + _HEAD + ',"charge":"1.00","id":"s1","diagnoses":["F41.1",1],"modifiers":"95"}',
+        "{" + _HEAD + ',"charge":"1.00","\\u0069d":"s1"}',  # a key written with an escape
+        " {" + _HEAD + ',"charge":"1.00","id":"s1"}\n',
         '["schema_version", 1]',
         '"text"',
         "null",
@@ -190,6 +192,14 @@ def test_loads_gives_what_the_plain_reading_gives_for_odd_text(text: str) -> Non
     assert fast == plain
     if isinstance(plain, tuple):
         assert plain[0] == "error"
+    for raw in (
+        text.encode(),
+        text.encode("utf-16"),
+        b"\xef\xbb\xbf" + text.encode(),
+    ):  # bytes, UTF-16, a BOM
+        assert _outcome(lambda t: loads(t, ClientSession), raw) == _outcome(
+            lambda t: ser._read_plain(json.loads(t), ClientSession), raw
+        )
 
 
 @given(sessions(), _JSON)
