@@ -671,7 +671,8 @@ def _fast_decoder(cls: type[T], record: bool = False) -> Callable[[Any], T] | No
     sessionkit reads, no keys the class does not have, each key through its
     field's hook, then through its field's converter, in field order; a
     left-out key takes the field's default through the converter), with the
-    slots set through their descriptors. A field whose converted default is
+    slots set as plain attributes of an :func:`_open_class` object (through
+    their descriptors where CPython refuses that). A field whose converted default is
     the same object every time takes it without converting again. Anything
     it does not read raises, and the caller reads the document the plain
     way. It covers keyword-only fields with a plain default or none and no
@@ -776,6 +777,8 @@ def _open_class(cls: type[Any], names: list[str]) -> type[Any] | None:
     marker, must come out of the class change as a ``cls`` holding the same
     markers, else the decoder sets each slot through its descriptor.
     """
+    if cls in _OPEN_CLASSES:
+        return _OPEN_CLASSES[cls]
     if "__slots__" not in cls.__dict__:  # pragma: no cover - the session is slotted
         return None
     open_cls = type(
@@ -793,7 +796,11 @@ def _open_class(cls: type[Any], names: list[str]) -> type[Any] | None:
         return None
     if type(trial) is not cls or any(getattr(trial, n) is not m for n, m in markers.items()):
         return None  # pragma: no cover - the class change kept every slot
+    _OPEN_CLASSES[cls] = open_cls
     return open_cls
+
+
+_OPEN_CLASSES: dict[type[Any], type[Any]] = {}
 
 
 def _constructing_decoder(cls: type[T]) -> Callable[[dict[str, Any]], T] | None:
