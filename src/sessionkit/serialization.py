@@ -40,7 +40,10 @@ coverages, authorizations and adjudications) are read by functions generated
 the same way that hand the values to the class's ``__init__``, so that every
 validator runs, with the same fallback. With the ``fast`` extra (msgspec) installed,
 :func:`dumps` and :func:`loads` use its JSON codec, which writes the same text
-as :mod:`json`; json reads whatever msgspec refuses.
+as :mod:`json`; json reads whatever msgspec refuses. A session then goes
+between text and object through a :class:`msgspec.Struct` generated from its
+attrs fields, with no dict between; any text the Struct or the generated
+reader refuses is read the long way, with the same outcome.
 
 >>> from datetime import date
 >>> from sessionkit import ClientSession
@@ -635,9 +638,10 @@ def _field_hook(a: attrs.Attribute[Any]) -> Callable[[Any, Any], Any]:
     return hook
 
 
-def _decoder_head(cls: type[Any], fields: Any) -> tuple[dict[str, Any], list[str]]:
+def _decoder_head(cls: type[Any], fields: Any, record: bool = False) -> tuple[dict[str, Any], list[str]]:
     """The start of a generated ``decode(document)`` for ``cls`` and the names it uses: ``schema_version``
-    a whole number this sessionkit reads, and no keys but the fields' (else :func:`_refuse`)."""
+    a whole number this sessionkit reads, and no keys but the fields' (else :func:`_refuse`). With
+    ``record`` the document is a :func:`_document_record` (its decoder refused any other key)."""
     namespace: dict[str, Any] = {
         "_cls": cls,
         "_allowed": frozenset([*(a.name for a in fields), _VERSION_KEY]),
@@ -650,16 +654,16 @@ def _decoder_head(cls: type[Any], fields: Any) -> tuple[dict[str, Any], list[str
     }
     lines = [
         "def decode(o):",
-        f"    v = o[{_VERSION_KEY!r}]",
+        f"    v = o.{_VERSION_KEY}" if record else f"    v = o[{_VERSION_KEY!r}]",
         f"    if v.__class__ is not _int or not 1 <= v <= {SCHEMA_VERSION!r}:",
         "        _refuse()",
-        "    if not _allowed.issuperset(o):",
-        "        _refuse()",
     ]
+    if not record:
+        lines += ["    if not _allowed.issuperset(o):", "        _refuse()"]
     return namespace, lines
 
 
-def _fast_decoder(cls: type[T]) -> Callable[[dict[str, Any]], T] | None:
+def _fast_decoder(cls: type[T], record: bool = False) -> Callable[[Any], T] | None:
     """Generate ``decode(document)`` for ``cls`` from :func:`attrs.fields`, or ``None`` where it cannot.
 
     It does what :func:`_read_fast`'s checks, the fast converter and the
@@ -667,7 +671,8 @@ def _fast_decoder(cls: type[T]) -> Callable[[dict[str, Any]], T] | None:
     sessionkit reads, no keys the class does not have, each key through its
     field's hook, then through its field's converter, in field order; a
     left-out key takes the field's default through the converter), with the
-    slots set through their descriptors. A field whose converted default is
+    slots set as plain attributes of an :func:`_open_class` object (through
+    their descriptors where CPython refuses that). A field whose converted default is
     the same object every time takes it without converting again. Anything
     it does not read raises, and the caller reads the document the plain
     way. It covers keyword-only fields with a plain default or none and no
@@ -676,16 +681,31 @@ def _fast_decoder(cls: type[T]) -> Callable[[dict[str, Any]], T] | None:
     :func:`_constructing_decoder` instead, through its ``__init__``, so that
     its validators run. For any other class it returns ``None`` and the fast
     converter reads the document.
+
+    With ``record``, it reads a :func:`_document_record` of the document
+    instead of its dict, the same way: a left-out key is ``UNSET`` there.
     """
     attrs.resolve_types(cls)  # type: ignore[type-var]
     fields = attrs.fields(cls)  # type: ignore[arg-type]
     if any(a.validator is not None for a in fields):
-        return _constructing_decoder(cls)
+        return None if record else _constructing_decoder(cls)
     if hasattr(cls, "__attrs_post_init__") or hasattr(cls, "__attrs_pre_init__"):
         return None
-    namespace, lines = _decoder_head(cls, fields)
+    namespace, lines = _decoder_head(cls, fields, record)
+    namespace["_unset"] = _UNSET
     namespace["_new"] = object.__new__
-    lines.append("    new = _new(_cls)")
+    open_cls = _open_class(cls, [a.name for a in fields])
+    if open_cls is not None:  # plain attribute stores, then the class: see _open_class
+        namespace["_open"] = open_cls
+        lines.append("    new = _new(_open)")
+    else:  # pragma: no cover - the session's layout allows the class change
+        lines.append("    new = _new(_cls)")
+
+    def store(i: int, value: str) -> str:
+        if open_cls is not None:
+            return f"new.{fields[i].name} = {value}"
+        return f"_set{i}(new, {value})"
+
     for i, a in enumerate(fields):
         convert = a.converter
         if (
@@ -718,27 +738,69 @@ def _fast_decoder(cls: type[T]) -> Callable[[dict[str, Any]], T] | None:
             elif _nested_attrs(a.type):  # a nested object (or a tuple of them): remember it by its document
                 namespace[f"_r{i}"] = _remembered_nested(hook, a.type, convert)
                 value = f"_r{i}(v)"
+        read = f"v = o.{a.name}" if record else f"v = o[{a.name!r}]"
         if a.default is attrs.NOTHING:
-            lines.append(f"    v = o[{a.name!r}]")
-            lines.append(f"    _set{i}(new, {value})")
+            lines.append(f"    {read}")
+            lines.append(f"    {store(i, value)}")
             continue
         default: Any = a.default
-        lines.append(f"    if {a.name!r} in o:")
-        lines.append(f"        v = o[{a.name!r}]")
-        lines.append(f"        _set{i}(new, {value})")
+        if record:
+            lines += [f"    {read}", "    if v is not _unset:"]
+        else:
+            lines += [f"    if {a.name!r} in o:", f"        {read}"]
+        lines.append(f"        {store(i, value)}")
         lines.append("    else:")
         if convert is not None:
             default = convert(a.default)
             if convert(a.default) is not default:  # a fresh value each time (the id): convert every time
                 namespace[f"_d{i}"] = a.default
-                lines.append(f"        _set{i}(new, _c{i}(_d{i}))")
+                lines.append(f"        {store(i, f'_c{i}(_d{i})')}")
                 continue
         namespace[f"_d{i}"] = default
-        lines.append(f"        _set{i}(new, _d{i})")
+        lines.append(f"        {store(i, f'_d{i}')}")
+    if open_cls is not None:
+        lines.append("    new.__class__ = _cls")
     lines.append("    return new")
     exec("\n".join(lines), namespace)  # noqa: S102 - the text is built above from attrs field names only
-    decode: Callable[[dict[str, Any]], T] = namespace["decode"]
+    decode: Callable[[Any], T] = namespace["decode"]
     return decode
+
+
+def _open_class(cls: type[Any], names: list[str]) -> type[Any] | None:
+    """A subclass of slotted ``cls`` adding no slot, with ``object``'s ``__setattr__``; ``None`` if CPython refuses.
+
+    A generated decoder builds the object as this class, each field one plain
+    attribute store (a few instructions; a call of the slot's descriptor
+    costs several times as much), then gives it ``cls`` as its class, which
+    CPython allows between two classes of one slot layout; no one sees the
+    object before. A trial object made here, each slot holding its own
+    marker, must come out of the class change as a ``cls`` holding the same
+    markers, else the decoder sets each slot through its descriptor.
+    """
+    if cls in _OPEN_CLASSES:
+        return _OPEN_CLASSES[cls]
+    if "__slots__" not in cls.__dict__:  # pragma: no cover - the session is slotted
+        return None
+    open_cls = type(
+        f"_Open{cls.__name__}",
+        (cls,),
+        {"__slots__": (), "__setattr__": object.__setattr__, "__delattr__": object.__delattr__},
+    )
+    markers = {name: object() for name in names}
+    trial: Any = object.__new__(open_cls)
+    try:
+        for name, marker in markers.items():
+            setattr(trial, name, marker)
+        trial.__class__ = cls
+    except (TypeError, AttributeError):  # pragma: no cover - e.g. "object layout differs"
+        return None
+    if type(trial) is not cls or any(getattr(trial, n) is not m for n, m in markers.items()):
+        return None  # pragma: no cover - the class change kept every slot
+    _OPEN_CLASSES[cls] = open_cls
+    return open_cls
+
+
+_OPEN_CLASSES: dict[type[Any], type[Any]] = {}
 
 
 def _constructing_decoder(cls: type[T]) -> Callable[[dict[str, Any]], T] | None:
@@ -954,7 +1016,7 @@ _FAST_READS: Final = (*_FAST_TYPES, Client, Coverage, Authorization, Adjudicatio
 (:meth:`sessionkit.readiness.ReadinessContext.from_unit_of_work`), through their ``__init__``."""
 
 
-def _fast_encoder(cls: type[T]) -> Callable[[T], dict[str, Any]]:
+def _fast_encoder(cls: type[T], record: Any = None) -> Callable[[T], Any]:
     """Generate ``to_dict`` for ``cls`` from :func:`attrs.fields`: what the converter writes, faster.
 
     The same keys in the same order as the converter's generated function
@@ -967,13 +1029,18 @@ def _fast_encoder(cls: type[T]) -> Callable[[T], dict[str, Any]]:
     ``None`` default by identity (no value a domain object holds equals
     ``None``), and a code or an amount by its text (their equality is that
     of their text).
+
+    With ``record`` (the :func:`_document_record` of ``cls``), it returns the
+    record instead of the dict: the same values in the same order, a
+    left-out field ``UNSET`` (which msgspec does not write).
     """
     attrs.resolve_types(cls)  # type: ignore[type-var]
     fields = attrs.fields(cls)  # type: ignore[arg-type]
-    namespace: dict[str, Any] = {"_str": str}
+    namespace: dict[str, Any] = {"_str": str, "_record": record, "_unset": _UNSET}
     lines = ["def to_dict(obj):"]
     required = [f"{_VERSION_KEY!r}: {SCHEMA_VERSION!r}"]
     optional: list[str] = []
+    left_out: list[str] = []  # with a record: the defaulted fields' values, UNSET when left out
     for i, a in enumerate(fields):
         if isinstance(a.default, attrs.Factory):  # type: ignore[arg-type]
             raise TypeError("a factory default: the converter writes this class")  # pragma: no cover
@@ -985,19 +1052,27 @@ def _fast_encoder(cls: type[T]) -> Callable[[T], dict[str, Any]]:
             continue
         optional.append(f"    v = obj.{a.name}")
         if a.default is None:
-            optional.append("    if v is not None:")
+            condition = "v is not None"
         elif by_text:  # the default's text, compared as text
             namespace[f"_d{i}"] = a.default
             namespace[f"_dt{i}"] = hook(a.default)
-            optional.append(f"    if v is not _d{i} and (t := {value.format(v='v')}) != _dt{i}:")
+            condition = f"v is not _d{i} and (t := {value.format(v='v')}) != _dt{i}"
             value = "t"
         else:
             namespace[f"_d{i}"] = a.default
-            optional.append(f"    if v is not _d{i} and v != _d{i}:")
-        optional.append(f"        res[{a.name!r}] = {value.format(v='v')}")
-    lines += [f"    res = {{{', '.join(required)}}}", *optional, "    return res"]
+            condition = f"v is not _d{i} and v != _d{i}"
+        if record is not None:
+            optional.append(f"    o{i} = {value.format(v='v')} if {condition} else _unset")
+            left_out.append(f"o{i}")
+        else:
+            optional += [f"    if {condition}:", f"        res[{a.name!r}] = {value.format(v='v')}"]
+    if record is not None:
+        values = [r.partition(": ")[2] for r in required]
+        lines += [*optional, f"    return _record({', '.join([*values, *left_out])})"]
+    else:
+        lines += [f"    res = {{{', '.join(required)}}}", *optional, "    return res"]
     exec("\n".join(lines), namespace)  # noqa: S102 - the text is built above from attrs field names only
-    encode: Callable[[T], dict[str, Any]] = namespace["to_dict"]
+    encode: Callable[[T], Any] = namespace["to_dict"]
     return encode
 
 
@@ -1059,22 +1134,64 @@ _ENCODER: Final = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 # so the results and the errors are json's.
 
 
+# json's own C encoder and scanner, called without the Python layers of
+# JSONEncoder.encode and json.loads around them (they are made anew, or
+# checked, on every call): the same text and data. The encoder is made as
+# _ENCODER's encode makes it, without its circular-reference check (plain
+# data built by to_dict refers to nothing twice); the scanner is used where
+# it reads the whole text from its first character, and json.loads reads
+# anything else (bytes, leading white space, trailing data, errors).
+_JSON_ENCODER_MODULE: Final[Any] = json.encoder  # c_make_encoder is not in its stubs
+_C_ENCODE: Final[Callable[[Any, int], list[str]] | None] = (
+    _JSON_ENCODER_MODULE.c_make_encoder(
+        None,
+        _ENCODER.default,
+        json.encoder.encode_basestring,
+        None,
+        _ENCODER.key_separator,
+        _ENCODER.item_separator,
+        _ENCODER.sort_keys,
+        _ENCODER.skipkeys,
+        _ENCODER.allow_nan,
+    )
+    if _JSON_ENCODER_MODULE.c_make_encoder is not None
+    else None
+)
+_SCAN_ONCE: Final[Callable[[str, int], tuple[Any, int]]] = cast(Any, json.JSONDecoder()).scan_once
+
+
 def _std_encode(data: Any) -> str:
     """JSON text of plain data: compact, UTF-8 characters as they are (the standard library)."""
-    return _ENCODER.encode(data)
+    if _C_ENCODE is not None:
+        return "".join(_C_ENCODE(data, 0))
+    return _ENCODER.encode(data)  # pragma: no cover - CPython has json's C encoder
 
 
 def _std_decode(text: str | bytes) -> Any:
     """Plain data of JSON text (the standard library)."""
+    if text.__class__ is str:
+        try:
+            data, end = _SCAN_ONCE(text, 0)
+        except Exception:  # noqa: S110 - json.loads reads it, or raises its own error
+            pass
+        else:
+            if end == len(text):
+                return data
     return json.loads(text)
 
 
+_UNSET: Any
+"""A field left out of a :func:`_record_reader` record (msgspec's ``UNSET``)."""
 try:
+    from msgspec import UNSET as _MSGSPEC_UNSET
+    from msgspec import defstruct as _defstruct
     from msgspec.json import Decoder as _MsgspecDecoder
     from msgspec.json import Encoder as _MsgspecEncoder
 except ImportError:  # pragma: no cover - the fast extra is not installed
     _FAST_CODEC = False
+    _UNSET = object()
 else:
+    _UNSET = _MSGSPEC_UNSET
     _FAST_CODEC = True
     # One encoder and one decoder, their methods bound once (msgspec's own defaults).
     _msgspec_encode = _MsgspecEncoder().encode
@@ -1086,7 +1203,7 @@ def _fast_encode(data: Any) -> str:
     try:
         return _msgspec_encode(data).decode()
     except Exception:  # e.g. a lone surrogate, which json writes as it is
-        return _ENCODER.encode(data)
+        return _std_encode(data)
 
 
 def _fast_decode(text: str | bytes) -> Any:
@@ -1099,6 +1216,53 @@ def _fast_decode(text: str | bytes) -> Any:
 
 _encode: Callable[[Any], str] = _fast_encode if _FAST_CODEC else _std_encode
 _decode: Callable[[str | bytes], Any] = _fast_decode if _FAST_CODEC else _std_decode
+
+
+def _record_reader(cls: type[T]) -> tuple[Callable[[str | bytes], Any], Callable[[Any], T]] | None:
+    """msgspec's parser of a document of ``cls`` into a record, and the generated reader of that record; ``None`` where it cannot.
+
+    The record is a :class:`msgspec.Struct` generated from :func:`attrs.fields`:
+    ``schema_version`` and each field without a default required, each other
+    field ``UNSET`` when left out, every value parsed as :func:`_decode`
+    parses it (``Any``), and any other key refused. Parsing into it builds no
+    dict and looks no key up; the reader is :func:`_fast_decoder`'s, reading
+    the record's attributes. Anything either refuses goes the long way
+    (:func:`loads`): the same object or the same error.
+    """
+    if not _FAST_CODEC:  # pragma: no cover - the fast extra is not installed
+        return None
+    decode = _fast_decoder(cls, record=True)
+    if decode is None:  # pragma: no cover - only a class the generated reader covers
+        return None
+    return _MsgspecDecoder(_document_record(cls)).decode, decode
+
+
+_RECORDS: dict[type[Any], Any] = {}
+
+
+def _document_record(cls: type[Any]) -> Any:
+    """The :class:`msgspec.Struct` of a document of ``cls``, generated from :func:`attrs.fields` (made once).
+
+    Its fields in the order :func:`to_dict` writes them: ``schema_version``,
+    the fields without a default (required), then the others (``UNSET``
+    when left out); each value plain JSON data (``Any``); any other key
+    refused. No instance refers to itself, so the garbage collector need
+    not track them.
+    """
+    record = _RECORDS.get(cls)
+    if record is None:
+        fields = attrs.fields(cls)
+        spec: list[tuple[str, Any] | tuple[str, Any, Any]] = [(_VERSION_KEY, Any)]
+        spec += [(a.name, Any) for a in fields if a.default is attrs.NOTHING]
+        spec += [(a.name, Any, _UNSET) for a in fields if a.default is not attrs.NOTHING]
+        record = _RECORDS[cls] = _defstruct(
+            f"_{cls.__name__}Document", spec, forbid_unknown_fields=True, gc=False
+        )
+    return record
+
+
+_RECORD_READERS: dict[type[Any], tuple[Callable[[str | bytes], Any], Callable[[Any], Any]]] = {}
+_RECORD_WRITERS: dict[type[Any], Callable[[Any], Any]] = {}
 
 
 # -- errors as problems ------------------------------------------------------------
@@ -1175,7 +1339,7 @@ def to_dict(obj: Any) -> dict[str, Any]:
         return encode(obj)
     if obj.__class__ in _FAST_TYPES:
         encode = _ENCODERS[obj.__class__] = _fast_encoder(obj.__class__)
-        return encode(obj)
+        return cast("dict[str, Any]", encode(obj))
     if not attrs.has(obj.__class__):
         raise TypeError("to_dict takes a sessionkit domain object")
     data = _CONVERTER.unstructure(obj)
@@ -1239,6 +1403,10 @@ def _read_fast(data: dict[str, Any], type_: type[T]) -> T | object:
         if type_ not in _FAST_READS:
             return _MISSING
         decode = _DECODERS[type_] = _fast_decoder(type_) or _fast_structure(type_)
+        if type_ in _FAST_TYPES:
+            record = _record_reader(type_)
+            if record is not None:
+                _RECORD_READERS[type_] = record
     try:
         return cast(object, decode(data))
     except Exception:  # the plain way reads it again and names every problem
@@ -1348,6 +1516,16 @@ def dumps(obj: Any) -> str:
 
     The same object always gives the same text.
     """
+    record = _RECORD_WRITERS.get(obj.__class__)
+    if record is None and _FAST_CODEC and obj.__class__ in _FAST_TYPES:
+        record = _RECORD_WRITERS[obj.__class__] = _fast_encoder(
+            obj.__class__, _document_record(obj.__class__)
+        )
+    if record is not None and _encode is _fast_encode:  # the record: no dict built (msgspec)
+        try:
+            return _msgspec_encode(record(obj)).decode()
+        except Exception:  # noqa: S110 - e.g. a lone surrogate: json writes the dict below
+            pass
     encode = _ENCODERS.get(obj.__class__)
     return _encode(encode(obj) if encode is not None else to_dict(obj))
 
@@ -1359,6 +1537,26 @@ def loads(text: str | bytes, type_: type[T]) -> T:
         number too long to read), is nested too deeply (``document.too_deep``) or is
         not a valid document; ``problems`` lists every bad field by path.
     """
+    # The short ways: parsed into a record and read (msgspec), or parsed and read in one go;
+    # anything amiss goes the long way below, which reads it again and names every problem.
+    found: T
+    record = _RECORD_READERS.get(type_)
+    if record is not None and _decode is _fast_decode:
+        try:
+            found = record[1](record[0](text))
+        except Exception:  # noqa: S110 - the long way below
+            pass
+        else:
+            return found
+    else:
+        decode = _DECODERS.get(type_)
+        if decode is not None:
+            try:
+                found = decode(_decode(text))
+            except Exception:  # noqa: S110 - the long way below
+                pass
+            else:
+                return found
     data = _parse(text)
     try:
         return from_dict(data, type_)

@@ -135,10 +135,85 @@ def test_the_fast_reading_gives_what_the_plain_reading_gives(
         data[key] = value
     fast = _outcome(lambda d: from_dict(d, ClientSession), dict(data))
     plain = _outcome(lambda d: ser._read_plain(d, ClientSession), dict(data))
+    # loads: the session parsed into the generated msgspec record and read from it.
+    record = _outcome(lambda d: loads(ser._std_encode(d), ClientSession), dict(data))
     if "id" not in data and isinstance(fast, ClientSession):  # each reading mints its own id
         assert fast.id != plain.id
         fast, plain = attrs.evolve(fast, id="x"), attrs.evolve(plain, id="x")
+        record = attrs.evolve(record, id="x")
     assert fast == plain
+    assert record == plain
+    assert type(record) is type(plain)
+
+
+def _read_text_both_ways(text: str) -> tuple[Any, Any]:
+    """What loads gives for ``text``, and what the plain reading of json's parse of it gives."""
+    loads(
+        '{"schema_version":1,"client_id":"c1","date_of_service":"2026-03-02","billing_code":"90834","charge":"1.00"}',
+        ClientSession,
+    )  # the record reader is built on the first session read
+    assert ClientSession in ser._RECORD_READERS
+    return (
+        _outcome(lambda t: loads(t, ClientSession), text),
+        _outcome(lambda t: ser._read_plain(json.loads(t), ClientSession), text),
+    )
+
+
+_HEAD = '"schema_version":1,"client_id":"c1","date_of_service":"2026-03-02","billing_code":"90834"'
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "{" + _HEAD + ',"charge":"1.00","id":"s1"}',
+        "{" + _HEAD + ',"charge":"1.00","id":"s1","charge":"2.00"}',  # a repeated key: the last one counts
+        "{" + _HEAD + ',"charge":"1.00","id":"s1","id":"s2","minutes":null}',
+        "{" + _HEAD + ',"id":"s1"}',  # a required key missing
+        "{" + _HEAD + ',"charge":"1.00","id":"s1","extra":1}',
+        "{" + _HEAD + ',"charge":"1.00","id":"s1","additional_dates":[]}',  # an earlier sessionkit's
+        "{" + _HEAD + ',"charge":"1.00","id":"s1","additional_dates":["2026-03-09"]}',
+        "{" + _HEAD.replace(":1,", ":2,") + ',"charge":"1.00","id":"s1"}',
+        "{" + _HEAD.replace(":1,", ":true,") + ',"charge":"1.00","id":"s1"}',
+        "{" + _HEAD.replace(":1,", ':"1",') + ',"charge":"1.00","id":"s1"}',
+        "{" + _HEAD.replace('"schema_version":1,', "") + ',"charge":"1.00","id":"s1"}',
+        "{" + _HEAD + ',"charge":1,"id":"s1","minutes":"45","status":"nope","version":true}',
+        "{" + _HEAD + ',"charge":"1.00","id":"s1","referring_provider":{"first_name":"A","npi":"1"}}',
+        "{" + _HEAD + ',"charge":"1.00","id":"s1","diagnoses":["F41.1",1],"modifiers":"95"}',
+        "{" + _HEAD + ',"charge":"1.00","\\u0069d":"s1"}',  # a key written with an escape
+        " {" + _HEAD + ',"charge":"1.00","id":"s1"}\n',
+        '["schema_version", 1]',
+        '"text"',
+        "null",
+    ],
+)
+def test_loads_gives_what_the_plain_reading_gives_for_odd_text(text: str) -> None:
+    """Text with repeated, missing, unknown or legacy keys, bad values or no object: loads (by the record) = the plain reading."""
+    fast, plain = _read_text_both_ways(text)
+    assert fast == plain
+    if isinstance(plain, tuple):
+        assert plain[0] == "error"
+    for raw in (
+        text.encode(),
+        text.encode("utf-16"),
+        b"\xef\xbb\xbf" + text.encode(),
+    ):  # bytes, UTF-16, a BOM
+        assert _outcome(lambda t: loads(t, ClientSession), raw) == _outcome(
+            lambda t: ser._read_plain(json.loads(t), ClientSession), raw
+        )
+
+
+@given(sessions(), _JSON)
+def test_loads_of_a_document_with_an_extra_nested_value_gives_the_plain_reading(
+    session: ClientSession, value: Any
+) -> None:
+    """Any JSON value under any field of a session's text: loads (by the record) = the plain reading of json's parse."""
+    data = to_dict(session)
+    for key in ("referring_provider", "add_ons", "resubmission", "overrides", "comments"):
+        text = ser._std_encode({**data, key: value})
+        fast, plain = _read_text_both_ways(text)
+        if isinstance(fast, ClientSession) and "id" not in data:  # each reading mints its own id
+            fast, plain = attrs.evolve(fast, id="x"), attrs.evolve(plain, id="x")
+        assert fast == plain
 
 
 @given(sessions())

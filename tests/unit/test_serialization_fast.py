@@ -10,6 +10,7 @@ documents whose values are equal to remembered ones but of another type.
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -115,7 +116,10 @@ _LOOKALIKES = ["1", 1, True, 1.0, None, "", 0, False, [], {}, ["1"], {"a": "1"},
 def _read_alike(documents: list[dict[str, Any]]) -> None:
     for data in documents:
         fast = _outcome(lambda d: from_dict(d, ClientSession), dict(data))
-        assert fast == _outcome(lambda d: ser._read_plain(d, ClientSession), dict(data))
+        plain = _outcome(lambda d: ser._read_plain(d, ClientSession), dict(data))
+        assert fast == plain
+        # loads: parsed into the generated record (with the fast extra) and read from it.
+        assert _outcome(lambda d: loads(ser._std_encode(d), ClientSession), dict(data)) == plain
 
 
 @pytest.mark.parametrize(
@@ -316,3 +320,69 @@ def test_the_validators_run_on_the_generated_path() -> None:
     with pytest.raises(DocumentError) as caught:
         from_dict(client, Client)
     assert [(p.path, p.code) for p in caught.value.problems] == [("$.first_name", "value.required")]
+
+
+def _record_path_built() -> None:
+    """Read and write one session, which builds the session's record reader and writer (with the fast extra)."""
+    session = ClientSession(
+        id="s0", client_id="c1", date_of_service=date(2026, 3, 2), billing_code="90834", charge="1"
+    )
+    loads(dumps(session), ClientSession)
+    loads(dumps(session), ClientSession)
+
+
+def test_the_session_record_has_every_field_in_the_written_order() -> None:
+    """The generated msgspec record: schema_version, the required fields, then the defaulted ones, as to_dict writes them."""
+    msgspec = pytest.importorskip("msgspec", reason="the fast extra (msgspec) is not installed")
+    _record_path_built()
+    record = ser._document_record(ClientSession)
+    fields = attrs.fields(ClientSession)
+    expected = [
+        "schema_version",
+        *(a.name for a in fields if a.default is attrs.NOTHING),
+        *(a.name for a in fields if a.default is not attrs.NOTHING),
+    ]
+    assert [f.name for f in msgspec.structs.fields(record)] == expected
+    assert ClientSession in ser._RECORD_READERS
+    assert ClientSession in ser._RECORD_WRITERS
+
+
+@given(sessions())
+def test_the_record_writer_writes_the_converters_document(session: ClientSession) -> None:
+    """The session written by its record (no dict) is the text json writes of the converter's document."""
+    pytest.importorskip("msgspec", reason="the fast extra (msgspec) is not installed")
+    _record_path_built()
+    record = ser._RECORD_WRITERS[ClientSession](session)
+    assert ser._msgspec_encode(record).decode() == ser._std_encode(_converter_document(session))
+    assert dumps(session) == ser._std_encode(_converter_document(session))
+    assert loads(dumps(session), ClientSession) == session
+
+
+_PLAIN_TEXT = st.text(st.characters(codec=None, exclude_categories=()), max_size=8)
+_PLAIN_DATA = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | _PLAIN_TEXT,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(_PLAIN_TEXT, inner, max_size=3),
+    max_leaves=8,
+)
+
+
+def _json_outcome(read: Any, text: Any) -> Any:
+    """What ``read`` gives for ``text``: the data, or the error's type and message."""
+    try:
+        return ("data", read(text))
+    except (ValueError, TypeError, RecursionError) as exc:
+        return ("error", type(exc), str(exc))
+
+
+@given(
+    _PLAIN_DATA,
+    st.sampled_from(["", " ", "\n\t", "\ufeff"]),
+    st.sampled_from(["", " ", "\n", "x", "]", "{}", ' "a"']),
+)
+def test_the_standard_codec_reads_and_writes_as_json_does(data: Any, before: str, after: str) -> None:
+    """json's scanner and encoder called directly: the data or the error of json.loads, the text of json.dumps."""
+    assert ser._std_encode(data) == json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    text = before + json.dumps(data, ensure_ascii=False) + after
+    assert _json_outcome(ser._std_decode, text) == _json_outcome(json.loads, text)
+    raw = text.encode("utf-8", "surrogatepass")
+    assert _json_outcome(ser._std_decode, raw) == _json_outcome(json.loads, raw)
