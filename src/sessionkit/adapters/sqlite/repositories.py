@@ -668,12 +668,10 @@ class SqliteSessionRepository:
         (a stored key whose session this unit rewrote, for one) leaves the
         batch to :meth:`_save`, which decides it one session at a time.
         """
-        if any({s.version for s in batch}):  # versions are ints: 0 is the only false one
-            return None
-        ids = [s.id for s in batch]
+        ids = [s.id for s in batch if s.version == 0]
         new_ids = dict.fromkeys(ids)
         writes = self.writes
-        if len(new_ids) != len(ids) or not writes.keys().isdisjoint(new_ids):
+        if len(new_ids) != len(batch) or not writes.keys().isdisjoint(new_ids):  # a version not 0, or an id twice
             return None
         keyed = [(s.appointment_key, s.id) for s in batch if s.appointment_key is not None]
         key_owners = dict(keyed)
