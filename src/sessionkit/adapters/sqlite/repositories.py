@@ -669,9 +669,9 @@ class SqliteSessionRepository:
         batch to :meth:`_save`, which decides it one session at a time.
         """
         ids = [s.id for s in batch if s.version == 0]
-        new_ids = dict.fromkeys(ids)
+        new_ids = dict.fromkeys(ids)  # shorter than the batch: a version not 0, or an id twice
         writes = self.writes
-        if len(new_ids) != len(batch) or not writes.keys().isdisjoint(new_ids):  # a version not 0, or an id twice
+        if len(new_ids) != len(batch) or not writes.keys().isdisjoint(new_ids):
             return None
         keyed = [(s.appointment_key, s.id) for s in batch if s.appointment_key is not None]
         key_owners = dict(keyed)
@@ -684,7 +684,7 @@ class SqliteSessionRepository:
         saved = [with_version(s, 1) for s in batch]
         state = (dict(writes), dict(self.expected), dict(self._keys), dict(self._last))
         try:
-            writes.update(zip(ids, saved))
+            writes.update(zip(ids, saved, strict=True))
             self.expected.update(new_ids)  # every value None: absent from the snapshot
             self._keys.update(key_owners)
             self._last.update({s.client_id: s.id for s in batch})  # the last of each client's wins
