@@ -494,7 +494,9 @@ def with_version(session: ClientSession, version: int) -> ClientSession:
     """
     if type(session) is not ClientSession:
         return attrs.evolve(session, version=version)
-    return _copy_with_version(session, _version(version))
+    if type(version) is not int or not 0 <= version <= _MAX_VERSION:  # _version's own test, without its call
+        version = _version(version)  # raises
+    return _copy_with_version(session, version)
 
 
 def refuse_locked_change(stored: ClientSession | None, session: ClientSession) -> None:

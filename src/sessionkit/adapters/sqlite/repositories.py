@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import builtins
 import json
+import operator
 import sqlite3
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -441,6 +442,9 @@ def _drop_lookup_indexes(conn: sqlite3.Connection) -> list[str]:
     return [sql for _, sql in found]
 
 
+_date_of: Final = operator.attrgetter("date_of_service")
+
+
 def _version_conflict(message: str = _VERSION_CONFLICT) -> ConcurrentUpdate:
     return ConcurrentUpdate(message, "session.version", "version")
 
@@ -605,15 +609,6 @@ class SqliteSessionRepository:
             self._snapshot_has_sessions = row is not None
         return self._snapshot_has_sessions
 
-    def _any_id_stored(self, ids: Sequence[str]) -> bool:
-        """Whether the file now holds a session with one of ``ids`` (asked by the commit)."""
-        for chunk in _chunks(ids):
-            marks = ",".join("?" * len(chunk))
-            sql = f"SELECT 1 FROM sessions WHERE id IN ({marks}) LIMIT 1"  # noqa: S608 - only marks
-            if self._conn.execute(sql, chunk).fetchone() is not None:
-                return True
-        return False
-
     def _key_owners(self, keys: Iterable[str]) -> dict[str, str]:
         """For each appointment key in use in this unit, the id of its session."""
         result: dict[str, str] = {}
@@ -644,6 +639,10 @@ class SqliteSessionRepository:
     def save_many(self, sessions: Iterable[ClientSession]) -> builtins.list[ClientSession]:
         """Save each session in order; if one fails, none of them is saved (then the error is raised)."""
         batch = builtins.list(sessions)
+        if len(batch) > 1:
+            fast = self._save_new(batch)
+            if fast is not None:
+                return fast
         versions = self._stored_versions({s.id: None for s in batch})
         owners = self._key_owners({s.appointment_key: None for s in batch if s.appointment_key is not None})
         if len(batch) == 1:
@@ -655,6 +654,56 @@ class SqliteSessionRepository:
         except BaseException:
             self.writes, self.expected, self._keys, self._last = state
             raise
+
+    def _save_new(self, batch: builtins.list[ClientSession]) -> builtins.list[ClientSession] | None:
+        """Save ``batch`` in bulk when it is proven to be all new sessions; None (nothing done) otherwise.
+
+        Proven: every version is 0, the ids are unique and none of them is
+        written in this unit (saved or deleted) or stored in the snapshot, the
+        appointment keys are unique, none is used in this unit and none is
+        stored in the snapshot. Each session then saves as in :meth:`_save`
+        with nothing to refuse: stored as version 1, appended to the writes in
+        batch order, expected absent, its key owned by it, the client's last
+        save the batch's last one for that client. Any condition not proven
+        (a stored key whose session this unit rewrote, for one) leaves the
+        batch to :meth:`_save`, which decides it one session at a time.
+        """
+        ids = [s.id for s in batch if s.version == 0]
+        new_ids = dict.fromkeys(ids)  # shorter than the batch: a version not 0, or an id twice
+        writes = self.writes
+        if len(new_ids) != len(batch) or not writes.keys().isdisjoint(new_ids):
+            return None
+        keyed = [(s.appointment_key, s.id) for s in batch if s.appointment_key is not None]
+        key_owners = dict(keyed)
+        if len(key_owners) != len(keyed) or not self._keys.keys().isdisjoint(key_owners):
+            return None
+        if self._any_in_snapshot() and (
+            self._any_stored("id", ids) or self._any_stored("appointment_key", builtins.list(key_owners))
+        ):
+            return None
+        saved = [with_version(s, 1) for s in batch]
+        state = (dict(writes), dict(self.expected), dict(self._keys), dict(self._last))
+        try:
+            writes.update(zip(ids, saved, strict=True))
+            self.expected.update(new_ids)  # every value None: absent from the snapshot
+            self._keys.update(key_owners)
+            self._last.update({s.client_id: s.id for s in batch})  # the last of each client's wins
+        except BaseException:  # pragma: no cover - only an interrupt between the updates
+            self.writes, self.expected, self._keys, self._last = state
+            raise
+        return saved
+
+    def _any_stored(self, column: str, values: Sequence[str]) -> bool:
+        """Whether the file holds a session whose ``column`` (id or appointment_key) is one of ``values``.
+
+        Read in the unit's snapshot; at the commit (in the write transaction), the file as it is now.
+        """
+        for chunk in _chunks(values):
+            marks = ",".join("?" * len(chunk))
+            sql = f"SELECT 1 FROM sessions WHERE {column} IN ({marks}) LIMIT 1"  # noqa: S608 - fixed names
+            if self._conn.execute(sql, chunk).fetchone() is not None:
+                return True
+        return False
 
     def _save(
         self, batch: builtins.list[ClientSession], versions: dict[str, int | None], owners: dict[str, str]
@@ -718,13 +767,10 @@ class SqliteSessionRepository:
         conn = self._conn
         if not self.writes:
             return
+        expected = self.expected
         replaced = []
-        new = []
-        for sid, version in self.expected.items():
-            if version is None:
-                new.append(sid)
-            else:
-                replaced.append((sid, version))
+        if operator.countOf(expected.values(), None) != len(expected):  # else every session is new
+            replaced = [(sid, version) for sid, version in expected.items() if version is not None]
         if replaced:
             cursor = conn.executemany("DELETE FROM sessions WHERE id = ? AND version = ?", replaced)
             if cursor.rowcount != len(replaced):
@@ -732,20 +778,14 @@ class SqliteSessionRepository:
         next_seq = int(conn.execute("SELECT value FROM sessionkit_meta WHERE key = 'next_seq'").fetchone()[0])
         saved = [s for s in self.writes.values() if s is not None]  # in save order
         dumps = serialization.dumps
-        days: dict[date, str] = {}  # a practice's sessions share their dates: each written once
-
-        def day_text(day: date) -> str:
-            text = days.get(day)
-            if text is None:
-                text = days[day] = day.isoformat()
-            return text
-
+        # A practice's sessions share their dates: each date's text is made once.
+        days = {day: day.isoformat() for day in set(map(_date_of, saved))}
         rows = (
             (
                 seq,
                 s.id,
                 s.client_id,
-                day_text(s.date_of_service),
+                days[s.date_of_service],
                 s.appointment_key,
                 s.version,
                 s.bill_to._value_,  # the member's value without the enum's property lookup
@@ -778,7 +818,8 @@ class SqliteSessionRepository:
                 conn.execute(sql)
         except sqlite3.IntegrityError as exc:
             conn.execute("ROLLBACK TO sessions_insert")
-            if "appointment_key" in str(exc) and not self._any_id_stored(new):
+            new = [sid for sid, version in expected.items() if version is None]
+            if "appointment_key" in str(exc) and not self._any_stored("id", new):
                 raise _key_taken() from None
             raise _version_conflict("the session was changed by another unit of work") from None
         finally:
