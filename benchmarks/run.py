@@ -150,6 +150,9 @@ class Pair:
     loops: int = 1
     """Runs of each side per timing (each timing is their mean): a smaller N runs more often, so every
     timing covers about as many records at every N and is as long (short timings are the noisy ones)."""
+    reset: Callable[[], object] | None = None
+    """Run after each repetition, not timed: puts back what both sides changed (a server's tables), so
+    that every repetition, at every N, starts from the same state."""
 
     def run_once(self, order: int) -> None:
         steps = [(self.subject, self.subject_times), (self.floor, self.floor_times)]
@@ -165,6 +168,8 @@ class Pair:
                 times.append((time.perf_counter() - t0) / self.loops)
             finally:
                 gc.enable()
+        if self.reset is not None:
+            self.reset()
 
     def result(self) -> dict[str, Any]:
         s = statistics.median(self.subject_times) / self.records
@@ -379,6 +384,7 @@ def postgres_pairs(sessions: list[ClientSession]) -> Iterator[Pair]:
     import psycopg
 
     from sessionkit.adapters.postgres import PostgresDatabase, upgrade
+    from sessionkit.adapters.postgres.schema import PRACTICE_SETTING
 
     upgrade(dsn)
     db = PostgresDatabase(dsn, min_size=1, max_size=2)
@@ -397,10 +403,26 @@ def postgres_pairs(sessions: list[ClientSession]) -> Iterator[Pair]:
         used.append(f"bench-{run}-{name}{next(counter)}")
         return used[-1]
 
+    saved_practices: list[str] = []
+
     def save_subject() -> None:
-        with db.unit_of_work(fresh("s")) as uow:
+        saved_practices.append(fresh("s"))
+        with db.unit_of_work(saved_practices[-1]) as uow:
             uow.sessions.save_many(sessions)
             uow.commit()
+
+    def reset() -> None:
+        """Empty what the save pairs wrote, each side's table back to its state before: without it
+        every repetition saves into tables grown by the ones before (a million rows and more by the
+        100,000 phase), and the growth from 10,000 to 100,000 would be the pile's, not a save's.
+        The server filling up is measured by ``--postgres-scale``."""
+        for practice in saved_practices:
+            with raw.transaction():  # row-level security: bound to the practice, as the adapter binds
+                raw.execute("SELECT set_config(%s, %s, true)", (PRACTICE_SETTING, practice))
+                raw.execute("DELETE FROM sessions WHERE practice_id = %s", (practice,))
+        saved_practices.clear()
+        raw.execute("TRUNCATE sessionkit_bench.floor")
+        raw.execute("VACUUM sessions")
 
     def save_floor() -> None:
         practice = fresh("f")
@@ -423,8 +445,10 @@ def postgres_pairs(sessions: list[ClientSession]) -> Iterator[Pair]:
                 [(practice, s.id, s.client_id, s.date_of_service, ser.dumps(s)) for s in sessions],
             )
 
-    yield Pair("PostgreSQL save vs executemany", save_subject, save_floor_many, len(sessions), 2.0)
-    yield Pair("PostgreSQL save vs COPY", save_subject, save_floor, len(sessions), 3.0)
+    yield Pair(
+        "PostgreSQL save vs executemany", save_subject, save_floor_many, len(sessions), 2.0, reset=reset
+    )
+    yield Pair("PostgreSQL save vs COPY", save_subject, save_floor, len(sessions), 3.0, reset=reset)
 
     loaded = fresh("l")
     with db.unit_of_work(loaded) as uow:

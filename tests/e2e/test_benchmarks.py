@@ -134,3 +134,32 @@ def test_memory_flat_compares_the_largest_check_with_the_smallest(bench: Any) ->
     rows[0]["peak_mb"] = 45.5
     assert bench.memory_flat(rows)["met"] is False
     assert bench.memory_flat(rows[1:]) is None
+
+
+def test_a_pair_resets_after_each_repetition_once_both_sides_ran(bench: Any) -> None:
+    """``reset`` runs once per repetition, after the subject and the floor (in either order), so every
+    repetition starts from the same state."""
+    seen: list[str] = []
+    pair = bench.Pair(
+        "resetting",
+        lambda: seen.append("subject"),
+        lambda: seen.append("floor"),
+        10,
+        1.0,
+        loops=2,
+        reset=lambda: seen.append("reset"),
+    )
+    for rep in range(2):
+        pair.run_once(rep)
+    assert seen == [
+        "subject",
+        "subject",
+        "floor",
+        "floor",
+        "reset",
+        "floor",
+        "floor",
+        "subject",
+        "subject",
+        "reset",
+    ]
