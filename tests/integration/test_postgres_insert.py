@@ -20,7 +20,9 @@ from sessionkit.adapters.postgres._text import ESC, escape, unescape, unescape_d
 from sessionkit.adapters.postgres.repositories import insert
 
 # The characters the column text's separator and null string are made of, NUL, and ordinary ones.
-_TRICKY = st.text(alphabet=st.sampled_from(["\x00", ESC, "0", "1", "2", "\x01", "a", "é", "\\", '"']), max_size=6)
+_TRICKY = st.text(
+    alphabet=st.sampled_from(["\x00", ESC, "0", "1", "2", "\x01", "a", "é", "\\", '"']), max_size=6
+)
 _EDGES = st.sampled_from(["", "\x00", ESC, ESC + "1", ESC + "2", "\x01" + ESC + "1", ESC + ESC + "1", "\x01"])
 _TEXT = _EDGES | _TRICKY
 _ROW = st.tuples(
@@ -48,7 +50,9 @@ def test_insert_stores_exactly_the_values_given_in_the_order_given(postgres_dsn:
         @given(st.lists(_ROW, min_size=1, max_size=6))
         def check(rows: list[tuple[str, str | None, int, date, dict[str, Any]]]) -> None:
             raw.execute("TRUNCATE insert_probe RESTART IDENTITY")
-            insert(raw, "insert_probe", _COLUMNS, [(a, b, v, day, json.dumps(doc)) for a, b, v, day, doc in rows])
+            insert(
+                raw, "insert_probe", _COLUMNS, [(a, b, v, day, json.dumps(doc)) for a, b, v, day, doc in rows]
+            )
             stored = raw.execute("SELECT n, a, b, v, day, doc::text FROM insert_probe ORDER BY n").fetchall()
             assert [row[0] for row in stored] == list(range(1, len(rows) + 1))
             assert [row[1:5] for row in stored] == [
@@ -66,7 +70,9 @@ def test_insert_keeps_the_batch_order_of_many_rows(postgres_dsn: str) -> None:
     """A batch of many rows lands in the order given: row k of the batch gets identity k."""
     keys = [f"k{i:05d}" for i in range(3000)][::-1]
     with psycopg.connect(postgres_dsn, autocommit=True) as raw:
-        raw.execute("CREATE TEMP TABLE order_probe (n bigint GENERATED ALWAYS AS IDENTITY, a text NOT NULL, v bigint)")
+        raw.execute(
+            "CREATE TEMP TABLE order_probe (n bigint GENERATED ALWAYS AS IDENTITY, a text NOT NULL, v bigint)"
+        )
         insert(raw, "order_probe", (("a", "text"), ("v", "bigint")), [(k, i) for i, k in enumerate(keys)])
         stored = raw.execute("SELECT n, a, v FROM order_probe ORDER BY n").fetchall()
     assert stored == [(i + 1, k, i) for i, k in enumerate(keys)]

@@ -144,7 +144,10 @@ def insert(
         f"INSERT INTO {table} ({names}) SELECT {cast_} FROM unnest({arrays})"  # noqa: S608 - fixed names
         f" WITH ORDINALITY AS u({aliases}, n) WHERE n > 1 ORDER BY n"
     )
-    params = [column_text(v, doc=kind == "jsonb") for v, (_, kind) in zip(zip(*rows), columns, strict=True)]
+    params = [
+        column_text(v, doc=kind == "jsonb")
+        for v, (_, kind) in zip(zip(*rows, strict=True), columns, strict=True)
+    ]
     raw.execute(sql.encode(), params)
 
 
@@ -158,7 +161,9 @@ def insert(
 # is one pass over the column) and NUL becomes the separator in the bytes.
 _SEP: Final = ("\x01" + ESC + "1").encode()
 _NULL: Final = ESC + "2"
-_SPLIT: Final = "string_to_array(convert_from(%b::bytea, 'UTF8'), chr(1) || chr(1114111) || '1', chr(1114111) || '2')"
+_SPLIT: Final = (
+    "string_to_array(convert_from(%b::bytea, 'UTF8'), chr(1) || chr(1114111) || '1', chr(1114111) || '2')"
+)
 
 
 def column_text(values: Sequence[Any], *, doc: bool) -> bytes:
@@ -172,9 +177,15 @@ def column_text(values: Sequence[Any], *, doc: bool) -> bytes:
             joined = "\x00".join([_NULL if v is None else str(v) for v in values])
         else:  # numbers, dates
             joined = "\x00".join(map(str, values))
-    if joined.count(ESC) != nulls or joined.count("\x00") != len(values) - 1 or (doc and _doc_suspect(joined)):
+    if (
+        joined.count(ESC) != nulls
+        or joined.count("\x00") != len(values) - 1
+        or (doc and _doc_suspect(joined))
+    ):
         fix = escape_doc if doc else escape  # some value holds NUL or ESC: each escaped, as it used to be
-        joined = "\x00".join([_NULL if v is None else fix(v) if isinstance(v, str) else str(v) for v in values])
+        joined = "\x00".join(
+            [_NULL if v is None else fix(v) if isinstance(v, str) else str(v) for v in values]
+        )
     return _SEP + joined.encode().replace(b"\x00", _SEP)
 
 
