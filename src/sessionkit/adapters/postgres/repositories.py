@@ -30,7 +30,7 @@ from psycopg import errors as pg_errors
 
 from sessionkit import serialization
 from sessionkit.adapters.memory import stale_record
-from sessionkit.adapters.postgres._text import escape, escape_doc
+from sessionkit.adapters.postgres._text import ESC, escape, escape_doc
 from sessionkit.adapters.sqlite.billing import (
     SqliteClaimRecordRepository,
     SqliteInvoiceRepository,
@@ -127,31 +127,71 @@ def insert(
 ) -> None:
     """Insert ``rows`` (in order) into ``table`` in one statement; ``columns`` are (name, SQL type).
 
-    Each column travels as one ``text[]`` array (text and documents escaped, see
-    :mod:`sessionkit.adapters.postgres._text`) and is cast to its type, so
-    the server gets one statement however many rows, and identity columns
+    Each column travels as ONE text value, its values escaped (see
+    :mod:`sessionkit.adapters.postgres._text`) and joined by a separator that
+    escaped text cannot hold, split by the server (``string_to_array``) and
+    cast to its type, so the server gets one statement however many rows,
+    the client does no work per value beyond a join, and identity columns
     number the rows in the order given.
     """
     if not rows:
         return
     names = ", ".join(name for name, _ in columns)
     cast_ = ", ".join(f"c{i}::{kind}" for i, (_, kind) in enumerate(columns))
-    arrays = ", ".join(["%b::text[]"] * len(columns))  # binary: no escaping of each element
+    arrays = ", ".join([_SPLIT] * len(columns))
     aliases = ", ".join(f"c{i}" for i in range(len(columns)))
     sql = (
         f"INSERT INTO {table} ({names}) SELECT {cast_} FROM unnest({arrays})"  # noqa: S608 - fixed names
-        f" WITH ORDINALITY AS u({aliases}, n) ORDER BY n"
+        f" WITH ORDINALITY AS u({aliases}, n) WHERE n > 1 ORDER BY n"
     )
-    params = [[_text(row[i], doc=kind == "jsonb") for row in rows] for i, (_, kind) in enumerate(columns)]
+    params = [
+        column_text(v, doc=kind == "jsonb")
+        for v, (_, kind) in zip(zip(*rows, strict=True), columns, strict=True)
+    ]
     raw.execute(sql.encode(), params)
 
 
-def _text(value: Any, *, doc: bool) -> str | None:
-    if value is None:
-        return None
-    if isinstance(value, str):
-        return escape_doc(value) if doc else escape(value)
-    return str(value)
+# A column's text, as bytes (UTF-8): each value preceded by the separator (the
+# first element, empty, is dropped by ``WHERE n > 1``: it keeps a single empty
+# string from being split into no element at all), NULL as the null string.
+# Escaped text holds no NUL and no ESC followed by anything but ESC or "0", so
+# it can neither hold the separator (a character other than ESC, then ESC, then
+# "1": an ESC after another character starts a run of ESC) nor equal the null
+# string (ESC + "2"). The values are joined by NUL (the search for NUL and ESC
+# is one pass over the column) and NUL becomes the separator in the bytes.
+_SEP: Final = ("\x01" + ESC + "1").encode()
+_NULL: Final = ESC + "2"
+_SPLIT: Final = (
+    "string_to_array(convert_from(%b::bytea, 'UTF8'), chr(1) || chr(1114111) || '1', chr(1114111) || '2')"
+)
+
+
+def column_text(values: Sequence[Any], *, doc: bool) -> bytes:
+    """The values of one column (str, None, numbers, dates) as the text :func:`insert` sends."""
+    try:
+        joined = "\x00".join(values)  # nearly always: every value a str
+        nulls = 0
+    except TypeError:
+        nulls = values.count(None)
+        if nulls:
+            joined = "\x00".join([_NULL if v is None else str(v) for v in values])
+        else:  # numbers, dates
+            joined = "\x00".join(map(str, values))
+    if (
+        joined.count(ESC) != nulls
+        or joined.count("\x00") != len(values) - 1
+        or (doc and _doc_suspect(joined))
+    ):
+        fix = escape_doc if doc else escape  # some value holds NUL or ESC: each escaped, as it used to be
+        joined = "\x00".join(
+            [_NULL if v is None else fix(v) if isinstance(v, str) else str(v) for v in values]
+        )
+    return _SEP + joined.encode().replace(b"\x00", _SEP)
+
+
+def _doc_suspect(text: str) -> bool:
+    """Whether :func:`escape_doc` might change a document in ``text`` (its own test, on the whole column)."""
+    return "\\u" in text and ("\\u0000" in text or "\\udbff\\udfff" in text.lower())
 
 
 _UNIQUE: Final = (pg_errors.UniqueViolation,)
