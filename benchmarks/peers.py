@@ -24,6 +24,19 @@ from cattrs.preconf.json import make_converter
 
 PEERS: dict[str, dict[str, Callable[..., Any]]] = {}
 
+
+def _with_nested(args: dict[str, Any], ref: Callable[..., Any], add_on: Callable[..., Any]) -> dict[str, Any]:
+    """``args`` with sessionkit's referring provider and add-ons as the peer's own classes ``ref`` and ``add_on``."""
+    provider = args.get("referring_provider")
+    if provider is not None:
+        args["referring_provider"] = ref(
+            first_name=provider.first_name, last_name=provider.last_name, npi=provider.npi
+        )
+    if "add_ons" in args:
+        args["add_ons"] = tuple(add_on(code=a.code, charge=a.charge.amount) for a in args["add_ons"])
+    return args
+
+
 try:
     import pydantic
 except ImportError:  # pragma: no cover - the peer is optional
@@ -142,12 +155,7 @@ if msgspec is not None:
         out = dict(raw)
         out["charge"] = Decimal(out["charge"])
         out["paid_at_session"] = Decimal(out["paid_at_session"])
-        ref = out.get("referring_provider")
-        if ref is not None:
-            out["referring_provider"] = MRef(first_name=ref.first_name, last_name=ref.last_name, npi=ref.npi)
-        if "add_ons" in out:
-            out["add_ons"] = tuple(MAddOn(code=a.code, charge=a.charge.amount) for a in out["add_ons"])
-        return out
+        return _with_nested(out, MRef, MAddOn)
 
     def _msgspec_build(kw: dict[str, Any]) -> Any:
         # A Struct's __init__ does not validate: convert() checks the declared constraints, as a user would.
@@ -229,13 +237,7 @@ _A_CONVERTER.register_structure_hook(Decimal, lambda value, _: Decimal(value))
 
 
 def _attrs_args(raw: dict[str, Any]) -> dict[str, Any]:
-    out = dict(raw)
-    ref = out.get("referring_provider")
-    if ref is not None:
-        out["referring_provider"] = ARef(first_name=ref.first_name, last_name=ref.last_name, npi=ref.npi)
-    if "add_ons" in out:
-        out["add_ons"] = tuple(AAddOn(code=a.code, charge=a.charge.amount) for a in out["add_ons"])
-    return out
+    return _with_nested(dict(raw), ARef, AAddOn)
 
 
 PEERS["attrs + cattrs"] = {

@@ -791,14 +791,12 @@ def _run_child(argv: list[str], cwd: Path) -> dict[str, Any]:
         "cpu = usage.ru_utime + usage.ru_stime\n"
         "print(json.dumps({'seconds': seconds, 'cpu_seconds': cpu, 'peak_mb': peak, 'exit': done.returncode}))\n"
     )
-    out = subprocess.run(
-        [sys.executable, "-c", script, *argv],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        check=True,
-        env=_installed_env(),
-    )
+    return _child_json([sys.executable, "-c", script, *argv], cwd)
+
+
+def _child_json(argv: list[str], cwd: Path) -> dict[str, Any]:
+    """Run ``argv`` (a Python child printing one JSON object) as from an installed package; its object."""
+    out = subprocess.run(argv, cwd=cwd, capture_output=True, text=True, check=True, env=_installed_env())
     return dict(json.loads(out.stdout))
 
 
@@ -975,19 +973,11 @@ def _code_set_in_process(cwd: Path) -> dict[str, Any]:
         "seconds, cpu = time.perf_counter() - t0, time.process_time() - c0\n"
         "print(json.dumps({'seconds': seconds, 'cpu_seconds': cpu, 'peak_mb': peak() - before}))\n"
     )
-    out = subprocess.run(
-        [sys.executable, "-c", script],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        check=True,
-        env=_installed_env(),
-    )
-    return dict(json.loads(out.stdout))
+    return _child_json([sys.executable, "-c", script], cwd)
 
 
 def peer_rows(n: int, repeat: int) -> list[dict[str, Any]]:
-    """sessionkit against pydantic v2 and msgspec on the same sessions and inputs: build, JSON round trip.
+    """sessionkit against its peers (pydantic v2, msgspec, attrs + cattrs) on the same sessions and inputs.
 
     Per-record medians over ``repeat`` runs; ``ratio`` is sessionkit's cost over
     the peer's (below 1: sessionkit is faster), the median of ratios measured
