@@ -823,28 +823,14 @@ def whole_process_rows(n: int, repeat: int) -> list[dict[str, Any]]:
     tmp = Path(tempfile.mkdtemp(prefix="skwhole"))
     db = tmp / "practice.db"
     practice_database(db, n)
-    rows = []
-    targets: list[tuple[str, list[str], float, float]] = [
-        (f"check --format text ({n:,} sessions)", [*command, "check", "--db", str(db)], 5.0, 200.0),
-        (
-            f"check --format json ({n:,} sessions)",
-            [*command, "check", "--db", str(db), "--format", "json"],
-            5.0,
-            200.0,
-        ),
-    ]
-    small = max(n // 10, 1)
+    small = max(n // 10, 1)  # memory flat as the file grows: the same check on a tenth of it
     small_db = tmp / "small.db"
     practice_database(small_db, small)
-    targets.append(
-        (
-            f"check --format json ({small:,} sessions)",
-            [*command, "check", "--db", str(small_db), "--format", "json"],
-            5.0,
-            200.0,
-        )
-    )
-    for name, argv, max_s, max_mb in targets:
+    rows = []
+    for fmt, sessions, path in (("text", n, db), ("json", n, db), ("json", small, small_db)):
+        name = f"check --format {fmt} ({sessions:,} sessions)"
+        argv = [*command, "check", "--db", str(path), *([] if fmt == "text" else ["--format", fmt])]
+        max_s, max_mb = 5.0, 200.0
         _run_child(argv, tmp)  # a first run, not timed: Python compiles the modules as pip does at install
         runs = [_run_child(argv, tmp) for _ in range(repeat)]
         seconds = statistics.median(r["seconds"] for r in runs)
@@ -855,6 +841,8 @@ def whole_process_rows(n: int, repeat: int) -> list[dict[str, Any]]:
         rows.append(
             {
                 "command": name,
+                "format": fmt,
+                "sessions": sessions,
                 "seconds": seconds,
                 "cpu_seconds": cpu,
                 "peak_mb": peak,
@@ -914,7 +902,7 @@ def whole_process_rows(n: int, repeat: int) -> list[dict[str, Any]]:
         }
     )
     for row in rows:
-        row["before"] = whole_before(row["command"])
+        row["before"] = WHOLE_BEFORE.get(row["command"])
     return rows
 
 
@@ -929,19 +917,10 @@ WHOLE_BEFORE = {
 beside today's."""
 
 
-def whole_before(command: str) -> str | None:
-    """The figure when issue 19 was filed for this whole command, if it gave one."""
-    return WHOLE_BEFORE.get(command)
-
-
 def memory_flat(rows: list[dict[str, Any]]) -> dict[str, Any] | None:
     """``check --format json``'s peak memory on the largest practice over its peak on one a tenth the size
     (target: within 1.25x, flat as the file grows); None without both rows."""
-    checks = sorted(
-        (int(r["command"].split("(")[1].split()[0].replace(",", "")), r["peak_mb"])
-        for r in rows
-        if r["command"].startswith("check --format json")
-    )
+    checks = sorted((r["sessions"], r["peak_mb"]) for r in rows if r.get("format") == "json")
     if len(checks) < 2:
         return None
     (small, small_mb), (large, large_mb) = checks[0], checks[-1]

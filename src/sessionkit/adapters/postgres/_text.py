@@ -15,7 +15,16 @@ from typing import Any, Final
 
 from psycopg.adapt import Loader
 
-__all__ = ["ESC", "JsonbTextLoader", "TextLoader", "escape", "escape_doc", "unescape", "unescape_doc"]
+__all__ = [
+    "ESC",
+    "JsonbTextLoader",
+    "TextLoader",
+    "doc_needs_escape",
+    "escape",
+    "escape_doc",
+    "unescape",
+    "unescape_doc",
+]
 
 ESC: Final = "\U0010ffff"
 _NUL: Final = "\x00"
@@ -56,9 +65,15 @@ def _walk(data: Any, fix: Any) -> Any:
     return data
 
 
+def doc_needs_escape(text: str) -> bool:
+    """Whether :func:`escape_doc` changes the JSON document(s) in ``text``: an ESC, or a NUL or an ESC
+    written as a ``\\u`` escape (one test for a document or for a whole column of them)."""
+    return ESC in text or ("\\u" in text and ("\\u0000" in text or "\\udbff\\udfff" in text.lower()))
+
+
 def escape_doc(text: str) -> str:
     """A JSON document with NUL and ESC escaped inside its strings (the same text when there is none)."""
-    if "\\u0000" not in text and ESC not in text and "\\udbff\\udfff" not in text.lower():
+    if not doc_needs_escape(text):
         return text
     return json.dumps(_walk(json.loads(text), escape), ensure_ascii=False)
 

@@ -30,7 +30,7 @@ from psycopg import errors as pg_errors
 
 from sessionkit import serialization
 from sessionkit.adapters.memory import stale_record
-from sessionkit.adapters.postgres._text import ESC, escape, escape_doc
+from sessionkit.adapters.postgres._text import ESC, doc_needs_escape, escape, escape_doc
 from sessionkit.adapters.sqlite.billing import (
     SqliteClaimRecordRepository,
     SqliteInvoiceRepository,
@@ -180,18 +180,13 @@ def column_text(values: Sequence[Any], *, doc: bool) -> bytes:
     if (
         joined.count(ESC) != nulls
         or joined.count("\x00") != len(values) - 1
-        or (doc and _doc_suspect(joined))
+        or (doc and doc_needs_escape(joined))
     ):
         fix = escape_doc if doc else escape  # some value holds NUL or ESC: each escaped, as it used to be
         joined = "\x00".join(
             [_NULL if v is None else fix(v) if isinstance(v, str) else str(v) for v in values]
         )
     return _SEP + joined.encode().replace(b"\x00", _SEP)
-
-
-def _doc_suspect(text: str) -> bool:
-    """Whether :func:`escape_doc` might change a document in ``text`` (its own test, on the whole column)."""
-    return "\\u" in text and ("\\u0000" in text or "\\udbff\\udfff" in text.lower())
 
 
 _UNIQUE: Final = (pg_errors.UniqueViolation,)
